@@ -1,0 +1,26 @@
+#pragma once
+// The hive: one per machine. Detects the machine's capabilities, joins a queen
+// (in-process or over CAF's network layer), sends heartbeats, runs the
+// operations the queen routes to it.
+
+#include "messages/interfaces.hpp"
+
+#include <functional>
+#include <string>
+
+namespace rbee {
+
+struct hive_options {
+  std::string hive_id;
+  std::string version;
+  /// Called (from the hive's thread) when the queen is gone or refused us; the
+  /// hive process reconnects. Empty in embedded mode.
+  std::function<void(const caf::error&)> on_queen_lost;
+};
+
+hive_actor spawn_hive(caf::actor_system& sys, hive_options opts);
+
+/// The capabilities of this machine (CPU, SIMD, RAM, CUDA GPUs).
+capabilities probe_capabilities();
+
+} // namespace rbee

@@ -1,0 +1,99 @@
+#pragma once
+// Every port, path and limit of rbee in one place, with its default.
+// Sources, later ones winning: defaults, the JSON config file, RBEE_* environment
+// variables, command-line flags. Keys are snake_case; the environment variable of
+// key `queen_port` is RBEE_QUEEN_PORT.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rbee::config {
+
+/// Default ports (ARCHITECTURE.md): queen HTTP 8500, hive HTTP 7835, catalog 8787.
+inline constexpr uint16_t default_queen_port = 8500;
+inline constexpr uint16_t default_queen_cluster_port = 7834;
+inline constexpr uint16_t default_hive_port = 7835;
+inline constexpr uint16_t default_catalog_port = 8787;
+
+struct settings {
+  // -- network --
+  std::string bind = "127.0.0.1";
+  uint16_t queen_port = default_queen_port;
+  uint16_t queen_cluster_port = default_queen_cluster_port;
+  uint16_t hive_port = default_hive_port;
+  uint16_t catalog_port = default_catalog_port;
+  std::string queen_url = "http://127.0.0.1:8500";   ///< where the keeper finds the queen
+  std::string queen_address = "127.0.0.1:7834";       ///< where a hive joins the queen (CAF)
+  std::string hive_id;                                 ///< empty: "localhost" embedded, hostname otherwise
+  std::string api_token;                               ///< required for a non-loopback bind
+  std::vector<std::string> allowed_hosts;              ///< extra Host names (beside loopback)
+  std::vector<std::string> cors_origins;               ///< origins allowed to call the API
+
+  // -- disk (XDG) --
+  std::string data_dir;
+  std::string cache_dir;
+  std::string state_dir;
+
+  // -- threads --
+  int http_threads = 2;
+  int actor_threads = 2;
+
+  // -- HTTP limits --
+  uint64_t max_header_bytes = 16 * 1024;
+  uint64_t max_body_bytes = 1024 * 1024;
+  int read_timeout_ms = 10'000;
+  int max_connections = 2048;
+  int request_timeout_ms = 10'000;
+
+  // -- SSE and jobs --
+  uint64_t sse_replay_events = 4096;       ///< per job replay buffer
+  uint64_t sse_max_queued_bytes = 8 << 20; ///< a slower subscriber is disconnected
+  int sse_keepalive_ms = 15'000;
+  uint64_t max_finished_jobs = 1000;       ///< finished jobs kept for GET and replay
+
+  // -- cluster liveness --
+  int hive_heartbeat_ms = 1000;   ///< hive -> queen heartbeats
+  int hive_lease_ms = 5000;       ///< no heartbeat for this long: hive lost
+  int cluster_heartbeat_ms = 500; ///< CAF middleman heartbeat
+  int cluster_timeout_ms = 2000;  ///< CAF middleman connection timeout
+
+  std::string log_level = "info";
+};
+
+/// A configuration problem, naming the key (or file) and what is wrong.
+struct config_error {
+  std::string key;
+  std::string problem;
+  std::string to_string() const;
+};
+
+/// Sets one key from its text form (as in the environment or on the command line).
+std::optional<config_error> set_key(settings& s, std::string_view key, std::string_view value);
+
+/// Applies a JSON object of keys; unknown keys and wrong types are errors.
+std::optional<config_error> apply_json(settings& s, std::string_view json, std::string_view origin);
+
+/// Applies every RBEE_<KEY> environment variable that names a known key.
+std::optional<config_error> apply_env(settings& s, char** envp);
+
+/// Fills empty data/cache/state dirs from XDG variables (or $HOME) and checks
+/// cross-key rules (a non-loopback bind needs an api_token).
+std::optional<config_error> finish(settings& s);
+
+/// Where the config file is looked for when --config is not given.
+std::string default_config_path();
+
+/// Loads defaults, then the file (`path` empty: default path, missing is fine),
+/// then the environment. Flags are applied by the caller with set_key, then finish().
+std::optional<config_error> load(settings& s, const std::string& path, char** envp);
+
+/// The names of all keys with their current values as JSON (for `rbee config`).
+std::string to_json(const settings& s);
+
+/// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback(std::string_view host);
+
+} // namespace rbee::config

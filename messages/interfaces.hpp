@@ -1,0 +1,100 @@
+#pragma once
+// The typed interfaces of rbee's actors and the atoms they speak. Behaviours live
+// in actors/; net/ and the CLI talk to actors only through these handles.
+
+#include "messages/capabilities.hpp"
+#include "messages/hive.hpp"
+#include "messages/job.hpp"
+#include "messages/narration.hpp"
+#include "messages/operations.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/replies_to.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rbee {
+
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using job_atom = caf::atom_constant<caf::atom("job")>;
+using jobs_atom = caf::atom_constant<caf::atom("jobs")>;
+using hive_atom = caf::atom_constant<caf::atom("hive")>;
+using hives_atom = caf::atom_constant<caf::atom("hives")>;
+using register_atom = caf::atom_constant<caf::atom("register")>;
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
+using caps_atom = caf::atom_constant<caf::atom("caps")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+/// Receives a job's (or the global feed's) SSE frames. Implemented by net/'s SSE
+/// sessions; process-local only, never sent over the network.
+class event_sink {
+public:
+  virtual ~event_sink() = default;
+  /// Queues one complete SSE frame; `last` marks the end of the stream (a
+  /// terminal event). Returns false once the sink is closed.
+  virtual bool push(std::shared_ptr<const std::string> frame, bool last) = 0;
+};
+using event_sink_ptr = std::shared_ptr<event_sink>;
+
+/// A subscription: job "" is the global feed; resume after `last_event_id` when
+/// `resume` is set, else replay everything kept.
+struct subscription {
+  std::string job_id;
+  bool resume = false;
+  uint64_t last_event_id = 0;
+  event_sink_ptr sink;
+};
+
+/// The sse bridge: ordered per-job event logs with replay, fan-out to subscribers.
+using bridge_actor = caf::typed_actor<
+  caf::reacts_to<narration>,
+  caf::reacts_to<job_info>,
+  caf::reacts_to<hive_info>,
+  caf::replies_to<subscribe_atom, subscription>::with<uint64_t>,
+  caf::replies_to<stats_atom>::with<uint64_t, uint64_t>>;
+
+/// Passed with each operation a hive runs: where to narrate.
+struct job_ctx {
+  std::string job_id;
+  bridge_actor bridge;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_ctx& x) {
+  return f(caf::meta::type_name("rbee_job_ctx"), x.job_id, x.bridge);
+}
+
+/// A hive: capabilities, the operations routed to it, and joining a queen
+/// (connect carries the queen's handle; tick drives heartbeats).
+using hive_actor = caf::typed_actor<
+  caf::replies_to<caps_atom>::with<capabilities>,
+  caf::replies_to<run_atom, job_ctx, operation>::with<job_result>,
+  caf::reacts_to<cancel_atom, std::string>,
+  caf::reacts_to<connect_atom, caf::actor>,
+  caf::reacts_to<tick_atom>>;
+
+/// The queen: jobs, hives, routing.
+using queen_actor = caf::typed_actor<
+  caf::replies_to<submit_atom, operation>::with<job_accepted>,
+  caf::replies_to<cancel_atom, std::string>::with<job_info>,
+  caf::replies_to<job_atom, std::string>::with<job_info>,
+  caf::replies_to<jobs_atom>::with<std::vector<job_info>>,
+  caf::replies_to<hives_atom>::with<std::vector<hive_info>>,
+  caf::replies_to<hive_atom, std::string>::with<hive_info>,
+  caf::replies_to<register_atom, hive_registration, hive_actor>::with<registration_ack>,
+  caf::reacts_to<heartbeat_atom, hive_heartbeat>,
+  caf::reacts_to<tick_atom>>;
+
+} // namespace rbee
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rbee::subscription)

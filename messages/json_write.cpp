@@ -1,0 +1,202 @@
+#include "messages/json.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace rbee::json {
+
+namespace {
+
+using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void str(writer& w, const char* key, std::string_view v) {
+  w.Key(key);
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+void num(writer& w, const char* key, int64_t v) {
+  w.Key(key);
+  w.Int64(v);
+}
+
+void unum(writer& w, const char* key, uint64_t v) {
+  w.Key(key);
+  w.Uint64(v);
+}
+
+void put(writer& w, const capabilities& x) {
+  w.StartObject();
+  str(w, "hostname", x.hostname);
+  str(w, "os", x.os);
+  str(w, "arch", x.arch);
+  str(w, "cpu_model", x.cpu_model);
+  num(w, "cores", x.cores);
+  w.Key("simd");
+  w.StartArray();
+  for (auto& s : x.simd) w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+  w.EndArray();
+  unum(w, "ram_total", x.ram_total);
+  unum(w, "ram_available", x.ram_available);
+  w.Key("gpus");
+  w.StartArray();
+  for (auto& g : x.gpus) {
+    w.StartObject();
+    num(w, "index", g.index);
+    str(w, "name", g.name);
+    unum(w, "memory_total", g.memory_total);
+    unum(w, "memory_free", g.memory_free);
+    str(w, "compute_capability", std::to_string(g.cc_major) + "." + std::to_string(g.cc_minor));
+    w.EndObject();
+  }
+  w.EndArray();
+  if (!x.cuda_note.empty()) str(w, "cuda_note", x.cuda_note);
+  w.EndObject();
+}
+
+void put(writer& w, const hive_info& x) {
+  w.StartObject();
+  str(w, "hive_id", x.hive_id);
+  str(w, "version", x.version);
+  str(w, "state", to_string(x.state));
+  w.Key("local");
+  w.Bool(x.local);
+  unum(w, "epoch", x.epoch);
+  num(w, "joined_ms", x.joined_ms);
+  num(w, "last_seen_ms", x.last_seen_ms);
+  if (!x.lost_reason.empty()) str(w, "lost_reason", x.lost_reason);
+  w.Key("capabilities");
+  put(w, x.caps);
+  w.EndObject();
+}
+
+void put(writer& w, const job_info& x) {
+  w.StartObject();
+  str(w, "job_id", x.job_id);
+  str(w, "operation", x.operation);
+  if (!x.hive_id.empty()) str(w, "hive_id", x.hive_id);
+  str(w, "state", to_string(x.state));
+  num(w, "created_ms", x.created_ms);
+  if (x.started_ms) num(w, "started_ms", x.started_ms);
+  if (x.finished_ms) num(w, "finished_ms", x.finished_ms);
+  if (x.state == job_state::completed && !x.result_json.empty()) {
+    w.Key("result");
+    w.RawValue(x.result_json.data(), x.result_json.size(), rapidjson::kObjectType);
+  }
+  if (x.error_code != errc::none) {
+    w.Key("error");
+    w.StartObject();
+    str(w, "code", to_string(x.error_code));
+    str(w, "message", x.error_message);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+template <class F>
+std::string with_writer(F f) {
+  rapidjson::StringBuffer buf;
+  writer w(buf);
+  f(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+} // namespace
+
+std::string write(const narration& x) {
+  return with_writer([&](writer& w) {
+    w.StartObject();
+    str(w, "job_id", x.job_id);
+    unum(w, "seq", x.seq);
+    str(w, "actor", x.actor);
+    str(w, "action", x.action);
+    str(w, "target", x.target);
+    str(w, "human", x.human);
+    str(w, "level", to_string(x.lvl));
+    num(w, "timestamp_ms", x.timestamp_ms);
+    if (!x.fields.empty()) {
+      w.Key("fields");
+      w.StartObject();
+      for (auto& f : x.fields) {
+        w.Key(f.key.c_str(), static_cast<rapidjson::SizeType>(f.key.size()));
+        if (f.numeric)
+          w.RawValue(f.value.data(), f.value.size(), rapidjson::kNumberType);
+        else
+          w.String(f.value.c_str(), static_cast<rapidjson::SizeType>(f.value.size()));
+      }
+      w.EndObject();
+    }
+    w.EndObject();
+  });
+}
+
+std::string write(const job_info& x) {
+  return with_writer([&](writer& w) { put(w, x); });
+}
+
+std::string write(const std::vector<job_info>& xs) {
+  return with_writer([&](writer& w) {
+    w.StartObject();
+    w.Key("jobs");
+    w.StartArray();
+    for (auto& x : xs) put(w, x);
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
+std::string write(const job_accepted& x) {
+  return with_writer([&](writer& w) {
+    w.StartObject();
+    str(w, "job_id", x.job_id);
+    str(w, "sse_url", x.sse_url);
+    w.EndObject();
+  });
+}
+
+std::string write(const capabilities& x) {
+  return with_writer([&](writer& w) { put(w, x); });
+}
+
+std::string write(const hive_info& x) {
+  return with_writer([&](writer& w) { put(w, x); });
+}
+
+std::string write(const std::vector<hive_info>& xs) {
+  return with_writer([&](writer& w) {
+    w.StartObject();
+    w.Key("hives");
+    w.StartArray();
+    for (auto& x : xs) put(w, x);
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
+std::string write(const cluster_status& x) {
+  return with_writer([&](writer& w) {
+    w.StartObject();
+    str(w, "version", x.version);
+    num(w, "started_ms", x.started_ms);
+    unum(w, "jobs_total", x.jobs_total);
+    unum(w, "jobs_active", x.jobs_active);
+    w.Key("hives");
+    w.StartArray();
+    for (auto& h : x.hives) put(w, h);
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
+std::string error_body(errc code, std::string_view message) {
+  return with_writer([&](writer& w) {
+    w.StartObject();
+    w.Key("error");
+    w.StartObject();
+    str(w, "code", to_string(code));
+    str(w, "message", message);
+    w.EndObject();
+    w.EndObject();
+  });
+}
+
+} // namespace rbee::json

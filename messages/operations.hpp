@@ -1,0 +1,106 @@
+#pragma once
+// The operations a client submits as jobs (POST /v1/jobs). In JSON each is an
+// object with a snake_case "operation" tag and its fields flattened beside it.
+
+#include <caf/meta/type_name.hpp>
+#include <caf/variant.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rbee {
+
+/// The hive that embedded mode runs in the queen's process.
+inline constexpr const char* local_hive_id = "localhost";
+
+#define RBEE_INSPECT(type, ...)                                                     \
+  template <class Inspector>                                                        \
+  typename Inspector::result_type inspect(Inspector& f, type& x) {                  \
+    return f(caf::meta::type_name("rbee_" #type) __VA_OPT__(, ) __VA_ARGS__);       \
+  }
+
+struct status_op {};
+RBEE_INSPECT(status_op)
+
+struct hive_list_op {};
+RBEE_INSPECT(hive_list_op)
+
+struct hive_get_op { std::string hive_id; };
+RBEE_INSPECT(hive_get_op, x.hive_id)
+
+struct chat_message { std::string role; std::string content; };
+RBEE_INSPECT(chat_message, x.role, x.content)
+
+struct infer_op {
+  std::string hive_id;
+  std::string model;
+  std::string prompt;
+  std::vector<chat_message> messages;
+  int32_t max_tokens = 256;
+  float temperature = 0.8f;
+  float top_p = 0.95f;
+  int32_t top_k = 40;
+  float min_p = 0.05f;
+  float repetition_penalty = 1.0f;
+  uint64_t seed = 0;
+  bool has_seed = false;
+  std::vector<std::string> stop;
+};
+RBEE_INSPECT(infer_op, x.hive_id, x.model, x.prompt, x.messages, x.max_tokens, x.temperature,
+             x.top_p, x.top_k, x.min_p, x.repetition_penalty, x.seed, x.has_seed, x.stop)
+
+struct model_download_op { std::string hive_id; std::string model; };
+RBEE_INSPECT(model_download_op, x.hive_id, x.model)
+struct model_list_op { std::string hive_id; };
+RBEE_INSPECT(model_list_op, x.hive_id)
+struct model_get_op { std::string hive_id; std::string model; };
+RBEE_INSPECT(model_get_op, x.hive_id, x.model)
+struct model_delete_op { std::string hive_id; std::string model; };
+RBEE_INSPECT(model_delete_op, x.hive_id, x.model)
+
+struct worker_catalog_list_op { std::string hive_id; };
+RBEE_INSPECT(worker_catalog_list_op, x.hive_id)
+struct worker_catalog_get_op { std::string hive_id; std::string worker_id; };
+RBEE_INSPECT(worker_catalog_get_op, x.hive_id, x.worker_id)
+struct worker_install_op { std::string hive_id; std::string worker_id; };
+RBEE_INSPECT(worker_install_op, x.hive_id, x.worker_id)
+struct worker_remove_op { std::string hive_id; std::string worker_id; };
+RBEE_INSPECT(worker_remove_op, x.hive_id, x.worker_id)
+struct worker_list_installed_op { std::string hive_id; };
+RBEE_INSPECT(worker_list_installed_op, x.hive_id)
+
+struct worker_spawn_op {
+  std::string hive_id;
+  std::string model;
+  std::string worker; ///< cpu | cuda
+  std::string device; ///< e.g. cuda:0
+};
+RBEE_INSPECT(worker_spawn_op, x.hive_id, x.model, x.worker, x.device)
+struct worker_stop_op { std::string hive_id; std::string worker_id; };
+RBEE_INSPECT(worker_stop_op, x.hive_id, x.worker_id)
+struct worker_list_op { std::string hive_id; };
+RBEE_INSPECT(worker_list_op, x.hive_id)
+
+struct auto_run_op { std::string hive_id; std::string model; std::string worker; };
+RBEE_INSPECT(auto_run_op, x.hive_id, x.model, x.worker)
+
+#undef RBEE_INSPECT
+
+using operation =
+  caf::variant<status_op, hive_list_op, hive_get_op, infer_op, model_download_op, model_list_op,
+               model_get_op, model_delete_op, worker_catalog_list_op, worker_catalog_get_op,
+               worker_install_op, worker_remove_op, worker_list_installed_op, worker_spawn_op,
+               worker_stop_op, worker_list_op, auto_run_op>;
+
+/// The snake_case tag of `op` ("hive_get").
+std::string op_name(const operation& op);
+
+/// The hive an operation targets, "" for operations the queen answers itself.
+std::string op_hive(const operation& op);
+
+/// All operation tags, in the order of the variant.
+const std::vector<std::string>& op_names();
+
+} // namespace rbee
