@@ -95,8 +95,10 @@ void run_job(queen_ptr self, const std::string& id, operation op) {
     case 1: // hive_list
       complete(self, id, json::write(st.hives.list()));
       return;
-    default:
-      route(self, id, op_hive(op), std::move(op));
+    default: {
+      std::string hive = op_hive(op);
+      route(self, id, hive, std::move(op));
+    }
   }
 }
 

@@ -1,0 +1,54 @@
+#pragma once
+// The `rbee` command line: shared pieces of the subcommands.
+
+#include "config/settings.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace rbee::cli {
+
+inline constexpr const char* version = "0.1.0";
+
+/// Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 job cancelled.
+enum exit_code : int { ok = 0, failure = 1, usage = 2, cancelled = 3 };
+
+/// Flags shared by every subcommand, and the overrides a subcommand sets.
+struct common_flags {
+  std::string config_path;
+  std::optional<std::string> log_level;
+  std::optional<std::string> data_dir;
+  std::optional<int> port;
+  std::optional<int> cluster_port;
+  std::optional<std::string> bind;
+  std::optional<std::string> queen;   ///< keeper: queen URL; hive: queen HOST:PORT
+  std::optional<std::string> hive_id;
+};
+
+/// Loads the settings (file, environment, then flags); prints the problem and
+/// returns nullopt on a configuration error.
+std::optional<config::settings> load_settings(const common_flags& f, const char* mode);
+
+// -- daemons (daemons.cpp) --
+int run_serve(config::settings s);
+int run_queen(config::settings s);
+int run_hive(config::settings s);
+
+// -- keeper (keeper.cpp) --
+int cmd_status(const config::settings& s);
+int cmd_jobs(const config::settings& s);
+int cmd_job_submit(const config::settings& s, const std::string& json);
+int cmd_job_get(const config::settings& s, const std::string& id);
+int cmd_job_cancel(const config::settings& s, const std::string& id);
+
+// -- signals (signals.cpp) --
+/// Blocks SIGINT/SIGTERM in this and every later thread; call before starting any.
+void block_stop_signals();
+/// Waits for SIGINT or SIGTERM (blocked before) or for `done` to return true,
+/// checking it every 50 ms. Returns true when a signal arrived.
+bool wait_for_stop(const std::function<bool()>& done = {});
+/// Raises the soft open-files limit to the hard limit (many SSE clients).
+void raise_fd_limit();
+
+} // namespace rbee::cli

@@ -1,0 +1,210 @@
+// `rbee serve`, `rbee queen`, `rbee hive`: the long-running processes.
+#include "actors/hive.hpp"
+#include "actors/queen.hpp"
+#include "actors/runtime.hpp"
+#include "actors/sse_bridge.hpp"
+#include "cli/app.hpp"
+#include "messages/json.hpp"
+#include "net/server.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace rbee::cli {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> logger(const char* name, const config::settings& s) {
+  auto l = spdlog::get(name);
+  if (!l) l = spdlog::stderr_color_mt(name);
+  l->set_level(spdlog::level::from_str(s.log_level));
+  return l;
+}
+
+/// The queen, its sse bridge and the HTTP front, in this process.
+struct queen_side {
+  bridge_actor bridge;
+  queen_actor queen;
+};
+
+queen_side spawn_queen_side(caf::actor_system& sys, const config::settings& s) {
+  queen_side q;
+  q.bridge = spawn_bridge(sys, bridge_options{s.sse_replay_events, 4 * s.sse_replay_events,
+                                              s.max_finished_jobs});
+  q.queen = spawn_queen(sys, queen_options{version, q.bridge, s.max_finished_jobs,
+                                           s.hive_heartbeat_ms, s.hive_lease_ms, 30'000});
+  return q;
+}
+
+/// Waits until the queen lists `hive_id` (the local hive registered).
+bool await_hive(caf::actor_system& sys, const queen_actor& queen, const std::string& hive_id) {
+  caf::scoped_actor self{sys};
+  for (int i = 0; i < 500; ++i) {
+    bool found = false;
+    self->request(queen, std::chrono::seconds(1), hive_atom::value, hive_id)
+      .receive([&](hive_info&) { found = true; }, [&](caf::error&) {});
+    if (found) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+void shutdown(std::initializer_list<caf::actor> actors) {
+  for (auto& a : actors)
+    if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+/// Starts the HTTP front; prints the `listening on` line. 0 on failure.
+uint16_t start_http(net::http_server& srv, const config::settings& s, spdlog::logger& log) {
+  try {
+    uint16_t port = srv.start(s.bind, s.queen_port);
+    std::string host = s.bind.find(':') != std::string::npos ? "[" + s.bind + "]" : s.bind;
+    std::printf("listening on http://%s:%u\n", host.c_str(), port);
+    std::fflush(stdout);
+    return port;
+  } catch (const std::exception& e) {
+    log.error("{}", e.what());
+    return 0;
+  }
+}
+
+} // namespace
+
+int run_serve(config::settings s) {
+  block_stop_signals();
+  raise_fd_limit();
+  auto log = logger("serve", s);
+  caf::actor_system_config cfg;
+  configure_actor_system(cfg, s, false);
+  caf::actor_system sys{cfg};
+  auto q = spawn_queen_side(sys, s);
+  std::string hive_id = s.hive_id.empty() ? local_hive_id : s.hive_id;
+  auto hive = spawn_hive(sys, hive_options{hive_id, version, {}});
+  caf::anon_send(hive, connect_atom::value, caf::actor_cast<caf::actor>(q.queen));
+  if (!await_hive(sys, q.queen, hive_id)) log->warn("the local hive did not register in time");
+  int rc = ok;
+  {
+    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version});
+    if (start_http(srv, s, *log) == 0) {
+      rc = failure;
+    } else {
+      log->info("embedded mode: queen, hive '{}' and HTTP front in one process", hive_id);
+      wait_for_stop();
+      log->info("shutting down");
+    }
+    srv.stop();
+  }
+  shutdown({caf::actor_cast<caf::actor>(hive), caf::actor_cast<caf::actor>(q.queen),
+            caf::actor_cast<caf::actor>(q.bridge)});
+  return rc;
+}
+
+int run_queen(config::settings s) {
+  block_stop_signals();
+  raise_fd_limit();
+  auto log = logger("queen", s);
+  caf::actor_system_config cfg;
+  configure_actor_system(cfg, s, true);
+  caf::actor_system sys{cfg};
+  auto q = spawn_queen_side(sys, s);
+  int rc = ok;
+  {
+    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version});
+    auto cluster = sys.middleman().publish(q.queen, s.queen_cluster_port, s.bind.c_str(), true);
+    if (!cluster) {
+      log->error("cannot publish the queen on {}:{}: {}", s.bind, s.queen_cluster_port,
+                 sys.render(cluster.error()));
+      rc = failure;
+    } else if (start_http(srv, s, *log) == 0) {
+      rc = failure;
+    } else {
+      std::printf("cluster on %s:%u\n", s.bind.c_str(), *cluster);
+      std::fflush(stdout);
+      log->info("queen: hives join with `rbee hive --queen {}:{}`", s.bind, *cluster);
+      wait_for_stop();
+      log->info("shutting down");
+    }
+    srv.stop();
+    if (cluster) sys.middleman().unpublish(q.queen, *cluster);
+  }
+  shutdown({caf::actor_cast<caf::actor>(q.queen), caf::actor_cast<caf::actor>(q.bridge)});
+  return rc;
+}
+
+int run_hive(config::settings s) {
+  block_stop_signals();
+  auto log = logger("hive", s);
+  auto colon = s.queen_address.rfind(':');
+  int port = colon == std::string::npos ? -1 : std::atoi(s.queen_address.c_str() + colon + 1);
+  if (colon == std::string::npos || port <= 0 || port > 65535) {
+    std::cerr << "rbee hive: --queen must be HOST:PORT (the queen's cluster port), got '"
+              << s.queen_address << "'\n";
+    return usage;
+  }
+  std::string host = s.queen_address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  std::string hive_id = s.hive_id;
+  if (hive_id.empty()) {
+    char name[256] = {};
+    gethostname(name, sizeof(name) - 1);
+    hive_id = name;
+  }
+  if (!json::valid_id(hive_id)) {
+    std::cerr << "rbee hive: the hive id must be 1-64 characters of [A-Za-z0-9._-], got '" << hive_id
+              << "' (use --id)\n";
+    return usage;
+  }
+  caf::actor_system_config cfg;
+  configure_actor_system(cfg, s, true);
+  caf::actor_system sys{cfg};
+  std::mutex mtx;
+  bool lost = false;
+  auto hive = spawn_hive(sys, hive_options{hive_id, version, [&](const caf::error& why) {
+                                             std::lock_guard<std::mutex> g{mtx};
+                                             lost = true;
+                                           }});
+  bool stop = false;
+  while (!stop) {
+    auto queen = sys.middleman().remote_actor<queen_actor>(host, static_cast<uint16_t>(port));
+    if (!queen) {
+      log->warn("cannot reach the queen at {}:{} ({}); retrying", host, port,
+                sys.render(queen.error()));
+      stop = wait_for_stop([start = std::chrono::steady_clock::now()] {
+        return std::chrono::steady_clock::now() - start > std::chrono::seconds(1);
+      });
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> g{mtx};
+      lost = false;
+    }
+    caf::anon_send(hive, connect_atom::value, caf::actor_cast<caf::actor>(*queen));
+    log->info("hive '{}' joining the queen at {}:{}", hive_id, host, port);
+    stop = wait_for_stop([&] {
+      std::lock_guard<std::mutex> g{mtx};
+      return lost;
+    });
+    if (!stop) {
+      log->warn("lost the queen; reconnecting");
+      stop = wait_for_stop([start = std::chrono::steady_clock::now()] {
+        return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(500);
+      });
+    }
+  }
+  log->info("shutting down");
+  shutdown({caf::actor_cast<caf::actor>(hive)});
+  return ok;
+}
+
+} // namespace rbee::cli

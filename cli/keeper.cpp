@@ -1,0 +1,191 @@
+// The keeper: `rbee status`, `rbee jobs`, `rbee job ...` — clients of the queen's HTTP API.
+#include "cli/app.hpp"
+#include "net/http_client.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <cstdio>
+#include <iostream>
+
+namespace rbee::cli {
+
+namespace {
+
+struct client {
+  net::url u;
+  net::headers auth;
+  std::string base;
+};
+
+std::optional<client> connect(const config::settings& s) {
+  std::string err;
+  auto u = net::parse_url(s.queen_url, err);
+  if (!u) {
+    std::cerr << "rbee: queen_url: " << err << "\n";
+    return std::nullopt;
+  }
+  client c{*u, {}, s.queen_url};
+  if (!s.api_token.empty()) c.auth.emplace_back("Authorization", "Bearer " + s.api_token);
+  return c;
+}
+
+/// Prints why a call failed; returns the exit code.
+int report(const client& c, const net::http_result& r) {
+  if (r.status == 0) {
+    std::cerr << "rbee: no queen answers at " << c.base << " (" << r.error
+              << "); start one with `rbee serve`\n";
+    return failure;
+  }
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  if (!d.HasParseError() && d.IsObject() && d.HasMember("error") && d["error"].IsObject() &&
+      d["error"].HasMember("message") && d["error"]["message"].IsString())
+    std::cerr << "rbee: " << d["error"]["code"].GetString() << ": " << d["error"]["message"].GetString() << "\n";
+  else
+    std::cerr << "rbee: HTTP " << r.status << ": " << r.body.substr(0, 300) << "\n";
+  return failure;
+}
+
+std::string str(const rapidjson::Value& v, const char* key) {
+  if (!v.IsObject()) return "";
+  auto it = v.FindMember(key);
+  if (it == v.MemberEnd()) return "";
+  if (it->value.IsString()) return it->value.GetString();
+  if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
+  if (it->value.IsUint64()) return std::to_string(it->value.GetUint64());
+  if (it->value.IsBool()) return it->value.GetBool() ? "yes" : "no";
+  return "";
+}
+
+uint64_t u64(const rapidjson::Value& v, const char* key) {
+  return v.IsObject() && v.HasMember(key) && v[key].IsUint64() ? v[key].GetUint64() : 0;
+}
+
+std::string pretty(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return buf.GetString();
+}
+
+std::string gib(uint64_t bytes) {
+  char b[32];
+  std::snprintf(b, sizeof(b), "%.1f GiB", bytes / double(1ull << 30));
+  return b;
+}
+
+} // namespace
+
+int cmd_status(const config::settings& s) {
+  auto c = connect(s);
+  if (!c) return usage;
+  auto health = net::http_call(c->u, "GET", "/health", {}, c->auth);
+  if (health.status != 200) return report(*c, health);
+  auto r = net::http_call(c->u, "GET", "/v1/hives", {}, c->auth);
+  if (r.status != 200) return report(*c, r);
+  rapidjson::Document h, d;
+  h.Parse(health.body.c_str());
+  d.Parse(r.body.c_str());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("hives") || !d["hives"].IsArray()) {
+    std::cerr << "rbee: the queen answered something unexpected\n";
+    return failure;
+  }
+  std::printf("queen  %s  (rbee %s)\n\n", c->base.c_str(), str(h, "version").c_str());
+  std::printf("%-20s %-7s %-6s %-24s %-10s %-10s %s\n", "HIVE", "STATE", "CPUS", "SIMD", "RAM",
+              "AVAILABLE", "GPUS");
+  for (auto& hive : d["hives"].GetArray()) {
+    const auto& caps = hive["capabilities"];
+    std::string simd;
+    for (auto& x : caps["simd"].GetArray()) simd += (simd.empty() ? "" : ",") + std::string(x.GetString());
+    std::string gpus;
+    for (auto& g : caps["gpus"].GetArray())
+      gpus += (gpus.empty() ? "" : "; ") + str(g, "name") + " " + gib(u64(g, "memory_total"));
+    if (gpus.empty()) gpus = "none";
+    std::printf("%-20s %-7s %-6s %-24s %-10s %-10s %s\n", str(hive, "hive_id").c_str(),
+                str(hive, "state").c_str(), str(caps, "cores").c_str(),
+                (simd.empty() ? "-" : simd).substr(0, 24).c_str(), gib(u64(caps, "ram_total")).c_str(),
+                gib(u64(caps, "ram_available")).c_str(), gpus.c_str());
+    if (str(hive, "state") == "lost") std::printf("  lost: %s\n", str(hive, "lost_reason").c_str());
+  }
+  if (d["hives"].Empty()) std::printf("(no hives have joined)\n");
+  return ok;
+}
+
+int cmd_jobs(const config::settings& s) {
+  auto c = connect(s);
+  if (!c) return usage;
+  auto r = net::http_call(c->u, "GET", "/v1/jobs", {}, c->auth);
+  if (r.status != 200) return report(*c, r);
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("jobs") || !d["jobs"].IsArray()) {
+    std::cerr << "rbee: the queen answered something unexpected\n";
+    return failure;
+  }
+  std::printf("%-22s %-22s %-16s %-10s %s\n", "JOB", "OPERATION", "HIVE", "STATE", "ERROR");
+  for (auto& j : d["jobs"].GetArray()) {
+    std::string err = j.HasMember("error") ? str(j["error"], "code") : "";
+    std::printf("%-22s %-22s %-16s %-10s %s\n", str(j, "job_id").c_str(), str(j, "operation").c_str(),
+                str(j, "hive_id").c_str(), str(j, "state").c_str(), err.c_str());
+  }
+  return ok;
+}
+
+int cmd_job_get(const config::settings& s, const std::string& id) {
+  auto c = connect(s);
+  if (!c) return usage;
+  auto r = net::http_call(c->u, "GET", "/v1/jobs/" + id, {}, c->auth);
+  if (r.status != 200) return report(*c, r);
+  std::printf("%s\n", r.body.c_str());
+  return ok;
+}
+
+int cmd_job_cancel(const config::settings& s, const std::string& id) {
+  auto c = connect(s);
+  if (!c) return usage;
+  auto r = net::http_call(c->u, "DELETE", "/v1/jobs/" + id, {}, c->auth);
+  if (r.status != 200) return report(*c, r);
+  std::printf("cancelled %s\n", id.c_str());
+  return ok;
+}
+
+int cmd_job_submit(const config::settings& s, const std::string& json) {
+  auto c = connect(s);
+  if (!c) return usage;
+  auto r = net::http_call(c->u, "POST", "/v1/jobs", json, c->auth);
+  if (r.status != 202) return report(*c, r);
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  std::string id = str(d, "job_id"), url = str(d, "sse_url");
+  std::fprintf(stderr, "job %s\n", id.c_str());
+  int rc = failure;
+  auto st = net::sse_get(c->u, url, c->auth, [&](const net::sse_event& e) {
+    rapidjson::Document ev;
+    ev.Parse(e.data.c_str());
+    if (e.event == "narration" || e.event == "progress") {
+      std::printf("[%-6s] %s\n", str(ev, "actor").c_str(), str(ev, "human").c_str());
+    } else if (e.event == "done") {
+      if (ev.IsObject() && ev.HasMember("result")) std::printf("%s\n", pretty(ev["result"]).c_str());
+      rc = ok;
+      return false;
+    } else if (e.event == "error") {
+      std::string code = ev.IsObject() && ev.HasMember("error") ? str(ev["error"], "code") : "";
+      std::string msg = ev.IsObject() && ev.HasMember("error") ? str(ev["error"], "message") : e.data;
+      std::fprintf(stderr, "rbee: job failed: %s: %s\n", code.c_str(), msg.c_str());
+      rc = failure;
+      return false;
+    } else if (e.event == "cancelled") {
+      std::fprintf(stderr, "rbee: job cancelled\n");
+      rc = cancelled;
+      return false;
+    }
+    std::fflush(stdout);
+    return true;
+  });
+  if (st.status != 200) return report(*c, st);
+  return rc;
+}
+
+} // namespace rbee::cli

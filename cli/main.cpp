@@ -1,0 +1,108 @@
+// rbee: one binary, many faces. Parses the command line and runs a subcommand.
+#include "cli/app.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+extern char** environ;
+
+namespace rbee::cli {
+
+std::optional<config::settings> load_settings(const common_flags& f, const char* mode) {
+  config::settings s;
+  auto fail = [](const config::config_error& e) {
+    std::cerr << "rbee: " << e.to_string() << "\n";
+    return std::nullopt;
+  };
+  if (auto err = config::load(s, f.config_path, environ)) return fail(*err);
+  auto set = [&](const char* key, const std::string& v) { return config::set_key(s, key, v); };
+  std::optional<config::config_error> err;
+  std::string m = mode;
+  if (f.log_level && !err) err = set("log_level", *f.log_level);
+  if (f.data_dir && !err) err = set("data_dir", *f.data_dir);
+  if (f.bind && !err) err = set("bind", *f.bind);
+  if (f.port && !err) err = set(m == "hive" ? "hive_port" : "queen_port", std::to_string(*f.port));
+  if (f.cluster_port && !err) err = set("queen_cluster_port", std::to_string(*f.cluster_port));
+  if (f.hive_id && !err) err = set("hive_id", *f.hive_id);
+  if (f.queen && !err) err = set(m == "hive" ? "queen_address" : "queen_url", *f.queen);
+  if (err) {
+    err->key = "--" + err->key; // flags are named after the keys
+    return fail(*err);
+  }
+  if (auto e = config::finish(s)) return fail(*e);
+  return s;
+}
+
+} // namespace rbee::cli
+
+int main(int argc, char** argv) {
+  using namespace rbee::cli;
+  CLI::App app{"rbee: run large language models on the machines you own"};
+  app.set_version_flag("--version", version);
+  app.require_subcommand(1);
+  common_flags f;
+  app.add_option("--config", f.config_path, "config file (default: $XDG_CONFIG_HOME/rbee/config.json)");
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, off");
+
+  auto* serve = app.add_subcommand("serve", "run queen, hive and HTTP API in one process (embedded mode)");
+  serve->add_option("--port", f.port, "HTTP port (default 8500; 0 picks a free one)");
+  serve->add_option("--bind", f.bind, "address to bind (default 127.0.0.1; others need api_token)");
+  serve->add_option("--data-dir", f.data_dir, "where models and workers live");
+
+  auto* queen = app.add_subcommand("queen", "run the queen: HTTP API + cluster port for remote hives");
+  queen->add_option("--port", f.port, "HTTP port (default 8500; 0 picks a free one)");
+  queen->add_option("--cluster-port", f.cluster_port, "CAF port hives join (default 7834; 0 picks one)");
+  queen->add_option("--bind", f.bind, "address to bind (default 127.0.0.1; others need api_token)");
+  queen->add_option("--data-dir", f.data_dir, "where state lives");
+
+  auto* hive = app.add_subcommand("hive", "run a hive that joins a queen over the network");
+  hive->add_option("--queen", f.queen, "the queen's cluster address HOST:PORT (default 127.0.0.1:7834)");
+  hive->add_option("--id", f.hive_id, "the hive's id (default: the host name)");
+  hive->add_option("--data-dir", f.data_dir, "where models and workers live");
+
+  auto keeper_flag = [&](CLI::App* c) {
+    c->add_option("--queen", f.queen, "the queen's URL (default http://127.0.0.1:8500, RBEE_QUEEN_URL)");
+  };
+  auto* status = app.add_subcommand("status", "show the queen, its hives and their capabilities");
+  keeper_flag(status);
+  auto* jobs = app.add_subcommand("jobs", "list the jobs the queen knows");
+  keeper_flag(jobs);
+  auto* job = app.add_subcommand("job", "submit, inspect or cancel a job");
+  job->require_subcommand(1);
+  std::string job_arg;
+  auto* submit = job->add_subcommand("submit", "submit an operation and stream its narration");
+  submit->add_option("operation", job_arg, "the operation as JSON, e.g. '{\"operation\":\"status\"}'")->required();
+  keeper_flag(submit);
+  auto* get = job->add_subcommand("get", "show one job");
+  get->add_option("job_id", job_arg, "the job id")->required();
+  keeper_flag(get);
+  auto* cancel = job->add_subcommand("cancel", "cancel a job");
+  cancel->add_option("job_id", job_arg, "the job id")->required();
+  keeper_flag(cancel);
+  auto* cfg = app.add_subcommand("config", "print the effective configuration as JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? ok : usage;
+  }
+
+  const char* mode = hive->parsed() ? "hive" : "client";
+  auto s = load_settings(f, mode);
+  if (!s) return usage;
+  if (serve->parsed()) return run_serve(*s);
+  if (queen->parsed()) return run_queen(*s);
+  if (hive->parsed()) return run_hive(*s);
+  if (status->parsed()) return cmd_status(*s);
+  if (jobs->parsed()) return cmd_jobs(*s);
+  if (submit->parsed()) return cmd_job_submit(*s, job_arg);
+  if (get->parsed()) return cmd_job_get(*s, job_arg);
+  if (cancel->parsed()) return cmd_job_cancel(*s, job_arg);
+  if (cfg->parsed()) {
+    std::cout << rbee::config::to_json(*s);
+    return ok;
+  }
+  return usage;
+}

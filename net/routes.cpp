@@ -1,0 +1,151 @@
+// The HTTP API routes: /health, /v1/jobs..., /v1/hives..., /v1/capabilities, /v1/events.
+#include "messages/json.hpp"
+#include "net/ask.hpp"
+#include "net/session.hpp"
+
+#include <charconv>
+
+namespace rbee::net {
+
+namespace {
+
+using session_ptr = std::shared_ptr<session>;
+
+std::vector<std::string_view> split_path(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  std::vector<std::string_view> parts;
+  while (!target.empty()) {
+    if (target.front() == '/') {
+      target.remove_prefix(1);
+      continue;
+    }
+    auto end = target.find('/');
+    parts.push_back(target.substr(0, end));
+    target = end == std::string_view::npos ? std::string_view{} : target.substr(end);
+  }
+  return parts;
+}
+
+std::chrono::milliseconds timeout(const session_ptr& s) {
+  return std::chrono::milliseconds(s->ctx().cfg.request_timeout_ms);
+}
+
+/// Asks an actor; answers 200 with `to_json(result)` or the error.
+template <class R, class Handle, class ToJson, class... Ts>
+void answer(const session_ptr& s, const Handle& dest, ToJson to_json, Ts... xs) {
+  ask<R>(
+    *s->ctx().be.sys, dest, timeout(s),
+    [s, to_json](caf::expected<R> r) {
+      std::string body;
+      caf::error err;
+      if (r)
+        body = to_json(*r);
+      else
+        err = std::move(r.error());
+      s->post([s, body = std::move(body), err = std::move(err)]() mutable {
+        if (err) return s->reply_error(code_of(err), message_of(err));
+        s->reply(200, std::move(body));
+      });
+    },
+    xs...);
+}
+
+void submit(const session_ptr& s) {
+  auto op = json::read_operation(s->req().body());
+  if (!op) return s->reply_error(code_of(op.error()), message_of(op.error()));
+  ask<job_accepted>(
+    *s->ctx().be.sys, s->ctx().be.queen, timeout(s),
+    [s](caf::expected<job_accepted> r) {
+      std::string body = r ? json::write(*r) : std::string{};
+      caf::error err = r ? caf::error{} : r.error();
+      s->post([s, body = std::move(body), err = std::move(err)] {
+        if (err) return s->reply_error(code_of(err), message_of(err));
+        s->reply(202, body);
+      });
+    },
+    submit_atom::value, std::move(*op));
+}
+
+void stream(const session_ptr& s, std::string job_id) {
+  auto& h = s->req();
+  auto it = h.find("Last-Event-ID");
+  bool resume = false;
+  uint64_t last = 0;
+  if (it != h.end()) {
+    auto v = it->value();
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), last);
+    if (v.empty() || ec != std::errc{} || end != v.data() + v.size())
+      return s->reply_error(errc::bad_request, "Last-Event-ID must be a non-negative integer");
+    resume = true;
+  }
+  s->start_sse(std::move(job_id), resume, last);
+}
+
+} // namespace
+
+void dispatch(const session_ptr& s) {
+  const auto& req = s->req();
+  auto parts = split_path(std::string_view(req.target().data(), req.target().size()));
+  auto method = req.method();
+  auto& be = s->ctx().be;
+  bool get = method == http::verb::get, post = method == http::verb::post,
+       del = method == http::verb::delete_;
+  auto not_allowed = [&] { s->reply_error(errc::method_not_allowed, "method not allowed on this path"); };
+  auto bad_id = [&](std::string_view what) {
+    s->reply_error(errc::bad_request, std::string(what) + " id must be 1-64 characters of [A-Za-z0-9._-]");
+  };
+
+  if (parts.size() == 1 && parts[0] == "health") {
+    if (!get) return not_allowed();
+    return s->reply(200, "{\"status\":\"ok\",\"version\":\"" + be.version + "\"}");
+  }
+  if (parts.empty() || parts[0] != "v1") return s->reply_error(errc::not_found, "no such route");
+  parts.erase(parts.begin());
+
+  if (parts.size() == 1 && parts[0] == "jobs") {
+    if (post) return submit(s);
+    if (!get) return not_allowed();
+    return answer<std::vector<job_info>>(
+      s, be.queen, [](const auto& x) { return json::write(x); }, jobs_atom::value);
+  }
+  if (parts.size() >= 2 && parts[0] == "jobs") {
+    std::string id(parts[1]);
+    if (!json::valid_id(id)) return bad_id("job");
+    if (parts.size() == 3 && parts[2] == "stream") {
+      if (!get) return not_allowed();
+      return stream(s, id);
+    }
+    if (parts.size() != 2) return s->reply_error(errc::not_found, "no such route");
+    if (get)
+      return answer<job_info>(s, be.queen, [](const auto& x) { return json::write(x); },
+                              job_atom::value, id);
+    if (del)
+      return answer<job_info>(s, be.queen, [](const auto& x) { return json::write(x); },
+                              cancel_atom::value, id);
+    return not_allowed();
+  }
+  if (parts.size() == 1 && parts[0] == "hives") {
+    if (!get) return not_allowed();
+    return answer<std::vector<hive_info>>(
+      s, be.queen, [](const auto& x) { return json::write(x); }, hives_atom::value);
+  }
+  if (parts.size() == 2 && parts[0] == "hives") {
+    if (!get) return not_allowed();
+    std::string id(parts[1]);
+    if (!json::valid_id(id)) return bad_id("hive");
+    return answer<hive_info>(s, be.queen, [](const auto& x) { return json::write(x); },
+                             hive_atom::value, id);
+  }
+  if (parts.size() == 1 && parts[0] == "capabilities") {
+    if (!get) return not_allowed();
+    return answer<hive_info>(s, be.queen, [](const hive_info& x) { return json::write(x.caps); },
+                             hive_atom::value, std::string(local_hive_id));
+  }
+  if (parts.size() == 1 && parts[0] == "events") {
+    if (!get) return not_allowed();
+    return stream(s, "");
+  }
+  s->reply_error(errc::not_found, "no such route");
+}
+
+} // namespace rbee::net

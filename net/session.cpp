@@ -1,0 +1,189 @@
+#include "net/session.hpp"
+
+#include "messages/json.hpp"
+#include "net/http_error.hpp"
+
+#include <boost/asio/dispatch.hpp>
+
+namespace rbee::net {
+
+namespace {
+
+/// "name:port", "[v6]:port" or "name" -> lower-case name without the port.
+std::string host_name(std::string_view host) {
+  std::string h;
+  if (!host.empty() && host.front() == '[') {
+    auto end = host.find(']');
+    h = std::string(host.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1));
+  } else {
+    h = std::string(host.substr(0, host.find(':')));
+  }
+  for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return h;
+}
+
+bool equal_const_time(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false; // the length of the token is no secret
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+} // namespace
+
+session::session(asio::ip::tcp::socket socket, std::shared_ptr<shared_context> ctx)
+  : stream_(std::move(socket)), ctx_(std::move(ctx)) {
+  ++ctx_->connections;
+}
+
+session::~session() {
+  --ctx_->connections;
+}
+
+void session::run() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+}
+
+void session::do_read() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<uint32_t>(ctx_->cfg.max_header_bytes));
+  parser_->body_limit(ctx_->cfg.max_body_bytes);
+  stream_.expires_after(std::chrono::milliseconds(ctx_->cfg.read_timeout_ms));
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&session::on_header, shared_from_this()));
+}
+
+void session::on_header(beast::error_code ec, size_t) {
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+      ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+    return close();
+  keep_alive_ = false;
+  if (ec == http::error::header_limit)
+    return reply_error(errc::headers_too_large, "the request headers are larger than " +
+                                                  std::to_string(ctx_->cfg.max_header_bytes) + " bytes");
+  if (ec) return reply_error(errc::bad_request, "malformed HTTP request: " + ec.message());
+  auto& h = parser_->get();
+  if (ctx_->connections > ctx_->cfg.max_connections)
+    return reply_error(errc::unavailable, "too many connections; try again later");
+  keep_alive_ = h.keep_alive();
+  if (!check_access()) return;
+  auto len = parser_->content_length();
+  if (len && *len > ctx_->cfg.max_body_bytes) {
+    keep_alive_ = false;
+    return reply_error(errc::payload_too_large, "the request body is larger than " +
+                                                  std::to_string(ctx_->cfg.max_body_bytes) + " bytes");
+  }
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&session::on_body, shared_from_this()));
+}
+
+void session::on_body(beast::error_code ec, size_t) {
+  if (ec == http::error::body_limit) {
+    keep_alive_ = false;
+    return reply_error(errc::payload_too_large, "the request body is larger than " +
+                                                  std::to_string(ctx_->cfg.max_body_bytes) + " bytes");
+  }
+  if (ec == beast::error::timeout) {
+    keep_alive_ = false;
+    return reply(408, json::error_body(errc::timeout, "the request was not received in time"));
+  }
+  if (ec) return close();
+  req_ = parser_->release();
+  stream_.expires_never(); // the answer may take a while (an actor request has its own timeout)
+  dispatch(shared_from_this());
+}
+
+bool session::check_access() {
+  auto& h = parser_->get();
+  auto host_it = h.find(http::field::host);
+  if (host_it == h.end()) {
+    reply_error(errc::bad_request, "missing Host header");
+    return false;
+  }
+  std::string host = host_name(std::string_view(host_it->value().data(), host_it->value().size()));
+  bool host_ok = false;
+  for (auto& a : ctx_->allowed_hosts) host_ok = host_ok || a == host;
+  if (!host_ok) {
+    keep_alive_ = false;
+    reply_error(errc::forbidden, "Host '" + host.substr(0, 100) + "' is not allowed (see allowed_hosts)");
+    return false;
+  }
+  auto origin = h.find(http::field::origin);
+  if (origin != h.end()) {
+    std::string o(origin->value());
+    bool ok = o == "http://" + std::string(host_it->value());
+    for (auto& a : ctx_->cfg.cors_origins) ok = ok || a == o;
+    if (!ok) {
+      keep_alive_ = false;
+      reply_error(errc::forbidden, "Origin is not allowed (see cors_origins)");
+      return false;
+    }
+  }
+  if (h.method() == http::verb::options) {
+    http::response<http::string_body> res{http::status::no_content, h.version()};
+    res.set(http::field::access_control_allow_methods, "GET, POST, DELETE, OPTIONS");
+    res.set(http::field::access_control_allow_headers, "Authorization, Content-Type, Last-Event-ID");
+    res.set(http::field::access_control_max_age, "600");
+    res.keep_alive(keep_alive_);
+    add_cors(res.base());
+    write(std::move(res));
+    return false;
+  }
+  const auto& token = ctx_->cfg.api_token;
+  bool health = h.method() == http::verb::get && h.target() == "/health";
+  if (!token.empty() && !health) {
+    auto a = h[http::field::authorization];
+    std::string_view auth(a.data(), a.size());
+    if (!auth.starts_with("Bearer ") || !equal_const_time(auth.substr(7), token)) {
+      keep_alive_ = false;
+      reply_error(errc::unauthorized, "a valid API token is required (Authorization: Bearer ...)");
+      return false;
+    }
+  }
+  return true;
+}
+
+void session::add_cors(http::response_header<>& res) const {
+  if (!parser_) return;
+  auto& h = parser_->get();
+  auto origin = h.find(http::field::origin);
+  if (origin == h.end()) return;
+  res.set(http::field::access_control_allow_origin, origin->value());
+  res.set(http::field::vary, "Origin");
+}
+
+void session::reply(unsigned status, std::string body, const char* content_type) {
+  http::response<http::string_body> res{static_cast<http::status>(status), req_.version() ? req_.version() : 11};
+  res.set(http::field::server, "rbee");
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(keep_alive_);
+  res.body() = std::move(body);
+  if (status == 401) res.set(http::field::www_authenticate, "Bearer");
+  add_cors(res.base());
+  res.prepare_payload();
+  write(std::move(res));
+}
+
+void session::reply_error(errc code, std::string_view message) {
+  reply(status_for(code), json::error_body(code, message));
+}
+
+void session::write(http::response<http::string_body> res) {
+  auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
+  stream_.expires_after(std::chrono::milliseconds(ctx_->cfg.read_timeout_ms));
+  http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, size_t) {
+    if (ec || !self->keep_alive_) return self->close();
+    self->do_read();
+  });
+}
+
+void session::close() {
+  sse_closed = true;
+  if (keepalive_) keepalive_->cancel();
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  stream_.socket().close(ec);
+}
+
+} // namespace rbee::net

@@ -1,0 +1,96 @@
+#pragma once
+// One HTTP connection: reads requests with limits and deadlines, checks Host,
+// Origin and token before the body, dispatches to the routes, writes answers;
+// switches to SSE streaming for the stream routes. Private to net/.
+
+#include "config/settings.hpp"
+#include "messages/errc.hpp"
+#include "net/server.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace rbee::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+
+using request = http::request<http::string_body>;
+
+/// What every session shares: settings, backend, the connection counter.
+struct shared_context {
+  config::settings cfg;
+  backend be;
+  std::vector<std::string> allowed_hosts; ///< lower-case, without port
+  std::atomic<int> connections{0};
+};
+
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(asio::ip::tcp::socket socket, std::shared_ptr<shared_context> ctx);
+  ~session();
+
+  void run();
+
+  // -- used by the routes (always on the session's strand) --
+  void reply(unsigned status, std::string body, const char* content_type = "application/json");
+  void reply_error(errc code, std::string_view message);
+  /// Subscribes to a job's events ("" = global feed) and streams them as SSE.
+  void start_sse(std::string job_id, bool resume, uint64_t last_event_id);
+  /// Runs `f` on this session's strand.
+  template <class F>
+  void post(F&& f) {
+    asio::post(stream_.get_executor(), std::forward<F>(f));
+  }
+
+  const request& req() const { return req_; }
+  shared_context& ctx() { return *ctx_; }
+
+  // -- SSE (strand) --
+  void sse_enqueue(std::shared_ptr<const std::string> frame, bool last);
+  std::atomic<bool> sse_closed{false};
+
+private:
+  void do_read();
+  void on_header(beast::error_code ec, size_t);
+  void on_body(beast::error_code ec, size_t);
+  bool check_access(); ///< Host, Origin, token; replies itself when false
+  void write(http::response<http::string_body> res);
+  void close();
+  void add_cors(http::response_header<>& h) const;
+
+  void sse_begin();
+  void sse_write_next();
+  void sse_keepalive();
+  void sse_watch_close();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<shared_context> ctx_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  request req_;
+  bool keep_alive_ = false;
+  bool writing_ = false;
+
+  // SSE state
+  bool sse_started_ = false;
+  bool sse_last_queued_ = false;
+  std::deque<std::pair<std::shared_ptr<const std::string>, bool>> sse_queue_;
+  size_t sse_queued_bytes_ = 0;
+  bool sse_writing_ = false;
+  std::optional<asio::steady_timer> keepalive_;
+  char probe_[64];
+};
+
+/// Routes a complete request (routes.cpp).
+void dispatch(const std::shared_ptr<session>& s);
+
+} // namespace rbee::net
