@@ -6,6 +6,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <limits>
+
 namespace rbee::net {
 
 namespace beast = boost::beast;
@@ -116,7 +118,7 @@ http_result sse_get(const url& u, std::string_view target, const headers& extra,
   if (auto ec = run(c.ioc, [&](auto h) { http::async_write(c.stream, req, h); }))
     return out.error = ec.message(), out;
   http::response_parser<http::buffer_body> p;
-  p.body_limit(boost::none);
+  p.body_limit(std::numeric_limits<std::uint64_t>::max()); // boost::none is broken in Beast 1.74
   if (auto ec = run(c.ioc, [&](auto h) { http::async_read_header(c.stream, c.buf, p, h); }))
     return out.error = ec.message(), out;
   out.status = static_cast<int>(p.get().result_int());

@@ -5,6 +5,8 @@
 
 #include <boost/asio/dispatch.hpp>
 
+#include <limits>
+
 namespace rbee::net {
 
 namespace {
@@ -47,7 +49,10 @@ void session::run() {
 void session::do_read() {
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(ctx_->cfg.max_header_bytes));
-  parser_->body_limit(ctx_->cfg.max_body_bytes);
+  // The body limit is applied after the access checks, so that a request
+  // without a token gets 401 whatever length it announces.
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+  origin_.clear();
   stream_.expires_after(std::chrono::milliseconds(ctx_->cfg.read_timeout_ms));
   http::async_read_header(stream_, buffer_, *parser_,
                           beast::bind_front_handler(&session::on_header, shared_from_this()));
@@ -73,6 +78,7 @@ void session::on_header(beast::error_code ec, size_t) {
     return reply_error(errc::payload_too_large, "the request body is larger than " +
                                                   std::to_string(ctx_->cfg.max_body_bytes) + " bytes");
   }
+  parser_->body_limit(ctx_->cfg.max_body_bytes);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&session::on_body, shared_from_this()));
 }
@@ -118,6 +124,7 @@ bool session::check_access() {
       reply_error(errc::forbidden, "Origin is not allowed (see cors_origins)");
       return false;
     }
+    origin_ = o;
   }
   if (h.method() == http::verb::options) {
     http::response<http::string_body> res{http::status::no_content, h.version()};
@@ -144,11 +151,8 @@ bool session::check_access() {
 }
 
 void session::add_cors(http::response_header<>& res) const {
-  if (!parser_) return;
-  auto& h = parser_->get();
-  auto origin = h.find(http::field::origin);
-  if (origin == h.end()) return;
-  res.set(http::field::access_control_allow_origin, origin->value());
+  if (origin_.empty()) return; // only set once the Origin passed check_access
+  res.set(http::field::access_control_allow_origin, origin_);
   res.set(http::field::vary, "Origin");
 }
 

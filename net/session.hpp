@@ -77,6 +77,7 @@ private:
   std::shared_ptr<shared_context> ctx_;
   std::optional<http::request_parser<http::string_body>> parser_;
   request req_;
+  std::string origin_; ///< the request's allowed Origin, for CORS headers
   bool keep_alive_ = false;
   bool writing_ = false;
 

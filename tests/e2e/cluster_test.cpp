@@ -1,0 +1,99 @@
+// `rbee queen` + `rbee hive` as two processes joined over CAF's network layer.
+#include "tests/e2e/e2e.hpp"
+
+#include <signal.h>
+
+using namespace rbee;
+using namespace rbee::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Cluster : ::testing::Test {
+  void SetUp() override {
+    env = private_env();
+    queen = start_daemon({"queen", "--port", "0", "--cluster-port", "0"}, env);
+    ASSERT_GT(queen.port, 0);
+    auto line = queen.proc->read_line(10s);
+    ASSERT_TRUE(line);
+    ASSERT_EQ(line->rfind("cluster on ", 0), 0u) << *line;
+    cluster = line->substr(11);
+    env.push_back("RBEE_QUEEN_URL=" + queen.base());
+  }
+  std::unique_ptr<process> start_hive(const std::string& id) {
+    return std::make_unique<process>(
+      std::vector<std::string>{rbee_bin(), "hive", "--queen", cluster, "--id", id}, env);
+  }
+  std::string hive_state(const std::string& id) {
+    auto r = net::http_call(queen.url(), "GET", "/v1/hives/" + id);
+    if (r.status != 200) return "";
+    auto pos = r.body.find("\"state\":\"");
+    return r.body.substr(pos + 9, r.body.find('"', pos + 9) - pos - 9);
+  }
+  std::string hive_json(const std::string& id) {
+    return net::http_call(queen.url(), "GET", "/v1/hives/" + id).body;
+  }
+  std::vector<std::string> env;
+  rbee_daemon queen;
+  std::string cluster;
+};
+
+} // namespace
+
+TEST_F(Cluster, HiveJoinsAndRunsJobs) {
+  auto hive = start_hive("h1");
+  ASSERT_TRUE(eventually([&] { return hive_state("h1") == "online"; }, 10s)) << hive->stderr_text();
+  auto info = hive_json("h1");
+  EXPECT_NE(info.find("\"cpu_model\""), std::string::npos);
+  EXPECT_NE(info.find("\"local\":false"), std::string::npos);
+  auto r = run({rbee_bin(), "job", "submit", R"({"operation":"hive_get","hive_id":"h1"})"}, env);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("routing hive_get to hive h1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[hive"), std::string::npos);
+}
+
+TEST_F(Cluster, KilledHiveIsLostAndRejoins) {
+  auto hive = start_hive("h2");
+  ASSERT_TRUE(eventually([&] { return hive_state("h2") == "online"; }, 10s));
+  hive->signal(SIGKILL);
+  auto killed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return hive_state("h2") == "lost"; }, 5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - killed, 5s);
+  auto r = run({rbee_bin(), "job", "submit", R"({"operation":"hive_get","hive_id":"h2"})"}, env);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("hive_lost"), std::string::npos) << r.err;
+  // A restarted hive rejoins under the same id, with a new epoch.
+  auto again = start_hive("h2");
+  ASSERT_TRUE(eventually([&] { return hive_state("h2") == "online"; }, 10s));
+  EXPECT_NE(hive_json("h2").find("\"epoch\":2"), std::string::npos);
+}
+
+TEST_F(Cluster, HungHiveIsLostWithin10Seconds) {
+  auto hive = start_hive("h3");
+  ASSERT_TRUE(eventually([&] { return hive_state("h3") == "online"; }, 10s));
+  hive->signal(SIGSTOP);
+  auto stopped = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return hive_state("h3") == "lost"; }, 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped, 10s);
+  hive->signal(SIGCONT);
+  EXPECT_TRUE(eventually([&] { return hive_state("h3") == "online"; }, 15s)) << hive->stderr_text();
+}
+
+TEST_F(Cluster, JobInFlightFailsWhenItsHiveHangs) {
+  auto hive = start_hive("h4");
+  ASSERT_TRUE(eventually([&] { return hive_state("h4") == "online"; }, 10s));
+  hive->signal(SIGSTOP);
+  // Submitted while the hive is hung but not yet declared lost: the job is
+  // routed, then fails with hive_lost when the connection times out.
+  auto r = run({rbee_bin(), "job", "submit", R"({"operation":"hive_get","hive_id":"h4"})"}, env, 20s);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("hive_lost"), std::string::npos) << r.err << r.out;
+  hive->signal(SIGCONT);
+}
+
+TEST_F(Cluster, HiveWithABadIdOrAddressIsAUsageError) {
+  auto bad = run({rbee_bin(), "hive", "--queen", cluster, "--id", "../evil"}, env, 10s);
+  EXPECT_EQ(bad.status, 2);
+  auto addr = run({rbee_bin(), "hive", "--queen", "nowhere"}, env, 10s);
+  EXPECT_EQ(addr.status, 2);
+}

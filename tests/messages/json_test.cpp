@@ -1,0 +1,114 @@
+#include "messages/json.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace rbee;
+
+namespace {
+
+errc code(std::string_view body) {
+  auto r = json::read_operation(body);
+  return r ? errc::none : code_of(r.error());
+}
+
+std::string message(std::string_view body) {
+  auto r = json::read_operation(body);
+  return r ? "" : message_of(r.error());
+}
+
+} // namespace
+
+TEST(JsonOperation, ReadsEveryOperation) {
+  for (auto& name : op_names()) {
+    std::string body = R"({"operation":")" + name + R"(","hive_id":"localhost")";
+    if (name == "infer" || name.starts_with("model_") && name != "model_list" || name == "worker_spawn" ||
+        name == "auto_run")
+      body += R"(,"model":"org/repo")";
+    if (name == "worker_catalog_get" || name == "worker_install" || name == "worker_remove" ||
+        name == "worker_stop")
+      body += R"(,"worker_id":"rbee-worker-cpu")";
+    if (name == "status" || name == "hive_list") body = R"({"operation":")" + name + "\"";
+    body += "}";
+    auto op = json::read_operation(body);
+    ASSERT_TRUE(op) << body << ": " << message_of(op.error());
+    EXPECT_EQ(op_name(*op), name);
+  }
+}
+
+TEST(JsonOperation, WriteThenReadIsTheSame) {
+  auto op = json::read_operation(
+    R"({"operation":"infer","model":"m","prompt":"hi","max_tokens":5,"temperature":0.5,"seed":7,"stop":["x"]})");
+  ASSERT_TRUE(op);
+  auto text = json::write(*op);
+  auto again = json::read_operation(text);
+  ASSERT_TRUE(again) << text;
+  EXPECT_EQ(json::write(*again), text);
+  EXPECT_EQ(op_hive(*again), "localhost"); // the default hive
+}
+
+TEST(JsonOperation, MalformedBodiesAreBadRequests) {
+  for (const char* bad : {"", "{", "[]", "\"status\"", "{\"operation\":\"status\"} {}", "nul",
+                          "{\"operation\":\"status\",}", "\xff\xfe"}) {
+    EXPECT_EQ(code(bad), errc::bad_request) << bad;
+  }
+  EXPECT_EQ(message(R"({})"), "field 'operation' is required");
+  EXPECT_EQ(code(R"({"operation":5})"), errc::bad_request);
+}
+
+TEST(JsonOperation, WrongTypesNameTheField) {
+  EXPECT_EQ(message(R"({"operation":"hive_get","hive_id":5})"), "field 'hive_id' must be a string");
+  EXPECT_EQ(code(R"({"operation":"infer","model":"m","max_tokens":"many"})"), errc::bad_request);
+  EXPECT_EQ(code(R"({"operation":"infer","model":"m","max_tokens":1.5})"), errc::bad_request);
+  EXPECT_EQ(code(R"({"operation":"infer","model":"m","stop":"x"})"), errc::bad_request);
+  EXPECT_EQ(code(R"({"operation":"infer","model":"m","messages":[{"role":1}]})"), errc::bad_request);
+  EXPECT_EQ(message(R"({"operation":"hive_get"})"), "field 'hive_id' is required");
+}
+
+TEST(JsonOperation, OutOfBoundsValuesAreInvalid) {
+  EXPECT_EQ(code(R"({"operation":"infer","model":"m","temperature":-1})"), errc::invalid_value);
+  EXPECT_EQ(code(R"({"operation":"infer","model":"m","top_p":1.5})"), errc::invalid_value);
+  EXPECT_EQ(code(R"({"operation":"infer","model":"m","max_tokens":0})"), errc::invalid_value);
+  EXPECT_EQ(code(R"({"operation":"hive_get","hive_id":"../etc"})"), errc::invalid_value);
+  EXPECT_EQ(code(R"({"operation":"hive_get","hive_id":""})"), errc::invalid_value);
+  EXPECT_EQ(code(R"({"operation":"model_get","model":"a\u0000b"})"), errc::invalid_value);
+  std::string long_model(600, 'a');
+  EXPECT_EQ(code(R"({"operation":"model_get","model":")" + long_model + "\"}"), errc::invalid_value);
+}
+
+TEST(JsonOperation, UnknownOperationsAndFields) {
+  EXPECT_EQ(code(R"({"operation":"rm_rf"})"), errc::unknown_operation);
+  EXPECT_EQ(message(R"({"operation":"rm_rf"})"), "unknown operation 'rm_rf'");
+  EXPECT_EQ(code(R"({"operation":"status","extra":1})"), errc::bad_request);
+  std::string huge(100, 'x');
+  EXPECT_EQ(message(R"({"operation":")" + huge + "\"}"), "unknown operation '(unprintable)'");
+}
+
+TEST(JsonOperation, DeepNestingDoesNotCrash) {
+  std::string deep = R"({"operation":"status","x":)" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  EXPECT_NE(code(deep), errc::none);
+}
+
+TEST(JsonWrite, ErrorBodyShape) {
+  EXPECT_EQ(json::error_body(errc::job_not_found, "no \"x\""),
+            R"({"error":{"code":"job_not_found","message":"no \"x\""}})");
+}
+
+TEST(JsonWrite, JobInfoCarriesResultOrError) {
+  job_info j{"job-1", "status", "", job_state::completed, 1, 2, 3, R"({"a":1})", errc::none, ""};
+  EXPECT_NE(json::write(j).find(R"("result":{"a":1})"), std::string::npos);
+  j.state = job_state::failed;
+  j.error_code = errc::hive_lost;
+  j.error_message = "gone";
+  auto t = json::write(j);
+  EXPECT_EQ(t.find("result"), std::string::npos);
+  EXPECT_NE(t.find(R"("code":"hive_lost")"), std::string::npos);
+}
+
+TEST(JsonWrite, NarrationFieldsKeepTheirTypes) {
+  auto n = narrate("job-1", "hive", "download", "f", "line\nwith \"quotes\"");
+  n.fields = {{"bytes_done", "1024", true}, {"file", "a", false}};
+  auto t = json::write(n);
+  EXPECT_NE(t.find(R"("bytes_done":1024)"), std::string::npos);
+  EXPECT_NE(t.find(R"("file":"a")"), std::string::npos);
+  EXPECT_EQ(t.find('\n'), std::string::npos); // one SSE data line
+}

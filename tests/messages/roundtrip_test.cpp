@@ -1,0 +1,126 @@
+// Every message survives CAF's binary wire format, as a registered type inside a
+// caf::message (what crosses the network between queen and hive).
+#include "actors/runtime.hpp"
+#include "messages/interfaces.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <caf/deep_to_string.hpp>
+#include <caf/message.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace rbee;
+
+namespace {
+
+struct Roundtrip : ::testing::Test {
+  Roundtrip() : sys(init(cfg)) {}
+  static caf::actor_system_config& init(caf::actor_system_config& c) {
+    configure_actor_system(c, config::settings{}, false);
+    return c;
+  }
+  template <class T>
+  void check(T x) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    auto msg = caf::make_message(x);
+    ASSERT_FALSE(sink(msg)) << "cannot serialize " << caf::deep_to_string(x);
+    caf::message out;
+    caf::binary_deserializer source{sys, buf};
+    ASSERT_FALSE(source(out));
+    ASSERT_TRUE(out.match_element<T>(0));
+    EXPECT_EQ(caf::deep_to_string(out.get_as<T>(0)), caf::deep_to_string(x));
+  }
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+};
+
+capabilities sample_caps() {
+  capabilities c{"host", "linux", "x86_64", "EPYC", 2, {"avx2", "avx512f"}, 1u << 30, 1u << 29, {}, ""};
+  c.gpus.push_back(gpu_info{0, "H100", 80ull << 30, 79ull << 30, 9, 0});
+  return c;
+}
+
+} // namespace
+
+TEST_F(Roundtrip, Narration) {
+  auto n = narrate("job-1", "hive", "download", "a.gguf", "downloading", level::warn);
+  n.seq = 7;
+  n.kind = event_kind::progress;
+  n.fields = {{"bytes_done", "1024", true}, {"file", "a.gguf", false}};
+  check(n);
+}
+
+TEST_F(Roundtrip, JobMessages) {
+  job_info j{"job-1", "hive_get", "h1", job_state::failed, 1, 2, 3, "", errc::hive_lost, "gone"};
+  check(j);
+  check(job_accepted{"job-1", "/v1/jobs/job-1/stream"});
+  check(job_result{R"({"a":1})"});
+}
+
+TEST_F(Roundtrip, HiveMessages) {
+  check(sample_caps());
+  check(gpu_info{1, "A100", 1, 2, 8, 0});
+  check(hive_registration{"h1", "0.1.0", sample_caps()});
+  check(registration_ack{"h1", 3, 500});
+  check(hive_heartbeat{"h1", 3, 123, 456});
+  hive_info h{"h1", "0.1.0", hive_state::lost, false, 2, 10, 20, "timeout", sample_caps()};
+  check(h);
+  check(cluster_status{"0.1.0", 1, 2, 3, {h}});
+}
+
+TEST_F(Roundtrip, EveryOperation) {
+  infer_op inf;
+  inf.hive_id = "h";
+  inf.model = "m";
+  inf.messages = {{"user", "hi"}};
+  inf.stop = {"\n"};
+  inf.seed = 42;
+  inf.has_seed = true;
+  std::vector<operation> ops = {
+    status_op{}, hive_list_op{}, hive_get_op{"h"}, inf, model_download_op{"h", "org/repo:Q4_K_M"},
+    model_list_op{"h"}, model_get_op{"h", "m"}, model_delete_op{"h", "m"},
+    worker_catalog_list_op{"h"}, worker_catalog_get_op{"h", "w"}, worker_install_op{"h", "w"},
+    worker_remove_op{"h", "w"}, worker_list_installed_op{"h"}, worker_spawn_op{"h", "m", "cpu", "cpu"},
+    worker_stop_op{"h", "w"}, worker_list_op{"h"}, auto_run_op{"h", "m", "cuda"}};
+  ASSERT_EQ(ops.size(), op_names().size());
+  for (auto& op : ops) check(op);
+}
+
+TEST_F(Roundtrip, ErrorsKeepCodeAndMessage) {
+  auto err = make_error(errc::checksum_mismatch, "expected aa, got bb");
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  ASSERT_FALSE(sink(err));
+  caf::error out;
+  caf::binary_deserializer source{sys, buf};
+  ASSERT_FALSE(source(out));
+  EXPECT_EQ(code_of(out), errc::checksum_mismatch);
+  EXPECT_EQ(message_of(out), "expected aa, got bb");
+  EXPECT_NE(sys.render(out).find("checksum_mismatch"), std::string::npos);
+}
+
+TEST_F(Roundtrip, TruncatedInputIsAnErrorNotACrash) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  auto msg = caf::make_message(hive_registration{"h1", "0.1.0", sample_caps()});
+  ASSERT_FALSE(sink(msg));
+  for (size_t cut : {size_t{0}, size_t{1}, buf.size() / 2, buf.size() - 1}) {
+    std::vector<char> part(buf.begin(), buf.begin() + static_cast<long>(cut));
+    caf::message out;
+    caf::binary_deserializer source{sys, part};
+    auto err = source(out);
+    EXPECT_TRUE(err || !out.match_elements<hive_registration>()) << "cut at " << cut;
+  }
+}
+
+TEST(Errc, NamesAndCodes) {
+  EXPECT_EQ(to_string(errc::hive_lost), "hive_lost");
+  EXPECT_EQ(code_of(make_error(errc::disk_full)), errc::disk_full);
+  EXPECT_EQ(code_of(caf::make_error(caf::sec::request_timeout)), errc::timeout);
+  EXPECT_EQ(code_of(caf::error{}), errc::none);
+  EXPECT_EQ(message_of(make_error(errc::disk_full)), "disk_full");
+}

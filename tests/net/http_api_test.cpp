@@ -1,0 +1,273 @@
+// The HTTP front against real actors, over real loopback sockets.
+#include "actors/hive.hpp"
+#include "actors/queen.hpp"
+#include "actors/runtime.hpp"
+#include "actors/sse_bridge.hpp"
+#include "net/http_client.hpp"
+#include "net/server.hpp"
+#include "tests/support/raw_http.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+using namespace rbee;
+using namespace std::chrono_literals;
+using test::raw_http;
+using test::raw_status;
+
+namespace {
+
+config::settings test_settings() {
+  config::settings s;
+  s.max_body_bytes = 64 * 1024;
+  s.max_header_bytes = 8 * 1024;
+  s.read_timeout_ms = 1000;
+  s.sse_keepalive_ms = 200;
+  s.cors_origins = {"http://dash.example"};
+  return s;
+}
+
+struct Api : ::testing::Test {
+  explicit Api(config::settings s = test_settings()) : sys(init(cfg)), settings(s) {
+    bridge = spawn_bridge(sys, bridge_options{});
+    queen = spawn_queen(sys, queen_options{"test", bridge, 100, 100, 5000, 30'000});
+    hive = spawn_hive(sys, hive_options{"localhost", "test", {}});
+    caf::anon_send(hive, connect_atom::value, caf::actor_cast<caf::actor>(queen));
+    server = std::make_unique<net::http_server>(settings, net::backend{&sys, queen, bridge, "test"});
+    port = server->start("127.0.0.1", 0);
+    u.host = "127.0.0.1";
+    u.port = std::to_string(port);
+    for (int i = 0; i < 200; ++i) {
+      if (get("/v1/hives/localhost").status == 200) break;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  ~Api() override {
+    server->stop();
+    for (auto a : {caf::actor_cast<caf::actor>(hive), caf::actor_cast<caf::actor>(queen),
+                   caf::actor_cast<caf::actor>(bridge)})
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+  }
+  static caf::actor_system_config& init(caf::actor_system_config& c) {
+    configure_actor_system(c, config::settings{}, false);
+    return c;
+  }
+  net::http_result get(const std::string& path, net::headers h = {}) {
+    return net::http_call(u, "GET", path, {}, h);
+  }
+  net::http_result post(const std::string& path, const std::string& body, net::headers h = {}) {
+    return net::http_call(u, "POST", path, body, h);
+  }
+  std::string submit(const std::string& body) {
+    auto r = post("/v1/jobs", body);
+    EXPECT_EQ(r.status, 202) << r.body;
+    auto pos = r.body.find("\"job_id\":\"");
+    return r.body.substr(pos + 10, r.body.find('"', pos + 10) - pos - 10);
+  }
+  std::vector<net::sse_event> stream(const std::string& job, net::headers h = {}) {
+    std::vector<net::sse_event> out;
+    auto r = net::sse_get(u, "/v1/jobs/" + job + "/stream", h, [&](const net::sse_event& e) {
+      out.push_back(e);
+      return true;
+    }, 5s);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return out;
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  config::settings settings;
+  bridge_actor bridge;
+  queen_actor queen;
+  hive_actor hive;
+  std::unique_ptr<net::http_server> server;
+  uint16_t port = 0;
+  net::url u;
+};
+
+std::string request(const std::string& method, const std::string& path, const std::string& host,
+                    const std::string& extra = "", const std::string& body = "") {
+  return method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\n" + extra +
+         "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+} // namespace
+
+TEST_F(Api, HealthAndHives) {
+  auto h = get("/health");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_NE(h.body.find("\"ok\""), std::string::npos);
+  EXPECT_NE(get("/v1/hives").body.find("\"localhost\""), std::string::npos);
+  EXPECT_EQ(get("/v1/hives/localhost").status, 200);
+  EXPECT_EQ(get("/v1/hives/nowhere").status, 404);
+  EXPECT_NE(get("/v1/capabilities").body.find("\"simd\""), std::string::npos);
+}
+
+TEST_F(Api, JobLifecycleOverSse) {
+  auto id = submit(R"({"operation":"hive_get","hive_id":"localhost"})");
+  auto ev = stream(id);
+  ASSERT_GE(ev.size(), 4u);
+  EXPECT_EQ(ev.front().event, "state");
+  EXPECT_EQ(ev.back().event, "done");
+  for (size_t i = 0; i < ev.size(); ++i) EXPECT_EQ(ev[i].id, std::to_string(i + 1));
+  auto j = get("/v1/jobs/" + id);
+  EXPECT_EQ(j.status, 200);
+  EXPECT_NE(j.body.find("\"state\":\"completed\""), std::string::npos);
+  EXPECT_NE(get("/v1/jobs").body.find(id), std::string::npos);
+}
+
+TEST_F(Api, LastEventIdResumesExactlyAfter) {
+  auto id = submit(R"({"operation":"hive_get","hive_id":"localhost"})");
+  auto all = stream(id);
+  ASSERT_GE(all.size(), 3u);
+  auto rest = stream(id, {{"Last-Event-ID", "2"}});
+  ASSERT_EQ(rest.size(), all.size() - 2);
+  EXPECT_EQ(rest.front().id, "3");
+  EXPECT_EQ(rest.back().event, "done");
+  auto none = stream(id, {{"Last-Event-ID", all.back().id}});
+  EXPECT_TRUE(none.empty());
+  auto bad = net::sse_get(u, "/v1/jobs/" + id + "/stream", {{"Last-Event-ID", "x1"}},
+                          [](const net::sse_event&) { return true; }, 2s);
+  EXPECT_EQ(bad.status, 400) << bad.error;
+}
+
+TEST_F(Api, SeveralSubscribersSeeTheSameStream) {
+  auto id = submit(R"({"operation":"hive_get","hive_id":"localhost"})");
+  std::vector<std::vector<net::sse_event>> seen(4);
+  std::vector<std::thread> ts;
+  for (auto& s : seen) ts.emplace_back([&, id] { s = stream(id); });
+  for (auto& t : ts) t.join();
+  for (auto& s : seen) {
+    ASSERT_EQ(s.size(), seen[0].size());
+    EXPECT_EQ(s.back().data, seen[0].back().data);
+  }
+}
+
+TEST_F(Api, CancelAndUnknownJobs) {
+  EXPECT_EQ(get("/v1/jobs/job-nope").status, 404);
+  EXPECT_EQ(net::http_call(u, "DELETE", "/v1/jobs/job-nope").status, 404);
+  auto id = submit(R"({"operation":"status"})");
+  stream(id);
+  auto again = net::http_call(u, "DELETE", "/v1/jobs/" + id);
+  EXPECT_EQ(again.status, 409);
+  EXPECT_NE(again.body.find("job_finished"), std::string::npos);
+  EXPECT_EQ(get("/v1/jobs/job-nope/stream").status, 404);
+  EXPECT_EQ(get("/v1/jobs/..%2F..%2Fetc/stream").status, 400);
+}
+
+TEST_F(Api, BadBodiesGetClearErrors) {
+  auto bad_json = post("/v1/jobs", "{not json");
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_NE(bad_json.body.find("\"code\":\"bad_request\""), std::string::npos);
+  auto wrong_type = post("/v1/jobs", R"({"operation":"hive_get","hive_id":7})");
+  EXPECT_EQ(wrong_type.status, 400);
+  EXPECT_NE(wrong_type.body.find("hive_id"), std::string::npos);
+  EXPECT_EQ(post("/v1/jobs", R"({"operation":"hive_get","hive_id":"a/b"})").status, 422);
+  EXPECT_EQ(post("/v1/jobs", R"({"operation":"nope"})").status, 422);
+  EXPECT_EQ(post("/v1/jobs", R"({"operation":"model_download","model":"a/b"})").status, 501);
+  EXPECT_EQ(post("/v1/jobs", R"({"operation":"hive_get","hive_id":"nowhere"})").status, 404);
+  EXPECT_EQ(post("/v1/jobs", "").status, 400);
+}
+
+TEST_F(Api, HugeBodyIs413AndServerStaysUp) {
+  std::string body(200 * 1024, 'x');
+  auto r = raw_http(port, request("POST", "/v1/jobs", "127.0.0.1", "", body));
+  EXPECT_EQ(raw_status(r), 413) << r.substr(0, 200);
+  auto chunked = raw_http(port, "POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                  std::string("10000\r\n") + std::string(0x10000, 'y') + "\r\n" +
+                                  "10000\r\n" + std::string(0x10000, 'y') + "\r\n0\r\n\r\n");
+  EXPECT_EQ(raw_status(chunked), 413);
+  EXPECT_EQ(get("/health").status, 200);
+}
+
+TEST_F(Api, HugeHeadersAre431) {
+  auto r = raw_http(port, request("GET", "/health", "127.0.0.1", "X-Big: " + std::string(20000, 'a') + "\r\n"));
+  EXPECT_EQ(raw_status(r), 431);
+}
+
+TEST_F(Api, MalformedRequestsAre400) {
+  EXPECT_EQ(raw_status(raw_http(port, "GARBAGE\r\n\r\n")), 400);
+  EXPECT_EQ(raw_status(raw_http(port, "GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -5\r\n\r\n")), 400);
+  EXPECT_EQ(raw_status(raw_http(port, "GET /health HTTP/1.1\r\n\r\n")), 400); // no Host
+  EXPECT_EQ(raw_status(raw_http(port, std::string("\0\1\2\3\r\n\r\n", 8))), 400);
+  EXPECT_EQ(get("/health").status, 200);
+}
+
+TEST_F(Api, BadHostIs403) {
+  auto r = raw_http(port, request("GET", "/health", "evil.example:8500"));
+  EXPECT_EQ(raw_status(r), 403);
+  EXPECT_NE(r.find("\"code\":\"forbidden\""), std::string::npos);
+  EXPECT_EQ(raw_status(raw_http(port, request("GET", "/health", "localhost:1"))), 200);
+  EXPECT_EQ(raw_status(raw_http(port, request("GET", "/health", "[::1]:1"))), 200);
+}
+
+TEST_F(Api, CorsOnlyForConfiguredOrigins) {
+  auto ok = raw_http(port, request("GET", "/v1/hives", "localhost", "Origin: http://dash.example\r\n"));
+  EXPECT_EQ(raw_status(ok), 200);
+  EXPECT_NE(ok.find("Access-Control-Allow-Origin: http://dash.example"), std::string::npos);
+  auto evil = raw_http(port, request("POST", "/v1/jobs", "localhost", "Origin: http://evil.example\r\n",
+                                     R"({"operation":"status"})"));
+  EXPECT_EQ(raw_status(evil), 403);
+  auto pre = raw_http(port, request("OPTIONS", "/v1/jobs", "localhost", "Origin: http://dash.example\r\n"));
+  EXPECT_EQ(raw_status(pre), 204);
+  EXPECT_NE(pre.find("Access-Control-Allow-Methods"), std::string::npos);
+}
+
+TEST_F(Api, UnknownRoutesAndMethods) {
+  EXPECT_EQ(get("/nope").status, 404);
+  EXPECT_EQ(get("/v1/nope").status, 404);
+  EXPECT_EQ(post("/health", "{}").status, 405);
+  EXPECT_EQ(net::http_call(u, "PUT", "/v1/jobs").status, 405);
+}
+
+TEST_F(Api, SlowClientIsCutOffByTheReadDeadline) {
+  // Half a request line, then silence: the server closes after read_timeout_ms.
+  auto start = std::chrono::steady_clock::now();
+  auto r = raw_http(port, "GET /health HTTP/1.1\r\nHo", 5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+  EXPECT_EQ(get("/health").status, 200);
+}
+
+TEST_F(Api, GlobalFeedSeesJobsAndKeepAlives) {
+  std::vector<net::sse_event> seen;
+  std::thread t([&] {
+    net::sse_get(u, "/v1/events", {}, [&](const net::sse_event& e) {
+      seen.push_back(e);
+      return !(e.event == "job" && e.data.find("\"completed\"") != std::string::npos);
+    }, 5s);
+  });
+  std::this_thread::sleep_for(300ms);
+  submit(R"({"operation":"status"})");
+  t.join();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().event, "job");
+}
+
+namespace {
+
+config::settings token_settings() {
+  auto s = test_settings();
+  s.api_token = "0123456789abcdef-token";
+  return s;
+}
+
+struct TokenApi : Api {
+  TokenApi() : Api(token_settings()) {}
+};
+
+} // namespace
+
+TEST_F(TokenApi, TokenCheckedBeforeTheBody) {
+  EXPECT_EQ(get("/health").status, 200); // health stays open for probes
+  EXPECT_EQ(get("/v1/hives").status, 401);
+  EXPECT_EQ(get("/v1/hives", {{"Authorization", "Bearer wrong"}}).status, 401);
+  EXPECT_EQ(get("/v1/hives", {{"Authorization", "Bearer 0123456789abcdef-token"}}).status, 200);
+  // 401 arrives although the announced body never does.
+  auto r = raw_http(port, "POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n", 3s);
+  EXPECT_EQ(raw_status(r), 401);
+}
