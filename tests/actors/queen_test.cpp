@@ -213,3 +213,24 @@ TEST_F(Queen, InvalidRegistrationIsRefused) {
     .receive([](registration_ack&) {}, [&](caf::error& e) { err = e; });
   EXPECT_EQ(code_of(err), errc::invalid_value);
 }
+
+TEST_F(Queen, UnexpectedMessagesAreDroppedAndTheQueenGoesOn) {
+  auto untyped = caf::actor_cast<caf::actor>(queen);
+  caf::anon_send(untyped, std::string("garbage"), 42);
+  caf::anon_send(untyped, hive_heartbeat{"nobody", 99, 0, 0}); // heartbeat without the atom
+  caf::anon_send(untyped, heartbeat_atom::value, hive_heartbeat{"nobody", 99, 0, 0}); // unknown hive
+  caf::error err;
+  self->request(untyped, 2s, std::string("what")).receive([](caf::message&) {}, [&](caf::error& e) { err = e; });
+  EXPECT_TRUE(err); // an error answer, not a crash
+  auto a = submit(status_op{});
+  ASSERT_TRUE(a);
+  EXPECT_EQ(wait_job(a->job_id).state, job_state::completed);
+}
+
+TEST_F(Queen, RegistrationWithoutAHandleIsRefused) {
+  caf::error err;
+  self->request(queen, 2s, register_atom::value, hive_registration{"h9", "t", {}}, hive_actor{})
+    .receive([](registration_ack&) {}, [&](caf::error& e) { err = e; });
+  EXPECT_EQ(code_of(err), errc::bad_request);
+  EXPECT_FALSE(get_hive("h9"));
+}

@@ -1,7 +1,11 @@
 // `rbee queen` + `rbee hive` as two processes joined over CAF's network layer.
 #include "tests/e2e/e2e.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace rbee;
 using namespace rbee::test;
@@ -96,4 +100,22 @@ TEST_F(Cluster, HiveWithABadIdOrAddressIsAUsageError) {
   EXPECT_EQ(bad.status, 2);
   auto addr = run({rbee_bin(), "hive", "--queen", "nowhere"}, env, 10s);
   EXPECT_EQ(addr.status, 2);
+}
+
+TEST_F(Cluster, GarbageOnTheClusterPortDoesNotHurtTheQueen) {
+  auto port = std::stoi(cluster.substr(cluster.rfind(':') + 1));
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::string junk(4096, '\xff');
+  for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>(i * 131 + 7);
+  ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+  std::this_thread::sleep_for(300ms);
+  close(fd);
+  EXPECT_EQ(net::http_call(queen.url(), "GET", "/health").status, 200);
+  auto hive = start_hive("h5"); // and hives still join
+  EXPECT_TRUE(eventually([&] { return hive_state("h5") == "online"; }, 10s));
 }

@@ -1,0 +1,29 @@
+# Checks the layering of ARCHITECTURE.md on the sources (run with cmake -P):
+# kernels/ includes nothing of ours and no CAF/Boost; messages/ only CAF;
+# net/ never actors/ or kernels/; config/ nothing of ours but itself.
+set(root "${CMAKE_CURRENT_LIST_DIR}/..")
+set(rules
+  "kernels|#include [<\"](caf/|boost/|messages/|actors/|net/|config/)"
+  "messages|#include [<\"](actors/|net/|kernels/|config/|boost/)"
+  "net|#include [<\"](actors/|kernels/)"
+  "config|#include [<\"](caf/|boost/|messages/|actors/|net/|kernels/)")
+set(bad "")
+foreach(rule IN LISTS rules)
+  string(REPLACE "|" ";" parts "${rule}")
+  list(GET parts 0 dir)
+  string(FIND "${rule}" "|" bar)
+  math(EXPR start "${bar} + 1")
+  string(SUBSTRING "${rule}" ${start} -1 pattern)
+  file(GLOB_RECURSE files "${root}/${dir}/*.hpp" "${root}/${dir}/*.cpp" "${root}/${dir}/*.cu" "${root}/${dir}/*.cuh")
+  foreach(f IN LISTS files)
+    file(STRINGS "${f}" hits REGEX "${pattern}")
+    if(hits)
+      list(APPEND bad "${f}: ${hits}")
+    endif()
+  endforeach()
+endforeach()
+if(bad)
+  string(REPLACE ";" "\n" text "${bad}")
+  message(FATAL_ERROR "layering violations:\n${text}")
+endif()
+message(STATUS "layering ok")
