@@ -92,6 +92,25 @@ void put(writer& w, const job_info& x) {
   w.EndObject();
 }
 
+/// A JSON number: -?digits[.digits][e[+-]digits], nothing else.
+bool is_json_number(std::string_view v) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < v.size() && v[i] == '-') ++i;
+  if (!digits()) return false;
+  if (i < v.size() && v[i] == '.' && (++i, !digits())) return false;
+  if (i < v.size() && (v[i] == 'e' || v[i] == 'E')) {
+    ++i;
+    if (i < v.size() && (v[i] == '+' || v[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == v.size() && v.size() <= 32;
+}
+
 template <class F>
 std::string with_writer(F f) {
   rapidjson::StringBuffer buf;
@@ -118,7 +137,7 @@ std::string write(const narration& x) {
       w.StartObject();
       for (auto& f : x.fields) {
         w.Key(f.key.c_str(), static_cast<rapidjson::SizeType>(f.key.size()));
-        if (f.numeric)
+        if (f.numeric && is_json_number(f.value))
           w.RawValue(f.value.data(), f.value.size(), rapidjson::kNumberType);
         else
           w.String(f.value.c_str(), static_cast<rapidjson::SizeType>(f.value.size()));

@@ -26,6 +26,13 @@ typename Inspector::result_type inspect(Inspector& f, field& x) {
   return f(caf::meta::type_name("rbee_field"), x.key, x.value, x.numeric);
 }
 
+inline field num_field(std::string key, int64_t v) {
+  return field{std::move(key), std::to_string(v), true};
+}
+inline field text_field(std::string key, std::string v) {
+  return field{std::move(key), std::move(v), false};
+}
+
 /// Event kinds of a job's SSE stream (the `event:` line).
 enum class event_kind : uint8_t { narration, progress, token, done, error, cancelled, state };
 

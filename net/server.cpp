@@ -14,15 +14,15 @@
 namespace rbee::net {
 
 struct http_server::impl {
-  asio::io_context ioc;
-  asio::ip::tcp::acceptor acceptor{ioc};
-  asio::steady_timer retry{ioc};
+  std::shared_ptr<asio::io_context> ioc = std::make_shared<asio::io_context>();
+  asio::ip::tcp::acceptor acceptor{*ioc};
+  asio::steady_timer retry{*ioc};
   std::shared_ptr<shared_context> ctx;
   std::vector<std::thread> threads;
   bool stopped = false;
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, asio::ip::tcp::socket sock) {
+    acceptor.async_accept(asio::make_strand(*ioc), [this](beast::error_code ec, asio::ip::tcp::socket sock) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) { // e.g. out of file descriptors: wait a little instead of spinning
         retry.expires_after(std::chrono::milliseconds(50));
@@ -47,6 +47,7 @@ http_server::http_server(config::settings s, backend b) : impl_(std::make_unique
   }
   ctx->cfg = std::move(s);
   ctx->be = std::move(b);
+  ctx->ioc = impl_->ioc;
   impl_->ctx = std::move(ctx);
 }
 
@@ -69,17 +70,17 @@ uint16_t http_server::start(const std::string& bind, uint16_t port) {
   uint16_t bound = acc.local_endpoint().port();
   impl_->accept();
   for (int i = 0; i < impl_->ctx->cfg.http_threads; ++i)
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->threads.emplace_back([ioc = impl_->ioc] { ioc->run(); });
   return bound;
 }
 
 void http_server::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
-  asio::post(impl_->ioc, [this] {
+  asio::post(*impl_->ioc, [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
-    impl_->ioc.stop();
+    impl_->ioc->stop();
   });
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

@@ -34,7 +34,7 @@ bool equal_const_time(std::string_view a, std::string_view b) {
 } // namespace
 
 session::session(asio::ip::tcp::socket socket, std::shared_ptr<shared_context> ctx)
-  : stream_(std::move(socket)), ctx_(std::move(ctx)) {
+  : ctx_(std::move(ctx)), stream_(std::move(socket)) {
   ++ctx_->connections;
 }
 

@@ -7,6 +7,7 @@
 #include "messages/errc.hpp"
 #include "net/server.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -31,6 +32,9 @@ struct shared_context {
   backend be;
   std::vector<std::string> allowed_hosts; ///< lower-case, without port
   std::atomic<int> connections{0};
+  /// Shared so that a session still held by an actor's pending answer after the
+  /// server stopped can be destroyed safely.
+  std::shared_ptr<asio::io_context> ioc;
 };
 
 class session : public std::enable_shared_from_this<session> {
@@ -72,9 +76,9 @@ private:
   void sse_keepalive();
   void sse_watch_close();
 
+  std::shared_ptr<shared_context> ctx_; ///< first: destroyed after the stream
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::shared_ptr<shared_context> ctx_;
   std::optional<http::request_parser<http::string_body>> parser_;
   request req_;
   std::string origin_; ///< the request's allowed Origin, for CORS headers

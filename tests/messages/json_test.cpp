@@ -112,3 +112,12 @@ TEST(JsonWrite, NarrationFieldsKeepTheirTypes) {
   EXPECT_NE(t.find(R"("file":"a")"), std::string::npos);
   EXPECT_EQ(t.find('\n'), std::string::npos); // one SSE data line
 }
+
+TEST(JsonWrite, ANumericFieldThatIsNoNumberIsWrittenAsText) {
+  auto n = narrate("job-1", "hive", "x", "y", "z");
+  n.fields = {{"evil", "1,\"injected\":2", true}, num_field("n", -5), text_field("t", "5")};
+  auto t = json::write(n);
+  EXPECT_NE(t.find(R"("evil":"1,\"injected\":2")"), std::string::npos) << t;
+  EXPECT_NE(t.find(R"("n":-5)"), std::string::npos);
+  EXPECT_NE(t.find(R"("t":"5")"), std::string::npos);
+}
