@@ -72,6 +72,10 @@ TEST_F(Roundtrip, HiveMessages) {
   check(cluster_status{"0.1.0", 1, 2, 3, {h}});
 }
 
+TEST_F(Roundtrip, JobContext) {
+  check(job_ctx{"job-1", bridge_actor{}});
+}
+
 TEST_F(Roundtrip, EveryOperation) {
   infer_op inf;
   inf.hive_id = "h";
