@@ -1,8 +1,7 @@
 // `rbee serve`, `rbee queen`, `rbee hive`: the long-running processes.
+#include "actors/embedded.hpp"
 #include "actors/hive.hpp"
-#include "actors/queen.hpp"
 #include "actors/runtime.hpp"
-#include "actors/sse_bridge.hpp"
 #include "cli/app.hpp"
 #include "messages/json.hpp"
 #include "net/server.hpp"
@@ -32,37 +31,10 @@ std::shared_ptr<spdlog::logger> logger(const char* name, const config::settings&
   return l;
 }
 
-/// The queen, its sse bridge and the HTTP front, in this process.
-struct queen_side {
-  bridge_actor bridge;
-  queen_actor queen;
-};
-
-queen_side spawn_queen_side(caf::actor_system& sys, const config::settings& s) {
-  queen_side q;
-  q.bridge = spawn_bridge(sys, bridge_options{s.sse_replay_events, 4 * s.sse_replay_events,
-                                              s.max_finished_jobs});
-  q.queen = spawn_queen(sys, queen_options{version, q.bridge, s.max_finished_jobs,
-                                           s.hive_heartbeat_ms, s.hive_lease_ms, 30'000});
-  return q;
-}
-
-/// Waits until the queen lists `hive_id` (the local hive registered).
-bool await_hive(caf::actor_system& sys, const queen_actor& queen, const std::string& hive_id) {
-  caf::scoped_actor self{sys};
-  for (int i = 0; i < 500; ++i) {
-    bool found = false;
-    self->request(queen, std::chrono::seconds(1), hive_atom::value, hive_id)
-      .receive([&](hive_info&) { found = true; }, [&](caf::error&) {});
-    if (found) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
-
-void shutdown(std::initializer_list<caf::actor> actors) {
-  for (auto& a : actors)
-    if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+/// Waits `ms` unless a stop signal comes first; true when it did.
+bool pause_or_stop(int ms) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  return wait_for_stop([until] { return std::chrono::steady_clock::now() > until; });
 }
 
 /// Starts the HTTP front; prints the `listening on` line. 0 on failure.
@@ -88,11 +60,10 @@ int run_serve(config::settings s) {
   caf::actor_system_config cfg;
   configure_actor_system(cfg, s, false);
   caf::actor_system sys{cfg};
-  auto q = spawn_queen_side(sys, s);
   std::string hive_id = s.hive_id.empty() ? local_hive_id : s.hive_id;
-  auto hive = spawn_hive(sys, hive_options{hive_id, version, {}});
-  caf::anon_send(hive, connect_atom::value, caf::actor_cast<caf::actor>(q.queen));
-  if (!await_hive(sys, q.queen, hive_id)) log->warn("the local hive did not register in time");
+  bool registered = false;
+  auto q = spawn_embedded(sys, s, version, hive_id, &registered);
+  if (!registered) log->warn("the local hive did not register in time");
   int rc = ok;
   {
     net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version});
@@ -105,8 +76,7 @@ int run_serve(config::settings s) {
     }
     srv.stop();
   }
-  shutdown({caf::actor_cast<caf::actor>(hive), caf::actor_cast<caf::actor>(q.queen),
-            caf::actor_cast<caf::actor>(q.bridge)});
+  q.shutdown();
   return rc;
 }
 
@@ -117,7 +87,7 @@ int run_queen(config::settings s) {
   caf::actor_system_config cfg;
   configure_actor_system(cfg, s, true);
   caf::actor_system sys{cfg};
-  auto q = spawn_queen_side(sys, s);
+  auto q = spawn_queen_side(sys, s, version);
   int rc = ok;
   {
     net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version});
@@ -138,7 +108,7 @@ int run_queen(config::settings s) {
     srv.stop();
     if (cluster) sys.middleman().unpublish(q.queen, *cluster);
   }
-  shutdown({caf::actor_cast<caf::actor>(q.queen), caf::actor_cast<caf::actor>(q.bridge)});
+  q.shutdown();
   return rc;
 }
 
@@ -180,9 +150,7 @@ int run_hive(config::settings s) {
     if (!queen) {
       log->warn("cannot reach the queen at {}:{} ({}); retrying", host, port,
                 sys.render(queen.error()));
-      stop = wait_for_stop([start = std::chrono::steady_clock::now()] {
-        return std::chrono::steady_clock::now() - start > std::chrono::seconds(1);
-      });
+      stop = pause_or_stop(1000);
       continue;
     }
     {
@@ -197,13 +165,11 @@ int run_hive(config::settings s) {
     });
     if (!stop) {
       log->warn("lost the queen; reconnecting");
-      stop = wait_for_stop([start = std::chrono::steady_clock::now()] {
-        return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(500);
-      });
+      stop = pause_or_stop(500);
     }
   }
   log->info("shutting down");
-  shutdown({caf::actor_cast<caf::actor>(hive)});
+  caf::anon_send_exit(hive, caf::exit_reason::user_shutdown);
   return ok;
 }
 

@@ -1,8 +1,6 @@
 // The queen, the hive and the sse bridge as real actors in one actor system.
-#include "actors/hive.hpp"
-#include "actors/queen.hpp"
+#include "actors/embedded.hpp"
 #include "actors/runtime.hpp"
-#include "actors/sse_bridge.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -57,17 +55,16 @@ hive_actor::behavior_type silent_hive(hive_actor::pointer self) {
 
 struct Queen : ::testing::Test {
   Queen() : sys(init(cfg)), self(sys) {
-    bridge = spawn_bridge(sys, bridge_options{});
-    queen = spawn_queen(sys, queen_options{"test", bridge, 100, 100, 400, 30'000});
-    hive = spawn_hive(sys, hive_options{"localhost", "test", {}});
-    caf::anon_send(hive, connect_atom::value, caf::actor_cast<caf::actor>(queen));
-    for (int i = 0; i < 200 && !get_hive("localhost"); ++i) std::this_thread::sleep_for(5ms);
+    config::settings s;
+    s.hive_heartbeat_ms = 100;
+    s.hive_lease_ms = 400;
+    s.max_finished_jobs = 100;
+    auto n = spawn_embedded(sys, s, "test", local_hive_id);
+    bridge = n.bridge;
+    queen = n.queen;
+    hive = n.hive;
   }
-  ~Queen() override {
-    for (auto a : {caf::actor_cast<caf::actor>(hive), caf::actor_cast<caf::actor>(queen),
-                   caf::actor_cast<caf::actor>(bridge)})
-      caf::anon_send_exit(a, caf::exit_reason::kill);
-  }
+  ~Queen() override { node{bridge, queen, hive}.shutdown(); }
   static caf::actor_system_config& init(caf::actor_system_config& c) {
     configure_actor_system(c, config::settings{}, false);
     return c;

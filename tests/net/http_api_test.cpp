@@ -1,8 +1,6 @@
 // The HTTP front against real actors, over real loopback sockets.
-#include "actors/hive.hpp"
-#include "actors/queen.hpp"
+#include "actors/embedded.hpp"
 #include "actors/runtime.hpp"
-#include "actors/sse_bridge.hpp"
 #include "net/http_client.hpp"
 #include "net/server.hpp"
 #include "tests/support/raw_http.hpp"
@@ -34,24 +32,15 @@ config::settings test_settings() {
 
 struct Api : ::testing::Test {
   explicit Api(config::settings s = test_settings()) : sys(init(cfg)), settings(s) {
-    bridge = spawn_bridge(sys, bridge_options{});
-    queen = spawn_queen(sys, queen_options{"test", bridge, 100, 100, 5000, 30'000});
-    hive = spawn_hive(sys, hive_options{"localhost", "test", {}});
-    caf::anon_send(hive, connect_atom::value, caf::actor_cast<caf::actor>(queen));
-    server = std::make_unique<net::http_server>(settings, net::backend{&sys, queen, bridge, "test"});
+    n = spawn_embedded(sys, settings, "test", local_hive_id);
+    server = std::make_unique<net::http_server>(settings, net::backend{&sys, n.queen, n.bridge, "test"});
     port = server->start("127.0.0.1", 0);
     u.host = "127.0.0.1";
     u.port = std::to_string(port);
-    for (int i = 0; i < 200; ++i) {
-      if (get("/v1/hives/localhost").status == 200) break;
-      std::this_thread::sleep_for(5ms);
-    }
   }
   ~Api() override {
     server->stop();
-    for (auto a : {caf::actor_cast<caf::actor>(hive), caf::actor_cast<caf::actor>(queen),
-                   caf::actor_cast<caf::actor>(bridge)})
-      caf::anon_send_exit(a, caf::exit_reason::kill);
+    n.shutdown();
   }
   static caf::actor_system_config& init(caf::actor_system_config& c) {
     configure_actor_system(c, config::settings{}, false);
@@ -82,9 +71,7 @@ struct Api : ::testing::Test {
   caf::actor_system_config cfg;
   caf::actor_system sys;
   config::settings settings;
-  bridge_actor bridge;
-  queen_actor queen;
-  hive_actor hive;
+  node n;
   std::unique_ptr<net::http_server> server;
   uint16_t port = 0;
   net::url u;

@@ -1,0 +1,45 @@
+#include "actors/embedded.hpp"
+
+#include "actors/hive.hpp"
+#include "actors/queen.hpp"
+#include "actors/sse_bridge.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <thread>
+
+namespace rbee {
+
+void node::shutdown() const {
+  for (auto a : {caf::actor_cast<caf::actor>(hive), caf::actor_cast<caf::actor>(queen),
+                 caf::actor_cast<caf::actor>(bridge)})
+    if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const std::string& version) {
+  node n;
+  n.bridge = spawn_bridge(sys, bridge_options{s.sse_replay_events, 4 * s.sse_replay_events, s.max_finished_jobs});
+  n.queen = spawn_queen(sys, queen_options{version, n.bridge, s.max_finished_jobs, s.hive_heartbeat_ms,
+                                           s.hive_lease_ms, 30'000});
+  return n;
+}
+
+node spawn_embedded(caf::actor_system& sys, const config::settings& s, const std::string& version,
+                    const std::string& hive_id, bool* registered) {
+  node n = spawn_queen_side(sys, s, version);
+  n.hive = spawn_hive(sys, hive_options{hive_id, version, {}});
+  caf::anon_send(n.hive, connect_atom::value, caf::actor_cast<caf::actor>(n.queen));
+  caf::scoped_actor self{sys};
+  bool found = false;
+  for (int i = 0; i < 500 && !found; ++i) {
+    self->request(n.queen, std::chrono::seconds(1), hive_atom::value, hive_id)
+      .receive([&](hive_info&) { found = true; }, [&](caf::error&) {});
+    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (registered) *registered = found;
+  return n;
+}
+
+} // namespace rbee
