@@ -1,5 +1,6 @@
 // rbee: one binary, many faces. Parses the command line and runs a subcommand.
 #include "cli/app.hpp"
+#include "cli/engine.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -82,6 +83,31 @@ int main(int argc, char** argv) {
   keeper_flag(cancel);
   auto* cfg = app.add_subcommand("config", "print the effective configuration as JSON");
 
+  tokenize_args tk;
+  auto* tokenize = app.add_subcommand("tokenize", "print the token ids of a text");
+  tokenize->add_option("--model", tk.model, "GGUF model file")->required();
+  tokenize->add_flag("--no-bos", tk.no_bos, "do not add the BOS token");
+  auto* tk_text = tokenize->add_option("text", tk.text, "the text (verbatim)");
+  auto* tk_file = tokenize->add_option("--file", tk.file, "read the text from a file");
+  tk_text->excludes(tk_file);
+  tokenize->require_option(2, 3);
+
+  generate_args gen;
+  auto* generate = app.add_subcommand("generate", "continue a prompt with a local model");
+  generate->add_option("--model", gen.model, "GGUF model file")->required();
+  generate->add_option("--prompt", gen.prompt, "the prompt")->required();
+  generate->add_option("-n", gen.n, "tokens to generate (default 128)")->check(CLI::Range(1, 1 << 20));
+  generate->add_option("--temperature", gen.temperature, "0 = greedy (default 0.8)")->check(CLI::Range(0.0, 100.0));
+  generate->add_option("--seed", gen.seed, "random seed");
+  generate->add_option("--top-k", gen.top_k, "0 = off (default 40)")->check(CLI::Range(0, 1 << 20));
+  generate->add_option("--top-p", gen.top_p, "1 = off (default 0.95)")->check(CLI::Range(0.0, 1.0));
+  generate->add_option("--min-p", gen.min_p, "0 = off (default 0.05)")->check(CLI::Range(0.0, 1.0));
+  generate->add_option("--repeat-penalty", gen.repeat_penalty, "1 = off")->check(CLI::Range(0.0, 100.0));
+  generate->add_option("--threads", gen.threads, "CPU threads (default: all)")->check(CLI::Range(0, 1024));
+  generate->add_option("--ctx", gen.ctx, "context size (default: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
+  generate->add_flag("--ids", gen.ids, "print token ids instead of text");
+  generate->add_flag("--json", gen.json, "end with a JSON line of figures");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -89,6 +115,8 @@ int main(int argc, char** argv) {
     return rc == 0 ? ok : usage;
   }
 
+  if (tokenize->parsed()) return cmd_tokenize(tk);
+  if (generate->parsed()) return cmd_generate(gen);
   const char* mode = hive->parsed() ? "hive" : "client";
   auto s = load_settings(f, mode);
   if (!s) return usage;

@@ -1,0 +1,37 @@
+#pragma once
+// Arguments of the engine commands (tokenize, generate, model synth, bench).
+
+#include "cli/app.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace rbee::cli {
+
+struct tokenize_args {
+  std::string model;
+  std::string text;
+  std::string file;
+  bool no_bos = false;
+};
+
+struct generate_args {
+  std::string model;
+  std::string prompt;
+  int n = 128;
+  float temperature = 0.8f;
+  uint64_t seed = 0xdecafbad;
+  int top_k = 40;
+  float top_p = 0.95f;
+  float min_p = 0.05f;
+  float repeat_penalty = 1.0f;
+  int threads = 0;
+  int ctx = 0;
+  bool ids = false;
+  bool json = false;
+};
+
+int cmd_tokenize(const tokenize_args& a);
+int cmd_generate(const generate_args& a);
+
+} // namespace rbee::cli

@@ -1,0 +1,109 @@
+// `rbee tokenize` and `rbee generate`: the engine's command-line face.
+#include "cli/engine.hpp"
+
+#include "kernels/generate.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace rbee::cli {
+
+namespace {
+
+struct loaded {
+  std::shared_ptr<kernels::model> model;
+  std::shared_ptr<kernels::tokenizer> tok;
+};
+
+std::optional<loaded> load(const std::string& path) {
+  auto m = kernels::model::load(path);
+  if (!m) {
+    std::cerr << "rbee: " << path << ": " << m.error() << "\n";
+    return std::nullopt;
+  }
+  auto t = kernels::tokenizer::from_gguf((*m)->file());
+  if (!t) {
+    std::cerr << "rbee: " << path << ": " << t.error() << "\n";
+    return std::nullopt;
+  }
+  return loaded{*m, *t};
+}
+
+} // namespace
+
+int cmd_tokenize(const tokenize_args& a) {
+  std::string text = a.text;
+  if (!a.file.empty()) {
+    std::ifstream in(a.file, std::ios::binary);
+    if (!in) {
+      std::cerr << "rbee: cannot read " << a.file << "\n";
+      return failure;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  auto t = kernels::gguf_file::open(a.model);
+  if (!t) {
+    std::cerr << "rbee: " << a.model << ": " << t.error() << "\n";
+    return failure;
+  }
+  auto tok = kernels::tokenizer::from_gguf(**t);
+  if (!tok) {
+    std::cerr << "rbee: " << a.model << ": " << tok.error() << "\n";
+    return failure;
+  }
+  auto ids = (*tok)->encode(text, !a.no_bos && (*tok)->add_bos());
+  std::string line;
+  for (size_t i = 0; i < ids.size(); ++i) line += (i ? " " : "") + std::to_string(ids[i]);
+  std::printf("%s\n", line.c_str());
+  return ok;
+}
+
+int cmd_generate(const generate_args& a) {
+  auto l = load(a.model);
+  if (!l) return failure;
+  kernels::context_params cp;
+  cp.n_ctx = a.ctx;
+  auto ctx = kernels::context::create(l->model, cp);
+  if (!ctx) {
+    std::cerr << "rbee: " << ctx.error() << "\n";
+    return failure;
+  }
+  kernels::generate_params gp;
+  gp.max_tokens = a.n;
+  gp.sampling.temperature = a.temperature;
+  gp.sampling.top_k = a.top_k;
+  gp.sampling.top_p = a.top_p;
+  gp.sampling.min_p = a.min_p;
+  gp.sampling.repetition_penalty = a.repeat_penalty;
+  gp.sampling.seed = a.seed;
+  auto prompt = l->tok->encode(a.prompt, l->tok->add_bos());
+  bool first = true;
+  auto st = kernels::generate(**ctx, *l->tok, prompt, gp, [&](int32_t id, std::string_view text) {
+    if (a.ids) {
+      if (id >= 0) std::printf(first ? "%d" : " %d", id);
+      first = false;
+    } else {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    }
+    std::fflush(stdout);
+    return true;
+  });
+  std::printf("\n");
+  if (!st) {
+    std::cerr << "rbee: " << st.error() << "\n";
+    return failure;
+  }
+  if (a.json)
+    std::printf("{\"prompt_tokens\":%d,\"generated_tokens\":%d,\"prefill_tps\":%.2f,\"decode_tps\":%.2f,"
+                "\"finish_reason\":\"%s\"}\n",
+                st->prompt_tokens, st->generated, st->prompt_tokens / std::max(st->prefill_seconds, 1e-9),
+                st->generated > 1 ? (st->generated - 1) / std::max(st->decode_seconds, 1e-9) : 0.0,
+                st->finish_reason.c_str());
+  return ok;
+}
+
+} // namespace rbee::cli

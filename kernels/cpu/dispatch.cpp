@@ -1,0 +1,26 @@
+// The dispatching entry points: the fastest implementation for this CPU.
+#include "kernels/ops.hpp"
+
+namespace rbee::kernels::ops {
+
+void rmsnorm(float* out, const float* x, const float* w, int n, float eps) {
+  ref_rmsnorm(out, x, w, n, eps);
+}
+
+void softmax(float* x, int n) {
+  ref_softmax(x, n);
+}
+
+void swiglu(float* gate, const float* up, int n) {
+  ref_swiglu(gate, up, n);
+}
+
+void rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base, const float* freq_factors) {
+  ref_rope(x, n_heads, head_dim, pos, style, base, freq_factors);
+}
+
+void matmul(const weight& w, const float* x, int n_tok, float* y) {
+  ref_matmul(w, x, n_tok, y);
+}
+
+} // namespace rbee::kernels::ops

@@ -1,0 +1,68 @@
+// The scalar reference of every op: readable, and the specification the fast
+// paths are tested against.
+#include "kernels/ops.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace rbee::kernels::ops {
+
+void ref_rmsnorm(float* out, const float* x, const float* w, int n, float eps) {
+  double ss = 0;
+  for (int i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  float scale = 1.f / std::sqrt(static_cast<float>(ss / n) + eps);
+  for (int i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
+}
+
+void ref_softmax(float* x, int n) {
+  float max = x[0];
+  for (int i = 1; i < n; ++i) max = std::max(max, x[i]);
+  double sum = 0;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  for (int i = 0; i < n; ++i) x[i] = static_cast<float>(x[i] / sum);
+}
+
+void ref_swiglu(float* gate, const float* up, int n) {
+  for (int i = 0; i < n; ++i) gate[i] = gate[i] / (1.f + std::exp(-gate[i])) * up[i];
+}
+
+void ref_rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base,
+              const float* freq_factors) {
+  int half = head_dim / 2;
+  for (int i = 0; i < half; ++i) {
+    // theta_i = pos * base^(-2i/d) / factor_i
+    float theta = pos * std::pow(base, -2.f * i / head_dim);
+    if (freq_factors) theta /= freq_factors[i];
+    float c = std::cos(theta), s = std::sin(theta);
+    for (int h = 0; h < n_heads; ++h) {
+      float* v = x + h * head_dim;
+      int a = style == rope_style::normal ? 2 * i : i;
+      int b = style == rope_style::normal ? 2 * i + 1 : i + half;
+      float x0 = v[a], x1 = v[b];
+      v[a] = x0 * c - x1 * s;
+      v[b] = x0 * s + x1 * c;
+    }
+  }
+}
+
+void ref_matmul(const weight& w, const float* x, int n_tok, float* y) {
+  std::vector<float> row(static_cast<size_t>(w.cols));
+  for (int r = 0; r < w.rows; ++r) {
+    dequantize_row(w.type, w.row(r), row.data(), row.size());
+    for (int t = 0; t < n_tok; ++t) {
+      const float* xt = x + static_cast<size_t>(t) * w.cols;
+      double acc = 0;
+      for (int i = 0; i < w.cols; ++i) acc += static_cast<double>(row[i]) * xt[i];
+      y[static_cast<size_t>(t) * w.rows + r] = static_cast<float>(acc);
+    }
+  }
+}
+
+void embed(const weight& w, int id, float* out) {
+  dequantize_row(w.type, w.row(id), out, static_cast<size_t>(w.cols));
+}
+
+} // namespace rbee::kernels::ops

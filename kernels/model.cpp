@@ -1,0 +1,153 @@
+#include "kernels/model.hpp"
+
+#include <cmath>
+
+namespace rbee::kernels {
+
+namespace {
+
+int positive(const gguf_file& f, const std::string& key, uint64_t limit) {
+  uint64_t v = f.get_uint(key);
+  if (v == 0 || v > limit) throw kernel_error("metadata '" + key + "' = " + std::to_string(v) + " is out of range");
+  return static_cast<int>(v);
+}
+
+std::string shape(const gguf_tensor& t) {
+  std::string s = "[";
+  for (size_t i = 0; i < t.ne.size(); ++i) s += (i ? ", " : "") + std::to_string(t.ne[i]);
+  return s + "]";
+}
+
+const gguf_tensor& need(const gguf_file& f, const std::string& name) {
+  auto t = f.tensor(name);
+  if (!t) throw kernel_error("tensor '" + name + "' is missing");
+  return *t;
+}
+
+weight matrix(const gguf_file& f, const std::string& name, int cols, int rows) {
+  const auto& t = need(f, name);
+  if (t.ne.size() != 2 || t.ne[0] != static_cast<uint64_t>(cols) || t.ne[1] != static_cast<uint64_t>(rows))
+    throw kernel_error("tensor '" + name + "' has shape " + shape(t) + ", expected [" + std::to_string(cols) + ", " +
+                       std::to_string(rows) + "]");
+  weight w;
+  w.type = t.type;
+  w.data = t.data;
+  w.rows = rows;
+  w.cols = cols;
+  w.row_bytes = row_bytes(t.type, static_cast<uint64_t>(cols));
+  return w;
+}
+
+std::vector<float> vector_f32(const gguf_file& f, const std::string& name, int n, bool optional = false) {
+  auto t = f.tensor(name);
+  if (!t) {
+    if (optional) return {};
+    throw kernel_error("tensor '" + name + "' is missing");
+  }
+  if (t->elements() != static_cast<uint64_t>(n))
+    throw kernel_error("tensor '" + name + "' has shape " + shape(*t) + ", expected [" + std::to_string(n) + "]");
+  std::vector<float> out(static_cast<size_t>(n));
+  dequantize_row(t->type, t->data, out.data(), out.size());
+  for (float x : out)
+    if (!std::isfinite(x)) throw kernel_error("tensor '" + name + "' holds a non-finite value");
+  return out;
+}
+
+} // namespace
+
+result<std::shared_ptr<model>> model::load(const std::string& path) {
+  auto f = gguf_file::open(path);
+  if (!f) return result<std::shared_ptr<model>>::failure(f.error());
+  return from_gguf(*f);
+}
+
+result<std::shared_ptr<model>> model::from_gguf(std::shared_ptr<gguf_file> f) {
+  return guarded([&] {
+    std::shared_ptr<model> m(new model);
+    m->file_ = std::move(f);
+    m->load_tensors();
+    return m;
+  });
+}
+
+void model::load_tensors() {
+  const auto& f = *file_;
+  auto& h = hp_;
+  h.arch_name = f.get_string("general.architecture");
+  if (h.arch_name == "llama") {
+    h.architecture = arch::llama;
+    h.rope = rope_style::normal;
+  } else if (h.arch_name == "qwen2") {
+    h.architecture = arch::qwen2;
+    h.rope = rope_style::neox;
+  } else {
+    throw kernel_error("architecture '" + h.arch_name + "' is not supported (llama and qwen2 are)");
+  }
+  const std::string a = h.arch_name + ".";
+  h.n_embd = positive(f, a + "embedding_length", 1 << 16);
+  h.n_ff = positive(f, a + "feed_forward_length", 1 << 18);
+  h.n_layer = positive(f, a + "block_count", 1024);
+  h.n_head = positive(f, a + "attention.head_count", 1024);
+  h.n_head_kv = f.find(a + "attention.head_count_kv") ? positive(f, a + "attention.head_count_kv", 1024) : h.n_head;
+  h.n_ctx_train = positive(f, a + "context_length", 1 << 24);
+  if (h.n_embd % h.n_head) throw kernel_error("embedding_length is not a multiple of head_count");
+  if (h.n_head % h.n_head_kv) throw kernel_error("head_count is not a multiple of head_count_kv");
+  h.head_dim = f.find(a + "attention.key_length") ? positive(f, a + "attention.key_length", 1024) : h.n_embd / h.n_head;
+  if (h.head_dim % 2) throw kernel_error("the head dimension must be even");
+  uint64_t rope_dim = f.opt_uint(a + "rope.dimension_count", static_cast<uint64_t>(h.head_dim));
+  if (rope_dim != static_cast<uint64_t>(h.head_dim))
+    throw kernel_error("partial rotary embeddings (rope.dimension_count " + std::to_string(rope_dim) + " of " +
+                       std::to_string(h.head_dim) + ") are not supported");
+  h.rms_eps = static_cast<float>(f.opt_float(a + "attention.layer_norm_rms_epsilon", 1e-5));
+  h.rope_base = static_cast<float>(f.opt_float(a + "rope.freq_base", 10000.0));
+  if (!(h.rms_eps > 0 && h.rms_eps < 1) || !(h.rope_base > 1))
+    throw kernel_error("rms epsilon or rope.freq_base out of range");
+  std::string scaling = f.opt_string(a + "rope.scaling.type", "none");
+  if (scaling == "linear") {
+    double factor = f.opt_float(a + "rope.scaling.factor", 1.0);
+    if (!(factor >= 1 && factor <= 1024)) throw kernel_error("rope.scaling.factor out of range");
+    h.rope_scale = static_cast<float>(1.0 / factor);
+  } else if (scaling != "none" && scaling != "yarn" /* yarn: only the frequencies file */) {
+    throw kernel_error("rope scaling '" + scaling + "' is not supported");
+  }
+
+  const auto& emb = need(f, "token_embd.weight");
+  if (emb.ne.size() != 2 || emb.ne[0] != static_cast<uint64_t>(h.n_embd) || emb.ne[1] > (1u << 24))
+    throw kernel_error("tensor 'token_embd.weight' has shape " + shape(emb));
+  h.n_vocab = static_cast<int>(emb.ne[1]);
+  int q_dim = h.n_head * h.head_dim, kv_dim = h.n_head_kv * h.head_dim;
+  tok_embd_ = matrix(f, "token_embd.weight", h.n_embd, h.n_vocab);
+  output_ = f.tensor("output.weight") ? matrix(f, "output.weight", h.n_embd, h.n_vocab) : tok_embd_; // tied
+  output_norm_ = vector_f32(f, "output_norm.weight", h.n_embd);
+  rope_freqs_ = vector_f32(f, "rope_freqs.weight", h.head_dim / 2, true);
+  for (float x : rope_freqs_)
+    if (!(x > 0)) throw kernel_error("tensor 'rope_freqs.weight' must be positive");
+  bool bias = h.architecture == arch::qwen2;
+  for (int i = 0; i < h.n_layer; ++i) {
+    std::string p = "blk." + std::to_string(i) + ".";
+    layer_weights l;
+    l.attn_norm = vector_f32(f, p + "attn_norm.weight", h.n_embd);
+    l.ffn_norm = vector_f32(f, p + "ffn_norm.weight", h.n_embd);
+    l.wq = matrix(f, p + "attn_q.weight", h.n_embd, q_dim);
+    l.wk = matrix(f, p + "attn_k.weight", h.n_embd, kv_dim);
+    l.wv = matrix(f, p + "attn_v.weight", h.n_embd, kv_dim);
+    l.wo = matrix(f, p + "attn_output.weight", q_dim, h.n_embd);
+    l.w_gate = matrix(f, p + "ffn_gate.weight", h.n_embd, h.n_ff);
+    l.w_up = matrix(f, p + "ffn_up.weight", h.n_embd, h.n_ff);
+    l.w_down = matrix(f, p + "ffn_down.weight", h.n_ff, h.n_embd);
+    l.bq = vector_f32(f, p + "attn_q.bias", q_dim, !bias);
+    l.bk = vector_f32(f, p + "attn_k.bias", kv_dim, !bias);
+    l.bv = vector_f32(f, p + "attn_v.bias", kv_dim, !bias);
+    layers_.push_back(std::move(l));
+  }
+}
+
+uint64_t model::weight_bytes_per_token() const {
+  uint64_t b = output_.row_bytes * static_cast<uint64_t>(output_.rows) + tok_embd_.row_bytes;
+  for (auto& l : layers_)
+    for (const weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
+      b += w->row_bytes * static_cast<uint64_t>(w->rows);
+  return b;
+}
+
+} // namespace rbee::kernels

@@ -1,0 +1,78 @@
+#pragma once
+// A model's hyper-parameters and weights, read from a GGUF file (llama, qwen2)
+// and checked against each other before use. Weights stay in the mapping.
+
+#include "kernels/gguf.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rbee::kernels {
+
+enum class arch { llama, qwen2 };
+enum class rope_style { normal, neox }; ///< pairs (2i, 2i+1) or (i, i + d/2)
+
+struct hparams {
+  arch architecture = arch::llama;
+  std::string arch_name;
+  int n_vocab = 0;
+  int n_embd = 0;
+  int n_ff = 0;
+  int n_layer = 0;
+  int n_head = 0;
+  int n_head_kv = 0;
+  int head_dim = 0;
+  int n_ctx_train = 0;
+  float rms_eps = 1e-5f;
+  float rope_base = 10000.f;
+  float rope_scale = 1.f;  ///< linear scaling: positions are multiplied by this
+  rope_style rope = rope_style::normal;
+};
+
+/// A 2-D weight: `rows` output rows of `cols` inputs each (GGUF ne = {cols, rows}).
+struct weight {
+  dtype type = dtype::f32;
+  const uint8_t* data = nullptr;
+  int rows = 0;
+  int cols = 0;
+  size_t row_bytes = 0;
+  const uint8_t* row(int r) const { return data + static_cast<size_t>(r) * row_bytes; }
+};
+
+struct layer_weights {
+  std::vector<float> attn_norm, ffn_norm;
+  std::vector<float> bq, bk, bv; ///< qwen2 attention biases (empty for llama)
+  weight wq, wk, wv, wo, w_gate, w_up, w_down;
+};
+
+class model {
+public:
+  /// Opens, validates and maps a model; the error names what is wrong.
+  static result<std::shared_ptr<model>> load(const std::string& path);
+  /// The same from an already validated GGUF file.
+  static result<std::shared_ptr<model>> from_gguf(std::shared_ptr<gguf_file> f);
+
+  const hparams& hp() const { return hp_; }
+  const gguf_file& file() const { return *file_; }
+  const weight& token_embd() const { return tok_embd_; }
+  const weight& output() const { return output_; }
+  const std::vector<float>& output_norm() const { return output_norm_; }
+  const std::vector<layer_weights>& layers() const { return layers_; }
+  /// Llama-3 style per-dimension rope frequency divisors (empty: none).
+  const std::vector<float>& rope_freqs() const { return rope_freqs_; }
+  /// Bytes of weights read to decode one token (every matrix once).
+  uint64_t weight_bytes_per_token() const;
+
+private:
+  model() = default;
+  void load_tensors();
+
+  std::shared_ptr<gguf_file> file_;
+  hparams hp_;
+  weight tok_embd_, output_;
+  std::vector<float> output_norm_, rope_freqs_;
+  std::vector<layer_weights> layers_;
+};
+
+} // namespace rbee::kernels

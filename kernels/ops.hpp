@@ -1,0 +1,35 @@
+#pragma once
+// The engine's operations on the CPU. Every op has a scalar reference (ref_*),
+// kept in the tree and tested against; the unprefixed entry points pick the
+// fastest implementation this CPU supports at run time.
+
+#include "kernels/model.hpp"
+
+namespace rbee::kernels::ops {
+
+// -- reference (scalar) implementations: the specification of each op --
+
+/// out = x / rms(x) * w                          x, w, out: (n,)
+void ref_rmsnorm(float* out, const float* x, const float* w, int n, float eps);
+/// x = softmax(x)                                x: (n,)
+void ref_softmax(float* x, int n);
+/// gate = silu(gate) * up                        (n,)
+void ref_swiglu(float* gate, const float* up, int n);
+/// Rotates each head of x (n_heads, head_dim) for position `pos`.
+void ref_rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base,
+              const float* freq_factors);
+/// y (n_tok, w.rows) = x (n_tok, w.cols) @ W^T   (row-wise dot products)
+void ref_matmul(const weight& w, const float* x, int n_tok, float* y);
+
+// -- dispatching entry points --
+
+void rmsnorm(float* out, const float* x, const float* w, int n, float eps);
+void softmax(float* x, int n);
+void swiglu(float* gate, const float* up, int n);
+void rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base, const float* freq_factors);
+void matmul(const weight& w, const float* x, int n_tok, float* y);
+
+/// Copies token `id`'s embedding row (dequantized) into out (w.cols,).
+void embed(const weight& w, int id, float* out);
+
+} // namespace rbee::kernels::ops

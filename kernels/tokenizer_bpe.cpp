@@ -1,0 +1,155 @@
+// GPT-2-style byte-level BPE: pre-tokenize with the model's regex (PCRE2, Unicode
+// properties), map bytes to printable code points, merge pairs by rank.
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "kernels/tokenizer.hpp"
+
+#include <pcre2.h>
+
+#include <array>
+#include <limits>
+#include <memory>
+#include <mutex>
+
+namespace rbee::kernels {
+
+namespace {
+
+// Pre-tokenizer patterns, as llama.cpp and the Hugging Face tokenizers define them.
+constexpr const char* gpt2_pattern =
+  R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+constexpr const char* llama3_pattern =
+  R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* qwen2_pattern =
+  R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+
+/// GPT-2's bytes_to_unicode: each byte as a printable code point, UTF-8 encoded.
+const std::array<std::string, 256>& byte_chars() {
+  static const auto table = [] {
+    std::array<std::string, 256> t;
+    int extra = 0;
+    for (int b = 0; b < 256; ++b) {
+      bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+      int cp = printable ? b : 256 + extra++;
+      std::string s;
+      if (cp < 0x80) {
+        s += static_cast<char>(cp);
+      } else {
+        s += static_cast<char>(0xC0 | (cp >> 6));
+        s += static_cast<char>(0x80 | (cp & 0x3F));
+      }
+      t[b] = s;
+    }
+    return t;
+  }();
+  return table;
+}
+
+/// One compiled pattern per distinct text, shared and thread-safe to use.
+pcre2_code* compiled(const char* pattern) {
+  static std::mutex mtx;
+  static std::vector<std::pair<const char*, pcre2_code*>> cache;
+  std::lock_guard<std::mutex> g{mtx};
+  for (auto& [p, c] : cache)
+    if (p == pattern) return c;
+  int err = 0;
+  PCRE2_SIZE off = 0;
+  auto* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern), PCRE2_ZERO_TERMINATED,
+                             PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &err, &off, nullptr);
+  if (!code) throw kernel_error("cannot compile the pre-tokenizer pattern");
+  pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+  cache.emplace_back(pattern, code);
+  return code;
+}
+
+} // namespace
+
+const char* tokenizer::pre_pattern() const {
+  if (pre_ == "llama3" || pre_ == "llama-bpe" || pre_ == "llama-v3" || pre_ == "smaug-bpe") return llama3_pattern;
+  if (pre_ == "qwen2" || pre_ == "deepseek-r1-qwen") return qwen2_pattern;
+  return gpt2_pattern; // "default", "gpt2" and, documented fallback, any other
+}
+
+std::vector<int32_t> tokenizer::encode_bpe(std::string_view text) const {
+  std::vector<int32_t> out;
+  pcre2_code* re = compiled(pre_pattern());
+  std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
+    pcre2_match_data_create_from_pattern(re, nullptr), pcre2_match_data_free);
+  PCRE2_SIZE pos = 0;
+  while (pos < text.size()) {
+    int rc = pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos, 0, md.get(), nullptr);
+    if (rc < 0) { // no match (e.g. an invalid byte): take one byte on its own
+      bpe_word(text.substr(pos, 1), out);
+      ++pos;
+      continue;
+    }
+    PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.get());
+    if (ov[0] > pos) bpe_word(text.substr(pos, ov[0] - pos), out); // skipped bytes
+    if (ov[1] == ov[0]) { // empty match: advance
+      bpe_word(text.substr(ov[0], 1), out);
+      pos = ov[0] + 1;
+      continue;
+    }
+    bpe_word(text.substr(ov[0], ov[1] - ov[0]), out);
+    pos = ov[1];
+  }
+  return out;
+}
+
+void tokenizer::bpe_word(std::string_view word, std::vector<int32_t>& out) const {
+  const auto& chars = byte_chars();
+  std::vector<std::string> sym;
+  sym.reserve(word.size());
+  for (unsigned char c : word) sym.push_back(chars[c]);
+  while (sym.size() > 1) {
+    int best = std::numeric_limits<int>::max();
+    size_t at = 0;
+    for (size_t i = 0; i + 1 < sym.size(); ++i) {
+      auto it = merge_rank_.find(sym[i] + " " + sym[i + 1]);
+      if (it != merge_rank_.end() && it->second < best) {
+        best = it->second;
+        at = i;
+      }
+    }
+    if (best == std::numeric_limits<int>::max()) break;
+    sym[at] += sym[at + 1];
+    sym.erase(sym.begin() + static_cast<long>(at) + 1);
+  }
+  for (auto& s : sym) {
+    int32_t id = find(s);
+    if (id >= 0) {
+      out.push_back(id);
+      continue;
+    }
+    for (size_t i = 0; i < s.size();) { // unknown merge result: its single characters
+      size_t len = (static_cast<unsigned char>(s[i]) & 0xE0) == 0xC0 ? 2 : 1;
+      int32_t c = find(s.substr(i, len));
+      if (c >= 0) out.push_back(c);
+      else if (unk_ >= 0) out.push_back(unk_);
+      i += len;
+    }
+  }
+}
+
+std::string tokenizer::bpe_decode(const std::string& s, bool raw) const {
+  if (raw) return s;
+  static const auto reverse = [] {
+    std::unordered_map<std::string, char> m;
+    const auto& chars = byte_chars();
+    for (int b = 0; b < 256; ++b) m.emplace(chars[b], static_cast<char>(b));
+    return m;
+  }();
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    size_t len = (static_cast<unsigned char>(s[i]) & 0xE0) == 0xC0 ? 2 : 1;
+    auto it = reverse.find(s.substr(i, len));
+    if (it != reverse.end()) {
+      out += it->second;
+      i += len;
+    } else { // not byte-level text (added tokens): keep as is
+      out += s[i++];
+    }
+  }
+  return out;
+}
+
+} // namespace rbee::kernels
