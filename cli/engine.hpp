@@ -31,7 +31,24 @@ struct generate_args {
   bool json = false;
 };
 
+struct synth_args {
+  std::string shape;
+  std::string type;
+  std::string out;
+  uint64_t seed = 1;
+};
+
+struct bench_args {
+  std::string model;
+  int threads = 0;
+  int prompt = 512;
+  int gen = 128;
+  bool json = false;
+};
+
 int cmd_tokenize(const tokenize_args& a);
+int cmd_synth(const synth_args& a);
+int cmd_bench(const bench_args& a);
 int cmd_generate(const generate_args& a);
 
 } // namespace rbee::cli

@@ -108,6 +108,23 @@ int main(int argc, char** argv) {
   generate->add_flag("--ids", gen.ids, "print token ids instead of text");
   generate->add_flag("--json", gen.json, "end with a JSON line of figures");
 
+  auto* model_cmd = app.add_subcommand("model", "model files: synth");
+  model_cmd->require_subcommand(1);
+  synth_args sy;
+  auto* synth = model_cmd->add_subcommand("synth", "write a GGUF with random weights in a real model's shape");
+  synth->add_option("--shape", sy.shape, "stories15m, stories110m, tinyllama-1.1b, llama-3.2-1b, qwen2.5-0.5b")->required();
+  synth->add_option("--type", sy.type, "f32, f16, q8_0, q4_0, q4_k_m")->required();
+  synth->add_option("--out", sy.out, "output file")->required();
+  synth->add_option("--seed", sy.seed, "random seed");
+
+  bench_args bn;
+  auto* bench = app.add_subcommand("bench", "prefill and decode speed, and the machine's memory bandwidth");
+  bench->add_option("--model", bn.model, "GGUF model file")->required();
+  bench->add_option("--threads", bn.threads, "CPU threads (default: all)")->check(CLI::Range(0, 1024));
+  bench->add_option("-p", bn.prompt, "prompt tokens (default 512)")->check(CLI::Range(0, 1 << 16));
+  bench->add_option("-n", bn.gen, "generated tokens (default 128)")->check(CLI::Range(0, 1 << 16));
+  bench->add_flag("--json", bn.json, "print JSON instead of a table");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -116,6 +133,8 @@ int main(int argc, char** argv) {
   }
 
   if (tokenize->parsed()) return cmd_tokenize(tk);
+  if (synth->parsed()) return cmd_synth(sy);
+  if (bench->parsed()) return cmd_bench(bn);
   if (generate->parsed()) return cmd_generate(gen);
   const char* mode = hive->parsed() ? "hive" : "client";
   auto s = load_settings(f, mode);

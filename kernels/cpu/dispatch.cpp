@@ -19,8 +19,5 @@ void rope(float* x, int n_heads, int head_dim, float pos, rope_style style, floa
   ref_rope(x, n_heads, head_dim, pos, style, base, freq_factors);
 }
 
-void matmul(const weight& w, const float* x, int n_tok, float* y) {
-  ref_matmul(w, x, n_tok, y);
-}
 
 } // namespace rbee::kernels::ops

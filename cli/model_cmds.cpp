@@ -1,0 +1,85 @@
+// `rbee model synth` and `rbee bench`.
+#include "cli/engine.hpp"
+
+#include "kernels/bandwidth.hpp"
+#include "kernels/context.hpp"
+#include "kernels/synth.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+
+namespace rbee::cli {
+
+int cmd_synth(const synth_args& a) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = kernels::synth_model(a.shape, a.type, a.out, a.seed);
+  if (!r) {
+    std::cerr << "rbee: model synth: " << r.error() << "\n";
+    return usage;
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "wrote %s (%s, %s) in %.1f s\n", a.out.c_str(), a.shape.c_str(), a.type.c_str(), s);
+  return ok;
+}
+
+int cmd_bench(const bench_args& a) {
+  using clk = std::chrono::steady_clock;
+  auto m = kernels::model::load(a.model);
+  if (!m) {
+    std::cerr << "rbee: " << a.model << ": " << m.error() << "\n";
+    return failure;
+  }
+  const auto& h = (*m)->hp();
+  kernels::set_threads(a.threads);
+  kernels::context_params cp;
+  cp.n_ctx = std::max(a.prompt + a.gen + 8, 64);
+  cp.n_batch = 256;
+  auto ctx = kernels::context::create(*m, cp);
+  if (!ctx) {
+    std::cerr << "rbee: " << ctx.error() << "\n";
+    return failure;
+  }
+  std::mt19937 rng(42);
+  std::vector<int32_t> prompt(static_cast<size_t>(std::max(a.prompt, 1)));
+  for (auto& t : prompt) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(h.n_vocab));
+  double pp_tps = 0, tg_tps = 0;
+  if (a.prompt > 0) {
+    auto t0 = clk::now();
+    auto r = (*ctx)->decode(prompt.data(), a.prompt);
+    if (!r) return std::cerr << "rbee: " << r.error() << "\n", failure;
+    pp_tps = a.prompt / std::chrono::duration<double>(clk::now() - t0).count();
+  }
+  if (a.gen > 0) {
+    (*ctx)->reset();
+    int32_t tok = prompt[0];
+    auto warm = (*ctx)->decode(&tok, 1); // warm-up, not timed
+    auto t0 = clk::now();
+    for (int i = 0; i < a.gen; ++i) {
+      tok = static_cast<int32_t>(rng() % static_cast<uint32_t>(h.n_vocab));
+      auto r = (*ctx)->decode(&tok, 1);
+      if (!r) return std::cerr << "rbee: " << r.error() << "\n", failure;
+    }
+    tg_tps = a.gen / std::chrono::duration<double>(clk::now() - t0).count();
+  }
+  double bw = kernels::measure_read_bandwidth(kernels::threads());
+  double bytes = static_cast<double>((*m)->weight_bytes_per_token());
+  double frac = bw > 0 ? bytes * tg_tps / bw : 0;
+  if (a.json) {
+    std::printf("{\"model\":\"%s\",\"arch\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"gen_tokens\":%d,"
+                "\"prefill_tps\":%.2f,\"decode_tps\":%.2f,\"weight_bytes_per_token\":%.0f,"
+                "\"read_bandwidth_gbs\":%.2f,\"decode_bandwidth_fraction\":%.3f}\n",
+                a.model.c_str(), h.arch_name.c_str(), kernels::threads(), a.prompt, a.gen, pp_tps, tg_tps, bytes,
+                bw / 1e9, frac);
+  } else {
+    std::printf("| model | threads | test | t/s |\n|---|---|---|---|\n");
+    std::printf("| %s | %d | pp%d | %.2f |\n", a.model.c_str(), kernels::threads(), a.prompt, pp_tps);
+    std::printf("| %s | %d | tg%d | %.2f |\n", a.model.c_str(), kernels::threads(), a.gen, tg_tps);
+    std::printf("\nweights read per token: %.1f MiB; memory read bandwidth: %.1f GB/s; decode reaches %.0f%% of it\n",
+                bytes / (1 << 20), bw / 1e9, frac * 100);
+  }
+  return ok;
+}
+
+} // namespace rbee::cli

@@ -1,0 +1,97 @@
+// The fast matmul: activations quantized once per call, integer dot products
+// per weight row with the best kernel set, rows split across the threads.
+#include "kernels/cpu/quant_act.hpp"
+#include "kernels/cpu_features.hpp"
+#include "kernels/ops.hpp"
+#include "kernels/parallel.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace rbee::kernels::cpu {
+
+const kernel_set& best_kernels() {
+  static const kernel_set& k = [] () -> const kernel_set& {
+    const auto& f = detect_cpu();
+    const char* want = std::getenv("RBEE_KERNELS");
+    std::string w = want ? want : "";
+    bool avx2 = f.avx2 && f.fma;
+    bool avx512 = avx2 && f.avx512f && f.avx512bw && f.avx512vnni;
+    if (w == "generic") return kernels_generic();
+    if (w == "avx2" && avx2) return kernels_avx2();
+    if (avx512 && (w.empty() || w == "avx512")) return kernels_avx512();
+    if (avx2) return kernels_avx2();
+    return kernels_generic();
+  }();
+  return k;
+}
+
+} // namespace rbee::kernels::cpu
+
+namespace rbee::kernels::ops {
+
+namespace {
+
+template <class Act>
+std::vector<Act>& scratch() {
+  thread_local std::vector<Act> buf;
+  return buf;
+}
+
+/// y (n_tok, rows) from a per-row dot function over per-token activations.
+template <class Dot>
+void rows_times_tokens(const weight& w, int n_tok, float* y, Dot dot) {
+  int n_threads = threads();
+  int grain = std::max(1, w.rows / (n_threads * 8));
+  parallel_for(0, w.rows, grain, [&](int lo, int hi) {
+    for (int r = lo; r < hi; ++r) {
+      const uint8_t* row = w.row(r);
+      for (int t = 0; t < n_tok; ++t) y[static_cast<size_t>(t) * w.rows + r] = dot(row, t);
+    }
+  });
+}
+
+} // namespace
+
+void matmul(const weight& w, const float* x, int n_tok, float* y) {
+  const auto& k = cpu::best_kernels();
+  const int cols = w.cols;
+  switch (w.type) {
+    case dtype::q8_0:
+    case dtype::q4_0: {
+      int nb = cols / 32;
+      auto& act = scratch<cpu::act_q8_0>();
+      act.resize(static_cast<size_t>(nb) * n_tok);
+      for (int t = 0; t < n_tok; ++t) k.quantize_q8_0(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
+      auto dot = w.type == dtype::q8_0 ? k.dot_q8_0 : k.dot_q4_0;
+      const cpu::act_q8_0* a = act.data();
+      rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, a + static_cast<size_t>(t) * nb, nb); });
+      return;
+    }
+    case dtype::q4_k:
+    case dtype::q5_k:
+    case dtype::q6_k: {
+      int nb = cols / 256;
+      auto& act = scratch<cpu::act_q8_k>();
+      act.resize(static_cast<size_t>(nb) * n_tok);
+      for (int t = 0; t < n_tok; ++t) k.quantize_q8_k(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
+      auto dot = w.type == dtype::q4_k ? k.dot_q4_k : w.type == dtype::q5_k ? k.dot_q5_k : k.dot_q6_k;
+      const cpu::act_q8_k* a = act.data();
+      rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, a + static_cast<size_t>(t) * nb, nb); });
+      return;
+    }
+    case dtype::f32:
+    case dtype::f16:
+    case dtype::bf16: {
+      auto dot = w.type == dtype::f32 ? k.dot_f32 : w.type == dtype::f16 ? k.dot_f16 : k.dot_bf16;
+      rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, x + static_cast<size_t>(t) * cols, cols); });
+      return;
+    }
+    default:
+      ref_matmul(w, x, n_tok, y);
+  }
+}
+
+} // namespace rbee::kernels::ops

@@ -1,0 +1,44 @@
+#pragma once
+// Activations quantized for integer dot products with quantized weights.
+
+#include <cstdint>
+
+namespace rbee::kernels::cpu {
+
+/// 32 activations: x ~ d * qs. `sum` = sum(qs), for the Q4_0 offset.
+struct act_q8_0 {
+  float d;
+  int32_t sum;
+  int8_t qs[32];
+};
+
+/// 256 activations (a K-quant super-block); bsums[i] = sum(qs[16i .. 16i+15]).
+struct act_q8_k {
+  float d;
+  int8_t qs[256];
+  int16_t bsums[16];
+};
+
+/// The kernels one instruction set provides (generic, AVX2, AVX-512).
+struct kernel_set {
+  const char* name;
+  void (*quantize_q8_0)(const float* x, act_q8_0* y, int n);
+  void (*quantize_q8_k)(const float* x, act_q8_k* y, int n);
+  float (*dot_q8_0)(const void* w, const act_q8_0* x, int nb);
+  float (*dot_q4_0)(const void* w, const act_q8_0* x, int nb);
+  float (*dot_q4_k)(const void* w, const act_q8_k* x, int nb);
+  float (*dot_q5_k)(const void* w, const act_q8_k* x, int nb);
+  float (*dot_q6_k)(const void* w, const act_q8_k* x, int nb);
+  float (*dot_f32)(const void* w, const float* x, int n);
+  float (*dot_f16)(const void* w, const float* x, int n);
+  float (*dot_bf16)(const void* w, const float* x, int n);
+};
+
+const kernel_set& kernels_generic();
+const kernel_set& kernels_avx2();   ///< only call when the CPU has AVX2+FMA+F16C
+const kernel_set& kernels_avx512(); ///< only call when the CPU has AVX-512 F/BW/VL/VNNI
+
+/// The best set for this CPU (or the one named by RBEE_KERNELS=generic|avx2|avx512).
+const kernel_set& best_kernels();
+
+} // namespace rbee::kernels::cpu

@@ -1,0 +1,274 @@
+#include "kernels/synth.hpp"
+
+#include "kernels/gguf_writer.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <set>
+
+namespace rbee::kernels {
+
+namespace {
+
+struct shape {
+  std::string name, arch, tokenizer, pre;
+  int n_embd, n_ff, n_layer, n_head, n_head_kv, n_vocab, n_ctx;
+  float rope_base;
+  bool tied, qkv_bias, llama3_rope;
+};
+
+const std::vector<shape>& shapes() {
+  static const std::vector<shape> s = {
+    {"tiny", "llama", "llama", "", 64, 172, 2, 8, 4, 512, 512, 10000.f, true, false, false},
+    {"stories15m", "llama", "llama", "", 288, 768, 6, 6, 6, 32000, 256, 10000.f, false, false, false},
+    {"stories110m", "llama", "llama", "", 768, 2048, 12, 12, 12, 32000, 1024, 10000.f, false, false, false},
+    {"tinyllama-1.1b", "llama", "llama", "", 2048, 5632, 22, 32, 4, 32000, 2048, 10000.f, false, false, false},
+    {"llama-3.2-1b", "llama", "gpt2", "llama-bpe", 2048, 8192, 16, 32, 8, 128256, 131072, 500000.f, true, false, true},
+    {"qwen2.5-0.5b", "qwen2", "gpt2", "qwen2", 896, 4864, 24, 14, 2, 151936, 32768, 1000000.f, true, true, false},
+  };
+  return s;
+}
+
+/// Fast deterministic normal-ish numbers (sum of uniforms), scaled.
+struct rng {
+  uint64_t s;
+  uint64_t next() {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  }
+  float normal() {
+    float a = 0;
+    for (int i = 0; i < 4; ++i) a += static_cast<float>(next() >> 40) / static_cast<float>(1ull << 24);
+    return (a - 2.f) * 1.7320508f; // variance 1
+  }
+};
+
+/// The type of a 2-D weight for a file type (llama.cpp's Q4_K_M mix, simplified).
+dtype pick(const std::string& type, const std::string& tensor, int layer, int n_layer, uint64_t cols) {
+  dtype t;
+  if (type == "f32") t = dtype::f32;
+  else if (type == "f16") t = dtype::f16;
+  else if (type == "q8_0") t = dtype::q8_0;
+  else if (type == "q4_0") t = dtype::q4_0;
+  else {
+    bool more_bits = layer >= 0 && (layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2);
+    if (tensor == "output") t = dtype::q6_k;
+    else if ((tensor == "attn_v" || tensor == "ffn_down") && more_bits) t = dtype::q6_k;
+    else t = dtype::q4_k;
+  }
+  if (cols % info(t).block) t = cols % 32 ? dtype::f16 : dtype::q8_0; // a shape the type cannot hold
+  return t;
+}
+
+void add_spm_vocab(gguf_writer& w, int n_vocab) {
+  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
+  std::vector<float> scores = {0, 0, 0};
+  std::vector<int32_t> types = {2, 3, 3};
+  for (int b = 0; b < 256; ++b) {
+    char name[8];
+    std::snprintf(name, sizeof(name), "<0x%02X>", b);
+    tokens.push_back(name);
+    scores.push_back(0);
+    types.push_back(6);
+  }
+  const std::string sp = "\xE2\x96\x81";
+  std::string alpha = "etaoinshrdlcumwfgypbvkjxqz";
+  std::vector<std::string> pieces;
+  for (char c : alpha + "ETAOINSHRDLCUMWFGYPBVKJXQZ0123456789.,!?'\"-:;()") pieces.push_back(std::string(1, c));
+  for (char c : alpha) pieces.push_back(sp + c);
+  pieces.push_back(sp);
+  for (char a : alpha)
+    for (char b : alpha) pieces.push_back(std::string(1, a) + b);
+  for (char a : alpha)
+    for (char b : alpha) pieces.push_back(sp + a + b);
+  for (char a : alpha)
+    for (char b : alpha)
+      for (char c : alpha) pieces.push_back(std::string(1, a) + b + c);
+  std::set<std::string> seen(tokens.begin(), tokens.end());
+  for (auto& p : pieces) {
+    if (static_cast<int>(tokens.size()) >= n_vocab) break;
+    if (!seen.insert(p).second) continue;
+    tokens.push_back(p);
+    scores.push_back(-static_cast<float>(tokens.size()) / 1000.f + static_cast<float>(p.size()));
+    types.push_back(1);
+  }
+  for (int i = 0; static_cast<int>(tokens.size()) < n_vocab; ++i) { // fill up: unused pieces
+    tokens.push_back("<unused" + std::to_string(i) + ">");
+    scores.push_back(-1e9f);
+    types.push_back(5);
+  }
+  w.add_string("tokenizer.ggml.model", "llama");
+  w.add_strings("tokenizer.ggml.tokens", tokens);
+  w.add_floats("tokenizer.ggml.scores", scores);
+  w.add_i32s("tokenizer.ggml.token_type", types);
+  w.add_u32("tokenizer.ggml.bos_token_id", 1);
+  w.add_u32("tokenizer.ggml.eos_token_id", 2);
+  w.add_u32("tokenizer.ggml.unknown_token_id", 0);
+}
+
+void add_bpe_vocab(gguf_writer& w, const shape& s) {
+  // Byte-level base alphabet (GPT-2's printable mapping of the 256 bytes).
+  std::vector<std::string> tokens;
+  int extra = 0;
+  for (int b = 0; b < 256; ++b) {
+    bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+    int cp = printable ? b : 256 + extra++;
+    std::string c;
+    if (cp < 0x80) c += static_cast<char>(cp);
+    else {
+      c += static_cast<char>(0xC0 | (cp >> 6));
+      c += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    tokens.push_back(c);
+  }
+  std::vector<std::string> specials = s.pre == "qwen2"
+    ? std::vector<std::string>{"<|endoftext|>", "<|im_start|>", "<|im_end|>"}
+    : std::vector<std::string>{"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"};
+  int n_normal = s.n_vocab - static_cast<int>(specials.size());
+  std::vector<std::string> merges;
+  std::set<std::string> seen(tokens.begin(), tokens.end());
+  const std::string sp = "\xC4\xA0"; // Ġ, the byte-level space
+  std::string alpha = "etaoinshrdlcumwfgypbvkjxqz";
+  auto merge = [&](const std::string& a, const std::string& b) {
+    if (static_cast<int>(tokens.size()) >= n_normal || seen.count(a + b) || !seen.count(a) || !seen.count(b)) return;
+    merges.push_back(a + " " + b);
+    tokens.push_back(a + b);
+    seen.insert(a + b);
+  };
+  for (char c : alpha) merge(sp, std::string(1, c));
+  for (char a : alpha)
+    for (char b : alpha) merge(std::string(1, a), std::string(1, b));
+  for (char a : alpha)
+    for (char b : alpha) merge(sp + a, std::string(1, b));
+  for (char a : alpha)
+    for (char b : alpha)
+      for (char c : alpha) merge(std::string(1, a) + b, std::string(1, c));
+  for (char a : alpha)
+    for (char b : alpha)
+      for (char c : alpha) merge(sp + a + b, std::string(1, c));
+  for (int i = 0; static_cast<int>(tokens.size()) < n_normal; ++i) tokens.push_back("<|reserved_" + std::to_string(i) + "|>");
+  std::vector<int32_t> types(tokens.size(), 1);
+  for (auto& sp_tok : specials) {
+    tokens.push_back(sp_tok);
+    types.push_back(3);
+  }
+  int first_special = n_normal;
+  w.add_string("tokenizer.ggml.model", "gpt2");
+  w.add_string("tokenizer.ggml.pre", s.pre);
+  w.add_strings("tokenizer.ggml.tokens", tokens);
+  w.add_i32s("tokenizer.ggml.token_type", types);
+  w.add_strings("tokenizer.ggml.merges", merges);
+  if (s.pre == "qwen2") {
+    w.add_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(first_special));
+    w.add_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(first_special + 2));
+    w.add_bool("tokenizer.ggml.add_bos_token", false);
+  } else {
+    w.add_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(first_special));
+    w.add_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(first_special + 4));
+    w.add_bool("tokenizer.ggml.add_bos_token", true);
+  }
+}
+
+} // namespace
+
+std::vector<std::string> synth_shapes() {
+  std::vector<std::string> out;
+  for (auto& s : shapes()) out.push_back(s.name);
+  return out;
+}
+
+std::vector<std::string> synth_types() {
+  return {"f32", "f16", "q8_0", "q4_0", "q4_k_m"};
+}
+
+result<bool> synth_model(const std::string& shape_name, const std::string& type, const std::string& out,
+                         uint64_t seed) {
+  const shape* s = nullptr;
+  for (auto& x : shapes())
+    if (x.name == shape_name) s = &x;
+  if (!s) return result<bool>::failure("unknown shape '" + shape_name + "'");
+  bool type_ok = false;
+  for (auto& t : synth_types()) type_ok = type_ok || t == type;
+  if (!type_ok) return result<bool>::failure("unknown type '" + type + "' (f32, f16, q8_0, q4_0, q4_k_m)");
+  return guarded([&] {
+    gguf_writer w;
+    const std::string a = s->arch + ".";
+    w.add_string("general.architecture", s->arch);
+    w.add_string("general.name", "rbee synthetic " + s->name + " " + type);
+    w.add_u32(a + "context_length", static_cast<uint32_t>(s->n_ctx));
+    w.add_u32(a + "embedding_length", static_cast<uint32_t>(s->n_embd));
+    w.add_u32(a + "feed_forward_length", static_cast<uint32_t>(s->n_ff));
+    w.add_u32(a + "block_count", static_cast<uint32_t>(s->n_layer));
+    w.add_u32(a + "attention.head_count", static_cast<uint32_t>(s->n_head));
+    w.add_u32(a + "attention.head_count_kv", static_cast<uint32_t>(s->n_head_kv));
+    w.add_f32(a + "attention.layer_norm_rms_epsilon", 1e-5f);
+    w.add_f32(a + "rope.freq_base", s->rope_base);
+    if (s->tokenizer == "llama") add_spm_vocab(w, s->n_vocab);
+    else add_bpe_vocab(w, *s);
+    const uint64_t d = static_cast<uint64_t>(s->n_embd), ff = static_cast<uint64_t>(s->n_ff);
+    const uint64_t hd = d / static_cast<uint64_t>(s->n_head);
+    const uint64_t kv = hd * static_cast<uint64_t>(s->n_head_kv);
+    auto random = [seed](uint64_t salt, float scale) {
+      return [seed, salt, scale](dtype t, uint64_t cols) {
+        return [=](uint8_t* dst, size_t bytes) {
+          rng r{seed * 0x9E3779B97F4A7C15ull + salt * 0xBF58476D1CE4E5B9ull + 1};
+          std::vector<float> row(cols);
+          size_t rb = row_bytes(t, cols);
+          for (size_t off = 0; off + rb <= bytes; off += rb) {
+            for (auto& x : row) x = r.normal() * scale;
+            quantize_row(t, row.data(), dst + off, cols);
+          }
+        };
+      };
+    };
+    uint64_t salt = 0;
+    auto mat = [&](const std::string& name, const std::string& kind, int layer, uint64_t cols, uint64_t rows) {
+      dtype t = pick(type, kind, layer, s->n_layer, cols);
+      w.add_tensor(name, t, {cols, rows}, random(++salt, 0.02f)(t, cols));
+    };
+    auto ones = [&](const std::string& name, uint64_t n) {
+      w.add_tensor_f32(name, dtype::f32, {n}, std::vector<float>(n, 1.f));
+    };
+    mat("token_embd.weight", "token_embd", -1, d, static_cast<uint64_t>(s->n_vocab));
+    ones("output_norm.weight", d);
+    if (!s->tied) mat("output.weight", "output", -1, d, static_cast<uint64_t>(s->n_vocab));
+    if (s->llama3_rope) { // Llama 3.1 rope scaling as per-dimension divisors (factor 32, low 1, high 4, 8192)
+      std::vector<float> f(hd / 2);
+      for (size_t i = 0; i < f.size(); ++i) {
+        double freq = std::pow(s->rope_base, -2.0 * i / hd), wavelen = 2 * M_PI / freq;
+        double lo = 8192.0 / 1, hi = 8192.0 / 4;
+        if (wavelen < hi) f[i] = 1.f;
+        else if (wavelen > lo) f[i] = 32.f;
+        else {
+          double smooth = (8192.0 / wavelen - 1) / (4 - 1);
+          f[i] = static_cast<float>(1 / ((1 - smooth) / 32 + smooth));
+        }
+      }
+      w.add_tensor_f32("rope_freqs.weight", dtype::f32, {hd / 2}, f);
+    }
+    for (int l = 0; l < s->n_layer; ++l) {
+      std::string p = "blk." + std::to_string(l) + ".";
+      ones(p + "attn_norm.weight", d);
+      ones(p + "ffn_norm.weight", d);
+      mat(p + "attn_q.weight", "attn_q", l, d, d);
+      mat(p + "attn_k.weight", "attn_k", l, d, kv);
+      mat(p + "attn_v.weight", "attn_v", l, d, kv);
+      mat(p + "attn_output.weight", "attn_output", l, d, d);
+      mat(p + "ffn_gate.weight", "ffn_gate", l, d, ff);
+      mat(p + "ffn_up.weight", "ffn_up", l, d, ff);
+      mat(p + "ffn_down.weight", "ffn_down", l, ff, d);
+      if (s->qkv_bias) {
+        w.add_tensor_f32(p + "attn_q.bias", dtype::f32, {d}, std::vector<float>(d, 0.01f));
+        w.add_tensor_f32(p + "attn_k.bias", dtype::f32, {kv}, std::vector<float>(kv, 0.01f));
+        w.add_tensor_f32(p + "attn_v.bias", dtype::f32, {kv}, std::vector<float>(kv, 0.01f));
+      }
+    }
+    auto r = w.write(out);
+    if (!r) throw kernel_error(r.error());
+    return true;
+  });
+}
+
+} // namespace rbee::kernels

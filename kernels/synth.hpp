@@ -1,0 +1,23 @@
+#pragma once
+// Synthetic models: valid GGUF files with random weights in the shape of real
+// models (for benchmarks), with a real-sized vocabulary and tokenizer metadata.
+
+#include "kernels/status.hpp"
+
+#include <string>
+#include <vector>
+
+namespace rbee::kernels {
+
+/// The shapes `rbee model synth` knows: stories15m, stories110m,
+/// tinyllama-1.1b, llama-3.2-1b, qwen2.5-0.5b (and stories260k-like "tiny").
+std::vector<std::string> synth_shapes();
+
+/// The types it writes: f32, f16, q8_0, q4_0, q4_k_m.
+std::vector<std::string> synth_types();
+
+/// Writes the model atomically; the error names an unknown shape or type.
+result<bool> synth_model(const std::string& shape, const std::string& type, const std::string& out,
+                         uint64_t seed = 1);
+
+} // namespace rbee::kernels
