@@ -12,6 +12,9 @@
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
+#ifndef RBEE_PREFETCH
+#define RBEE_PREFETCH 4096 // bytes ahead; the hardware prefetchers alone leave decode latency-bound
+#endif
 
 namespace rbee::kernels::cpu {
 namespace RBEE_ISA {
@@ -82,47 +85,72 @@ static inline __m256i dot_u8s8(__m256i a, __m256i b) {
 }
 #endif
 
+#if defined(__AVX2__)
+/// The integer dot of one Q8_0 weight block with one activation block, as 8 floats.
+static inline __m256 block_q8_0_f(const block_q8_0& w, const act_q8_0& x) {
+  __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qs));
+  __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
+  return _mm256_cvtepi32_ps(dot_u8s8(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q))); // |q| * (a * sign(q))
+}
+/// The same for Q4_0 without its -8 offset (the caller subtracts 8 * sum(a)).
+static inline __m256 block_q4_0_f(const block_q4_0& w, const act_q8_0& x) {
+  __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.qs));
+  __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+  return _mm256_cvtepi32_ps(dot_u8s8(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs))));
+}
+#endif
+
 static float dot_q8_0(const void* wv, const act_q8_0* x, int nb) {
   auto* w = static_cast<const block_q8_0*>(wv);
-#if defined(__AVX2__)
-  __m256 acc = _mm256_setzero_ps();
-  for (int b = 0; b < nb; ++b) {
-    __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
-    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-    __m256i p = dot_u8s8(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q)); // |q| * (a * sign(q))
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b].d) * x[b].d), _mm256_cvtepi32_ps(p), acc);
-  }
-  return hsum(acc);
-#else
+  int b = 0;
   float sum = 0;
-  for (int b = 0; b < nb; ++b) {
+#if defined(__AVX2__)
+  // Four independent accumulators: the FMA latency, not the loads, bounds one chain.
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  for (; b + 4 <= nb; b += 4) {
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b].d) * x[b].d), block_q8_0_f(w[b], x[b]), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b + 1].d) * x[b + 1].d), block_q8_0_f(w[b + 1], x[b + 1]), acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b + 2].d) * x[b + 2].d), block_q8_0_f(w[b + 2], x[b + 2]), acc2);
+    acc3 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b + 3].d) * x[b + 3].d), block_q8_0_f(w[b + 3], x[b + 3]), acc3);
+  }
+  for (; b < nb; ++b) acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b].d) * x[b].d), block_q8_0_f(w[b], x[b]), acc0);
+  sum = hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+#endif
+  for (; b < nb; ++b) {
     int s = 0;
     for (int i = 0; i < 32; ++i) s += w[b].qs[i] * x[b].qs[i];
     sum += half(w[b].d) * x[b].d * static_cast<float>(s);
   }
   return sum;
-#endif
 }
 
 static float dot_q4_0(const void* wv, const act_q8_0* x, int nb) {
   auto* w = static_cast<const block_q4_0*>(wv);
-#if defined(__AVX2__)
-  __m256 acc = _mm256_setzero_ps();
-  const __m256i low = _mm256_set1_epi8(0x0F);
-  for (int b = 0; b < nb; ++b) {
-    __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs));
-    __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low); // 0..15
-    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-    __m256i p = dot_u8s8(q, a);
-    // sum((q - 8) * a) = sum(q * a) - 8 * sum(a)
-    __m256 f = _mm256_cvtepi32_ps(p);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b].d) * x[b].d), f, acc);
-    acc = _mm256_add_ps(acc, _mm256_set_ps(0, 0, 0, 0, 0, 0, 0, -8.f * half(w[b].d) * x[b].d * x[b].sum));
-  }
-  return hsum(acc);
-#else
+  int b = 0;
   float sum = 0;
-  for (int b = 0; b < nb; ++b) {
+#if defined(__AVX2__)
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  float off0 = 0, off1 = 0; // sum((q - 8) * a) = sum(q * a) - 8 * sum(a)
+  for (; b + 4 <= nb; b += 4) {
+    _mm_prefetch(reinterpret_cast<const char*>(w + b) + RBEE_PREFETCH, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(w + b) + RBEE_PREFETCH + 64, _MM_HINT_T0);
+    float d0 = half(w[b].d) * x[b].d, d1 = half(w[b + 1].d) * x[b + 1].d;
+    float d2 = half(w[b + 2].d) * x[b + 2].d, d3 = half(w[b + 3].d) * x[b + 3].d;
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0), block_q4_0_f(w[b], x[b]), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1), block_q4_0_f(w[b + 1], x[b + 1]), acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_set1_ps(d2), block_q4_0_f(w[b + 2], x[b + 2]), acc2);
+    acc3 = _mm256_fmadd_ps(_mm256_set1_ps(d3), block_q4_0_f(w[b + 3], x[b + 3]), acc3);
+    off0 += d0 * static_cast<float>(x[b].sum) + d1 * static_cast<float>(x[b + 1].sum);
+    off1 += d2 * static_cast<float>(x[b + 2].sum) + d3 * static_cast<float>(x[b + 3].sum);
+  }
+  for (; b < nb; ++b) {
+    float d = half(w[b].d) * x[b].d;
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d), block_q4_0_f(w[b], x[b]), acc0);
+    off0 += d * static_cast<float>(x[b].sum);
+  }
+  sum = hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3))) - 8.f * (off0 + off1);
+#endif
+  for (; b < nb; ++b) {
     int s = 0;
     for (int i = 0; i < 16; ++i) {
       s += ((w[b].qs[i] & 0xF) - 8) * x[b].qs[i];
@@ -131,7 +159,6 @@ static float dot_q4_0(const void* wv, const act_q8_0* x, int nb) {
     sum += half(w[b].d) * x[b].d * static_cast<float>(s);
   }
   return sum;
-#endif
 }
 
 static inline void scales_k4(const uint8_t* q, uint8_t* sc, uint8_t* m) {
@@ -162,8 +189,9 @@ static float dot_q4_k(const void* wv, const act_q8_k* x, int nb) {
       __m256i lo = _mm256_and_si256(q, low), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
       __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 64 * c));
       __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 64 * c + 32));
-      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(dot_u8s8(lo, a0), _mm256_set1_epi32(sc[2 * c])));
-      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(dot_u8s8(hi, a1), _mm256_set1_epi32(sc[2 * c + 1])));
+      // u8 x s8 pairs to int16 (at most 2 x 15 x 127), then x scale and pairs summed to int32
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0), _mm256_set1_epi16(sc[2 * c])));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1), _mm256_set1_epi16(sc[2 * c + 1])));
     }
     isum = hsum_i32(acc);
 #else
@@ -233,11 +261,11 @@ static float dot_q6_k(const void* wv, const act_q8_k* x, int nb) {
                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4)),
       };
       for (int k = 0; k < 4; ++k) {
-        __m256i p = dot_u8s8(q[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * k)));
-        // lanes 0-3: elements 0-15 (scale 2k), lanes 4-7: 16-31 (scale 2k+1)
-        __m256i s = _mm256_set_epi32(sc[2 * k + 1], sc[2 * k + 1], sc[2 * k + 1], sc[2 * k + 1], sc[2 * k], sc[2 * k],
-                                     sc[2 * k], sc[2 * k]);
-        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(p, s));
+        // u8 (0..63) x s8 pairs to int16 (at most 2 x 63 x 127); low 128 bits are
+        // elements 0-15 (scale 2k), high 128 bits elements 16-31 (scale 2k+1)
+        __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 32 * k)));
+        __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
       }
     }
     isum = hsum_i32(acc);
@@ -312,8 +340,33 @@ static float dot_bf16(const void* wv, const float* x, int n) {
   return sum;
 }
 
+/// Reads `bytes` (a multiple of 128) as fast as possible; returns a checksum.
+static uint64_t read_bytes(const void* p, size_t bytes) {
+  auto* c = static_cast<const uint8_t*>(p);
+#if defined(__AVX2__)
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i + 128 <= bytes; i += 128) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i) + RBEE_PREFETCH, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i) + RBEE_PREFETCH + 64, _MM_HINT_T0);
+    a0 = _mm256_xor_si256(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i)));
+    a1 = _mm256_xor_si256(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i + 32)));
+    a2 = _mm256_xor_si256(a2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i + 64)));
+    a3 = _mm256_xor_si256(a3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + i + 96)));
+  }
+  __m256i x = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
+  return static_cast<uint64_t>(_mm256_extract_epi64(x, 0) ^ _mm256_extract_epi64(x, 3));
+#else
+  uint64_t s = 0, v;
+  for (size_t i = 0; i + 8 <= bytes; i += 8) {
+    std::memcpy(&v, c + i, 8);
+    s ^= v;
+  }
+  return s;
+#endif
+}
+
 static const kernel_set set = {
-  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16,
+  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes,
 };
 
 } // namespace RBEE_ISA

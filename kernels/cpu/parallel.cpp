@@ -1,4 +1,5 @@
 #include "kernels/bandwidth.hpp"
+#include "kernels/cpu/quant_act.hpp"
 #include "kernels/cpu_features.hpp"
 
 #include <tbb/blocked_range.h>
@@ -73,15 +74,7 @@ double measure_read_bandwidth(int threads_) {
     auto t0 = std::chrono::steady_clock::now();
     parallel_for(0, parts, 1, [&](int lo, int hi) {
       for (int p = lo; p < hi; ++p) {
-        const uint64_t* w = buf.get() + words / parts * p;
-        uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        for (size_t i = 0; i + 4 <= words / parts; i += 4) {
-          a0 += w[i];
-          a1 += w[i + 1];
-          a2 += w[i + 2];
-          a3 += w[i + 3];
-        }
-        sink += a0 + a1 + a2 + a3;
+        sink += cpu::best_kernels().read_bytes(buf.get() + words / parts * p, words / parts * sizeof(uint64_t));
       }
     });
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

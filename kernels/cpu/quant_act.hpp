@@ -1,6 +1,7 @@
 #pragma once
 // Activations quantized for integer dot products with quantized weights.
 
+#include <cstddef>
 #include <cstdint>
 
 namespace rbee::kernels::cpu {
@@ -32,6 +33,7 @@ struct kernel_set {
   float (*dot_f32)(const void* w, const float* x, int n);
   float (*dot_f16)(const void* w, const float* x, int n);
   float (*dot_bf16)(const void* w, const float* x, int n);
+  uint64_t (*read_bytes)(const void* p, size_t bytes);
 };
 
 const kernel_set& kernels_generic();
