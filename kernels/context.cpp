@@ -32,6 +32,7 @@ result<std::unique_ptr<context>> context::create(std::shared_ptr<const model> m,
     c->scores_.resize(static_cast<size_t>(c->n_ctx_));
     c->logits_.resize(static_cast<size_t>(h.n_vocab));
     c->model_ = std::move(m);
+    c->matmul_ = p.reference ? ops::ref_matmul : ops::matmul;
     return c;
   });
 }
@@ -69,9 +70,9 @@ void context::forward(const int32_t* tokens, int n) {
     float* vc = &v_cache_[static_cast<size_t>(l) * n_ctx_ * kv_dim];
     // -- attention --
     for (int t = 0; t < n; ++t) ops::rmsnorm(&xb_[t * d], &x_[t * d], L.attn_norm.data(), d, h.rms_eps);
-    ops::matmul(L.wq, xb_.data(), n, q_.data());
-    ops::matmul(L.wk, xb_.data(), n, k_.data());
-    ops::matmul(L.wv, xb_.data(), n, v_.data());
+    matmul_(L.wq, xb_.data(), n, q_.data());
+    matmul_(L.wk, xb_.data(), n, k_.data());
+    matmul_(L.wv, xb_.data(), n, v_.data());
     for (int t = 0; t < n; ++t) {
       float* q = &q_[static_cast<size_t>(t) * q_dim];
       float* k = &k_[static_cast<size_t>(t) * kv_dim];
@@ -109,21 +110,21 @@ void context::forward(const int32_t* tokens, int n) {
         }
       }
     }
-    ops::matmul(L.wo, att_.data(), n, xb_.data());
+    matmul_(L.wo, att_.data(), n, xb_.data());
     for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];
     // -- feed-forward --
     for (int t = 0; t < n; ++t) ops::rmsnorm(&xb_[t * d], &x_[t * d], L.ffn_norm.data(), d, h.rms_eps);
-    ops::matmul(L.w_gate, xb_.data(), n, ff_gate_.data());
-    ops::matmul(L.w_up, xb_.data(), n, ff_up_.data());
+    matmul_(L.w_gate, xb_.data(), n, ff_gate_.data());
+    matmul_(L.w_up, xb_.data(), n, ff_up_.data());
     for (int t = 0; t < n; ++t)
       ops::swiglu(&ff_gate_[static_cast<size_t>(t) * h.n_ff], &ff_up_[static_cast<size_t>(t) * h.n_ff], h.n_ff);
-    ops::matmul(L.w_down, ff_gate_.data(), n, xb_.data());
+    matmul_(L.w_down, ff_gate_.data(), n, xb_.data());
     for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];
   }
   // Logits of the last token only.
   const float* last = &x_[static_cast<size_t>(n - 1) * d];
   ops::rmsnorm(xb_.data(), last, m.output_norm().data(), d, h.rms_eps);
-  ops::matmul(m.output(), xb_.data(), 1, logits_.data());
+  matmul_(m.output(), xb_.data(), 1, logits_.data());
   n_past_ += n;
 }
 

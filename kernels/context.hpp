@@ -13,6 +13,7 @@ namespace rbee::kernels {
 struct context_params {
   int n_ctx = 0;     ///< 0: the model's training context, at most 4096
   int n_batch = 256; ///< tokens per forward step during prompt processing
+  bool reference = false; ///< use the scalar reference ops (tests)
 };
 
 class context {
@@ -34,6 +35,7 @@ private:
   void forward(const int32_t* tokens, int n); ///< one batch, n <= n_batch
 
   std::shared_ptr<const model> model_;
+  void (*matmul_)(const weight&, const float*, int, float*) = nullptr;
   int n_ctx_ = 0, n_batch_ = 0, n_past_ = 0;
   std::vector<float> k_cache_, v_cache_; ///< (layer, pos, kv_dim)
   std::vector<float> x_, xb_, q_, k_, v_, att_, ff_gate_, ff_up_, scores_, logits_;

@@ -19,7 +19,9 @@ struct shape {
 
 const std::vector<shape>& shapes() {
   static const std::vector<shape> s = {
-    {"tiny", "llama", "llama", "", 64, 172, 2, 8, 4, 512, 512, 10000.f, true, false, false},
+    {"tiny", "llama", "llama", "", 256, 512, 2, 4, 2, 512, 512, 10000.f, false, false, false},
+    {"tiny-qwen2", "qwen2", "gpt2", "qwen2", 256, 512, 2, 4, 2, 1024, 512, 1000000.f, true, true, false},
+    {"tiny-llama3", "llama", "gpt2", "llama-bpe", 256, 512, 2, 4, 2, 1024, 512, 500000.f, true, false, true},
     {"stories15m", "llama", "llama", "", 288, 768, 6, 6, 6, 32000, 256, 10000.f, false, false, false},
     {"stories110m", "llama", "llama", "", 768, 2048, 12, 12, 12, 32000, 1024, 10000.f, false, false, false},
     {"tinyllama-1.1b", "llama", "llama", "", 2048, 5632, 22, 32, 4, 32000, 2048, 10000.f, false, false, false},

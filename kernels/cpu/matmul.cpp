@@ -28,9 +28,13 @@ const kernel_set& best_kernels() {
   return k;
 }
 
-} // namespace rbee::kernels::cpu
-
-namespace rbee::kernels::ops {
+std::vector<const kernel_set*> usable_kernels() {
+  const auto& f = detect_cpu();
+  std::vector<const kernel_set*> out{&kernels_generic()};
+  if (f.avx2 && f.fma) out.push_back(&kernels_avx2());
+  if (f.avx2 && f.fma && f.avx512f && f.avx512bw && f.avx512vnni) out.push_back(&kernels_avx512());
+  return out;
+}
 
 namespace {
 
@@ -55,18 +59,31 @@ void rows_times_tokens(const weight& w, int n_tok, float* y, Dot dot) {
 
 } // namespace
 
+} // namespace rbee::kernels::cpu
+
+namespace rbee::kernels::ops {
+
 void matmul(const weight& w, const float* x, int n_tok, float* y) {
-  const auto& k = cpu::best_kernels();
+  cpu::matmul_with(cpu::best_kernels(), w, x, n_tok, y);
+}
+
+} // namespace rbee::kernels::ops
+
+namespace rbee::kernels::cpu {
+
+using ops::ref_matmul;
+
+void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok, float* y) {
   const int cols = w.cols;
   switch (w.type) {
     case dtype::q8_0:
     case dtype::q4_0: {
       int nb = cols / 32;
-      auto& act = scratch<cpu::act_q8_0>();
+      auto& act = scratch<act_q8_0>();
       act.resize(static_cast<size_t>(nb) * n_tok);
       for (int t = 0; t < n_tok; ++t) k.quantize_q8_0(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
       auto dot = w.type == dtype::q8_0 ? k.dot_q8_0 : k.dot_q4_0;
-      const cpu::act_q8_0* a = act.data();
+      const act_q8_0* a = act.data();
       rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, a + static_cast<size_t>(t) * nb, nb); });
       return;
     }
@@ -74,11 +91,11 @@ void matmul(const weight& w, const float* x, int n_tok, float* y) {
     case dtype::q5_k:
     case dtype::q6_k: {
       int nb = cols / 256;
-      auto& act = scratch<cpu::act_q8_k>();
+      auto& act = scratch<act_q8_k>();
       act.resize(static_cast<size_t>(nb) * n_tok);
       for (int t = 0; t < n_tok; ++t) k.quantize_q8_k(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
       auto dot = w.type == dtype::q4_k ? k.dot_q4_k : w.type == dtype::q5_k ? k.dot_q5_k : k.dot_q6_k;
-      const cpu::act_q8_k* a = act.data();
+      const act_q8_k* a = act.data();
       rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, a + static_cast<size_t>(t) * nb, nb); });
       return;
     }
@@ -94,4 +111,4 @@ void matmul(const weight& w, const float* x, int n_tok, float* y) {
   }
 }
 
-} // namespace rbee::kernels::ops
+} // namespace rbee::kernels::cpu

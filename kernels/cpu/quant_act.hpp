@@ -1,8 +1,11 @@
 #pragma once
 // Activations quantized for integer dot products with quantized weights.
 
+#include "kernels/model.hpp"
+
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace rbee::kernels::cpu {
 
@@ -42,5 +45,11 @@ const kernel_set& kernels_avx512(); ///< only call when the CPU has AVX-512 F/BW
 
 /// The best set for this CPU (or the one named by RBEE_KERNELS=generic|avx2|avx512).
 const kernel_set& best_kernels();
+
+/// The sets this CPU can run (generic first).
+std::vector<const kernel_set*> usable_kernels();
+
+/// ops::matmul with a chosen kernel set (tests compare every set with the reference).
+void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok, float* y);
 
 } // namespace rbee::kernels::cpu

@@ -1,0 +1,127 @@
+// Every fast path against the scalar reference, for every kernel set this CPU
+// can run and every tensor type (like llama.cpp's test-backend-ops).
+#include "kernels/cpu/quant_act.hpp"
+#include "kernels/ops.hpp"
+#include "kernels/parallel.hpp"
+#include "tests/kernels/kernels_test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace rbee::kernels;
+
+namespace {
+
+struct owned_weight {
+  std::vector<uint8_t> bytes;
+  weight w;
+};
+
+owned_weight make_weight(dtype t, int rows, int cols, uint32_t seed) {
+  owned_weight o;
+  auto v = rbee::test::random_floats(static_cast<size_t>(rows) * cols, seed, 0.05f);
+  size_t rb = row_bytes(t, static_cast<uint64_t>(cols));
+  o.bytes.resize(rb * rows);
+  for (int r = 0; r < rows; ++r) quantize_row(t, &v[static_cast<size_t>(r) * cols], &o.bytes[rb * r], cols);
+  o.w = weight{t, o.bytes.data(), rows, cols, rb};
+  return o;
+}
+
+double rel_error(const std::vector<float>& a, const std::vector<float>& b) {
+  double err = 0, ref = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    err += (a[i] - b[i]) * (a[i] - b[i]);
+    ref += b[i] * b[i];
+  }
+  return std::sqrt(err / ref);
+}
+
+/// Activations are quantized to 8 bits for quantized weights: that is the tolerance.
+double tolerance(dtype t) {
+  return t == dtype::f32 ? 1e-5 : t == dtype::f16 || t == dtype::bf16 ? 1e-4 : 0.01;
+}
+
+} // namespace
+
+class MatmulVsReference : public ::testing::TestWithParam<dtype> {};
+
+TEST_P(MatmulVsReference, EveryKernelSet) {
+  dtype t = GetParam();
+  for (int n_tok : {1, 3, 9}) {
+    auto w = make_weight(t, 37, 512, 11);
+    auto x = rbee::test::random_floats(static_cast<size_t>(n_tok) * 512, 3);
+    std::vector<float> ref(static_cast<size_t>(n_tok) * 37), out(ref.size());
+    ops::ref_matmul(w.w, x.data(), n_tok, ref.data());
+    for (auto* k : cpu::usable_kernels()) {
+      std::fill(out.begin(), out.end(), NAN);
+      cpu::matmul_with(*k, w.w, x.data(), n_tok, out.data());
+      EXPECT_LT(rel_error(out, ref), tolerance(t)) << name(t) << " " << k->name << " n_tok " << n_tok;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulVsReference,
+                         ::testing::Values(dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0, dtype::q4_0,
+                                           dtype::q4_k, dtype::q5_k, dtype::q6_k),
+                         [](const auto& info) { return std::string(name(info.param)); });
+
+TEST(Ops, ThreadCountsGiveTheSameResult) {
+  auto w = make_weight(dtype::q4_0, 300, 1024, 5);
+  auto x = rbee::test::random_floats(1024, 9);
+  std::vector<float> one(300), two(300);
+  set_threads(1);
+  ops::matmul(w.w, x.data(), 1, one.data());
+  set_threads(2);
+  ops::matmul(w.w, x.data(), 1, two.data());
+  set_threads(0);
+  EXPECT_EQ(one, two);
+}
+
+TEST(Ops, ReadBytesAgreesAcrossSets) {
+  std::vector<uint8_t> buf(1 << 16);
+  for (size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<uint8_t>(i * 7);
+  for (auto* k : cpu::usable_kernels()) k->read_bytes(buf.data(), buf.size()); // must not fault
+  SUCCEED();
+}
+
+TEST(Ops, RmsnormSoftmaxSwiglu) {
+  std::vector<float> x = {1, 2, 3, 4}, w = {1, 1, 1, 2}, out(4);
+  ops::rmsnorm(out.data(), x.data(), w.data(), 4, 0.f);
+  float rms = std::sqrt((1 + 4 + 9 + 16) / 4.f);
+  EXPECT_NEAR(out[0], 1 / rms, 1e-6);
+  EXPECT_NEAR(out[3], 8 / rms, 1e-6);
+  std::vector<float> s = {1000, 1000, -1000};
+  ops::softmax(s.data(), 3);
+  EXPECT_NEAR(s[0], 0.5, 1e-6);
+  EXPECT_NEAR(s[2], 0.0, 1e-6);
+  std::vector<float> g = {0, 1}, u = {5, 2};
+  ops::swiglu(g.data(), u.data(), 2);
+  EXPECT_EQ(g[0], 0.f);
+  EXPECT_NEAR(g[1], 2 / (1 + std::exp(-1.f)), 1e-6);
+}
+
+TEST(Ops, RopeRotatesAndKeepsNorms) {
+  for (auto style : {rope_style::normal, rope_style::neox}) {
+    auto x = rbee::test::random_floats(2 * 8, 1);
+    auto y = x;
+    ops::rope(y.data(), 2, 8, 0.f, style, 10000.f, nullptr);
+    EXPECT_EQ(x, y); // position 0: identity
+    ops::rope(y.data(), 2, 8, 17.f, style, 10000.f, nullptr);
+    double nx = 0, ny = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      nx += x[i] * x[i];
+      ny += y[i] * y[i];
+    }
+    EXPECT_NEAR(nx, ny, 1e-4);
+    EXPECT_NE(x, y);
+  }
+  // The normal layout rotates pairs (0,1); NeoX rotates (0, d/2).
+  std::vector<float> a = {1, 0, 0, 0}, b = {1, 0, 0, 0};
+  ops::rope(a.data(), 1, 4, 1.f, rope_style::normal, 10000.f, nullptr);
+  ops::rope(b.data(), 1, 4, 1.f, rope_style::neox, 10000.f, nullptr);
+  EXPECT_NE(a[1], 0.f);
+  EXPECT_EQ(a[2], 0.f);
+  EXPECT_EQ(b[1], 0.f);
+  EXPECT_NE(b[2], 0.f);
+}

@@ -1,0 +1,74 @@
+#include "kernels/status.hpp"
+#include "kernels/types.hpp"
+#include "tests/kernels/kernels_test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace rbee::kernels;
+
+TEST(Types, HalfRoundTripsEveryValue) {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    float f = f16_to_f32(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    EXPECT_EQ(f32_to_f16(f), h) << h;
+  }
+  EXPECT_EQ(f16_to_f32(0x3C00), 1.f);
+  EXPECT_EQ(f16_to_f32(0xC000), -2.f);
+  EXPECT_EQ(f32_to_f16(65520.f), 0x7C00); // rounds to infinity
+  EXPECT_EQ(f32_to_f16(1e-9f), 0);
+}
+
+TEST(Types, Bf16) {
+  EXPECT_EQ(bf16_to_f32(f32_to_bf16(1.5f)), 1.5f);
+  EXPECT_NEAR(bf16_to_f32(f32_to_bf16(3.14159f)), 3.14159f, 0.02f);
+  EXPECT_TRUE(std::isnan(bf16_to_f32(f32_to_bf16(NAN))));
+}
+
+TEST(Types, RowBytesChecksBlocks) {
+  EXPECT_EQ(row_bytes(dtype::q4_0, 64), 36u);
+  EXPECT_EQ(row_bytes(dtype::q6_k, 512), 420u);
+  EXPECT_EQ(row_bytes(dtype::f16, 3), 6u);
+  EXPECT_THROW(row_bytes(dtype::q8_0, 33), rbee::kernels::kernel_error);
+  EXPECT_EQ(info(99), nullptr);
+  EXPECT_FALSE(info(3)->supported); // q4_1: known, not computed
+}
+
+/// Quantize then dequantize: the relative RMS error stays within the type's bound.
+class QuantRoundTrip : public ::testing::TestWithParam<std::pair<dtype, double>> {};
+
+TEST_P(QuantRoundTrip, ErrorWithinBound) {
+  auto [t, bound] = GetParam();
+  const size_t n = 4096;
+  auto x = rbee::test::random_floats(n, 7);
+  x[5] = 4.f; // an outlier
+  std::vector<uint8_t> q(row_bytes(t, n));
+  quantize_row(t, x.data(), q.data(), n);
+  std::vector<float> y(n);
+  dequantize_row(t, q.data(), y.data(), n);
+  double err = 0, ref = 0;
+  for (size_t i = 0; i < n; ++i) {
+    err += (x[i] - y[i]) * (x[i] - y[i]);
+    ref += x[i] * x[i];
+  }
+  double rel = std::sqrt(err / ref);
+  EXPECT_LT(rel, bound) << name(t);
+  EXPECT_GT(rel, 0.0 - (t == dtype::f32)) << name(t);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, QuantRoundTrip,
+                         ::testing::Values(std::pair{dtype::f32, 1e-9}, std::pair{dtype::f16, 1e-3},
+                                           std::pair{dtype::bf16, 1e-2}, std::pair{dtype::q8_0, 0.01},
+                                           std::pair{dtype::q6_k, 0.05}, std::pair{dtype::q5_k, 0.08},
+                                           std::pair{dtype::q4_k, 0.15}, std::pair{dtype::q4_0, 0.15}));
+
+TEST(Types, ZerosStayZeros) {
+  for (dtype t : {dtype::q8_0, dtype::q4_0, dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
+    std::vector<float> x(256, 0.f), y(256, 1.f);
+    std::vector<uint8_t> q(row_bytes(t, 256));
+    quantize_row(t, x.data(), q.data(), 256);
+    dequantize_row(t, q.data(), y.data(), 256);
+    for (float v : y) EXPECT_EQ(v, 0.f) << name(t);
+  }
+}
