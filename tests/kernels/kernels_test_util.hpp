@@ -10,10 +10,10 @@
 
 namespace rbee::test {
 
-/// $RBEE_TEST_MODELS, default ../shared/models (beside the project root).
+/// $RBEE_TEST_MODELS, default ../shared/models beside the project root.
 inline std::string models_dir() {
   const char* d = std::getenv("RBEE_TEST_MODELS");
-  return d && *d ? d : "../shared/models";
+  return d && *d ? d : std::string(RBEE_SOURCE_DIR) + "/../shared/models";
 }
 
 inline std::string stories(const std::string& file) {

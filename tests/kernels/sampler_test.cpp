@@ -7,6 +7,8 @@
 
 #include <map>
 
+#include <unistd.h>
+
 using namespace rbee::kernels;
 
 TEST(Sampler, GreedyIsArgmax) {
@@ -76,7 +78,7 @@ struct tiny_model {
 };
 
 tiny_model tiny() {
-  static const std::string path = "/tmp/rbee-test-tiny-q8_0.gguf";
+  static const std::string path = "/tmp/rbee-test-tiny-q8_0-" + std::to_string(getpid()) + ".gguf";
   static bool made = static_cast<bool>(synth_model("tiny", "q8_0", path));
   EXPECT_TRUE(made);
   auto m = model::load(path);
@@ -140,7 +142,7 @@ TEST(Generate, CancelAndOverflow) {
 TEST(Synth, EveryShapeTypeCombinationOfTheTinyShapesLoadsAndRuns) {
   for (auto shape : {"tiny", "tiny-qwen2", "tiny-llama3"})
     for (auto& type : synth_types()) {
-      std::string path = "/tmp/rbee-test-synth.gguf";
+      std::string path = "/tmp/rbee-test-synth-" + std::to_string(getpid()) + ".gguf";
       auto r = synth_model(shape, type, path);
       ASSERT_TRUE(r) << r.error();
       auto m = model::load(path);
