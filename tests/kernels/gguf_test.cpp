@@ -157,7 +157,7 @@ TEST(Model, ShapeMismatchIsCaught) {
   auto text = rbee::test::read_text(path);
   std::vector<uint8_t> b(text.begin(), text.end());
   size_t at = find(b, "llama.embedding_length") + 22 + 4;
-  poke<uint32_t>(b, at, 72); // disagrees with every tensor
+  poke<uint32_t>(b, at, 128); // disagrees with every tensor
   auto f = gguf_file::parse(b.data(), b.size());
   ASSERT_TRUE(f);
   auto m = model::from_gguf(*f);
