@@ -156,8 +156,8 @@ TEST(Model, ShapeMismatchIsCaught) {
   if (!rbee::test::exists(path)) GTEST_SKIP();
   auto text = rbee::test::read_text(path);
   std::vector<uint8_t> b(text.begin(), text.end());
-  size_t at = find(b, "llama.embedding_length") + 22 + 4;
-  poke<uint32_t>(b, at, 128); // disagrees with every tensor
+  size_t at = find(b, "llama.feed_forward_length") + 25 + 4;
+  poke<uint32_t>(b, at, 176); // disagrees with the feed-forward tensors
   auto f = gguf_file::parse(b.data(), b.size());
   ASSERT_TRUE(f);
   auto m = model::from_gguf(*f);
