@@ -62,6 +62,17 @@ static void quantize_q8_k(const float* x, act_q8_k* y, int n) {
   }
 }
 
+/// Asks for the cache lines `bytes` from p, RBEE_PREFETCH bytes ahead.
+static inline void prefetch_ahead(const void* p, int bytes) {
+#if defined(__AVX2__)
+  auto* c = static_cast<const char*>(p) + RBEE_PREFETCH;
+  for (int i = 0; i < bytes; i += 64) _mm_prefetch(c + i, _MM_HINT_T0);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 #if defined(__AVX2__)
 static inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -108,6 +119,7 @@ static float dot_q8_0(const void* wv, const act_q8_0* x, int nb) {
   // Four independent accumulators: the FMA latency, not the loads, bounds one chain.
   __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   for (; b + 4 <= nb; b += 4) {
+    prefetch_ahead(w + b, 4 * sizeof(block_q8_0));
     acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b].d) * x[b].d), block_q8_0_f(w[b], x[b]), acc0);
     acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b + 1].d) * x[b + 1].d), block_q8_0_f(w[b + 1], x[b + 1]), acc1);
     acc2 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b + 2].d) * x[b + 2].d), block_q8_0_f(w[b + 2], x[b + 2]), acc2);
@@ -132,8 +144,7 @@ static float dot_q4_0(const void* wv, const act_q8_0* x, int nb) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   float off0 = 0, off1 = 0; // sum((q - 8) * a) = sum(q * a) - 8 * sum(a)
   for (; b + 4 <= nb; b += 4) {
-    _mm_prefetch(reinterpret_cast<const char*>(w + b) + RBEE_PREFETCH, _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(w + b) + RBEE_PREFETCH + 64, _MM_HINT_T0);
+    prefetch_ahead(w + b, 4 * sizeof(block_q4_0));
     float d0 = half(w[b].d) * x[b].d, d1 = half(w[b + 1].d) * x[b + 1].d;
     float d2 = half(w[b + 2].d) * x[b + 2].d, d3 = half(w[b + 3].d) * x[b + 3].d;
     acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0), block_q4_0_f(w[b], x[b]), acc0);
@@ -176,6 +187,7 @@ static float dot_q4_k(const void* wv, const act_q8_k* x, int nb) {
   auto* w = static_cast<const block_q4_k*>(wv);
   float sum = 0;
   for (int b = 0; b < nb; ++b) {
+    prefetch_ahead(w + b, sizeof(block_q4_k));
     uint8_t sc[8], m[8];
     scales_k4(w[b].scales, sc, m);
     int summ = 0;
@@ -213,6 +225,7 @@ static float dot_q5_k(const void* wv, const act_q8_k* x, int nb) {
   auto* w = static_cast<const block_q5_k*>(wv);
   float sum = 0;
   for (int b = 0; b < nb; ++b) {
+    prefetch_ahead(w + b, sizeof(block_q5_k));
     uint8_t sc[8], m[8];
     scales_k4(w[b].scales, sc, m);
     int summ = 0;
@@ -237,6 +250,7 @@ static float dot_q6_k(const void* wv, const act_q8_k* x, int nb) {
   auto* w = static_cast<const block_q6_k*>(wv);
   float sum = 0;
   for (int b = 0; b < nb; ++b) {
+    prefetch_ahead(w + b, sizeof(block_q6_k));
     // The -32 offset: sum_s scale_s * 32 * bsum_s.
     int off = 0;
     for (int s = 0; s < 16; ++s) off += w[b].scales[s] * x[b].bsums[s];
@@ -297,6 +311,7 @@ static float dot_f32(const void* wv, const float* x, int n) {
 #if defined(__AVX2__)
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
   for (; i + 16 <= n; i += 16) {
+    prefetch_ahead(w + i, 64);
     a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
     a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
   }
@@ -313,6 +328,7 @@ static float dot_f16(const void* wv, const float* x, int n) {
 #if defined(__AVX2__) && defined(__F16C__)
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
   for (; i + 16 <= n; i += 16) {
+    prefetch_ahead(w + i, 32);
     __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i)));
     __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i + 8)));
     a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i), a0);
