@@ -356,6 +356,55 @@ static float dot_bf16(const void* wv, const float* x, int n) {
   return sum;
 }
 
+/// One Q4_0 weight row against 4 activation rows (prompt processing): each
+/// weight block is unpacked once for the 4 tokens. out[t] = dot(w, x[t]).
+static void dot4_q4_0(const void* wv, const act_q8_0* const* x, int nb, float* out) {
+  auto* w = static_cast<const block_q4_0*>(wv);
+#if defined(__AVX2__)
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  float off[4] = {0, 0, 0, 0};
+  const __m256i low = _mm256_set1_epi8(0x0F);
+  for (int b = 0; b < nb; ++b) {
+    prefetch_ahead(w + b, sizeof(block_q4_0));
+    __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs));
+    __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low);
+    float dw = half(w[b].d);
+    for (int t = 0; t < 4; ++t) {
+      const act_q8_0& a = x[t][b];
+      __m256 p = _mm256_cvtepi32_ps(dot_u8s8(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs))));
+      float d = dw * a.d;
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), p, acc[t]);
+      off[t] += d * static_cast<float>(a.sum);
+    }
+  }
+  for (int t = 0; t < 4; ++t) out[t] = hsum(acc[t]) - 8.f * off[t];
+#else
+  for (int t = 0; t < 4; ++t) out[t] = dot_q4_0(wv, x[t], nb);
+#endif
+}
+
+/// One Q8_0 weight row against 4 activation rows.
+static void dot4_q8_0(const void* wv, const act_q8_0* const* x, int nb, float* out) {
+  auto* w = static_cast<const block_q8_0*>(wv);
+#if defined(__AVX2__)
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  for (int b = 0; b < nb; ++b) {
+    prefetch_ahead(w + b, sizeof(block_q8_0));
+    __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
+    __m256i aq = _mm256_sign_epi8(q, q);
+    float dw = half(w[b].d);
+    for (int t = 0; t < 4; ++t) {
+      __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[t][b].qs));
+      __m256 p = _mm256_cvtepi32_ps(dot_u8s8(aq, _mm256_sign_epi8(a, q)));
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x[t][b].d), p, acc[t]);
+    }
+  }
+  for (int t = 0; t < 4; ++t) out[t] = hsum(acc[t]);
+#else
+  for (int t = 0; t < 4; ++t) out[t] = dot_q8_0(wv, x[t], nb);
+#endif
+}
+
 /// Reads `bytes` (a multiple of 128) as fast as possible; returns a checksum.
 static uint64_t read_bytes(const void* p, size_t bytes) {
   auto* c = static_cast<const uint8_t*>(p);
@@ -382,7 +431,7 @@ static uint64_t read_bytes(const void* p, size_t bytes) {
 }
 
 static const kernel_set set = {
-  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes,
+  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes, dot4_q4_0, dot4_q8_0,
 };
 
 } // namespace RBEE_ISA

@@ -83,7 +83,24 @@ void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok
       act.resize(static_cast<size_t>(nb) * n_tok);
       for (int t = 0; t < n_tok; ++t) k.quantize_q8_0(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
       auto dot = w.type == dtype::q8_0 ? k.dot_q8_0 : k.dot_q4_0;
+      auto dot4 = w.type == dtype::q8_0 ? k.dot4_q8_0 : k.dot4_q4_0;
       const act_q8_0* a = act.data();
+      if (n_tok >= 4) { // tiles of 4 tokens share each unpacked weight block
+        int grain = std::max(1, w.rows / (threads() * 8));
+        parallel_for(0, w.rows, grain, [&](int lo, int hi) {
+          for (int t0 = 0; t0 < n_tok; t0 += 4) {
+            int nt = std::min(4, n_tok - t0);
+            const act_q8_0* xs[4];
+            for (int i = 0; i < 4; ++i) xs[i] = a + static_cast<size_t>(t0 + std::min(i, nt - 1)) * nb;
+            for (int r = lo; r < hi; ++r) {
+              float out[4];
+              dot4(w.row(r), xs, nb, out);
+              for (int i = 0; i < nt; ++i) y[static_cast<size_t>(t0 + i) * w.rows + r] = out[i];
+            }
+          }
+        });
+        return;
+      }
       rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, a + static_cast<size_t>(t) * nb, nb); });
       return;
     }
