@@ -46,7 +46,12 @@ struct bench_args {
   bool json = false;
 };
 
+struct quantize_args {
+  std::string in, out, type;
+};
+
 int cmd_tokenize(const tokenize_args& a);
+int cmd_quantize(const quantize_args& a);
 int cmd_synth(const synth_args& a);
 int cmd_bench(const bench_args& a);
 int cmd_generate(const generate_args& a);

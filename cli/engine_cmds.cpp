@@ -2,6 +2,7 @@
 #include "cli/engine.hpp"
 
 #include "kernels/generate.hpp"
+#include "kernels/parallel.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -65,6 +66,7 @@ int cmd_tokenize(const tokenize_args& a) {
 int cmd_generate(const generate_args& a) {
   auto l = load(a.model);
   if (!l) return failure;
+  kernels::set_threads(a.threads);
   kernels::context_params cp;
   cp.n_ctx = a.ctx;
   auto ctx = kernels::context::create(l->model, cp);

@@ -117,6 +117,12 @@ int main(int argc, char** argv) {
   synth->add_option("--out", sy.out, "output file")->required();
   synth->add_option("--seed", sy.seed, "random seed");
 
+  quantize_args qa;
+  auto* quantize = app.add_subcommand("quantize", "re-quantize a GGUF model: rbee quantize IN OUT TYPE");
+  quantize->add_option("in", qa.in, "input GGUF")->required();
+  quantize->add_option("out", qa.out, "output GGUF")->required();
+  quantize->add_option("type", qa.type, "f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, q4_k_m")->required();
+
   bench_args bn;
   auto* bench = app.add_subcommand("bench", "prefill and decode speed, and the machine's memory bandwidth");
   bench->add_option("--model", bn.model, "GGUF model file")->required();
@@ -134,6 +140,7 @@ int main(int argc, char** argv) {
 
   if (tokenize->parsed()) return cmd_tokenize(tk);
   if (synth->parsed()) return cmd_synth(sy);
+  if (quantize->parsed()) return cmd_quantize(qa);
   if (bench->parsed()) return cmd_bench(bn);
   if (generate->parsed()) return cmd_generate(gen);
   const char* mode = hive->parsed() ? "hive" : "client";

@@ -3,6 +3,7 @@
 
 #include "kernels/bandwidth.hpp"
 #include "kernels/context.hpp"
+#include "kernels/quantize.hpp"
 #include "kernels/synth.hpp"
 
 #include <chrono>
@@ -21,6 +22,18 @@ int cmd_synth(const synth_args& a) {
   }
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "wrote %s (%s, %s) in %.1f s\n", a.out.c_str(), a.shape.c_str(), a.type.c_str(), s);
+  return ok;
+}
+
+int cmd_quantize(const quantize_args& a) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = kernels::quantize_model(a.in, a.out, a.type);
+  if (!r) {
+    std::cerr << "rbee: quantize: " << r.error() << "\n";
+    return failure;
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "wrote %s (%s) in %.1f s\n", a.out.c_str(), a.type.c_str(), s);
   return ok;
 }
 

@@ -74,6 +74,7 @@ gguf_value read_value(cursor& c, gguf_type t, const std::string& key, int depth)
   gguf_value v;
   v.type = t;
   v.data = c.here();
+  v.raw = c.here();
   size_t start = c.pos();
   if (t == gguf_type::string) {
     c.string(key.c_str());

@@ -27,7 +27,8 @@ struct gguf_value {
   gguf_type elem = gguf_type::u8; ///< arrays
   uint64_t count = 0;             ///< arrays
   const uint8_t* data = nullptr;  ///< the value (or the array's first element)
-  uint64_t size = 0;              ///< bytes of the value
+  const uint8_t* raw = nullptr;   ///< the value as stored (arrays: from the element type)
+  uint64_t size = 0;              ///< bytes of the value as stored
 };
 
 struct gguf_tensor {

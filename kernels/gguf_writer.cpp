@@ -72,6 +72,12 @@ void gguf_writer::add_i32s(const std::string& k, const std::vector<int32_t>& v) 
   ++n_kv_;
 }
 
+void gguf_writer::add_raw(const std::string& k, uint32_t type, const uint8_t* bytes, size_t size) {
+  put_key(meta_, k, type);
+  meta_.insert(meta_.end(), bytes, bytes + size);
+  ++n_kv_;
+}
+
 void gguf_writer::add_tensor(const std::string& name, dtype type, std::vector<uint64_t> ne, filler fill) {
   uint64_t rows = 1;
   for (size_t i = 1; i < ne.size(); ++i) rows *= ne[i];

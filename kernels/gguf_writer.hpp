@@ -23,6 +23,8 @@ public:
   void add_strings(const std::string& key, const std::vector<std::string>& v);
   void add_floats(const std::string& key, const std::vector<float>& v);
   void add_i32s(const std::string& key, const std::vector<int32_t>& v);
+  /// A value copied as stored in another file (type id and bytes from gguf_value).
+  void add_raw(const std::string& key, uint32_t type, const uint8_t* bytes, size_t size);
 
   /// A tensor whose bytes `fill` writes into a buffer of row_bytes(type, ne[0]) x rows.
   using filler = std::function<void(uint8_t* dst, size_t bytes)>;
