@@ -1,0 +1,96 @@
+#include "kernels/chat_template.hpp"
+
+namespace rbee::kernels {
+
+std::string_view to_string(chat_family f) {
+  switch (f) {
+    case chat_family::llama2: return "llama2";
+    case chat_family::llama3: return "llama3";
+    case chat_family::chatml: return "chatml";
+    case chat_family::mistral: return "mistral";
+    case chat_family::zephyr: return "zephyr";
+    case chat_family::phi3: return "phi3";
+    case chat_family::gemma: return "gemma";
+    case chat_family::fallback: return "fallback";
+  }
+  return "fallback";
+}
+
+chat_family detect_chat_family(std::string_view t) {
+  auto has = [&](std::string_view s) { return t.find(s) != std::string_view::npos; };
+  if (has("<|start_header_id|>")) return chat_family::llama3;
+  if (has("<|im_start|>")) return chat_family::chatml;
+  if (has("<start_of_turn>")) return chat_family::gemma;
+  if (has("<|assistant|>") && has("<|end|>")) return chat_family::phi3;
+  if (has("<|user|>")) return chat_family::zephyr;
+  if (has("[INST]") && has("<<SYS>>")) return chat_family::llama2;
+  if (has("[INST]")) return chat_family::mistral;
+  return chat_family::fallback;
+}
+
+std::string apply_chat_template(chat_family f, const std::vector<chat_msg>& msgs, bool gen) {
+  std::string out;
+  switch (f) {
+    case chat_family::llama3:
+      for (auto& m : msgs) out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + m.content + "<|eot_id|>";
+      if (gen) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
+      return out;
+    case chat_family::chatml:
+      for (auto& m : msgs) out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
+      if (gen) out += "<|im_start|>assistant\n";
+      return out;
+    case chat_family::gemma: // no system role: it joins the first user turn
+    {
+      std::string system;
+      for (auto& m : msgs) {
+        if (m.role == "system") {
+          system += m.content + "\n\n";
+          continue;
+        }
+        std::string role = m.role == "assistant" ? "model" : m.role;
+        out += "<start_of_turn>" + role + "\n" + (role == "user" ? system : "") + m.content + "<end_of_turn>\n";
+        if (role == "user") system.clear();
+      }
+      if (gen) out += "<start_of_turn>model\n";
+      return out;
+    }
+    case chat_family::phi3:
+      for (auto& m : msgs) out += "<|" + m.role + "|>\n" + m.content + "<|end|>\n";
+      if (gen) out += "<|assistant|>\n";
+      return out;
+    case chat_family::zephyr:
+      for (auto& m : msgs) out += "<|" + m.role + "|>\n" + m.content + "</s>\n";
+      if (gen) out += "<|assistant|>\n";
+      return out;
+    case chat_family::llama2:
+    case chat_family::mistral: {
+      // [INST] user [/INST] assistant</s>[INST] ...; llama2 wraps the system prompt in <<SYS>>.
+      std::string system;
+      bool first = true;
+      for (auto& m : msgs) {
+        if (m.role == "system") {
+          system = m.content;
+        } else if (m.role == "user") {
+          std::string content = m.content;
+          if (!system.empty()) {
+            content = f == chat_family::llama2 ? "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + content
+                                               : system + "\n\n" + content;
+            system.clear();
+          }
+          out += std::string(first ? "" : "<s>") + "[INST] " + content + " [/INST]";
+          first = false;
+        } else {
+          out += " " + m.content + "</s>";
+        }
+      }
+      return out;
+    }
+    case chat_family::fallback:
+      for (auto& m : msgs) out += m.role + ": " + m.content + "\n";
+      if (gen) out += "assistant:";
+      return out;
+  }
+  return out;
+}
+
+} // namespace rbee::kernels

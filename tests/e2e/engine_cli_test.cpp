@@ -1,0 +1,81 @@
+// The engine's command-line face: rbee tokenize, generate, model synth, quantize, bench.
+#include "tests/e2e/e2e.hpp"
+#include "tests/kernels/kernels_test_util.hpp"
+
+#include <fstream>
+#include <unistd.h>
+
+using namespace rbee::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string model() {
+  return stories("stories260K-f32.gguf");
+}
+
+std::string tmp(const std::string& name) {
+  return "/tmp/rbee-e2e-" + std::to_string(getpid()) + "-" + name;
+}
+
+} // namespace
+
+class EngineCli : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!exists(model())) GTEST_SKIP() << "stories260K not found under " << models_dir();
+  }
+};
+
+TEST_F(EngineCli, Tokenize) {
+  auto r = run({rbee_bin(), "tokenize", "--model", model(), "Once upon a time"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1 403 407 261 378\n");
+  auto nobos = run({rbee_bin(), "tokenize", "--model", model(), "--no-bos", "Once upon a time"});
+  EXPECT_EQ(nobos.out, "403 407 261 378\n");
+  std::string f = tmp("text.txt");
+  std::ofstream(f) << "Once upon a time";
+  EXPECT_EQ(run({rbee_bin(), "tokenize", "--model", model(), "--file", f}).out, "1 403 407 261 378\n");
+  auto missing = run({rbee_bin(), "tokenize", "--model", "/nonexistent.gguf", "x"});
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.err.find("/nonexistent.gguf"), std::string::npos);
+  EXPECT_EQ(run({rbee_bin(), "tokenize", "x"}).status, 2); // --model is required
+}
+
+TEST_F(EngineCli, GenerateGreedyIsTheGoldenText) {
+  auto r = run({rbee_bin(), "generate", "--model", model(), "--prompt", "Once upon a time", "-n", "63",
+                "--temperature", "0"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  auto golden = read_text(stories("golden/golden_llamasimple_f32.txt"));
+  EXPECT_EQ("<s> Once upon a time" + r.out.substr(0, r.out.size() - 1), golden.substr(0, golden.find_last_not_of("\n ") + 1));
+  auto ids = run({rbee_bin(), "generate", "--model", model(), "--prompt", "Once upon a time", "-n", "5",
+                  "--temperature", "0", "--ids", "--json"});
+  EXPECT_EQ(ids.status, 0);
+  EXPECT_NE(ids.out.find("\"decode_tps\""), std::string::npos);
+  EXPECT_EQ(std::count(ids.out.begin(), ids.out.begin() + static_cast<long>(ids.out.find('\n')), ' '), 4);
+  EXPECT_EQ(run({rbee_bin(), "generate", "--model", model(), "--prompt", "x", "-n", "0"}).status, 2);
+  EXPECT_EQ(run({rbee_bin(), "generate", "--model", model(), "--prompt", "x", "--top-p", "2"}).status, 2);
+}
+
+TEST_F(EngineCli, GenerateReportsAFullContext) {
+  auto r = run({rbee_bin(), "generate", "--model", model(), "--prompt", "Once upon a time", "-n", "100",
+                "--ctx", "16", "--json"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\"finish_reason\":\"context\""), std::string::npos) << r.out;
+}
+
+TEST_F(EngineCli, SynthQuantizeBench) {
+  std::string synth = tmp("synth.gguf"), quant = tmp("quant.gguf");
+  auto s = run({rbee_bin(), "model", "synth", "--shape", "tiny", "--type", "q4_k_m", "--out", synth});
+  EXPECT_EQ(s.status, 0) << s.err;
+  auto q = run({rbee_bin(), "quantize", synth, quant, "q8_0"});
+  EXPECT_EQ(q.status, 0) << q.err;
+  auto b = run({rbee_bin(), "bench", "--model", quant, "-p", "8", "-n", "4", "--json"}, {}, 120s);
+  EXPECT_EQ(b.status, 0) << b.err;
+  EXPECT_NE(b.out.find("\"decode_bandwidth_fraction\""), std::string::npos) << b.out;
+  EXPECT_EQ(run({rbee_bin(), "model", "synth", "--shape", "nope", "--type", "q4_0", "--out", synth}).status, 2);
+  EXPECT_EQ(run({rbee_bin(), "quantize", synth, quant, "q3_k"}).status, 1);
+  EXPECT_EQ(run({rbee_bin(), "quantize", synth, synth, "q8_0"}).status, 1);
+  std::remove(synth.c_str());
+  std::remove(quant.c_str());
+}

@@ -1,0 +1,50 @@
+#include "kernels/chat_template.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace rbee::kernels;
+
+namespace {
+const std::vector<chat_msg> conv = {{"system", "Be brief."}, {"user", "Hi"}, {"assistant", "Hello!"}, {"user", "2+2?"}};
+}
+
+TEST(ChatTemplate, DetectsTheFamilies) {
+  EXPECT_EQ(detect_chat_family("{{ '<|start_header_id|>' + message['role'] }}"), chat_family::llama3);
+  EXPECT_EQ(detect_chat_family("{% for m in messages %}<|im_start|>{{m.role}}"), chat_family::chatml);
+  EXPECT_EQ(detect_chat_family("{{ bos_token + '[INST] <<SYS>>' }}"), chat_family::llama2);
+  EXPECT_EQ(detect_chat_family("{{ '[INST] ' + message['content'] + ' [/INST]' }}"), chat_family::mistral);
+  EXPECT_EQ(detect_chat_family("<|user|>\n{{ message['content'] }}</s>"), chat_family::zephyr);
+  EXPECT_EQ(detect_chat_family("<|user|>{{c}}<|end|><|assistant|>"), chat_family::phi3);
+  EXPECT_EQ(detect_chat_family("<start_of_turn>user"), chat_family::gemma);
+  EXPECT_EQ(detect_chat_family(""), chat_family::fallback);
+  EXPECT_EQ(detect_chat_family("{{ something else }}"), chat_family::fallback);
+}
+
+TEST(ChatTemplate, Llama3) {
+  EXPECT_EQ(apply_chat_template(chat_family::llama3, {{"user", "Hi"}}),
+            "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+}
+
+TEST(ChatTemplate, Chatml) {
+  EXPECT_EQ(apply_chat_template(chat_family::chatml, {{"system", "S"}, {"user", "Hi"}}),
+            "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(ChatTemplate, Llama2AndMistral) {
+  EXPECT_EQ(apply_chat_template(chat_family::llama2, conv),
+            "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello!</s><s>[INST] 2+2? [/INST]");
+  EXPECT_EQ(apply_chat_template(chat_family::mistral, conv),
+            "[INST] Be brief.\n\nHi [/INST] Hello!</s><s>[INST] 2+2? [/INST]");
+}
+
+TEST(ChatTemplate, ZephyrPhi3Gemma) {
+  EXPECT_EQ(apply_chat_template(chat_family::zephyr, {{"user", "Hi"}}), "<|user|>\nHi</s>\n<|assistant|>\n");
+  EXPECT_EQ(apply_chat_template(chat_family::phi3, {{"user", "Hi"}}), "<|user|>\nHi<|end|>\n<|assistant|>\n");
+  EXPECT_EQ(apply_chat_template(chat_family::gemma, {{"system", "S"}, {"user", "Hi"}, {"assistant", "Yo"}}),
+            "<start_of_turn>user\nS\n\nHi<end_of_turn>\n<start_of_turn>model\nYo<end_of_turn>\n<start_of_turn>model\n");
+}
+
+TEST(ChatTemplate, FallbackIsPlainText) {
+  EXPECT_EQ(apply_chat_template(chat_family::fallback, {{"user", "Hi"}}), "user: Hi\nassistant:");
+  EXPECT_EQ(apply_chat_template(chat_family::chatml, {{"user", "Hi"}}, false), "<|im_start|>user\nHi<|im_end|>\n");
+}
