@@ -44,11 +44,20 @@ const std::array<std::string, 256>& byte_chars() {
   return table;
 }
 
+/// The compiled patterns, freed at exit.
+struct pattern_cache {
+  std::mutex mtx;
+  std::vector<std::pair<const char*, pcre2_code*>> codes;
+  ~pattern_cache() {
+    for (auto& [p, c] : codes) pcre2_code_free(c);
+  }
+};
+
 /// One compiled pattern per distinct text, shared and thread-safe to use.
 pcre2_code* compiled(const char* pattern) {
-  static std::mutex mtx;
-  static std::vector<std::pair<const char*, pcre2_code*>> cache;
-  std::lock_guard<std::mutex> g{mtx};
+  static pattern_cache cache_;
+  std::lock_guard<std::mutex> g{cache_.mtx};
+  auto& cache = cache_.codes;
   for (auto& [p, c] : cache)
     if (p == pattern) return c;
   int err = 0;

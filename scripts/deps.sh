@@ -8,6 +8,7 @@ packages=(
   libcaf-dev libboost-dev libboost-system-dev rapidjson-dev
   libcli11-dev libspdlog-dev libfmt-dev libssl-dev libpcre2-dev libtbb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
   procps curl ca-certificates
 )
 
