@@ -1,5 +1,11 @@
 #include "kernels/model.hpp"
 
+#include "kernels/cpu/repack.hpp"
+
+#include <sys/mman.h>
+
+#include <cstdlib>
+
 #include <cmath>
 
 namespace rbee::kernels {
@@ -66,6 +72,7 @@ result<std::shared_ptr<model>> model::from_gguf(std::shared_ptr<gguf_file> f) {
     std::shared_ptr<model> m(new model);
     m->file_ = std::move(f);
     m->load_tensors();
+    m->pack_weights();
     return m;
   });
 }
@@ -140,6 +147,24 @@ void model::load_tensors() {
     l.bv = vector_f32(f, p + "attn_v.bias", kv_dim, !bias);
     layers_.push_back(std::move(l));
   }
+}
+
+void model::pack_weights() {
+  if (const char* off = std::getenv("RBEE_NO_REPACK"); off && *off && *off != '0') return;
+  auto pack = [&](weight& w) {
+    if (!cpu::can_repack(w) || w.packed) return;
+    packed_.push_back(cpu::repack(w));
+    w.packed = packed_.back().get();
+    // The mapped copy is no longer read on the hot path: let the kernel drop it
+    // from our resident set (it stays in the page cache).
+    auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    auto begin = (reinterpret_cast<uintptr_t>(w.data) + page - 1) / page * page;
+    auto end = (reinterpret_cast<uintptr_t>(w.data) + w.row_bytes * static_cast<size_t>(w.rows)) / page * page;
+    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  };
+  for (auto& l : layers_)
+    for (weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) pack(*w);
+  if (output_.data != tok_embd_.data) pack(output_);
 }
 
 uint64_t model::weight_bytes_per_token() const {

@@ -37,6 +37,9 @@ struct weight {
   int rows = 0;
   int cols = 0;
   size_t row_bytes = 0;
+  /// The same weights interleaved 8 rows at a time for the SIMD kernels
+  /// (kernels/cpu/repack.hpp), or null; `data` stays the reference.
+  const uint8_t* packed = nullptr;
   const uint8_t* row(int r) const { return data + static_cast<size_t>(r) * row_bytes; }
 };
 
@@ -67,12 +70,14 @@ public:
 private:
   model() = default;
   void load_tensors();
+  void pack_weights();
 
   std::shared_ptr<gguf_file> file_;
   hparams hp_;
   weight tok_embd_, output_;
   std::vector<float> output_norm_, rope_freqs_;
   std::vector<layer_weights> layers_;
+  std::vector<std::unique_ptr<uint8_t[]>> packed_; ///< owners of weight::packed
 };
 
 } // namespace rbee::kernels

@@ -4,6 +4,7 @@
 // Only static functions here: nothing may leak into other translation units.
 
 #include "kernels/cpu/quant_act.hpp"
+#include "kernels/cpu/repack.hpp"
 #include "kernels/types.hpp"
 
 #include <cmath>
@@ -45,6 +46,8 @@ static void quantize_q8_0(const float* x, act_q8_0* y, int n) {
     }
     y[b].d = d;
     y[b].sum = sum;
+    y[b].bias[0] = -8 * sum;
+    for (int i = 1; i < 8; ++i) y[b].bias[i] = 0;
   }
 }
 
@@ -94,6 +97,14 @@ static inline __m256i dot_u8s8(__m256i a, __m256i b) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1));
 #endif
 }
+/// acc + u8 (a) x s8 (b), as dot_u8s8.
+static inline __m256i dot_u8s8_acc(__m256i acc, __m256i a, __m256i b) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpbusd_epi32(acc, a, b);
+#else
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1)));
+#endif
+}
 #endif
 
 #if defined(__AVX2__)
@@ -103,11 +114,12 @@ static inline __m256 block_q8_0_f(const block_q8_0& w, const act_q8_0& x) {
   __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
   return _mm256_cvtepi32_ps(dot_u8s8(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q))); // |q| * (a * sign(q))
 }
-/// The same for Q4_0 without its -8 offset (the caller subtracts 8 * sum(a)).
+/// The same for Q4_0: weights 0..15 against the activations, started from -8 * sum(a).
 static inline __m256 block_q4_0_f(const block_q4_0& w, const act_q8_0& x) {
   __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.qs));
   __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
-  return _mm256_cvtepi32_ps(dot_u8s8(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs))));
+  __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bias));
+  return _mm256_cvtepi32_ps(dot_u8s8_acc(bias, q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs))));
 }
 #endif
 
@@ -142,24 +154,15 @@ static float dot_q4_0(const void* wv, const act_q8_0* x, int nb) {
   float sum = 0;
 #if defined(__AVX2__)
   __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-  float off0 = 0, off1 = 0; // sum((q - 8) * a) = sum(q * a) - 8 * sum(a)
   for (; b + 4 <= nb; b += 4) {
     prefetch_ahead(w + b, 4 * sizeof(block_q4_0));
-    float d0 = half(w[b].d) * x[b].d, d1 = half(w[b + 1].d) * x[b + 1].d;
-    float d2 = half(w[b + 2].d) * x[b + 2].d, d3 = half(w[b + 3].d) * x[b + 3].d;
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0), block_q4_0_f(w[b], x[b]), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1), block_q4_0_f(w[b + 1], x[b + 1]), acc1);
-    acc2 = _mm256_fmadd_ps(_mm256_set1_ps(d2), block_q4_0_f(w[b + 2], x[b + 2]), acc2);
-    acc3 = _mm256_fmadd_ps(_mm256_set1_ps(d3), block_q4_0_f(w[b + 3], x[b + 3]), acc3);
-    off0 += d0 * static_cast<float>(x[b].sum) + d1 * static_cast<float>(x[b + 1].sum);
-    off1 += d2 * static_cast<float>(x[b + 2].sum) + d3 * static_cast<float>(x[b + 3].sum);
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b].d) * x[b].d), block_q4_0_f(w[b], x[b]), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b + 1].d) * x[b + 1].d), block_q4_0_f(w[b + 1], x[b + 1]), acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b + 2].d) * x[b + 2].d), block_q4_0_f(w[b + 2], x[b + 2]), acc2);
+    acc3 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b + 3].d) * x[b + 3].d), block_q4_0_f(w[b + 3], x[b + 3]), acc3);
   }
-  for (; b < nb; ++b) {
-    float d = half(w[b].d) * x[b].d;
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d), block_q4_0_f(w[b], x[b]), acc0);
-    off0 += d * static_cast<float>(x[b].sum);
-  }
-  sum = hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3))) - 8.f * (off0 + off1);
+  for (; b < nb; ++b) acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half(w[b].d) * x[b].d), block_q4_0_f(w[b], x[b]), acc0);
+  sum = hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
 #endif
   for (; b < nb; ++b) {
     int s = 0;
@@ -361,23 +364,27 @@ static float dot_bf16(const void* wv, const float* x, int n) {
 static void dot4_q4_0(const void* wv, const act_q8_0* const* x, int nb, float* out) {
   auto* w = static_cast<const block_q4_0*>(wv);
 #if defined(__AVX2__)
-  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-  float off[4] = {0, 0, 0, 0};
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
   const __m256i low = _mm256_set1_epi8(0x0F);
+  const act_q8_0 *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+  auto one = [](__m256i q, const act_q8_0& a) {
+    __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bias));
+    return _mm256_cvtepi32_ps(dot_u8s8_acc(bias, q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs))));
+  };
   for (int b = 0; b < nb; ++b) {
     prefetch_ahead(w + b, sizeof(block_q4_0));
     __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].qs));
     __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low);
     float dw = half(w[b].d);
-    for (int t = 0; t < 4; ++t) {
-      const act_q8_0& a = x[t][b];
-      __m256 p = _mm256_cvtepi32_ps(dot_u8s8(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.qs))));
-      float d = dw * a.d;
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), p, acc[t]);
-      off[t] += d * static_cast<float>(a.sum);
-    }
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(dw * x0[b].d), one(q, x0[b]), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(dw * x1[b].d), one(q, x1[b]), acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_set1_ps(dw * x2[b].d), one(q, x2[b]), acc2);
+    acc3 = _mm256_fmadd_ps(_mm256_set1_ps(dw * x3[b].d), one(q, x3[b]), acc3);
   }
-  for (int t = 0; t < 4; ++t) out[t] = hsum(acc[t]) - 8.f * off[t];
+  out[0] = hsum(acc0);
+  out[1] = hsum(acc1);
+  out[2] = hsum(acc2);
+  out[3] = hsum(acc3);
 #else
   for (int t = 0; t < 4; ++t) out[t] = dot_q4_0(wv, x[t], nb);
 #endif
@@ -403,6 +410,113 @@ static void dot4_q8_0(const void* wv, const act_q8_0* const* x, int nb, float* o
 #else
   for (int t = 0; t < 4; ++t) out[t] = dot_q8_0(wv, x[t], nb);
 #endif
+}
+
+// -- interleaved weights (repack.hpp): 8 rows x NT tokens per call -----------------
+
+#if defined(__AVX2__)
+static inline __m256i bcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+#endif
+
+/// out[t * 8 + r] = dot(row r of the group, token t), for NT tokens.
+template <int NT>
+static void gemm_q4_0x8_n(const void* group, const act_q8_0* const* x, int nb, float* out) {
+  auto* w = static_cast<const block_q4_0x8*>(group);
+#if defined(__AVX2__) && defined(__F16C__)
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  const __m256i low = _mm256_set1_epi8(0x0F);
+  for (int b = 0; b < nb; ++b) {
+    prefetch_ahead(w + b, sizeof(block_q4_0x8));
+    __m256i isum[NT];
+    for (int t = 0; t < NT; ++t) isum[t] = _mm256_set1_epi32(-8 * x[t][b].sum); // weights are q - 8
+    for (int k = 0; k < 4; ++k) {
+      __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs + 32 * k));
+      __m256i lo = _mm256_and_si256(q, low), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+      for (int t = 0; t < NT; ++t) {
+        isum[t] = dot_u8s8_acc(isum[t], lo, bcast4(x[t][b].qs + 4 * k));       // elements 4k..4k+3
+        isum[t] = dot_u8s8_acc(isum[t], hi, bcast4(x[t][b].qs + 16 + 4 * k));  // elements 16+4k..
+      }
+    }
+    __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].d)));
+    for (int t = 0; t < NT; ++t)
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dw, _mm256_set1_ps(x[t][b].d)), acc[t]);
+  }
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
+#else
+  for (int t = 0; t < NT; ++t)
+    for (int r = 0; r < 8; ++r) {
+      float sum = 0;
+      for (int b = 0; b < nb; ++b) {
+        int s = 0;
+        for (int k = 0; k < 4; ++k)
+          for (int i = 0; i < 4; ++i) {
+            uint8_t byte = w[b].qs[32 * k + 4 * r + i];
+            s += ((byte & 0xF) - 8) * x[t][b].qs[4 * k + i] + ((byte >> 4) - 8) * x[t][b].qs[16 + 4 * k + i];
+          }
+        sum += half(w[b].d[r]) * x[t][b].d * static_cast<float>(s);
+      }
+      out[8 * t + r] = sum;
+    }
+#endif
+}
+
+template <int NT>
+static void gemm_q8_0x8_n(const void* group, const act_q8_0* const* x, int nb, float* out) {
+  auto* w = static_cast<const block_q8_0x8*>(group);
+#if defined(__AVX2__) && defined(__F16C__)
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int b = 0; b < nb; ++b) {
+    prefetch_ahead(w + b, sizeof(block_q8_0x8));
+    __m256i isum[NT];
+    for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
+    for (int k = 0; k < 8; ++k) {
+      __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs + 32 * k));
+      __m256i qa = _mm256_sign_epi8(q, q); // |q|; the sign moves to the activations
+      for (int t = 0; t < NT; ++t)
+        isum[t] = dot_u8s8_acc(isum[t], qa, _mm256_sign_epi8(bcast4(x[t][b].qs + 4 * k), q));
+    }
+    __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].d)));
+    for (int t = 0; t < NT; ++t)
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dw, _mm256_set1_ps(x[t][b].d)), acc[t]);
+  }
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
+#else
+  for (int t = 0; t < NT; ++t)
+    for (int r = 0; r < 8; ++r) {
+      float sum = 0;
+      for (int b = 0; b < nb; ++b) {
+        int s = 0;
+        for (int k = 0; k < 8; ++k)
+          for (int i = 0; i < 4; ++i) s += w[b].qs[32 * k + 4 * r + i] * x[t][b].qs[4 * k + i];
+        sum += half(w[b].d[r]) * x[t][b].d * static_cast<float>(s);
+      }
+      out[8 * t + r] = sum;
+    }
+#endif
+}
+
+static void gemm_q4_0x8(const void* g, const act_q8_0* const* x, int n_tok, int nb, float* out) {
+  switch (n_tok) {
+    case 1: return gemm_q4_0x8_n<1>(g, x, nb, out);
+    case 2: return gemm_q4_0x8_n<2>(g, x, nb, out);
+    case 3: return gemm_q4_0x8_n<3>(g, x, nb, out);
+    default: return gemm_q4_0x8_n<4>(g, x, nb, out);
+  }
+}
+
+static void gemm_q8_0x8(const void* g, const act_q8_0* const* x, int n_tok, int nb, float* out) {
+  switch (n_tok) {
+    case 1: return gemm_q8_0x8_n<1>(g, x, nb, out);
+    case 2: return gemm_q8_0x8_n<2>(g, x, nb, out);
+    case 3: return gemm_q8_0x8_n<3>(g, x, nb, out);
+    default: return gemm_q8_0x8_n<4>(g, x, nb, out);
+  }
 }
 
 /// Reads `bytes` (a multiple of 128) as fast as possible; returns a checksum.
@@ -431,7 +545,7 @@ static uint64_t read_bytes(const void* p, size_t bytes) {
 }
 
 static const kernel_set set = {
-  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes, dot4_q4_0, dot4_q8_0,
+  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes, dot4_q4_0, dot4_q8_0, gemm_q4_0x8, gemm_q8_0x8,
 };
 
 } // namespace RBEE_ISA

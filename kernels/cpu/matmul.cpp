@@ -1,6 +1,7 @@
 // The fast matmul: activations quantized once per call, integer dot products
 // per weight row with the best kernel set, rows split across the threads.
 #include "kernels/cpu/quant_act.hpp"
+#include "kernels/cpu/repack.hpp"
 #include "kernels/cpu_features.hpp"
 #include "kernels/ops.hpp"
 #include "kernels/parallel.hpp"
@@ -85,6 +86,26 @@ void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok
       auto dot = w.type == dtype::q8_0 ? k.dot_q8_0 : k.dot_q4_0;
       auto dot4 = w.type == dtype::q8_0 ? k.dot4_q8_0 : k.dot4_q4_0;
       const act_q8_0* a = act.data();
+      if (w.packed) { // interleaved groups of 8 rows, tiles of up to 4 tokens
+        auto gemm = w.type == dtype::q8_0 ? k.gemm_q8_0x8 : k.gemm_q4_0x8;
+        size_t group_bytes = (w.type == dtype::q8_0 ? sizeof(block_q8_0x8) : sizeof(block_q4_0x8)) * nb;
+        int groups = w.rows / 8;
+        int grain = std::max(1, groups / (threads() * 8));
+        parallel_for(0, groups, grain, [&](int lo, int hi) {
+          float out[32];
+          for (int t0 = 0; t0 < n_tok; t0 += 4) {
+            int nt = std::min(4, n_tok - t0);
+            const act_q8_0* xs[4];
+            for (int i = 0; i < nt; ++i) xs[i] = a + static_cast<size_t>(t0 + i) * nb;
+            for (int g = lo; g < hi; ++g) {
+              gemm(w.packed + group_bytes * g, xs, nt, nb, out);
+              for (int i = 0; i < nt; ++i)
+                std::memcpy(y + static_cast<size_t>(t0 + i) * w.rows + 8 * g, out + 8 * i, 8 * sizeof(float));
+            }
+          }
+        });
+        return;
+      }
       if (n_tok >= 4) { // tiles of 4 tokens share each unpacked weight block
         int grain = std::max(1, w.rows / (threads() * 8));
         parallel_for(0, w.rows, grain, [&](int lo, int hi) {

@@ -9,11 +9,13 @@
 
 namespace rbee::kernels::cpu {
 
-/// 32 activations: x ~ d * qs. `sum` = sum(qs), for the Q4_0 offset.
+/// 32 activations: x ~ d * qs. `sum` = sum(qs); `bias` holds -8 * sum in its
+/// first lane (and zeros), the start value of a Q4_0 integer dot (weights 0..15 - 8).
 struct act_q8_0 {
   float d;
   int32_t sum;
   int8_t qs[32];
+  int32_t bias[8];
 };
 
 /// 256 activations (a K-quant super-block); bsums[i] = sum(qs[16i .. 16i+15]).
@@ -40,6 +42,9 @@ struct kernel_set {
   /// One weight row against 4 activation rows (prompt processing).
   void (*dot4_q4_0)(const void* w, const act_q8_0* const* x, int nb, float* out);
   void (*dot4_q8_0)(const void* w, const act_q8_0* const* x, int nb, float* out);
+  /// One interleaved group of 8 rows (repack.hpp) against 1-4 tokens: out[t * 8 + r].
+  void (*gemm_q4_0x8)(const void* group, const act_q8_0* const* x, int n_tok, int nb, float* out);
+  void (*gemm_q8_0x8)(const void* group, const act_q8_0* const* x, int n_tok, int nb, float* out);
 };
 
 const kernel_set& kernels_generic();

@@ -1,6 +1,7 @@
 // Every fast path against the scalar reference, for every kernel set this CPU
 // can run and every tensor type (like llama.cpp's test-backend-ops).
 #include "kernels/cpu/quant_act.hpp"
+#include "kernels/cpu/repack.hpp"
 #include "kernels/ops.hpp"
 #include "kernels/parallel.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
@@ -65,6 +66,28 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulVsReference,
                          ::testing::Values(dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0, dtype::q4_0,
                                            dtype::q4_k, dtype::q5_k, dtype::q6_k),
                          [](const auto& info) { return std::string(name(info.param)); });
+
+TEST(Ops, InterleavedWeightsMatchTheReference) {
+  for (dtype t : {dtype::q4_0, dtype::q8_0}) {
+    auto w = make_weight(t, 48, 256, 21);
+    ASSERT_TRUE(cpu::can_repack(w.w));
+    auto packed = cpu::repack(w.w);
+    weight pw = w.w;
+    pw.packed = packed.get();
+    for (int n_tok : {1, 2, 3, 4, 5, 11}) {
+      auto x = rbee::test::random_floats(static_cast<size_t>(n_tok) * 256, 4);
+      std::vector<float> ref(static_cast<size_t>(n_tok) * 48), out(ref.size());
+      ops::ref_matmul(w.w, x.data(), n_tok, ref.data());
+      for (auto* k : cpu::usable_kernels()) {
+        std::fill(out.begin(), out.end(), NAN);
+        cpu::matmul_with(*k, pw, x.data(), n_tok, out.data());
+        EXPECT_LT(rel_error(out, ref), tolerance(t)) << name(t) << " " << k->name << " n_tok " << n_tok;
+      }
+    }
+  }
+  EXPECT_FALSE(cpu::can_repack(make_weight(dtype::q4_0, 12, 64, 1).w)); // rows not a multiple of 8
+  EXPECT_FALSE(cpu::can_repack(make_weight(dtype::q4_k, 16, 256, 1).w));
+}
 
 TEST(Ops, ThreadCountsGiveTheSameResult) {
   auto w = make_weight(dtype::q4_0, 300, 1024, 5);

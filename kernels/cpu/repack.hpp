@@ -1,0 +1,34 @@
+#pragma once
+// Weights interleaved 8 rows at a time: for each block position, the 8 rows'
+// scales side by side, then their quants in 4-byte groups (row-major inside a
+// group), so that one 32-byte load holds 4 quants of each of 8 rows and a
+// dpbusd leaves one row's partial dot in each 32-bit lane — no horizontal sums,
+// one scale vector per block.
+
+#include "kernels/model.hpp"
+
+#include <memory>
+
+namespace rbee::kernels::cpu {
+
+/// 8 Q4_0 blocks, one per row: qs[32 k + 4 r + i] = byte 4 k + i of row r.
+struct block_q4_0x8 {
+  uint16_t d[8];
+  uint8_t qs[128];
+};
+
+/// 8 Q8_0 blocks, one per row: qs[32 k + 4 r + i] = quant 4 k + i of row r.
+struct block_q8_0x8 {
+  uint16_t d[8];
+  int8_t qs[256];
+};
+
+static_assert(sizeof(block_q4_0x8) == 144 && sizeof(block_q8_0x8) == 272);
+
+/// True when `w` can be interleaved (Q4_0 or Q8_0, rows a multiple of 8).
+bool can_repack(const weight& w);
+
+/// The interleaved copy of `w` (groups of 8 rows, blocks in order inside a group).
+std::unique_ptr<uint8_t[]> repack(const weight& w);
+
+} // namespace rbee::kernels::cpu
