@@ -1,6 +1,7 @@
 #include "kernels/context.hpp"
 
 #include "kernels/ops.hpp"
+#include "kernels/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -29,10 +30,10 @@ result<std::unique_ptr<context>> context::create(std::shared_ptr<const model> m,
     c->att_.resize(b * q_dim);
     c->ff_gate_.resize(b * h.n_ff);
     c->ff_up_.resize(b * h.n_ff);
-    c->scores_.resize(static_cast<size_t>(c->n_ctx_));
     c->logits_.resize(static_cast<size_t>(h.n_vocab));
     c->model_ = std::move(m);
     c->matmul_ = p.reference ? ops::ref_matmul : ops::matmul;
+    c->reference_ = p.reference;
     return c;
   });
 }
@@ -89,35 +90,28 @@ void context::forward(const int32_t* tokens, int n) {
       std::memcpy(kc + static_cast<size_t>(n_past_ + t) * kv_dim, k, sizeof(float) * kv_dim);
       std::memcpy(vc + static_cast<size_t>(n_past_ + t) * kv_dim, v, sizeof(float) * kv_dim);
     }
-    for (int t = 0; t < n; ++t) {
-      int n_pos = n_past_ + t + 1; // causal: this token and everything before it
-      for (int head = 0; head < h.n_head; ++head) {
-        const float* q = &q_[static_cast<size_t>(t) * q_dim + head * hd];
-        int kvh = head / group;
-        float* s = scores_.data();
-        for (int p = 0; p < n_pos; ++p) {
-          const float* k = kc + static_cast<size_t>(p) * kv_dim + kvh * hd;
-          float dot = 0;
-          for (int i = 0; i < hd; ++i) dot += q[i] * k[i];
-          s[p] = dot * scale;
-        }
-        ops::softmax(s, n_pos);
-        float* out = &att_[static_cast<size_t>(t) * q_dim + head * hd];
-        std::fill(out, out + hd, 0.f);
-        for (int p = 0; p < n_pos; ++p) {
-          const float* v = vc + static_cast<size_t>(p) * kv_dim + kvh * hd;
-          for (int i = 0; i < hd; ++i) out[i] += s[p] * v[i];
-        }
+    // Causal attention, one (token, head) pair per task.
+    auto attend = reference_ ? ops::ref_attend : ops::attend;
+    parallel_for(0, n * h.n_head, 4, [&](int lo, int hi) {
+      thread_local std::vector<float> scratch;
+      scratch.resize(static_cast<size_t>(n_ctx_));
+      for (int i = lo; i < hi; ++i) {
+        int t = i / h.n_head, head = i % h.n_head, kvh = head / group;
+        attend(&q_[static_cast<size_t>(t) * q_dim + head * hd], kc + kvh * hd, vc + kvh * hd, n_past_ + t + 1, hd,
+               static_cast<size_t>(kv_dim), scale, scratch.data(), &att_[static_cast<size_t>(t) * q_dim + head * hd]);
       }
-    }
+    });
     matmul_(L.wo, att_.data(), n, xb_.data());
     for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];
     // -- feed-forward --
     for (int t = 0; t < n; ++t) ops::rmsnorm(&xb_[t * d], &x_[t * d], L.ffn_norm.data(), d, h.rms_eps);
     matmul_(L.w_gate, xb_.data(), n, ff_gate_.data());
     matmul_(L.w_up, xb_.data(), n, ff_up_.data());
-    for (int t = 0; t < n; ++t)
-      ops::swiglu(&ff_gate_[static_cast<size_t>(t) * h.n_ff], &ff_up_[static_cast<size_t>(t) * h.n_ff], h.n_ff);
+    parallel_for(0, n, 1, [&](int lo, int hi) {
+      for (int t = lo; t < hi; ++t)
+        (reference_ ? ops::ref_swiglu : ops::swiglu)(&ff_gate_[static_cast<size_t>(t) * h.n_ff],
+                                                     &ff_up_[static_cast<size_t>(t) * h.n_ff], h.n_ff);
+    });
     matmul_(L.w_down, ff_gate_.data(), n, xb_.data());
     for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];
   }

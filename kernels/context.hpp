@@ -36,9 +36,10 @@ private:
 
   std::shared_ptr<const model> model_;
   void (*matmul_)(const weight&, const float*, int, float*) = nullptr;
+  bool reference_ = false;
   int n_ctx_ = 0, n_batch_ = 0, n_past_ = 0;
   std::vector<float> k_cache_, v_cache_; ///< (layer, pos, kv_dim)
-  std::vector<float> x_, xb_, q_, k_, v_, att_, ff_gate_, ff_up_, scores_, logits_;
+  std::vector<float> x_, xb_, q_, k_, v_, att_, ff_gate_, ff_up_, logits_;
 };
 
 } // namespace rbee::kernels

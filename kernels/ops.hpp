@@ -20,6 +20,10 @@ void ref_rope(float* x, int n_heads, int head_dim, float pos, rope_style style, 
               const float* freq_factors);
 /// y (n_tok, w.rows) = x (n_tok, w.cols) @ W^T   (row-wise dot products)
 void ref_matmul(const weight& w, const float* x, int n_tok, float* y);
+/// out (hd) = softmax(scale * K q) @ V over positions p < n_pos; K, V rows (hd)
+/// `stride` floats apart; scratch: n_pos floats.
+void ref_attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
+                float* scratch, float* out);
 
 // -- dispatching entry points --
 
@@ -28,6 +32,8 @@ void softmax(float* x, int n);
 void swiglu(float* gate, const float* up, int n);
 void rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base, const float* freq_factors);
 void matmul(const weight& w, const float* x, int n_tok, float* y);
+void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
+            float* scratch, float* out);
 
 /// Copies token `id`'s embedding row (dequantized) into out (w.cols,).
 void embed(const weight& w, int id, float* out);

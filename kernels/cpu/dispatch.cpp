@@ -1,4 +1,5 @@
 // The dispatching entry points: the fastest implementation for this CPU.
+#include "kernels/cpu/quant_act.hpp"
 #include "kernels/ops.hpp"
 
 namespace rbee::kernels::ops {
@@ -12,7 +13,12 @@ void softmax(float* x, int n) {
 }
 
 void swiglu(float* gate, const float* up, int n) {
-  ref_swiglu(gate, up, n);
+  cpu::best_kernels().swiglu(gate, up, n);
+}
+
+void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
+            float* scratch, float* out) {
+  cpu::best_kernels().attend(q, k, v, n_pos, hd, stride, scale, scratch, out);
 }
 
 void rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base, const float* freq_factors) {

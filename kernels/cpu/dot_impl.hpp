@@ -519,6 +519,77 @@ static void gemm_q8_0x8(const void* g, const act_q8_0* const* x, int n_tok, int 
   }
 }
 
+// -- attention and activations -----------------------------------------------------
+
+#if defined(__AVX2__)
+/// e^x for 8 floats (Cephes-style: 2^n x polynomial), relative error ~2e-7.
+static inline __m256 exp8(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+  __m256 t = _mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f));
+  __m256 n = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.f)));
+  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+#endif
+
+/// gate = silu(gate) * up                                        (n,)
+static void swiglu(float* g, const float* u, int n) {
+  int i = 0;
+#if defined(__AVX2__)
+  for (; i + 8 <= n; i += 8) {
+    __m256 x = _mm256_loadu_ps(g + i);
+    __m256 sig = _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(_mm256_set1_ps(1.f), exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+    _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_mul_ps(x, sig), _mm256_loadu_ps(u + i)));
+  }
+#endif
+  for (; i < n; ++i) g[i] = g[i] / (1.f + std::exp(-g[i])) * u[i];
+}
+
+/// out (hd) = softmax(scale * q . K[p]) weighted sum of V[p], p < n_pos; K and V
+/// rows `stride` floats apart; `s` is scratch of n_pos floats.
+static void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
+                   float* s, float* out) {
+  float max = -INFINITY;
+  for (int p = 0; p < n_pos; ++p) {
+    float dot = dot_f32(k + stride * p, q, hd) * scale;
+    s[p] = dot;
+    max = dot > max ? dot : max;
+  }
+  float sum = 0;
+  int p = 0;
+#if defined(__AVX2__)
+  __m256 vs = _mm256_setzero_ps(), vm = _mm256_set1_ps(max);
+  for (; p + 8 <= n_pos; p += 8) {
+    __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(s + p), vm));
+    _mm256_storeu_ps(s + p, e);
+    vs = _mm256_add_ps(vs, e);
+  }
+  sum = hsum(vs);
+#endif
+  for (; p < n_pos; ++p) sum += s[p] = std::exp(s[p] - max);
+  float inv = 1.f / sum;
+  for (int i = 0; i < hd; ++i) out[i] = 0;
+  for (p = 0; p < n_pos; ++p) {
+    const float* vp = v + stride * p;
+    float w = s[p] * inv;
+    int i = 0;
+#if defined(__AVX2__)
+    __m256 vw = _mm256_set1_ps(w);
+    for (; i + 8 <= hd; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(vw, _mm256_loadu_ps(vp + i), _mm256_loadu_ps(out + i)));
+#endif
+    for (; i < hd; ++i) out[i] += w * vp[i];
+  }
+}
+
 /// Reads `bytes` (a multiple of 128) as fast as possible; returns a checksum.
 static uint64_t read_bytes(const void* p, size_t bytes) {
   auto* c = static_cast<const uint8_t*>(p);
@@ -545,7 +616,7 @@ static uint64_t read_bytes(const void* p, size_t bytes) {
 }
 
 static const kernel_set set = {
-  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes, dot4_q4_0, dot4_q8_0, gemm_q4_0x8, gemm_q8_0x8,
+  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes, dot4_q4_0, dot4_q8_0, gemm_q4_0x8, gemm_q8_0x8, swiglu, attend,
 };
 
 } // namespace RBEE_ISA

@@ -45,6 +45,11 @@ struct kernel_set {
   /// One interleaved group of 8 rows (repack.hpp) against 1-4 tokens: out[t * 8 + r].
   void (*gemm_q4_0x8)(const void* group, const act_q8_0* const* x, int n_tok, int nb, float* out);
   void (*gemm_q8_0x8)(const void* group, const act_q8_0* const* x, int n_tok, int nb, float* out);
+  /// gate = silu(gate) * up
+  void (*swiglu)(float* gate, const float* up, int n);
+  /// One head's attention over n_pos cached positions (rows `stride` floats apart).
+  void (*attend)(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
+                 float* scratch, float* out);
 };
 
 const kernel_set& kernels_generic();

@@ -61,6 +61,19 @@ void ref_matmul(const weight& w, const float* x, int n_tok, float* y) {
   }
 }
 
+void ref_attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
+                float* s, float* out) {
+  for (int p = 0; p < n_pos; ++p) {
+    float dot = 0;
+    for (int i = 0; i < hd; ++i) dot += q[i] * k[stride * p + i];
+    s[p] = dot * scale;
+  }
+  ref_softmax(s, n_pos);
+  for (int i = 0; i < hd; ++i) out[i] = 0;
+  for (int p = 0; p < n_pos; ++p)
+    for (int i = 0; i < hd; ++i) out[i] += s[p] * v[stride * p + i];
+}
+
 void embed(const weight& w, int id, float* out) {
   dequantize_row(w.type, w.row(id), out, static_cast<size_t>(w.cols));
 }

@@ -89,6 +89,28 @@ TEST(Ops, InterleavedWeightsMatchTheReference) {
   EXPECT_FALSE(cpu::can_repack(make_weight(dtype::q4_k, 16, 256, 1).w));
 }
 
+TEST(Ops, AttendAndSwigluMatchTheReference) {
+  const int hd = 64, stride = 64 * 3;
+  for (int n_pos : {1, 7, 8, 100}) {
+    auto q = rbee::test::random_floats(hd, 1);
+    auto kv = rbee::test::random_floats(static_cast<size_t>(stride) * n_pos, 2);
+    std::vector<float> scratch(static_cast<size_t>(n_pos)), ref(hd), out(hd);
+    ops::ref_attend(q.data(), kv.data(), kv.data() + hd, n_pos, hd, stride, 0.125f, scratch.data(), ref.data());
+    for (auto* k : cpu::usable_kernels()) {
+      k->attend(q.data(), kv.data(), kv.data() + hd, n_pos, hd, stride, 0.125f, scratch.data(), out.data());
+      EXPECT_LT(rel_error(out, ref), 1e-5) << k->name << " n_pos " << n_pos;
+    }
+  }
+  auto g = rbee::test::random_floats(203, 3, 4.f), u = rbee::test::random_floats(203, 4);
+  auto ref = g;
+  ops::ref_swiglu(ref.data(), u.data(), 203);
+  for (auto* k : cpu::usable_kernels()) {
+    auto out = g;
+    k->swiglu(out.data(), u.data(), 203);
+    EXPECT_LT(rel_error(out, ref), 1e-5) << k->name;
+  }
+}
+
 TEST(Ops, ThreadCountsGiveTheSameResult) {
   auto w = make_weight(dtype::q4_0, 300, 1024, 5);
   auto x = rbee::test::random_floats(1024, 9);
