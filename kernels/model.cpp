@@ -168,10 +168,15 @@ void model::pack_weights() {
 }
 
 uint64_t model::weight_bytes_per_token() const {
-  uint64_t b = output_.row_bytes * static_cast<uint64_t>(output_.rows) + tok_embd_.row_bytes;
+  // What decode reads: every matrix once (interleaved copies where they exist,
+  // Q4_K's is 1184/1152 of the original), plus one embedding row.
+  auto bytes = [](const weight& w) {
+    uint64_t b = w.row_bytes * static_cast<uint64_t>(w.rows);
+    return w.packed && w.type == dtype::q4_k ? b / 1152 * 1184 : b;
+  };
+  uint64_t b = bytes(output_) + tok_embd_.row_bytes;
   for (auto& l : layers_)
-    for (const weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
-      b += w->row_bytes * static_cast<uint64_t>(w->rows);
+    for (const weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) b += bytes(*w);
   return b;
 }
 

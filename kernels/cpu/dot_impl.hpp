@@ -519,6 +519,82 @@ static void gemm_q8_0x8(const void* g, const act_q8_0* const* x, int n_tok, int 
   }
 }
 
+/// out[t * 8 + r] for one interleaved group of Q4_K rows and NT tokens.
+template <int NT>
+static void gemm_q4_kx8_n(const void* group, const act_q8_k* const* x, int nb, float* out) {
+  auto* w = static_cast<const block_q4_kx8*>(group);
+#if defined(__AVX2__) && defined(__F16C__)
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  const __m256i low = _mm256_set1_epi8(0x0F);
+  for (int b = 0; b < nb; ++b) {
+    __m256i isum[NT];
+    for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) { // 64 elements: sub-blocks 2c (low nibbles) and 2c+1 (high)
+      prefetch_ahead(w[b].qs + 256 * c, 256);
+      __m256i plo[NT], phi[NT];
+      for (int t = 0; t < NT; ++t) plo[t] = phi[t] = _mm256_setzero_si256();
+      for (int kk = 0; kk < 8; ++kk) {
+        __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs + 32 * (8 * c + kk)));
+        __m256i lo = _mm256_and_si256(q, low), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+        for (int t = 0; t < NT; ++t) {
+          plo[t] = dot_u8s8_acc(plo[t], lo, bcast4(x[t][b].qs + 64 * c + 4 * kk));
+          phi[t] = dot_u8s8_acc(phi[t], hi, bcast4(x[t][b].qs + 64 * c + 32 + 4 * kk));
+        }
+      }
+      __m256i slo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w[b].sc[2 * c])));
+      __m256i shi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w[b].sc[2 * c + 1])));
+      for (int t = 0; t < NT; ++t)
+        isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_mullo_epi32(plo[t], slo), _mm256_mullo_epi32(phi[t], shi)));
+    }
+    __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].d)));
+    __m256 dm = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].dmin)));
+    for (int t = 0; t < NT; ++t) {
+      // mins: sum_j m_j[row] * (bsums[2j] + bsums[2j+1])
+      __m256i ms = _mm256_setzero_si256();
+      for (int j = 0; j < 8; ++j) {
+        __m256i mj = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w[b].m[j])));
+        ms = _mm256_add_epi32(ms, _mm256_mullo_epi32(mj, _mm256_set1_epi32(x[t][b].bsums[2 * j] + x[t][b].bsums[2 * j + 1])));
+      }
+      __m256 dx = _mm256_set1_ps(x[t][b].d);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dw, dx), acc[t]);
+      acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(ms), _mm256_mul_ps(dm, dx), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
+#else
+  for (int t = 0; t < NT; ++t)
+    for (int r = 0; r < 8; ++r) {
+      float sum = 0;
+      for (int b = 0; b < nb; ++b) {
+        int isum = 0, ms = 0;
+        for (int c = 0; c < 4; ++c) {
+          int s0 = 0, s1 = 0;
+          for (int kk = 0; kk < 8; ++kk)
+            for (int i = 0; i < 4; ++i) {
+              uint8_t q = w[b].qs[32 * (8 * c + kk) + 4 * r + i];
+              s0 += (q & 0xF) * x[t][b].qs[64 * c + 4 * kk + i];
+              s1 += (q >> 4) * x[t][b].qs[64 * c + 32 + 4 * kk + i];
+            }
+          isum += s0 * w[b].sc[2 * c][r] + s1 * w[b].sc[2 * c + 1][r];
+        }
+        for (int j = 0; j < 8; ++j) ms += w[b].m[j][r] * (x[t][b].bsums[2 * j] + x[t][b].bsums[2 * j + 1]);
+        sum += x[t][b].d * (half(w[b].d[r]) * static_cast<float>(isum) - half(w[b].dmin[r]) * static_cast<float>(ms));
+      }
+      out[8 * t + r] = sum;
+    }
+#endif
+}
+
+static void gemm_q4_kx8(const void* g, const act_q8_k* const* x, int n_tok, int nb, float* out) {
+  switch (n_tok) {
+    case 1: return gemm_q4_kx8_n<1>(g, x, nb, out);
+    case 2: return gemm_q4_kx8_n<2>(g, x, nb, out);
+    case 3: return gemm_q4_kx8_n<3>(g, x, nb, out);
+    default: return gemm_q4_kx8_n<4>(g, x, nb, out);
+  }
+}
+
 // -- attention and activations -----------------------------------------------------
 
 #if defined(__AVX2__)
@@ -616,7 +692,7 @@ static uint64_t read_bytes(const void* p, size_t bytes) {
 }
 
 static const kernel_set set = {
-  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes, dot4_q4_0, dot4_q8_0, gemm_q4_0x8, gemm_q8_0x8, swiglu, attend,
+  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes, dot4_q4_0, dot4_q8_0, gemm_q4_0x8, gemm_q8_0x8, swiglu, attend, gemm_q4_kx8,
 };
 
 } // namespace RBEE_ISA

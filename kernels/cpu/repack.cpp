@@ -7,10 +7,52 @@
 namespace rbee::kernels::cpu {
 
 bool can_repack(const weight& w) {
-  return (w.type == dtype::q4_0 || w.type == dtype::q8_0) && w.rows % 8 == 0 && w.cols % 32 == 0 && w.rows > 0;
+  return (w.type == dtype::q4_0 || w.type == dtype::q8_0 || w.type == dtype::q4_k) && w.rows % 8 == 0 &&
+         w.cols % info(w.type).block == 0 && w.rows > 0;
 }
 
+namespace {
+
+void scales_k4(const uint8_t* q, uint8_t* sc, uint8_t* m) {
+  for (int j = 0; j < 4; ++j) {
+    sc[j] = q[j] & 63;
+    m[j] = q[j + 4] & 63;
+  }
+  for (int j = 4; j < 8; ++j) {
+    sc[j] = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    m[j] = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+std::unique_ptr<uint8_t[]> repack_q4_k(const weight& w) {
+  const int nb = w.cols / 256, groups = w.rows / 8;
+  std::unique_ptr<uint8_t[]> out(new uint8_t[sizeof(block_q4_kx8) * nb * groups]);
+  auto* dst = reinterpret_cast<block_q4_kx8*>(out.get());
+  parallel_for(0, groups, 8, [&](int lo, int hi) {
+    for (int g = lo; g < hi; ++g)
+      for (int b = 0; b < nb; ++b) {
+        auto& o = dst[static_cast<size_t>(g) * nb + b];
+        for (int r = 0; r < 8; ++r) {
+          auto* src = reinterpret_cast<const block_q4_k*>(w.row(8 * g + r)) + b;
+          o.d[r] = src->d;
+          o.dmin[r] = src->dmin;
+          uint8_t sc[8], m[8];
+          scales_k4(src->scales, sc, m);
+          for (int j = 0; j < 8; ++j) {
+            o.sc[j][r] = sc[j];
+            o.m[j][r] = m[j];
+          }
+          for (int k = 0; k < 32; ++k) std::memcpy(o.qs + 32 * k + 4 * r, src->qs + 4 * k, 4);
+        }
+      }
+  });
+  return out;
+}
+
+} // namespace
+
 std::unique_ptr<uint8_t[]> repack(const weight& w) {
+  if (w.type == dtype::q4_k) return repack_q4_k(w);
   const int nb = w.cols / 32, groups = w.rows / 8;
   if (w.type == dtype::q4_0) {
     std::unique_ptr<uint8_t[]> out(new uint8_t[sizeof(block_q4_0x8) * nb * groups]);

@@ -23,9 +23,19 @@ struct block_q8_0x8 {
   int8_t qs[256];
 };
 
-static_assert(sizeof(block_q4_0x8) == 144 && sizeof(block_q8_0x8) == 272);
+/// 8 Q4_K super-blocks: scales and mins unpacked to bytes ([sub-block][row]),
+/// qs[32 k + 4 r + i] = quant byte 4 k + i of row r (k = 0..31).
+struct block_q4_kx8 {
+  uint16_t d[8];
+  uint16_t dmin[8];
+  uint8_t sc[8][8];
+  uint8_t m[8][8];
+  uint8_t qs[1024];
+};
 
-/// True when `w` can be interleaved (Q4_0 or Q8_0, rows a multiple of 8).
+static_assert(sizeof(block_q4_0x8) == 144 && sizeof(block_q8_0x8) == 272 && sizeof(block_q4_kx8) == 1184);
+
+/// True when `w` can be interleaved (Q4_0, Q8_0 or Q4_K, rows a multiple of 8).
 bool can_repack(const weight& w);
 
 /// The interleaved copy of `w` (groups of 8 rows, blocks in order inside a group).
