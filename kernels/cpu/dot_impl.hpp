@@ -595,6 +595,86 @@ static void gemm_q4_kx8(const void* g, const act_q8_k* const* x, int n_tok, int 
   }
 }
 
+/// out[t * 8 + r] for one interleaved group of Q6_K rows and NT tokens.
+template <int NT>
+static void gemm_q6_kx8_n(const void* group, const act_q8_k* const* x, int nb, float* out) {
+  auto* w = static_cast<const block_q6_kx8*>(group);
+#if defined(__AVX2__) && defined(__F16C__)
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+  for (int b = 0; b < nb; ++b) {
+    __m256i isum[NT];
+    for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      prefetch_ahead(w[b].ql + 512 * h, 512);
+      prefetch_ahead(w[b].qh + 256 * h, 256);
+      for (int qd = 0; qd < 2; ++qd) { // l in [16 qd, 16 qd + 16): one sub-block of each quarter
+        __m256i p[NT][4];
+        for (int t = 0; t < NT; ++t)
+          for (int j = 0; j < 4; ++j) p[t][j] = _mm256_setzero_si256();
+        for (int kq = 4 * qd; kq < 4 * qd + 4; ++kq) {
+          __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].ql + 32 * (16 * h + kq)));
+          __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].ql + 32 * (16 * h + 8 + kq)));
+          __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qh + 32 * (8 * h + kq)));
+          __m256i q[4] = {
+            _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30)),
+            _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m30)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30)),
+          };
+          for (int t = 0; t < NT; ++t) {
+            const int8_t* a = x[t][b].qs + 128 * h + 4 * kq;
+            for (int j = 0; j < 4; ++j) p[t][j] = dot_u8s8_acc(p[t][j], q[j], bcast4(a + 32 * j));
+          }
+        }
+        for (int j = 0; j < 4; ++j) {
+          __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w[b].sc[8 * h + 2 * j + qd])));
+          for (int t = 0; t < NT; ++t) isum[t] = _mm256_add_epi32(isum[t], _mm256_mullo_epi32(p[t][j], sc));
+        }
+      }
+    }
+    __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].d)));
+    for (int t = 0; t < NT; ++t) {
+      __m256i off = _mm256_setzero_si256(); // the -32 of every quant: 32 * sum_s sc_s * bsum_s
+      for (int s = 0; s < 16; ++s) {
+        __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w[b].sc[s])));
+        off = _mm256_add_epi32(off, _mm256_mullo_epi32(sc, _mm256_set1_epi32(x[t][b].bsums[s])));
+      }
+      __m256i total = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(off, 5));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(total), _mm256_mul_ps(dw, _mm256_set1_ps(x[t][b].d)), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + 8 * t, acc[t]);
+#else
+  for (int t = 0; t < NT; ++t)
+    for (int r = 0; r < 8; ++r) {
+      float sum = 0;
+      for (int b = 0; b < nb; ++b) {
+        int isum = 0;
+        for (int h = 0; h < 2; ++h)
+          for (int kq = 0; kq < 8; ++kq)
+            for (int i = 0; i < 4; ++i) {
+              int l = 4 * kq + i;
+              uint8_t ql0 = w[b].ql[32 * (16 * h + kq) + 4 * r + i], ql1 = w[b].ql[32 * (16 * h + 8 + kq) + 4 * r + i];
+              uint8_t qh = w[b].qh[32 * (8 * h + kq) + 4 * r + i];
+              int q[4] = {((ql0 & 0xF) | ((qh & 3) << 4)) - 32, ((ql1 & 0xF) | (((qh >> 2) & 3) << 4)) - 32,
+                          ((ql0 >> 4) | (((qh >> 4) & 3) << 4)) - 32, ((ql1 >> 4) | (((qh >> 6) & 3) << 4)) - 32};
+              for (int j = 0; j < 4; ++j)
+                isum += w[b].sc[8 * h + 2 * j + l / 16][r] * q[j] * x[t][b].qs[128 * h + 32 * j + l];
+            }
+        sum += half(w[b].d[r]) * x[t][b].d * static_cast<float>(isum);
+      }
+      out[8 * t + r] = sum;
+    }
+#endif
+}
+
+static void gemm_q6_kx8(const void* g, const act_q8_k* const* x, int n_tok, int nb, float* out) {
+  if (n_tok == 1) return gemm_q6_kx8_n<1>(g, x, nb, out);
+  return gemm_q6_kx8_n<2>(g, x, nb, out);
+}
+
 // -- attention and activations -----------------------------------------------------
 
 #if defined(__AVX2__)
@@ -692,7 +772,7 @@ static uint64_t read_bytes(const void* p, size_t bytes) {
 }
 
 static const kernel_set set = {
-  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes, dot4_q4_0, dot4_q8_0, gemm_q4_0x8, gemm_q8_0x8, swiglu, attend, gemm_q4_kx8,
+  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes, dot4_q4_0, dot4_q8_0, gemm_q4_0x8, gemm_q8_0x8, swiglu, attend, gemm_q4_kx8, gemm_q6_kx8,
 };
 
 } // namespace RBEE_ISA

@@ -134,17 +134,21 @@ void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok
       for (int t = 0; t < n_tok; ++t) k.quantize_q8_k(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
       auto dot = w.type == dtype::q4_k ? k.dot_q4_k : w.type == dtype::q5_k ? k.dot_q5_k : k.dot_q6_k;
       const act_q8_k* a = act.data();
-      if (w.packed && w.type == dtype::q4_k) {
+      if (w.packed && (w.type == dtype::q4_k || w.type == dtype::q6_k)) {
+        bool q4 = w.type == dtype::q4_k;
+        auto gemm = q4 ? k.gemm_q4_kx8 : k.gemm_q6_kx8;
+        size_t group_bytes = (q4 ? sizeof(block_q4_kx8) : sizeof(block_q6_kx8)) * nb;
+        const int tile = q4 ? 4 : 2;
         int groups = w.rows / 8;
         int grain = std::max(1, groups / (threads() * 8));
         parallel_for(0, groups, grain, [&](int lo, int hi) {
           float out[32];
-          for (int t0 = 0; t0 < n_tok; t0 += 4) {
-            int nt = std::min(4, n_tok - t0);
+          for (int t0 = 0; t0 < n_tok; t0 += tile) {
+            int nt = std::min(tile, n_tok - t0);
             const act_q8_k* xs[4];
             for (int i = 0; i < nt; ++i) xs[i] = a + static_cast<size_t>(t0 + i) * nb;
             for (int g = lo; g < hi; ++g) {
-              k.gemm_q4_kx8(w.packed + sizeof(block_q4_kx8) * nb * g, xs, nt, nb, out);
+              gemm(w.packed + group_bytes * g, xs, nt, nb, out);
               for (int i = 0; i < nt; ++i)
                 std::memcpy(y + static_cast<size_t>(t0 + i) * w.rows + 8 * g, out + 8 * i, 8 * sizeof(float));
             }

@@ -50,7 +50,8 @@ struct kernel_set {
   /// One head's attention over n_pos cached positions (rows `stride` floats apart).
   void (*attend)(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
                  float* scratch, float* out);
-  void (*gemm_q4_kx8)(const void* group, const act_q8_k* const* x, int n_tok, int nb, float* out);
+  void (*gemm_q4_kx8)(const void* group, const act_q8_k* const* x, int n_tok, int nb, float* out); ///< 1-4 tokens
+  void (*gemm_q6_kx8)(const void* group, const act_q8_k* const* x, int n_tok, int nb, float* out); ///< 1-2 tokens
 };
 
 const kernel_set& kernels_generic();

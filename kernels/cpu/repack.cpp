@@ -7,7 +7,8 @@
 namespace rbee::kernels::cpu {
 
 bool can_repack(const weight& w) {
-  return (w.type == dtype::q4_0 || w.type == dtype::q8_0 || w.type == dtype::q4_k) && w.rows % 8 == 0 &&
+  return (w.type == dtype::q4_0 || w.type == dtype::q8_0 || w.type == dtype::q4_k || w.type == dtype::q6_k) &&
+         w.rows % 8 == 0 &&
          w.cols % info(w.type).block == 0 && w.rows > 0;
 }
 
@@ -49,10 +50,31 @@ std::unique_ptr<uint8_t[]> repack_q4_k(const weight& w) {
   return out;
 }
 
+std::unique_ptr<uint8_t[]> repack_q6_k(const weight& w) {
+  const int nb = w.cols / 256, groups = w.rows / 8;
+  std::unique_ptr<uint8_t[]> out(new uint8_t[sizeof(block_q6_kx8) * nb * groups]);
+  auto* dst = reinterpret_cast<block_q6_kx8*>(out.get());
+  parallel_for(0, groups, 8, [&](int lo, int hi) {
+    for (int g = lo; g < hi; ++g)
+      for (int b = 0; b < nb; ++b) {
+        auto& o = dst[static_cast<size_t>(g) * nb + b];
+        for (int r = 0; r < 8; ++r) {
+          auto* src = reinterpret_cast<const block_q6_k*>(w.row(8 * g + r)) + b;
+          o.d[r] = src->d;
+          for (int j = 0; j < 16; ++j) o.sc[j][r] = src->scales[j];
+          for (int k = 0; k < 32; ++k) std::memcpy(o.ql + 32 * k + 4 * r, src->ql + 4 * k, 4);
+          for (int k = 0; k < 16; ++k) std::memcpy(o.qh + 32 * k + 4 * r, src->qh + 4 * k, 4);
+        }
+      }
+  });
+  return out;
+}
+
 } // namespace
 
 std::unique_ptr<uint8_t[]> repack(const weight& w) {
   if (w.type == dtype::q4_k) return repack_q4_k(w);
+  if (w.type == dtype::q6_k) return repack_q6_k(w);
   const int nb = w.cols / 32, groups = w.rows / 8;
   if (w.type == dtype::q4_0) {
     std::unique_ptr<uint8_t[]> out(new uint8_t[sizeof(block_q4_0x8) * nb * groups]);

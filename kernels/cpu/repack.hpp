@@ -33,9 +33,19 @@ struct block_q4_kx8 {
   uint8_t qs[1024];
 };
 
-static_assert(sizeof(block_q4_0x8) == 144 && sizeof(block_q8_0x8) == 272 && sizeof(block_q4_kx8) == 1184);
+/// 8 Q6_K super-blocks: scales [sub-block][row]; ql and qh in 4-byte groups of
+/// each row (ql: k = 0..31, qh: k = 0..15), same size as the original.
+struct block_q6_kx8 {
+  uint16_t d[8];
+  int8_t sc[16][8];
+  uint8_t ql[1024];
+  uint8_t qh[512];
+};
 
-/// True when `w` can be interleaved (Q4_0, Q8_0 or Q4_K, rows a multiple of 8).
+static_assert(sizeof(block_q4_0x8) == 144 && sizeof(block_q8_0x8) == 272 && sizeof(block_q4_kx8) == 1184);
+static_assert(sizeof(block_q6_kx8) == 8 * 210);
+
+/// True when `w` can be interleaved (Q4_0, Q8_0, Q4_K or Q6_K, rows a multiple of 8).
 bool can_repack(const weight& w);
 
 /// The interleaved copy of `w` (groups of 8 rows, blocks in order inside a group).
