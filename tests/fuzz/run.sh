@@ -8,14 +8,26 @@ work="$2"
 secs="${3:-20}"
 if ! command -v clang++ >/dev/null 2>&1; then echo "clang++ not found: fuzzing skipped"; exit 77; fi
 mkdir -p "$work/corpus" "$work/seeds"
-flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I"$src")
-kernel_src=("$src/kernels/gguf.cpp" "$src/kernels/types.cpp" "$src/kernels/model.cpp" "$src/kernels/tokenizer.cpp"
-            "$src/kernels/tokenizer_bpe.cpp" "$src/kernels/gguf_writer.cpp")
+flags=(-std=c++20 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -I"$src")
 if ! echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long){return 0;}' |
      clang++ -x c++ -fsanitize=fuzzer - -o "$work/probe" 2>/dev/null; then
   echo "clang's libFuzzer runtime (libclang-rt-dev) not found: fuzzing skipped"; exit 77
 fi
-clang++ "${flags[@]}" "$src/tests/fuzz/gguf_fuzz.cpp" "${kernel_src[@]}" -lpcre2-8 -o "$work/gguf_fuzz"
+# The whole engine library, instrumented (the SIMD files with their instruction-set flags).
+objs=()
+for f in "$src"/kernels/*.cpp "$src"/kernels/cpu/*.cpp; do
+  extra=()
+  case "$f" in
+    */dot_avx2.cpp) extra=(-mavx2 -mfma -mf16c) ;;
+    */dot_avx512.cpp) extra=(-mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni) ;;
+  esac
+  o="$work/$(basename "$f" .cpp).o"
+  if [ ! -f "$o" ] || [ "$f" -nt "$o" ]; then
+    clang++ "${flags[@]}" -fsanitize=fuzzer-no-link "${extra[@]}" -c "$f" -o "$o"
+  fi
+  objs+=("$o")
+done
+clang++ "${flags[@]}" -fsanitize=fuzzer "$src/tests/fuzz/gguf_fuzz.cpp" "${objs[@]}" -ltbb -lpcre2-8 -o "$work/gguf_fuzz"
 clang++ -std=c++20 -O1 -I"$src" "$src/tests/fuzz/make_seeds.cpp" "$src/kernels/gguf_writer.cpp" "$src/kernels/types.cpp" \
   -o "$work/make_seeds"
 "$work/make_seeds" "$work/seeds"
