@@ -432,16 +432,22 @@ static void gemm_q4_0x8_n(const void* group, const act_q8_0* const* x, int nb, f
   const __m256i low = _mm256_set1_epi8(0x0F);
   for (int b = 0; b < nb; ++b) {
     prefetch_ahead(w + b, sizeof(block_q4_0x8));
-    __m256i isum[NT];
-    for (int t = 0; t < NT; ++t) isum[t] = _mm256_set1_epi32(-8 * x[t][b].sum); // weights are q - 8
+    // Two accumulation chains per token (low and high nibbles): the dpbusd
+    // latency, not its throughput, bounds a single chain.
+    __m256i isum[NT], isum2[NT];
+    for (int t = 0; t < NT; ++t) {
+      isum[t] = _mm256_set1_epi32(-8 * x[t][b].sum); // weights are q - 8
+      isum2[t] = _mm256_setzero_si256();
+    }
     for (int k = 0; k < 4; ++k) {
       __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs + 32 * k));
       __m256i lo = _mm256_and_si256(q, low), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
       for (int t = 0; t < NT; ++t) {
-        isum[t] = dot_u8s8_acc(isum[t], lo, bcast4(x[t][b].qs + 4 * k));       // elements 4k..4k+3
-        isum[t] = dot_u8s8_acc(isum[t], hi, bcast4(x[t][b].qs + 16 + 4 * k));  // elements 16+4k..
+        isum[t] = dot_u8s8_acc(isum[t], lo, bcast4(x[t][b].qs + 4 * k));        // elements 4k..4k+3
+        isum2[t] = dot_u8s8_acc(isum2[t], hi, bcast4(x[t][b].qs + 16 + 4 * k)); // elements 16+4k..
       }
     }
+    for (int t = 0; t < NT; ++t) isum[t] = _mm256_add_epi32(isum[t], isum2[t]);
     __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].d)));
     for (int t = 0; t < NT; ++t)
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_mul_ps(dw, _mm256_set1_ps(x[t][b].d)), acc[t]);
