@@ -1,5 +1,6 @@
 #include "kernels/model.hpp"
 
+#include "kernels/cpu/quant_act.hpp"
 #include "kernels/cpu/repack.hpp"
 
 #include <sys/mman.h>
@@ -153,8 +154,7 @@ void model::pack_weights() {
   if (const char* off = std::getenv("RBEE_NO_REPACK"); off && *off && *off != '0') return;
   auto pack = [&](weight& w) {
     if (!cpu::can_repack(w) || w.packed) return;
-    packed_.push_back(cpu::repack(w));
-    w.packed = packed_.back().get();
+    packed_.push_back(cpu::repack_for(w, cpu::best_kernels()));
     // The mapped copy is no longer read on the hot path: let the kernel drop it
     // from our resident set (it stays in the page cache).
     auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));

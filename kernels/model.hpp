@@ -40,6 +40,7 @@ struct weight {
   /// The same weights interleaved 8 rows at a time for the SIMD kernels
   /// (kernels/cpu/repack.hpp), or null; `data` stays the reference.
   const uint8_t* packed = nullptr;
+  int packed_rows = 0; ///< rows per interleaved group (8, or 16 for AVX-512 Q4_0)
   const uint8_t* row(int r) const { return data + static_cast<size_t>(r) * row_bytes; }
 };
 

@@ -681,6 +681,57 @@ static void gemm_q6_kx8(const void* g, const act_q8_k* const* x, int n_tok, int 
   return gemm_q6_kx8_n<2>(g, x, nb, out);
 }
 
+#if defined(__AVX512F__) && defined(__AVX512VNNI__) && defined(__AVX512BW__)
+/// 16 interleaved Q4_0 rows x NT tokens with 512-bit registers: out[t * 16 + r].
+template <int NT>
+static void gemm_q4_0x16_n(const void* group, const act_q8_0* const* x, int nb, float* out) {
+  auto* w = static_cast<const block_q4_0x16*>(group);
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  const __m512i low = _mm512_set1_epi8(0x0F);
+  for (int b = 0; b < nb; ++b) {
+    prefetch_ahead(w + b, sizeof(block_q4_0x16));
+    __m512i isum[NT], isum2[NT];
+    for (int t = 0; t < NT; ++t) {
+      isum[t] = _mm512_set1_epi32(-8 * x[t][b].sum); // weights are q - 8
+      isum2[t] = _mm512_setzero_si512();
+    }
+    for (int k = 0; k < 4; ++k) {
+      __m512i q = _mm512_loadu_si512(w[b].qs + 64 * k);
+      __m512i lo = _mm512_and_si512(q, low), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), low);
+      for (int t = 0; t < NT; ++t) {
+        int32_t a0, a1;
+        std::memcpy(&a0, x[t][b].qs + 4 * k, 4);
+        std::memcpy(&a1, x[t][b].qs + 16 + 4 * k, 4);
+        isum[t] = _mm512_dpbusd_epi32(isum[t], lo, _mm512_set1_epi32(a0));
+        isum2[t] = _mm512_dpbusd_epi32(isum2[t], hi, _mm512_set1_epi32(a1));
+      }
+    }
+    __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].d)));
+    for (int t = 0; t < NT; ++t)
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(isum[t], isum2[t])),
+                               _mm512_mul_ps(dw, _mm512_set1_ps(x[t][b].d)), acc[t]);
+  }
+  for (int t = 0; t < NT; ++t) _mm512_storeu_ps(out + 16 * t, acc[t]);
+}
+
+static void gemm_q4_0x16(const void* g, const act_q8_0* const* x, int n_tok, int nb, float* out) {
+  switch (n_tok) {
+    case 1: return gemm_q4_0x16_n<1>(g, x, nb, out);
+    case 2: return gemm_q4_0x16_n<2>(g, x, nb, out);
+    case 3: return gemm_q4_0x16_n<3>(g, x, nb, out);
+    case 4: return gemm_q4_0x16_n<4>(g, x, nb, out);
+    case 5: return gemm_q4_0x16_n<5>(g, x, nb, out);
+    case 6: return gemm_q4_0x16_n<6>(g, x, nb, out);
+    case 7: return gemm_q4_0x16_n<7>(g, x, nb, out);
+    default: return gemm_q4_0x16_n<8>(g, x, nb, out);
+  }
+}
+#define RBEE_GEMM_Q4_0X16 gemm_q4_0x16
+#else
+#define RBEE_GEMM_Q4_0X16 nullptr
+#endif
+
 // -- attention and activations -----------------------------------------------------
 
 #if defined(__AVX2__)
@@ -778,7 +829,7 @@ static uint64_t read_bytes(const void* p, size_t bytes) {
 }
 
 static const kernel_set set = {
-  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes, dot4_q4_0, dot4_q8_0, gemm_q4_0x8, gemm_q8_0x8, swiglu, attend, gemm_q4_kx8, gemm_q6_kx8,
+  RBEE_ISA_NAME, quantize_q8_0, quantize_q8_k, dot_q8_0, dot_q4_0, dot_q4_k, dot_q5_k, dot_q6_k, dot_f32, dot_f16, dot_bf16, read_bytes, dot4_q4_0, dot4_q8_0, gemm_q4_0x8, gemm_q8_0x8, swiglu, attend, gemm_q4_kx8, gemm_q6_kx8, RBEE_GEMM_Q4_0X16,
 };
 
 } // namespace RBEE_ISA

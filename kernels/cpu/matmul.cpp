@@ -58,6 +58,29 @@ void rows_times_tokens(const weight& w, int n_tok, float* y, Dot dot) {
   });
 }
 
+/// Interleaved weights: groups of `rows` rows in parallel, tiles of up to
+/// `tile` tokens per kernel call; the kernel writes out[t * rows + r].
+template <class Act, class Gemm>
+void packed_gemm(const weight& w, int rows, size_t group_bytes, int tile, Gemm gemm, const Act* a, int nb, int n_tok,
+                 float* y) {
+  int groups = w.rows / rows;
+  int grain = std::max(1, groups / (threads() * 8));
+  parallel_for(0, groups, grain, [&](int lo, int hi) {
+    float out[16 * 8];
+    const Act* xs[8];
+    for (int t0 = 0; t0 < n_tok; t0 += tile) {
+      int nt = std::min(tile, n_tok - t0);
+      for (int i = 0; i < nt; ++i) xs[i] = a + static_cast<size_t>(t0 + i) * nb;
+      for (int g = lo; g < hi; ++g) {
+        gemm(w.packed + group_bytes * g, xs, nt, nb, out);
+        for (int i = 0; i < nt; ++i)
+          std::memcpy(y + static_cast<size_t>(t0 + i) * w.rows + static_cast<size_t>(rows) * g, out + rows * i,
+                      sizeof(float) * rows);
+      }
+    }
+  });
+}
+
 } // namespace
 
 } // namespace rbee::kernels::cpu
@@ -86,24 +109,14 @@ void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok
       auto dot = w.type == dtype::q8_0 ? k.dot_q8_0 : k.dot_q4_0;
       auto dot4 = w.type == dtype::q8_0 ? k.dot4_q8_0 : k.dot4_q4_0;
       const act_q8_0* a = act.data();
-      if (w.packed) { // interleaved groups of 8 rows, tiles of up to 4 tokens
-        auto gemm = w.type == dtype::q8_0 ? k.gemm_q8_0x8 : k.gemm_q4_0x8;
-        size_t group_bytes = (w.type == dtype::q8_0 ? sizeof(block_q8_0x8) : sizeof(block_q4_0x8)) * nb;
-        int groups = w.rows / 8;
-        int grain = std::max(1, groups / (threads() * 8));
-        parallel_for(0, groups, grain, [&](int lo, int hi) {
-          float out[32];
-          for (int t0 = 0; t0 < n_tok; t0 += 4) {
-            int nt = std::min(4, n_tok - t0);
-            const act_q8_0* xs[4];
-            for (int i = 0; i < nt; ++i) xs[i] = a + static_cast<size_t>(t0 + i) * nb;
-            for (int g = lo; g < hi; ++g) {
-              gemm(w.packed + group_bytes * g, xs, nt, nb, out);
-              for (int i = 0; i < nt; ++i)
-                std::memcpy(y + static_cast<size_t>(t0 + i) * w.rows + 8 * g, out + 8 * i, 8 * sizeof(float));
-            }
-          }
-        });
+      if (w.packed && w.packed_rows == 16 && k.gemm_q4_0x16) {
+        packed_gemm(w, 16, sizeof(block_q4_0x16) * nb, 8, k.gemm_q4_0x16, a, nb, n_tok, y);
+        return;
+      }
+      if (w.packed && w.packed_rows == 8) {
+        bool q8 = w.type == dtype::q8_0;
+        packed_gemm(w, 8, (q8 ? sizeof(block_q8_0x8) : sizeof(block_q4_0x8)) * nb, 4,
+                    q8 ? k.gemm_q8_0x8 : k.gemm_q4_0x8, a, nb, n_tok, y);
         return;
       }
       if (n_tok >= 4) { // tiles of 4 tokens share each unpacked weight block
@@ -134,26 +147,10 @@ void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok
       for (int t = 0; t < n_tok; ++t) k.quantize_q8_k(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
       auto dot = w.type == dtype::q4_k ? k.dot_q4_k : w.type == dtype::q5_k ? k.dot_q5_k : k.dot_q6_k;
       const act_q8_k* a = act.data();
-      if (w.packed && (w.type == dtype::q4_k || w.type == dtype::q6_k)) {
+      if (w.packed && w.packed_rows == 8 && (w.type == dtype::q4_k || w.type == dtype::q6_k)) {
         bool q4 = w.type == dtype::q4_k;
-        auto gemm = q4 ? k.gemm_q4_kx8 : k.gemm_q6_kx8;
-        size_t group_bytes = (q4 ? sizeof(block_q4_kx8) : sizeof(block_q6_kx8)) * nb;
-        const int tile = q4 ? 4 : 2;
-        int groups = w.rows / 8;
-        int grain = std::max(1, groups / (threads() * 8));
-        parallel_for(0, groups, grain, [&](int lo, int hi) {
-          float out[32];
-          for (int t0 = 0; t0 < n_tok; t0 += tile) {
-            int nt = std::min(tile, n_tok - t0);
-            const act_q8_k* xs[4];
-            for (int i = 0; i < nt; ++i) xs[i] = a + static_cast<size_t>(t0 + i) * nb;
-            for (int g = lo; g < hi; ++g) {
-              gemm(w.packed + group_bytes * g, xs, nt, nb, out);
-              for (int i = 0; i < nt; ++i)
-                std::memcpy(y + static_cast<size_t>(t0 + i) * w.rows + 8 * g, out + 8 * i, 8 * sizeof(float));
-            }
-          }
-        });
+        packed_gemm(w, 8, (q4 ? sizeof(block_q4_kx8) : sizeof(block_q6_kx8)) * nb, q4 ? 4 : 2,
+                    q4 ? k.gemm_q4_kx8 : k.gemm_q6_kx8, a, nb, n_tok, y);
         return;
       }
       rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, a + static_cast<size_t>(t) * nb, nb); });

@@ -52,6 +52,8 @@ struct kernel_set {
                  float* scratch, float* out);
   void (*gemm_q4_kx8)(const void* group, const act_q8_k* const* x, int n_tok, int nb, float* out); ///< 1-4 tokens
   void (*gemm_q6_kx8)(const void* group, const act_q8_k* const* x, int n_tok, int nb, float* out); ///< 1-2 tokens
+  /// 16 interleaved Q4_0 rows (512-bit sets only, else null) against 1-8 tokens: out[t * 16 + r].
+  void (*gemm_q4_0x16)(const void* group, const act_q8_0* const* x, int n_tok, int nb, float* out);
 };
 
 const kernel_set& kernels_generic();

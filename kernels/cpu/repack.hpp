@@ -48,7 +48,18 @@ static_assert(sizeof(block_q6_kx8) == 8 * 210);
 /// True when `w` can be interleaved (Q4_0, Q8_0, Q4_K or Q6_K, rows a multiple of 8).
 bool can_repack(const weight& w);
 
-/// The interleaved copy of `w` (groups of 8 rows, blocks in order inside a group).
-std::unique_ptr<uint8_t[]> repack(const weight& w);
+/// 16 Q4_0 blocks, one per row, for 512-bit kernels: qs[64 k + 4 r + i].
+struct block_q4_0x16 {
+  uint16_t d[16];
+  uint8_t qs[256];
+};
+
+/// The interleaved copy of `w` (groups of `rows_per_group` rows, blocks in order
+/// inside a group). 16 is for Q4_0 only (rows a multiple of 16).
+std::unique_ptr<uint8_t[]> repack(const weight& w, int rows_per_group = 8);
+
+/// Interleaves `w` for the kernel set `k` (16 rows where it has 512-bit Q4_0
+/// kernels) and sets w.packed and w.packed_rows; the owner of the copy is returned.
+std::unique_ptr<uint8_t[]> repack_for(weight& w, const struct kernel_set& k);
 
 } // namespace rbee::kernels::cpu

@@ -71,18 +71,22 @@ TEST(Ops, InterleavedWeightsMatchTheReference) {
   for (dtype t : {dtype::q4_0, dtype::q8_0, dtype::q4_k, dtype::q6_k}) {
     auto w = make_weight(t, 48, 512, 21);
     ASSERT_TRUE(cpu::can_repack(w.w));
-    auto packed = cpu::repack(w.w);
+    for (int rows : {8, 16}) {
+    if (rows == 16 && t != dtype::q4_0) continue;
+    auto packed = cpu::repack(w.w, rows);
     weight pw = w.w;
     pw.packed = packed.get();
-    for (int n_tok : {1, 2, 3, 4, 5, 11}) {
+    pw.packed_rows = rows;
+    for (int n_tok : {1, 2, 3, 4, 5, 11, 19}) {
       auto x = rbee::test::random_floats(static_cast<size_t>(n_tok) * 512, 4);
       std::vector<float> ref(static_cast<size_t>(n_tok) * 48), out(ref.size());
       ops::ref_matmul(w.w, x.data(), n_tok, ref.data());
       for (auto* k : cpu::usable_kernels()) {
         std::fill(out.begin(), out.end(), NAN);
         cpu::matmul_with(*k, pw, x.data(), n_tok, out.data());
-        EXPECT_LT(rel_error(out, ref), tolerance(t)) << name(t) << " " << k->name << " n_tok " << n_tok;
+        EXPECT_LT(rel_error(out, ref), tolerance(t)) << name(t) << " " << k->name << " n_tok " << n_tok << " rows " << rows;
       }
+    }
     }
   }
   EXPECT_FALSE(cpu::can_repack(make_weight(dtype::q4_0, 12, 64, 1).w)); // rows not a multiple of 8
