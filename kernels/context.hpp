@@ -1,7 +1,9 @@
 #pragma once
-// An inference context: one sequence's KV cache and scratch buffers over a
-// shared model. decode() runs a batch of tokens (prompt processing uses
-// matrix-matrix products) and returns the logits of the last one.
+// An inference context: KV caches for one or more sequences ("slots") over a
+// shared model. A batch mixes tokens of several slots — each appended at its own
+// position — and runs as one forward pass: every weight matrix is read once per
+// step whatever the number of sequences (continuous batching), and a long prompt
+// can be fed in chunks beside the others' decode tokens (chunked prefill).
 
 #include "kernels/model.hpp"
 
@@ -11,34 +13,49 @@
 namespace rbee::kernels {
 
 struct context_params {
-  int n_ctx = 0;     ///< 0: the model's training context, at most 4096
-  int n_batch = 256; ///< tokens per forward step during prompt processing
+  int n_ctx = 0;     ///< per slot; 0: the model's training context, at most 4096
+  int n_batch = 256; ///< tokens per forward step
+  int n_slots = 1;   ///< sequences with their own KV cache
   bool reference = false; ///< use the scalar reference ops (tests)
+};
+
+/// One token of a batch: appended to `slot` at that slot's next position.
+struct batch_entry {
+  int slot = 0;
+  int32_t token = 0;
+  bool logits = false; ///< return the logits after this token
 };
 
 class context {
 public:
   static result<std::unique_ptr<context>> create(std::shared_ptr<const model> m, context_params p = {});
 
-  /// Appends `n` tokens at positions n_past()..; the logits of the last one
-  /// (n_vocab floats, valid until the next call). Overflowing the context is an
-  /// error that changes nothing; so is a token outside the vocabulary.
+  /// Runs a batch (any mix of slots; a slot's tokens in order). Returns the
+  /// logits of the entries that asked for them, n_vocab floats each, in batch
+  /// order, valid until the next call. Overflowing a slot's context, an unknown
+  /// slot or a token outside the vocabulary is an error that changes nothing.
+  result<const float*> decode_batch(const std::vector<batch_entry>& batch);
+
+  /// Slot 0: appends `n` tokens; the logits of the last one.
   result<const float*> decode(const int32_t* tokens, int n);
 
-  int n_past() const { return n_past_; }
+  int n_past(int slot = 0) const { return n_past_[static_cast<size_t>(slot)]; }
   int n_ctx() const { return n_ctx_; }
-  void reset() { n_past_ = 0; }
+  int n_slots() const { return static_cast<int>(n_past_.size()); }
+  void reset(int slot = 0) { n_past_[static_cast<size_t>(slot)] = 0; }
   const model& get_model() const { return *model_; }
 
 private:
   context() = default;
-  void forward(const int32_t* tokens, int n); ///< one batch, n <= n_batch
+  /// One step of at most n_batch entries; positions already assigned.
+  void forward(const batch_entry* entries, const int* pos, int n, float* logits_out);
 
   std::shared_ptr<const model> model_;
   void (*matmul_)(const weight&, const float*, int, float*) = nullptr;
   bool reference_ = false;
-  int n_ctx_ = 0, n_batch_ = 0, n_past_ = 0;
-  std::vector<float> k_cache_, v_cache_; ///< (layer, pos, kv_dim)
+  int n_ctx_ = 0, n_batch_ = 0;
+  std::vector<int> n_past_;
+  std::vector<float> k_cache_, v_cache_; ///< (layer, slot, pos, kv_dim)
   std::vector<float> x_, xb_, q_, k_, v_, att_, ff_gate_, ff_up_, logits_;
 };
 

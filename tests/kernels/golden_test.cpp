@@ -115,3 +115,65 @@ TEST_F(Golden, ContextOverflowIsAnErrorThatChangesNothing) {
   EXPECT_FALSE((*c)->decode(&bad, 1));
   EXPECT_EQ((*c)->n_past(), 6);
 }
+
+TEST_F(Golden, SlotsInOneBatchEqualSeparateRuns) {
+  auto m = model::load(stories("stories260K-f32.gguf"));
+  ASSERT_TRUE(m);
+  auto tok = *tokenizer::from_gguf((*m)->file());
+  const int n_vocab = (*m)->hp().n_vocab;
+  std::vector<std::vector<int32_t>> prompts = {tok->encode("Once upon a time", true), tok->encode("The cat sat", true),
+                                               tok->encode("Lily and Ben went to the park", true)};
+  // Separately: greedy 12 tokens each.
+  std::vector<std::vector<int32_t>> alone;
+  for (auto& p : prompts) {
+    auto c = context::create(*m);
+    std::vector<int32_t> out;
+    auto l = (*c)->decode(p.data(), static_cast<int>(p.size()));
+    for (int i = 0; i < 12; ++i) {
+      int32_t id = static_cast<int32_t>(std::max_element(*l, *l + n_vocab) - *l);
+      out.push_back(id);
+      l = (*c)->decode(&id, 1);
+    }
+    alone.push_back(out);
+  }
+  // Together: all prompts in one batch (interleaved), then one decode batch per step.
+  context_params cp;
+  cp.n_slots = 3;
+  auto c = context::create(*m, cp);
+  ASSERT_TRUE(c);
+  std::vector<batch_entry> batch;
+  for (size_t i = 0; i < 12; ++i)
+    for (int s = 0; s < 3; ++s)
+      if (i < prompts[s].size()) batch.push_back({s, prompts[s][i], i + 1 == prompts[s].size()});
+  std::vector<std::vector<int32_t>> together(3);
+  for (int step = 0; step < 12; ++step) {
+    auto l = (*c)->decode_batch(batch);
+    ASSERT_TRUE(l) << l.error();
+    batch.clear();
+    for (int s = 0; s < 3; ++s) {
+      const float* row = *l + static_cast<size_t>(s) * n_vocab;
+      int32_t id = static_cast<int32_t>(std::max_element(row, row + n_vocab) - row);
+      together[s].push_back(id);
+      batch.push_back({s, id, true});
+    }
+  }
+  EXPECT_EQ(together, alone);
+  EXPECT_EQ((*c)->n_past(0), static_cast<int>(prompts[0].size()) + 11);
+}
+
+TEST_F(Golden, BadBatchesChangeNothing) {
+  auto m = model::load(stories("stories260K-f32.gguf"));
+  context_params cp;
+  cp.n_slots = 2;
+  cp.n_ctx = 4;
+  auto c = context::create(*m, cp);
+  EXPECT_FALSE((*c)->decode_batch({{2, 5, true}}));      // no such slot
+  EXPECT_FALSE((*c)->decode_batch({{0, -1, true}}));     // bad token
+  EXPECT_FALSE((*c)->decode_batch({}));                  // empty
+  std::vector<batch_entry> five(5, batch_entry{1, 5, false});
+  EXPECT_FALSE((*c)->decode_batch(five));                // overflows slot 1
+  EXPECT_EQ((*c)->n_past(0), 0);
+  EXPECT_EQ((*c)->n_past(1), 0);
+  EXPECT_TRUE((*c)->decode_batch({{1, 5, false}, {0, 6, true}}));
+  EXPECT_EQ((*c)->n_past(1), 1);
+}
