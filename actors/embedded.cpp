@@ -18,6 +18,18 @@ void node::shutdown() const {
     if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
+hive_options hive_options_for(const config::settings& s, const std::string& hive_id, const std::string& version) {
+  hive_options o;
+  o.hive_id = hive_id;
+  o.version = version;
+  o.models_dir = s.data_dir + "/models";
+  o.allow_model_paths = config::is_loopback(s.bind);
+  o.worker_slots = s.worker_slots;
+  o.worker_ctx = s.worker_ctx;
+  o.keep_alive_s = s.keep_alive_s;
+  return o;
+}
+
 node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const std::string& version) {
   node n;
   n.bridge = spawn_bridge(sys, bridge_options{s.sse_replay_events, 4 * s.sse_replay_events, s.max_finished_jobs});
@@ -29,7 +41,7 @@ node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const s
 node spawn_embedded(caf::actor_system& sys, const config::settings& s, const std::string& version,
                     const std::string& hive_id, bool* registered) {
   node n = spawn_queen_side(sys, s, version);
-  n.hive = spawn_hive(sys, hive_options{hive_id, version, {}});
+  n.hive = spawn_hive(sys, hive_options_for(s, hive_id, version));
   caf::anon_send(n.hive, connect_atom::value, caf::actor_cast<caf::actor>(n.queen));
   caf::scoped_actor self{sys};
   bool found = false;

@@ -20,6 +20,11 @@ struct node {
   void shutdown() const;
 };
 
+struct hive_options;
+
+/// A hive's options from the settings (model store, worker limits).
+hive_options hive_options_for(const config::settings& s, const std::string& hive_id, const std::string& version);
+
 /// The sse bridge and the queen, configured from `s`.
 node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const std::string& version);
 

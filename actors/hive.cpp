@@ -1,27 +1,19 @@
 #include "actors/hive.hpp"
 
+#include "actors/hive_state.hpp"
 #include "kernels/cpu_features.hpp"
 #include "messages/json.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
 
 namespace rbee {
 
+void hive_say(hive_ptr self, const job_ctx& ctx, std::string action, std::string human) {
+  if (ctx.bridge)
+    self->send(ctx.bridge, narrate(ctx.job_id, "hive", std::move(action), self->state.opts.hive_id, std::move(human)));
+}
+
 namespace {
-
-struct hive_state {
-  hive_options opts;
-  capabilities caps;
-  queen_actor queen;
-  uint64_t epoch = 0;
-  int heartbeat_ms = 1000;
-  bool ticking = false;
-  static inline const char* name = "hive";
-};
-
-using hive_ptr = hive_actor::stateful_pointer<hive_state>;
 
 void queen_lost(hive_ptr self, const caf::error& why) {
   self->state.queen = nullptr;
@@ -29,23 +21,23 @@ void queen_lost(hive_ptr self, const caf::error& why) {
   if (self->state.opts.on_queen_lost) self->state.opts.on_queen_lost(why);
 }
 
-void say(hive_ptr self, const job_ctx& ctx, std::string action, std::string human) {
-  if (ctx.bridge)
-    self->send(ctx.bridge, narrate(ctx.job_id, "hive", std::move(action), self->state.opts.hive_id,
-                                   std::move(human)));
+caf::result<job_result> hive_get(hive_ptr self, const job_ctx& ctx) {
+  hive_say(self, ctx, "probe", "detecting capabilities of " + self->state.caps.hostname);
+  self->state.caps = probe_capabilities();
+  const auto& c = self->state.caps;
+  hive_say(self, ctx, "probe",
+           std::to_string(c.cores) + " CPUs (" + c.cpu_model + "), " + std::to_string(c.ram_total >> 20) +
+             " MiB RAM, " + std::to_string(c.gpus.size()) + " GPU(s)");
+  return job_result{json::write(c)};
 }
 
 caf::result<job_result> run(hive_ptr self, const job_ctx& ctx, operation& op) {
-  if (caf::holds_alternative<hive_get_op>(op)) {
-    say(self, ctx, "probe", "detecting capabilities of " + self->state.caps.hostname);
-    self->state.caps = probe_capabilities();
-    const auto& c = self->state.caps;
-    say(self, ctx, "probe",
-        std::to_string(c.cores) + " CPUs (" + c.cpu_model + "), " +
-          std::to_string(c.ram_total >> 20) + " MiB RAM, " + std::to_string(c.gpus.size()) +
-          " GPU(s)");
-    return job_result{json::write(c)};
-  }
+  if (caf::holds_alternative<hive_get_op>(op)) return hive_get(self, ctx);
+  if (auto* x = caf::get_if<infer_op>(&op)) return hive_infer(self, ctx, std::move(*x));
+  if (auto* x = caf::get_if<worker_spawn_op>(&op)) return hive_worker_spawn(self, ctx, *x);
+  if (auto* x = caf::get_if<worker_stop_op>(&op)) return hive_worker_stop(self, ctx, *x);
+  if (caf::holds_alternative<worker_list_op>(op)) return job_result{json::write(hive_worker_list(self))};
+  if (caf::holds_alternative<model_list_op>(op)) return job_result{json::write(self->state.store->list())};
   return make_error(errc::not_implemented,
                     "hive '" + self->state.opts.hive_id + "' cannot run '" + op_name(op) + "' yet");
 }
@@ -53,17 +45,20 @@ caf::result<job_result> run(hive_ptr self, const job_ctx& ctx, operation& op) {
 hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
   self->state.opts = std::move(opts);
   self->state.caps = probe_capabilities();
+  self->state.store = std::make_unique<model_store>(self->state.opts.models_dir);
   self->set_down_handler([=](caf::down_msg& dm) {
-    if (self->state.queen && dm.source == self->state.queen.address())
-      queen_lost(self, dm.reason);
+    auto& st = self->state;
+    if (st.queen && dm.source == st.queen.address()) return queen_lost(self, dm.reason);
+    for (auto it = st.workers.begin(); it != st.workers.end(); ++it)
+      if (it->second.handle.address() == dm.source) { // a worker died: its jobs fail by their requests
+        st.workers.erase(it);
+        return;
+      }
   });
   return {
     [=](caps_atom) { return self->state.caps; },
     [=](run_atom, const job_ctx& ctx, operation& op) { return run(self, ctx, op); },
-    [=](cancel_atom, const std::string&) {
-      // Operations of this version finish at once; long ones (download, build,
-      // generate) stop here when they arrive.
-    },
+    [=](cancel_atom, const std::string& job_id) { hive_cancel(self, job_id); },
     [=](connect_atom, caf::actor queen) {
       auto q = caf::actor_cast<queen_actor>(queen);
       hive_registration reg{self->state.opts.hive_id, self->state.opts.version, self->state.caps};
@@ -86,8 +81,11 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
       if (st.queen)
         self->send(st.queen, heartbeat_atom::value,
                    hive_heartbeat{st.opts.hive_id, st.epoch, now_ms(), kernels::detect_memory().available});
+      hive_reap_idle(self);
       self->delayed_send(self, std::chrono::milliseconds(st.heartbeat_ms), tick_atom::value);
     },
+    [=](models_atom) { return self->state.store->list(); },
+    [=](workers_atom) { return hive_worker_list(self); },
   };
 }
 

@@ -13,6 +13,11 @@ namespace rbee {
 struct hive_options {
   std::string hive_id;
   std::string version;
+  std::string models_dir;      ///< the model store (<data_dir>/models)
+  bool allow_model_paths = false; ///< accept file paths as model names (loopback servers)
+  int worker_slots = 4;        ///< sequences each worker decodes together
+  int worker_ctx = 0;          ///< per sequence (0: the model's, at most 4096)
+  int keep_alive_s = 300;      ///< an idle worker unloads after this long
   /// Called (from the hive's thread) when the queen is gone or refused us; the
   /// hive process reconnects. Empty in embedded mode.
   std::function<void(const caf::error&)> on_queen_lost;

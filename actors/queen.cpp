@@ -74,8 +74,11 @@ void route(queen_ptr self, const std::string& job_id, const std::string& hive_id
   }
   st.routed[job_id] = hive_id;
   say(self, job_id, "route", hive_id, "routing " + op_name(op) + " to hive " + hive_id);
+  // Generation can run for long; the hive's liveness (monitor, lease) bounds it instead.
+  auto timeout = caf::holds_alternative<infer_op>(op) ? std::chrono::milliseconds(24LL * 3600 * 1000)
+                                                       : std::chrono::milliseconds(st.opts.hive_request_timeout_ms);
   self
-    ->request(e->handle, std::chrono::milliseconds(st.opts.hive_request_timeout_ms), run_atom::value,
+    ->request(e->handle, timeout, run_atom::value,
               job_ctx{job_id, st.opts.bridge}, std::move(op))
     .then([=](job_result& r) { complete(self, job_id, std::move(r.json)); },
           [=](caf::error& err) { fail(self, job_id, code_of(err), message_of(err)); });
@@ -104,7 +107,34 @@ void run_job(queen_ptr self, const std::string& id, operation op) {
 
 bool implemented(const operation& op) {
   return caf::holds_alternative<status_op>(op) || caf::holds_alternative<hive_list_op>(op) ||
-         caf::holds_alternative<hive_get_op>(op);
+         caf::holds_alternative<hive_get_op>(op) || caf::holds_alternative<infer_op>(op) ||
+         caf::holds_alternative<model_list_op>(op) || caf::holds_alternative<worker_spawn_op>(op) ||
+         caf::holds_alternative<worker_stop_op>(op) || caf::holds_alternative<worker_list_op>(op);
+}
+
+/// Asks every online hive and concatenates the answers (a hive that fails to
+/// answer in time contributes nothing).
+template <class T, class Atom>
+caf::result<std::vector<T>> gather(queen_ptr self, Atom atom) {
+  std::vector<hive_actor> hives;
+  for (auto& h : self->state.hives.list())
+    if (auto e = self->state.hives.find(h.hive_id); e && e->handle && h.state == hive_state::online)
+      hives.push_back(e->handle);
+  if (hives.empty()) return std::vector<T>{};
+  auto rp = self->make_response_promise<std::vector<T>>();
+  auto acc = std::make_shared<std::pair<std::vector<T>, size_t>>();
+  acc->second = hives.size();
+  for (auto& h : hives)
+    self->request(h, std::chrono::seconds(5), atom)
+      .then(
+        [=](std::vector<T>& xs) mutable {
+          acc->first.insert(acc->first.end(), xs.begin(), xs.end());
+          if (--acc->second == 0) rp.deliver(acc->first);
+        },
+        [=](caf::error&) mutable {
+          if (--acc->second == 0) rp.deliver(acc->first);
+        });
+  return rp;
 }
 
 queen_actor::behavior_type queen_impl(queen_ptr self, queen_options opts) {
@@ -175,6 +205,12 @@ queen_actor::behavior_type queen_impl(queen_ptr self, queen_options opts) {
     },
     [=](heartbeat_atom, const hive_heartbeat& hb) {
       self->state.hives.heartbeat(hb, now_ms(), self->state.opts.hive_lease_ms);
+    },
+    [=](models_atom) -> caf::result<std::vector<model_entry>> {
+      return gather<model_entry>(self, models_atom::value);
+    },
+    [=](workers_atom) -> caf::result<std::vector<worker_info>> {
+      return gather<worker_info>(self, workers_atom::value);
     },
     [=](tick_atom) {
       for (auto& id : self->state.hives.expired(now_ms()))

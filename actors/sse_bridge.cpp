@@ -60,6 +60,11 @@ bridge_actor::behavior_type bridge_impl(bridge_actor::stateful_pointer<bridge_st
       if (n.kind != event_kind::token)
         st.global.append(kind, [&](uint64_t) { return json::write(n); });
     },
+    [=](token_msg& t) {
+      auto* log = self->state.find(t.job_id);
+      if (!log || log->closed()) return;
+      log->append("token", [&](uint64_t) { return json::write(t); }); // not on the global feed
+    },
     [=](job_info& j) {
       auto& st = self->state;
       auto [it, fresh] = st.jobs.try_emplace(j.job_id, event_log{st.opts.replay_events});

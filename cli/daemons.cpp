@@ -140,10 +140,12 @@ int run_hive(config::settings s) {
   caf::actor_system sys{cfg};
   std::mutex mtx;
   bool lost = false;
-  auto hive = spawn_hive(sys, hive_options{hive_id, version, [&](const caf::error& why) {
-                                             std::lock_guard<std::mutex> g{mtx};
-                                             lost = true;
-                                           }});
+  auto hopts = hive_options_for(s, hive_id, version);
+  hopts.on_queen_lost = [&](const caf::error&) {
+    std::lock_guard<std::mutex> g{mtx};
+    lost = true;
+  };
+  auto hive = spawn_hive(sys, hopts);
   bool stop = false;
   while (!stop) {
     auto queen = sys.middleman().remote_actor<queen_actor>(host, static_cast<uint16_t>(port));

@@ -74,6 +74,9 @@ const std::vector<key_info>& table() {
     int_key("hive_lease_ms", &settings::hive_lease_ms, 100, big),
     int_key("cluster_heartbeat_ms", &settings::cluster_heartbeat_ms, 50, big),
     int_key("cluster_timeout_ms", &settings::cluster_timeout_ms, 100, big),
+    int_key("worker_slots", &settings::worker_slots, 1, 64),
+    int_key("worker_ctx", &settings::worker_ctx, 0, 1 << 20),
+    int_key("keep_alive_s", &settings::keep_alive_s, 0, 7 * 24 * 3600),
     text_key("log_level", &settings::log_level),
   };
   return t;

@@ -60,6 +60,11 @@ struct settings {
   int cluster_heartbeat_ms = 500; ///< CAF middleman heartbeat
   int cluster_timeout_ms = 2000;  ///< CAF middleman connection timeout
 
+  // -- workers --
+  int worker_slots = 4;       ///< sequences one worker decodes together (continuous batching)
+  int worker_ctx = 0;         ///< context per sequence; 0: the model's, at most 4096
+  int keep_alive_s = 300;     ///< an idle worker unloads after this long (per request: keep_alive)
+
   std::string log_level = "info";
 };
 

@@ -1,5 +1,7 @@
 #include "kernels/generate.hpp"
 
+#include "kernels/stop_filter.hpp"
+
 #include <chrono>
 
 namespace rbee::kernels {
@@ -12,47 +14,37 @@ double seconds(clk::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-/// Holds back text that might be the start of a stop sequence.
-class stop_filter {
-public:
-  explicit stop_filter(const std::vector<std::string>& stops) : stops_(stops) {}
-
-  /// Adds text; returns what can be released. Sets `hit` when a stop sequence completed.
-  std::string push(std::string_view text, bool& hit) {
-    held_.append(text);
-    for (auto& s : stops_) {
-      if (s.empty()) continue;
-      auto at = held_.find(s);
-      if (at != std::string::npos) {
-        hit = true;
-        std::string out = held_.substr(0, at);
-        held_.clear();
-        return out;
-      }
-    }
-    size_t keep = 0; // longest suffix of held_ that is a prefix of a stop sequence
-    for (auto& s : stops_)
-      for (size_t n = std::min(s.size() - 1, held_.size()); n > keep; --n)
-        if (held_.compare(held_.size() - n, n, s, 0, n) == 0) {
-          keep = n;
-          break;
-        }
-    std::string out = held_.substr(0, held_.size() - keep);
-    held_.erase(0, held_.size() - keep);
-    return out;
-  }
-  std::string flush() {
-    std::string out = std::move(held_);
-    held_.clear();
-    return out;
-  }
-
-private:
-  const std::vector<std::string>& stops_;
-  std::string held_;
-};
-
 } // namespace
+
+std::string stop_filter::push(std::string_view text, bool& hit) {
+  held_.append(text);
+  for (auto& s : stops_) {
+    if (s.empty()) continue;
+    auto at = held_.find(s);
+    if (at != std::string::npos) {
+      hit = true;
+      std::string out = held_.substr(0, at);
+      held_.clear();
+      return out;
+    }
+  }
+  size_t keep = 0; // the longest suffix of held_ that starts a stop sequence
+  for (auto& s : stops_)
+    for (size_t n = std::min(s.empty() ? 0 : s.size() - 1, held_.size()); n > keep; --n)
+      if (held_.compare(held_.size() - n, n, s, 0, n) == 0) {
+        keep = n;
+        break;
+      }
+  std::string out = held_.substr(0, held_.size() - keep);
+  held_.erase(0, held_.size() - keep);
+  return out;
+}
+
+std::string stop_filter::flush() {
+  std::string out = std::move(held_);
+  held_.clear();
+  return out;
+}
 
 result<generate_stats> generate(context& ctx, const tokenizer& tok, const std::vector<int32_t>& prompt,
                                 const generate_params& p, const token_callback& on_token) {

@@ -30,6 +30,7 @@ std::string_view to_string(errc x) {
     case errc::checksum_mismatch: return "checksum_mismatch";
     case errc::platform_unsupported: return "platform_unsupported";
     case errc::disk_full: return "disk_full";
+    case errc::context_overflow: return "context_overflow";
     case errc::internal: return "internal";
   }
   return "internal";

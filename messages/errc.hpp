@@ -35,6 +35,7 @@ enum class errc : uint8_t {
   checksum_mismatch,
   platform_unsupported,
   disk_full,
+  context_overflow,  ///< a prompt longer than the context
   internal,
 };
 

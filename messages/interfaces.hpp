@@ -7,6 +7,7 @@
 #include "messages/job.hpp"
 #include "messages/narration.hpp"
 #include "messages/operations.hpp"
+#include "messages/worker.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -34,6 +35,11 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using generate_atom = caf::atom_constant<caf::atom("generate")>;
+using info_atom = caf::atom_constant<caf::atom("info")>;
+using models_atom = caf::atom_constant<caf::atom("models")>;
+using workers_atom = caf::atom_constant<caf::atom("workers")>;
+using step_atom = caf::atom_constant<caf::atom("step")>;
 
 /// Receives a job's (or the global feed's) SSE frames. Implemented by net/'s SSE
 /// sessions; process-local only, never sent over the network.
@@ -58,6 +64,7 @@ struct subscription {
 /// The sse bridge: ordered per-job event logs with replay, fan-out to subscribers.
 using bridge_actor = caf::typed_actor<
   caf::reacts_to<narration>,
+  caf::reacts_to<token_msg>,
   caf::reacts_to<job_info>,
   caf::reacts_to<hive_info>,
   caf::replies_to<subscribe_atom, subscription>::with<uint64_t>,
@@ -74,6 +81,14 @@ typename Inspector::result_type inspect(Inspector& f, job_ctx& x) {
   return f(caf::meta::type_name("rbee_job_ctx"), x.job_id, x.bridge);
 }
 
+/// A worker: one loaded model, serving generate requests (continuous batching);
+/// step drives its decode loop.
+using worker_actor = caf::typed_actor<
+  caf::replies_to<generate_atom, job_ctx, infer_op>::with<infer_result>,
+  caf::reacts_to<cancel_atom, std::string>,
+  caf::replies_to<info_atom>::with<worker_info>,
+  caf::reacts_to<step_atom>>;
+
 /// A hive: capabilities, the operations routed to it, and joining a queen
 /// (connect carries the queen's handle; tick drives heartbeats).
 using hive_actor = caf::typed_actor<
@@ -81,7 +96,9 @@ using hive_actor = caf::typed_actor<
   caf::replies_to<run_atom, job_ctx, operation>::with<job_result>,
   caf::reacts_to<cancel_atom, std::string>,
   caf::reacts_to<connect_atom, caf::actor>,
-  caf::reacts_to<tick_atom>>;
+  caf::reacts_to<tick_atom>,
+  caf::replies_to<models_atom>::with<std::vector<model_entry>>,
+  caf::replies_to<workers_atom>::with<std::vector<worker_info>>>;
 
 /// The queen: jobs, hives, routing.
 using queen_actor = caf::typed_actor<
@@ -93,7 +110,9 @@ using queen_actor = caf::typed_actor<
   caf::replies_to<hive_atom, std::string>::with<hive_info>,
   caf::replies_to<register_atom, hive_registration, hive_actor>::with<registration_ack>,
   caf::reacts_to<heartbeat_atom, hive_heartbeat>,
-  caf::reacts_to<tick_atom>>;
+  caf::reacts_to<tick_atom>,
+  caf::replies_to<models_atom>::with<std::vector<model_entry>>,
+  caf::replies_to<workers_atom>::with<std::vector<worker_info>>>;
 
 } // namespace rbee
 

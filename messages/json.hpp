@@ -9,6 +9,7 @@
 #include "messages/job.hpp"
 #include "messages/narration.hpp"
 #include "messages/operations.hpp"
+#include "messages/worker.hpp"
 
 #include <caf/expected.hpp>
 
@@ -27,6 +28,11 @@ std::string write(const hive_info& x);
 std::string write(const std::vector<hive_info>& xs);
 std::string write(const cluster_status& x);
 std::string write(const operation& x);
+std::string write(const token_msg& x);
+std::string write(const infer_result& x);
+std::string write(const worker_info& x);
+std::string write(const std::vector<worker_info>& xs);
+std::string write(const std::vector<model_entry>& xs);
 
 /// {"error":{"code":"...","message":"..."}}
 std::string error_body(errc code, std::string_view message);

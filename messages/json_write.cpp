@@ -206,6 +206,92 @@ std::string write(const cluster_status& x) {
   });
 }
 
+std::string write(const token_msg& x) {
+  return with_writer([&](writer& w) {
+    w.StartObject();
+    str(w, "job_id", x.job_id);
+    unum(w, "index", x.index);
+    str(w, "text", x.text);
+    num(w, "token_id", x.token_id);
+    w.EndObject();
+  });
+}
+
+std::string write(const infer_result& x) {
+  return with_writer([&](writer& w) {
+    w.StartObject();
+    str(w, "model", x.model);
+    str(w, "text", x.text);
+    str(w, "finish_reason", x.finish_reason);
+    w.Key("usage");
+    w.StartObject();
+    num(w, "prompt_tokens", x.prompt_tokens);
+    num(w, "completion_tokens", x.completion_tokens);
+    num(w, "total_tokens", x.prompt_tokens + x.completion_tokens);
+    w.EndObject();
+    w.Key("timings");
+    w.StartObject();
+    w.Key("prefill_ms");
+    w.Double(x.prefill_ms);
+    w.Key("decode_ms");
+    w.Double(x.decode_ms);
+    w.EndObject();
+    w.EndObject();
+  });
+}
+
+namespace {
+void put(writer& w, const worker_info& x) {
+  w.StartObject();
+  str(w, "worker_id", x.worker_id);
+  str(w, "model", x.model);
+  str(w, "model_path", x.model_path);
+  str(w, "hive_id", x.hive_id);
+  str(w, "device", x.device);
+  str(w, "state", x.state);
+  num(w, "slots", x.slots);
+  num(w, "busy", x.busy);
+  unum(w, "memory_bytes", x.memory_bytes);
+  num(w, "loaded_ms", x.loaded_ms);
+  num(w, "last_used_ms", x.last_used_ms);
+  num(w, "keep_alive_s", x.keep_alive_s);
+  w.EndObject();
+}
+} // namespace
+
+std::string write(const worker_info& x) {
+  return with_writer([&](writer& w) { put(w, x); });
+}
+
+std::string write(const std::vector<worker_info>& xs) {
+  return with_writer([&](writer& w) {
+    w.StartObject();
+    w.Key("workers");
+    w.StartArray();
+    for (auto& x : xs) put(w, x);
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
+std::string write(const std::vector<model_entry>& xs) {
+  return with_writer([&](writer& w) {
+    w.StartObject();
+    w.Key("models");
+    w.StartArray();
+    for (auto& x : xs) {
+      w.StartObject();
+      str(w, "name", x.name);
+      str(w, "path", x.path);
+      unum(w, "size", x.size);
+      num(w, "modified_ms", x.modified_ms);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  });
+}
+
 std::string error_body(errc code, std::string_view message) {
   return with_writer([&](writer& w) {
     w.StartObject();

@@ -37,8 +37,11 @@ template <class V> void fields(V& v, infer_op& x) {
   v("top_k", x.top_k, rule{.lo = 0, .hi = 1 << 20});
   v("min_p", x.min_p, rule{.lo = 0, .hi = 1});
   v("repetition_penalty", x.repetition_penalty, rule{.lo = 0, .hi = 100});
+  v("frequency_penalty", x.frequency_penalty, rule{.lo = -2, .hi = 2});
+  v("presence_penalty", x.presence_penalty, rule{.lo = -2, .hi = 2});
   v.seed("seed", x.seed, x.has_seed);
   v("stop", x.stop, rule{.max_len = 256, .hi = 16});
+  v("keep_alive", x.keep_alive_s, rule{.lo = -1, .hi = 7 * 24 * 3600});
 }
 
 template <class V> void fields(V& v, model_download_op& x) {

@@ -44,12 +44,16 @@ struct infer_op {
   int32_t top_k = 40;
   float min_p = 0.05f;
   float repetition_penalty = 1.0f;
+  float frequency_penalty = 0.0f;
+  float presence_penalty = 0.0f;
   uint64_t seed = 0;
   bool has_seed = false;
   std::vector<std::string> stop;
+  int32_t keep_alive_s = -1; ///< seconds the worker stays loaded when idle (-1: the default, 0: unload now)
 };
 RBEE_INSPECT(infer_op, x.hive_id, x.model, x.prompt, x.messages, x.max_tokens, x.temperature,
-             x.top_p, x.top_k, x.min_p, x.repetition_penalty, x.seed, x.has_seed, x.stop)
+             x.top_p, x.top_k, x.min_p, x.repetition_penalty, x.frequency_penalty, x.presence_penalty,
+             x.seed, x.has_seed, x.stop, x.keep_alive_s)
 
 struct model_download_op { std::string hive_id; std::string model; };
 RBEE_INSPECT(model_download_op, x.hive_id, x.model)

@@ -32,7 +32,14 @@ void add_message_types(caf::actor_system_config& cfg) {
     .add_message_type<job_ctx>("rbee_job_ctx")
     .add_message_type<bridge_actor>("rbee_bridge_actor")
     .add_message_type<hive_actor>("rbee_hive_actor")
-    .add_message_type<queen_actor>("rbee_queen_actor");
+    .add_message_type<queen_actor>("rbee_queen_actor")
+    .add_message_type<worker_actor>("rbee_worker_actor")
+    .add_message_type<token_msg>("rbee_token_msg")
+    .add_message_type<infer_result>("rbee_infer_result")
+    .add_message_type<worker_info>("rbee_worker_info")
+    .add_message_type<std::vector<worker_info>>("rbee_worker_info_list")
+    .add_message_type<model_entry>("rbee_model_entry")
+    .add_message_type<std::vector<model_entry>>("rbee_model_entry_list");
 }
 
 } // namespace rbee

@@ -5,7 +5,8 @@ namespace rbee::net {
 unsigned status_for(errc code) {
   switch (code) {
     case errc::none: return 200;
-    case errc::bad_request: return 400;
+    case errc::bad_request:
+    case errc::context_overflow: return 400;
     case errc::unauthorized: return 401;
     case errc::forbidden: return 403;
     case errc::not_found:

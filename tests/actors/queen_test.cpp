@@ -50,6 +50,8 @@ hive_actor::behavior_type silent_hive(hive_actor::pointer self) {
     [](cancel_atom, const std::string&) {},
     [](connect_atom, const caf::actor&) {},
     [](tick_atom) {},
+    [](models_atom) { return std::vector<model_entry>{}; },
+    [](workers_atom) { return std::vector<worker_info>{}; },
   };
 }
 

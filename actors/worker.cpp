@@ -1,0 +1,168 @@
+#include "actors/worker.hpp"
+
+#include "actors/batcher.hpp"
+#include "kernels/chat_template.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <chrono>
+#include <random>
+#include <unordered_map>
+
+namespace rbee {
+
+namespace {
+
+struct pending {
+  job_ctx ctx;
+  caf::typed_response_promise<infer_result> rp;
+};
+
+struct worker_state {
+  worker_options opts;
+  std::shared_ptr<kernels::model> model;
+  std::shared_ptr<kernels::tokenizer> tok;
+  std::unique_ptr<batcher> batch;
+  kernels::chat_family family = kernels::chat_family::fallback;
+  std::string load_error;
+  std::unordered_map<std::string, pending> jobs;
+  bool stepping = false;
+  worker_info info;
+  static inline const char* name = "worker";
+};
+
+using worker_ptr = worker_actor::stateful_pointer<worker_state>;
+
+void load(worker_ptr self) {
+  auto& st = self->state;
+  auto m = kernels::model::load(st.opts.model_path);
+  if (!m) {
+    st.load_error = m.error();
+    st.info.state = "failed";
+    return;
+  }
+  auto t = kernels::tokenizer::from_gguf((*m)->file());
+  if (!t) {
+    st.load_error = t.error();
+    st.info.state = "failed";
+    return;
+  }
+  batcher::options o;
+  o.slots = st.opts.slots;
+  o.n_ctx = st.opts.n_ctx;
+  auto b = batcher::create(*m, *t, o);
+  if (!b) {
+    st.load_error = b.error();
+    st.info.state = "failed";
+    return;
+  }
+  st.model = *m;
+  st.tok = *t;
+  st.batch = std::move(*b);
+  st.family = kernels::detect_chat_family(st.model->file().opt_string("tokenizer.chat_template", ""));
+  st.info.state = "ready";
+  st.info.memory_bytes = st.model->weight_bytes_per_token();
+}
+
+/// The prompt tokens of an infer operation (chat template for messages).
+caf::expected<std::vector<int32_t>> prompt_of(worker_state& st, const infer_op& op) {
+  if (!op.messages.empty()) {
+    std::vector<kernels::chat_msg> msgs;
+    for (auto& m : op.messages) {
+      if (m.role != "system" && m.role != "user" && m.role != "assistant")
+        return make_error(errc::invalid_value, "field 'messages' has an unknown role '" + m.role.substr(0, 32) + "'");
+      msgs.push_back({m.role, m.content});
+    }
+    auto text = kernels::apply_chat_template(st.family, msgs, true);
+    return st.tok->encode(text, st.tok->add_bos(), true);
+  }
+  if (op.prompt.empty()) return make_error(errc::bad_request, "one of 'prompt' or 'messages' is required");
+  return st.tok->encode(op.prompt, st.tok->add_bos());
+}
+
+void step(worker_ptr self) {
+  auto& st = self->state;
+  for (auto& e : st.batch->step()) {
+    auto it = st.jobs.find(e.id);
+    if (it == st.jobs.end()) continue;
+    if (!e.done) {
+      if (it->second.ctx.bridge)
+        self->send(it->second.ctx.bridge, token_msg{e.id, e.index, std::move(e.text), e.token});
+      continue;
+    }
+    auto& rp = it->second.rp;
+    if (e.result.finish_reason == "error")
+      rp.deliver(make_error(errc::internal, "generation failed: " + e.result.text));
+    else if (e.result.finish_reason == "cancelled")
+      rp.deliver(make_error(errc::cancelled, "generation cancelled"));
+    else {
+      e.result.model = st.opts.model;
+      rp.deliver(std::move(e.result));
+    }
+    st.jobs.erase(it);
+  }
+  st.info.busy = st.batch->active_count();
+  st.info.last_used_ms = now_ms();
+  if (st.batch->busy())
+    self->send(self, step_atom::value);
+  else
+    st.stepping = false;
+}
+
+worker_actor::behavior_type worker_impl(worker_ptr self, worker_options opts) {
+  auto& st = self->state;
+  st.opts = opts;
+  st.info = worker_info{opts.worker_id, opts.model, opts.model_path, opts.hive_id, "cpu", "loading",
+                        opts.slots, 0, 0, now_ms(), now_ms(), opts.keep_alive_s};
+  load(self);
+  return {
+    [=](generate_atom, const job_ctx& ctx, const infer_op& op) -> caf::result<infer_result> {
+      auto& st = self->state;
+      if (!st.load_error.empty()) return make_error(errc::model_not_found, "cannot load the model: " + st.load_error);
+      if (st.jobs.count(ctx.job_id)) return make_error(errc::bad_request, "job already running");
+      auto prompt = prompt_of(st, op);
+      if (!prompt) return std::move(prompt.error());
+      kernels::generate_params gp;
+      gp.max_tokens = op.max_tokens;
+      gp.stop = op.stop;
+      gp.sampling.temperature = op.temperature;
+      gp.sampling.top_k = op.top_k;
+      gp.sampling.top_p = op.top_p;
+      gp.sampling.min_p = op.min_p;
+      gp.sampling.repetition_penalty = op.repetition_penalty;
+      gp.sampling.frequency_penalty = op.frequency_penalty;
+      gp.sampling.presence_penalty = op.presence_penalty;
+      gp.sampling.seed = op.has_seed ? op.seed : std::random_device{}();
+      if (auto err = st.batch->add(ctx.job_id, std::move(*prompt), gp))
+        return make_error(err->find("context overflow") != std::string::npos ? errc::context_overflow
+                                                                              : errc::bad_request,
+                          *err);
+      auto rp = self->make_response_promise<infer_result>();
+      st.jobs.emplace(ctx.job_id, pending{ctx, rp});
+      if (!st.stepping) {
+        st.stepping = true;
+        self->send(self, step_atom::value);
+      }
+      return rp;
+    },
+    [=](cancel_atom, const std::string& job_id) {
+      auto& st = self->state;
+      if (st.batch && st.batch->cancel(job_id) && !st.stepping) {
+        st.stepping = true;
+        self->send(self, step_atom::value);
+      }
+    },
+    [=](info_atom) { return self->state.info; },
+    [=](step_atom) { step(self); },
+  };
+}
+
+} // namespace
+
+worker_actor spawn_worker(caf::actor_system& sys, worker_options opts) {
+  return sys.spawn<caf::detached>(worker_impl, std::move(opts));
+}
+
+} // namespace rbee

@@ -1,0 +1,77 @@
+#pragma once
+// Workers: generated tokens, generation results, and what a worker reports.
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rbee {
+
+/// One generated token of a job, streamed through the sse bridge.
+struct token_msg {
+  std::string job_id;
+  uint32_t index = 0;     ///< 0 for the first generated token
+  std::string text;       ///< the text that became final with this token (may be empty)
+  int32_t token_id = -1;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, token_msg& x) {
+  return f(caf::meta::type_name("rbee_token_msg"), x.job_id, x.index, x.text, x.token_id);
+}
+
+/// The end of a generation.
+struct infer_result {
+  std::string model;
+  std::string text;
+  int32_t prompt_tokens = 0;
+  int32_t completion_tokens = 0;
+  std::string finish_reason; ///< length, stop, eog, context, cancelled
+  double prefill_ms = 0;
+  double decode_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, infer_result& x) {
+  return f(caf::meta::type_name("rbee_infer_result"), x.model, x.text, x.prompt_tokens, x.completion_tokens,
+           x.finish_reason, x.prefill_ms, x.decode_ms);
+}
+
+/// A loaded model (GET /v1/workers, `rbee ps`).
+struct worker_info {
+  std::string worker_id;
+  std::string model;      ///< the name it was asked for
+  std::string model_path;
+  std::string hive_id;
+  std::string device;     ///< cpu, cuda:0
+  std::string state;      ///< loading, ready, failed
+  int32_t slots = 0;
+  int32_t busy = 0;
+  uint64_t memory_bytes = 0;
+  int64_t loaded_ms = 0;
+  int64_t last_used_ms = 0;
+  int32_t keep_alive_s = 300;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
+  return f(caf::meta::type_name("rbee_worker_info"), x.worker_id, x.model, x.model_path, x.hive_id, x.device,
+           x.state, x.slots, x.busy, x.memory_bytes, x.loaded_ms, x.last_used_ms, x.keep_alive_s);
+}
+
+/// A model file in a hive's store (GET /v1/models).
+struct model_entry {
+  std::string name;  ///< org/repo:file.gguf
+  std::string path;
+  uint64_t size = 0;
+  int64_t modified_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, model_entry& x) {
+  return f(caf::meta::type_name("rbee_model_entry"), x.name, x.path, x.size, x.modified_ms);
+}
+
+} // namespace rbee
