@@ -141,6 +141,23 @@ void dispatch(const session_ptr& s) {
     return answer<hive_info>(s, be.queen, [](const hive_info& x) { return json::write(x.caps); },
                              hive_atom::value, std::string(local_hive_id));
   }
+  if (parts.size() == 2 && parts[0] == "chat" && parts[1] == "completions") {
+    if (!post) return not_allowed();
+    return openai_chat(s, true);
+  }
+  if (parts.size() == 1 && parts[0] == "completions") {
+    if (!post) return not_allowed();
+    return openai_chat(s, false);
+  }
+  if (parts.size() == 1 && parts[0] == "models") {
+    if (!get) return not_allowed();
+    return openai_models(s);
+  }
+  if (parts.size() == 1 && parts[0] == "workers") {
+    if (!get) return not_allowed();
+    return answer<std::vector<worker_info>>(
+      s, be.queen, [](const auto& x) { return json::write(x); }, workers_atom::value);
+  }
   if (parts.size() == 1 && parts[0] == "events") {
     if (!get) return not_allowed();
     return stream(s, "");

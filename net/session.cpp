@@ -183,6 +183,11 @@ void session::write(http::response<http::string_body> res) {
 }
 
 void session::close() {
+  if (sse_started_ && !sse_ended_ && on_abort_) { // the client left a stream before its end
+    auto f = std::move(on_abort_);
+    on_abort_ = nullptr;
+    f();
+  }
   sse_closed = true;
   if (keepalive_) keepalive_->cancel();
   beast::error_code ec;

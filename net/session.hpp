@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,21 @@ public:
   void reply_error(errc code, std::string_view message);
   /// Subscribes to a job's events ("" = global feed) and streams them as SSE.
   void start_sse(std::string job_id, bool resume, uint64_t last_event_id);
+
+  /// What a stream sends for one bridge frame, and whether it ends the stream.
+  struct stream_out {
+    std::string text;
+    bool last = false;
+  };
+  /// Turns a bridge frame into output (nullopt: send nothing). Runs on the
+  /// bridge's thread: keep it small.
+  using frame_transform = std::function<std::optional<stream_out>(const std::string& frame)>;
+  /// Streams a job's events through `transform` as a chunked text/event-stream
+  /// response; `on_abort` runs (once) if the client goes away before the end.
+  void start_stream(std::string job_id, frame_transform transform, std::function<void()> on_abort);
+  /// Waits for the job's terminal event and hands it (event name, data) to
+  /// `on_end` on this session's strand.
+  void await_end(std::string job_id, std::function<void(const std::string&, const std::string&)> on_end);
   /// Runs `f` on this session's strand.
   template <class F>
   void post(F&& f) {
@@ -71,6 +87,7 @@ private:
   void close();
   void add_cors(http::response_header<>& h) const;
 
+  void subscribe(std::string job_id, bool resume, uint64_t last_event_id, event_sink_ptr sink);
   void sse_begin();
   void sse_write_next();
   void sse_keepalive();
@@ -87,6 +104,8 @@ private:
 
   // SSE state
   bool sse_started_ = false;
+  bool sse_ended_ = false;               ///< the last chunk was written
+  std::function<void()> on_abort_;
   bool sse_last_queued_ = false;
   std::deque<std::pair<std::shared_ptr<const std::string>, bool>> sse_queue_;
   size_t sse_queued_bytes_ = 0;
@@ -97,5 +116,12 @@ private:
 
 /// Routes a complete request (routes.cpp).
 void dispatch(const std::shared_ptr<session>& s);
+
+/// The event name and data of one SSE frame of the bridge.
+void split_frame(const std::string& frame, std::string& event, std::string& data);
+
+/// The OpenAI-compatible routes (openai.cpp): /v1/chat/completions, /v1/completions, /v1/models.
+void openai_chat(const std::shared_ptr<session>& s, bool chat);
+void openai_models(const std::shared_ptr<session>& s);
 
 } // namespace rbee::net

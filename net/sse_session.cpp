@@ -10,25 +10,88 @@ namespace {
 /// The bridge's handle on one SSE connection; outlives it harmlessly.
 class sse_sink final : public event_sink {
 public:
-  explicit sse_sink(std::weak_ptr<session> s) : s_(std::move(s)) {}
+  sse_sink(std::weak_ptr<session> s, session::frame_transform t) : s_(std::move(s)), transform_(std::move(t)) {}
   bool push(std::shared_ptr<const std::string> frame, bool last) override {
     auto p = s_.lock();
     if (!p || p->sse_closed) return false;
+    if (transform_) {
+      auto out = transform_(*frame);
+      if (!out) return true;
+      frame = std::make_shared<const std::string>(std::move(out->text));
+      last = last || out->last;
+    }
     p->post([p, f = std::move(frame), last] { p->sse_enqueue(f, last); });
     return true;
   }
 
 private:
   std::weak_ptr<session> s_;
+  session::frame_transform transform_;
+};
+
+/// Waits for the terminal frame of a job.
+class end_sink final : public event_sink {
+public:
+  end_sink(std::weak_ptr<session> s, std::function<void(const std::string&, const std::string&)> f)
+    : s_(std::move(s)), on_end_(std::move(f)) {}
+  bool push(std::shared_ptr<const std::string> frame, bool last) override {
+    auto p = s_.lock();
+    if (!p) return false;
+    if (!last) return true;
+    std::string event, data;
+    split_frame(*frame, event, data);
+    p->post([p, f = on_end_, event, data] { f(event, data); });
+    return false;
+  }
+
+private:
+  std::weak_ptr<session> s_;
+  std::function<void(const std::string&, const std::string&)> on_end_;
 };
 
 } // namespace
 
+void split_frame(const std::string& frame, std::string& event, std::string& data) {
+  event.clear();
+  data.clear();
+  for (size_t pos = 0; pos < frame.size();) {
+    size_t end = frame.find('\n', pos);
+    if (end == std::string::npos) end = frame.size();
+    std::string_view line(frame.data() + pos, end - pos);
+    if (line.starts_with("event: ")) {
+      event = line.substr(7);
+    } else if (line.starts_with("data: ")) {
+      if (!data.empty()) data += '\n';
+      data += line.substr(6);
+    }
+    pos = end + 1;
+  }
+}
+
 void session::start_sse(std::string job_id, bool resume, uint64_t last_event_id) {
-  auto sink = std::make_shared<sse_sink>(weak_from_this());
-  subscription sub{std::move(job_id), resume, last_event_id, sink};
   // A retry hint for EventSource clients, sent first.
   sse_queue_.emplace_back(std::make_shared<const std::string>("retry: 2000\n\n"), false);
+  subscribe(std::move(job_id), resume, last_event_id, std::make_shared<sse_sink>(weak_from_this(), nullptr));
+}
+
+void session::start_stream(std::string job_id, frame_transform transform, std::function<void()> on_abort) {
+  on_abort_ = std::move(on_abort);
+  subscribe(std::move(job_id), false, 0, std::make_shared<sse_sink>(weak_from_this(), std::move(transform)));
+}
+
+void session::await_end(std::string job_id, std::function<void(const std::string&, const std::string&)> on_end) {
+  subscription sub{std::move(job_id), false, 0, std::make_shared<end_sink>(weak_from_this(), std::move(on_end))};
+  auto self = shared_from_this();
+  ask<uint64_t>(*ctx_->be.sys, ctx_->be.bridge, std::chrono::milliseconds(ctx_->cfg.request_timeout_ms),
+                [self](caf::expected<uint64_t> r) {
+                  if (!r)
+                    self->post([self, err = r.error()] { self->reply_error(code_of(err), message_of(err)); });
+                },
+                subscribe_atom::value, sub);
+}
+
+void session::subscribe(std::string job_id, bool resume, uint64_t last_event_id, event_sink_ptr sink) {
+  subscription sub{std::move(job_id), resume, last_event_id, std::move(sink)};
   auto self = shared_from_this();
   ask<uint64_t>(
     *ctx_->be.sys, ctx_->be.bridge, std::chrono::milliseconds(ctx_->cfg.request_timeout_ms),
@@ -86,6 +149,7 @@ void session::sse_write_next() {
                       self->sse_queued_bytes_ -= std::min(self->sse_queued_bytes_, frame->size());
                       if (ec) return self->close();
                       if (!last) return self->sse_write_next();
+                      self->sse_ended_ = true;
                       self->sse_writing_ = true;
                       asio::async_write(self->stream_, http::make_chunk_last(),
                                         [self](beast::error_code, size_t) { self->close(); });
