@@ -109,10 +109,15 @@ http_result http_call(const url& u, std::string_view method, std::string_view ta
 
 http_result sse_get(const url& u, std::string_view target, const headers& extra,
                     const sse_parser::callback& on_event, std::chrono::milliseconds idle) {
+  return sse_request(u, "GET", target, {}, extra, on_event, idle);
+}
+
+http_result sse_request(const url& u, std::string_view method, std::string_view target, std::string_view body,
+                        const headers& extra, const sse_parser::callback& on_event, std::chrono::milliseconds idle) {
   http_result out;
   connection c;
   if (auto ec = c.open(u, idle)) return out.error = ec.message(), out;
-  auto req = make_request(u, "GET", target, {}, extra);
+  auto req = make_request(u, method, target, body, extra);
   req.set(http::field::accept, "text/event-stream");
   c.stream.expires_after(idle);
   if (auto ec = run(c.ioc, [&](auto h) { http::async_write(c.stream, req, h); }))

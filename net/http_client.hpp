@@ -40,4 +40,9 @@ http_result sse_get(const url& u, std::string_view target, const headers& extra,
                     const sse_parser::callback& on_event,
                     std::chrono::milliseconds idle = std::chrono::seconds(60));
 
+/// The same for a request with a body (OpenAI's streaming POSTs).
+http_result sse_request(const url& u, std::string_view method, std::string_view target, std::string_view body,
+                        const headers& extra, const sse_parser::callback& on_event,
+                        std::chrono::milliseconds idle = std::chrono::seconds(60));
+
 } // namespace rbee::net
