@@ -34,6 +34,21 @@ hive_worker& worker_for(hive_ptr self, const std::string& name, const std::strin
   return st.workers.emplace(o.worker_id, std::move(w)).first->second;
 }
 
+/// Copies what the worker knows of itself (state, memory) into the hive's record.
+void refresh(hive_ptr self, const std::string& id) {
+  auto it = self->state.workers.find(id);
+  if (it == self->state.workers.end()) return;
+  self->request(it->second.handle, std::chrono::seconds(5), info_atom::value)
+    .then(
+      [=](worker_info& info) {
+        if (auto w = self->state.workers.find(id); w != self->state.workers.end()) {
+          w->second.info.state = info.state;
+          w->second.info.memory_bytes = info.memory_bytes;
+        }
+      },
+      [](caf::error&) {});
+}
+
 void stop_worker(hive_ptr self, const std::string& id) {
   auto it = self->state.workers.find(id);
   if (it == self->state.workers.end()) return;
@@ -72,6 +87,7 @@ caf::result<job_result> hive_infer(hive_ptr self, const job_ctx& ctx, infer_op o
       [=](infer_result& r) mutable {
         done(false);
         rp.deliver(job_result{json::write(r)});
+        refresh(self, wid);
       },
       [=](caf::error& err) mutable {
         done(code_of(err) == errc::model_not_found);

@@ -41,6 +41,10 @@ int cmd_jobs(const config::settings& s);
 int cmd_job_submit(const config::settings& s, const std::string& json);
 int cmd_job_get(const config::settings& s, const std::string& id);
 int cmd_job_cancel(const config::settings& s, const std::string& id);
+int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
+            int max_tokens);
+int cmd_ps(const config::settings& s);
+int cmd_stop(const config::settings& s, const std::string& model);
 
 // -- signals (signals.cpp) --
 /// Blocks SIGINT/SIGTERM in this and every later thread; call before starting any.

@@ -1,5 +1,6 @@
 // The keeper: `rbee status`, `rbee jobs`, `rbee job ...` — clients of the queen's HTTP API.
 #include "cli/app.hpp"
+#include "cli/client.hpp"
 #include "net/http_client.hpp"
 
 #include <rapidjson/document.h>
@@ -12,41 +13,6 @@
 namespace rbee::cli {
 
 namespace {
-
-struct client {
-  net::url u;
-  net::headers auth;
-  std::string base;
-};
-
-std::optional<client> connect(const config::settings& s) {
-  std::string err;
-  auto u = net::parse_url(s.queen_url, err);
-  if (!u) {
-    std::cerr << "rbee: queen_url: " << err << "\n";
-    return std::nullopt;
-  }
-  client c{*u, {}, s.queen_url};
-  if (!s.api_token.empty()) c.auth.emplace_back("Authorization", "Bearer " + s.api_token);
-  return c;
-}
-
-/// Prints why a call failed; returns the exit code.
-int report(const client& c, const net::http_result& r) {
-  if (r.status == 0) {
-    std::cerr << "rbee: no queen answers at " << c.base << " (" << r.error
-              << "); start one with `rbee serve`\n";
-    return failure;
-  }
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  if (!d.HasParseError() && d.IsObject() && d.HasMember("error") && d["error"].IsObject() &&
-      d["error"].HasMember("message") && d["error"]["message"].IsString())
-    std::cerr << "rbee: " << d["error"]["code"].GetString() << ": " << d["error"]["message"].GetString() << "\n";
-  else
-    std::cerr << "rbee: HTTP " << r.status << ": " << r.body.substr(0, 300) << "\n";
-  return failure;
-}
 
 std::string str(const rapidjson::Value& v, const char* key) {
   if (!v.IsObject()) return "";

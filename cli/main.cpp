@@ -83,6 +83,21 @@ int main(int argc, char** argv) {
   keeper_flag(cancel);
   auto* cfg = app.add_subcommand("config", "print the effective configuration as JSON");
 
+  std::string run_model, run_prompt;
+  auto* run = app.add_subcommand("run", "chat with a model (or answer one PROMPT and exit)");
+  run->add_option("model", run_model, "a model in the store (org/repo[:QUANT]) or a GGUF file")->required();
+  auto* run_prompt_opt = run->add_option("prompt", run_prompt, "answer this and exit");
+  int run_max = 0;
+  run->add_option("-n,--max-tokens", run_max, "at most this many tokens per answer (default: until the model stops)")
+    ->check(CLI::Range(1, 1 << 20));
+  keeper_flag(run);
+  auto* ps = app.add_subcommand("ps", "list the loaded models (workers)");
+  keeper_flag(ps);
+  std::string stop_model;
+  auto* stop = app.add_subcommand("stop", "unload a model");
+  stop->add_option("model", stop_model, "the model (as shown by rbee ps) or worker id")->required();
+  keeper_flag(stop);
+
   tokenize_args tk;
   auto* tokenize = app.add_subcommand("tokenize", "print the token ids of a text");
   tokenize->add_option("--model", tk.model, "GGUF model file")->required();
@@ -154,6 +169,9 @@ int main(int argc, char** argv) {
   if (submit->parsed()) return cmd_job_submit(*s, job_arg);
   if (get->parsed()) return cmd_job_get(*s, job_arg);
   if (cancel->parsed()) return cmd_job_cancel(*s, job_arg);
+  if (run->parsed()) return cmd_run(*s, run_model, run_prompt, run_prompt_opt->count() > 0, run_max);
+  if (ps->parsed()) return cmd_ps(*s);
+  if (stop->parsed()) return cmd_stop(*s, stop_model);
   if (cfg->parsed()) {
     std::cout << rbee::config::to_json(*s);
     return ok;

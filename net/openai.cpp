@@ -145,7 +145,7 @@ translated translate(const std::string& body, bool chat) {
   };
   copy("max_tokens", "max_tokens");
   if (!op.HasMember("max_tokens")) copy("max_completion_tokens", "max_tokens");
-  if (!op.HasMember("max_tokens")) op.AddMember("max_tokens", 4096, a);
+  if (!op.HasMember("max_tokens")) op.AddMember("max_tokens", 1 << 20, a); // until EOS or the context ends
   for (const char* k : {"temperature", "top_p", "top_k", "min_p", "seed", "frequency_penalty", "presence_penalty"})
     copy(k, k);
   copy("repeat_penalty", "repetition_penalty");

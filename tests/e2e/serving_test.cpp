@@ -225,3 +225,28 @@ TEST_F(Serving, ModelsWorkersAndKeepAlive) {
     return true;
   }, 5s));
 }
+
+TEST_F(Serving, KeeperRunPsStop) {
+  auto keeper_env = env;
+  keeper_env.push_back("RBEE_QUEEN_URL=" + d.base());
+  auto one = run({rbee_bin(), "run", "test/stories", "Once upon a time", "-n", "32"}, keeper_env);
+  EXPECT_EQ(one.status, 0) << one.err;
+  EXPECT_GT(one.out.size(), 20u);
+  auto by_path = run({rbee_bin(), "run", stories("stories260K-q8_0.gguf"), "Hi", "-n", "8"}, keeper_env);
+  EXPECT_EQ(by_path.status, 0) << by_path.err;
+  // Interactive: two turns from stdin (not a terminal), then end of input.
+  std::string turns = "Hello\nTell me more\n";
+  auto chat = run({rbee_bin(), "run", "test/q8", "-n", "16"}, keeper_env, 30s, &turns);
+  EXPECT_EQ(chat.status, 0) << chat.err;
+  EXPECT_GE(std::count(chat.out.begin(), chat.out.end(), '\n'), 2) << chat.out; // two answers
+  auto ps = run({rbee_bin(), "ps"}, keeper_env);
+  EXPECT_EQ(ps.status, 0);
+  EXPECT_NE(ps.out.find("test/stories"), std::string::npos) << ps.out;
+  auto stop = run({rbee_bin(), "stop", "test/stories"}, keeper_env);
+  EXPECT_EQ(stop.status, 0) << stop.err;
+  EXPECT_TRUE(eventually([&] { return run({rbee_bin(), "ps"}, keeper_env).out.find("test/stories") == std::string::npos; }, 3s));
+  EXPECT_EQ(run({rbee_bin(), "stop", "never/loaded"}, keeper_env).status, 1);
+  auto missing = run({rbee_bin(), "run", "nope/nope", "hi"}, keeper_env);
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.err.find("not in the store"), std::string::npos);
+}

@@ -53,9 +53,10 @@ std::vector<char*> c_strings(std::vector<std::string>& xs) {
 
 } // namespace
 
-process::process(std::vector<std::string> argv, std::vector<std::string> env) {
-  int fds[2];
+process::process(std::vector<std::string> argv, std::vector<std::string> env, const std::string* input) {
+  int fds[2], in_fds[2] = {-1, -1};
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  if (input && pipe2(in_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   char tmpl[] = "/tmp/rbee-test-stderr-XXXXXX";
   int err_fd = mkstemp(tmpl);
   err_path_ = tmpl;
@@ -63,6 +64,10 @@ process::process(std::vector<std::string> argv, std::vector<std::string> env) {
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+  if (input)
+    posix_spawn_file_actions_adddup2(&fa, in_fds[0], 0);
+  else
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none;
@@ -78,6 +83,16 @@ process::process(std::vector<std::string> argv, std::vector<std::string> env) {
   close(fds[1]);
   close(err_fd);
   out_fd_ = fds[0];
+  if (input) {
+    close(in_fds[0]);
+    size_t done = 0;
+    while (done < input->size()) {
+      ssize_t n = ::write(in_fds[1], input->data() + done, input->size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    close(in_fds[1]);
+  }
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
 }
 
@@ -137,8 +152,8 @@ std::string process::stderr_text() const {
 }
 
 run_result run(std::vector<std::string> argv, std::vector<std::string> env,
-               std::chrono::milliseconds timeout) {
-  process p(std::move(argv), std::move(env));
+               std::chrono::milliseconds timeout, const std::string* input) {
+  process p(std::move(argv), std::move(env), input);
   run_result r;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (auto line = p.read_line(std::chrono::duration_cast<std::chrono::milliseconds>(

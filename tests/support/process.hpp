@@ -18,7 +18,9 @@ class process {
 public:
   /// Starts `argv` with stdout piped to us; stderr goes to a log file
   /// (`stderr_text()` reads it). `env` entries (K=V) are added to ours.
-  explicit process(std::vector<std::string> argv, std::vector<std::string> env = {});
+  /// `input`, when given, is the child's whole standard input (else /dev/null).
+  explicit process(std::vector<std::string> argv, std::vector<std::string> env = {},
+                   const std::string* input = nullptr);
   ~process(); ///< kills (SIGKILL) and reaps a child that is still running
 
   process(const process&) = delete;
@@ -51,7 +53,7 @@ struct run_result {
   std::string err;
 };
 run_result run(std::vector<std::string> argv, std::vector<std::string> env = {},
-               std::chrono::milliseconds timeout = std::chrono::seconds(30));
+               std::chrono::milliseconds timeout = std::chrono::seconds(30), const std::string* input = nullptr);
 
 /// The port of a `listening on http://HOST:PORT` line (0 if it is not one).
 int port_of(const std::string& line);

@@ -1,0 +1,205 @@
+// `rbee run MODEL [PROMPT]`, `rbee ps`, `rbee stop MODEL`: models as a user meets them.
+#include "cli/app.hpp"
+#include "cli/client.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+namespace rbee::cli {
+
+namespace {
+
+std::atomic<bool> interrupted{false};
+
+void on_sigint(int) {
+  interrupted = true;
+}
+
+/// A model argument: an existing file becomes an absolute path (the server
+/// accepts paths from loopback clients), anything else is a store name.
+std::string model_ref(const std::string& m) {
+  std::error_code ec;
+  if (m.find('/') != std::string::npos && std::filesystem::is_regular_file(m, ec))
+    return std::filesystem::absolute(m, ec).string();
+  if (m.size() > 5 && m.substr(m.size() - 5) == ".gguf" && std::filesystem::is_regular_file(m, ec))
+    return std::filesystem::absolute(m, ec).string();
+  return m;
+}
+
+struct message {
+  std::string role, content;
+};
+
+std::string chat_body(const std::string& model, const std::vector<message>& history, int max_tokens) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("model");
+  w.String(model.c_str());
+  if (max_tokens > 0) {
+    w.Key("max_tokens");
+    w.Int(max_tokens);
+  }
+  w.Key("stream");
+  w.Bool(true);
+  w.Key("messages");
+  w.StartArray();
+  for (auto& m : history) {
+    w.StartObject();
+    w.Key("role");
+    w.String(m.role.c_str());
+    w.Key("content");
+    w.String(m.content.c_str(), static_cast<rapidjson::SizeType>(m.content.size()));
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
+}
+
+/// Streams one answer to stdout; returns its text, or nullopt on an error.
+std::optional<std::string> answer(const client& c, const std::string& model, const std::vector<message>& history,
+                                  int max_tokens) {
+  std::string text, error;
+  interrupted = false;
+  auto r = net::sse_request(c.u, "POST", "/v1/chat/completions", chat_body(model, history, max_tokens), c.auth,
+                            [&](const net::sse_event& e) {
+                              if (interrupted) return false; // Ctrl-C: hang up; the server cancels
+                              if (e.data == "[DONE]") return false;
+                              rapidjson::Document d;
+                              d.Parse(e.data.c_str());
+                              if (d.HasParseError() || !d.IsObject()) return true;
+                              if (d.HasMember("error") && d["error"].IsObject() && d["error"].HasMember("message")) {
+                                error = d["error"]["message"].GetString();
+                                return false;
+                              }
+                              if (d.HasMember("choices") && d["choices"].IsArray() && !d["choices"].Empty()) {
+                                auto& ch = d["choices"][0];
+                                if (ch.HasMember("delta") && ch["delta"].HasMember("content") &&
+                                    ch["delta"]["content"].IsString()) {
+                                  std::string piece = ch["delta"]["content"].GetString();
+                                  text += piece;
+                                  std::fwrite(piece.data(), 1, piece.size(), stdout);
+                                  std::fflush(stdout);
+                                }
+                              }
+                              return true;
+                            },
+                            std::chrono::minutes(10));
+  if (r.status != 200) {
+    report(c, r);
+    return std::nullopt;
+  }
+  std::printf("\n");
+  if (!error.empty()) {
+    std::cerr << "rbee: " << error << "\n";
+    return std::nullopt;
+  }
+  return text;
+}
+
+} // namespace
+
+int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
+            int max_tokens) {
+  auto c = connect(s);
+  if (!c) return usage;
+  std::string ref = model_ref(model);
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigaction(SIGINT, &sa, nullptr); // no SA_RESTART: a read at the prompt is interrupted
+  std::vector<message> history;
+  if (has_prompt) {
+    history.push_back({"user", prompt});
+    return answer(*c, ref, history, max_tokens) ? ok : failure;
+  }
+  bool tty = isatty(0);
+  if (tty) std::fprintf(stderr, "chatting with %s — Ctrl-C stops an answer, Ctrl-D quits\n", model.c_str());
+  for (;;) {
+    if (tty) {
+      std::fprintf(stderr, ">>> ");
+      std::fflush(stderr);
+    }
+    std::string line;
+    interrupted = false;
+    if (!std::getline(std::cin, line)) {
+      if (interrupted && tty) { // Ctrl-C at the prompt: a fresh line
+        std::cin.clear();
+        std::fprintf(stderr, "\n");
+        continue;
+      }
+      if (tty) std::fprintf(stderr, "\n");
+      return ok; // Ctrl-D
+    }
+    if (line.empty()) continue;
+    history.push_back({"user", line});
+    auto text = answer(*c, ref, history, max_tokens);
+    if (!text) {
+      history.pop_back();
+      if (!tty) return failure;
+      continue;
+    }
+    history.push_back({"assistant", *text});
+  }
+}
+
+int cmd_ps(const config::settings& s) {
+  auto c = connect(s);
+  if (!c) return usage;
+  auto r = net::http_call(c->u, "GET", "/v1/workers", {}, c->auth);
+  if (r.status != 200) return report(*c, r);
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  if (d.HasParseError() || !d.HasMember("workers") || !d["workers"].IsArray()) {
+    std::cerr << "rbee: the queen answered something unexpected\n";
+    return failure;
+  }
+  std::printf("%-36s %-14s %-12s %-7s %-10s %-6s %s\n", "MODEL", "HIVE", "WORKER", "DEVICE", "MEMORY", "BUSY", "IDLE");
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (auto& w : d["workers"].GetArray()) {
+    double mib = static_cast<double>(w["memory_bytes"].GetUint64()) / (1 << 20);
+    int64_t idle = (now - w["last_used_ms"].GetInt64()) / 1000;
+    std::printf("%-36s %-14s %-12s %-7s %7.0f MiB %-6d %llds (keep %ds)\n", w["model"].GetString(),
+                w["hive_id"].GetString(), w["worker_id"].GetString(), w["device"].GetString(), mib,
+                w["busy"].GetInt(), static_cast<long long>(idle), w["keep_alive_s"].GetInt());
+  }
+  return ok;
+}
+
+int cmd_stop(const config::settings& s, const std::string& model) {
+  auto c = connect(s);
+  if (!c) return usage;
+  auto r = net::http_call(c->u, "GET", "/v1/workers", {}, c->auth);
+  if (r.status != 200) return report(*c, r);
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  std::string ref = model_ref(model);
+  int stopped = 0;
+  if (!d.HasParseError() && d.HasMember("workers") && d["workers"].IsArray())
+    for (auto& w : d["workers"].GetArray()) {
+      std::string name = w["model"].GetString(), path = w["model_path"].GetString(), id = w["worker_id"].GetString();
+      if (name != model && name != ref && path != ref && id != model) continue;
+      std::string op = std::string(R"({"operation":"worker_stop","hive_id":")") + w["hive_id"].GetString() +
+                       R"(","worker_id":")" + id + "\"}";
+      auto sr = net::http_call(c->u, "POST", "/v1/jobs", op, c->auth);
+      if (sr.status != 202) return report(*c, sr);
+      std::printf("stopping %s (%s on %s)\n", name.c_str(), id.c_str(), w["hive_id"].GetString());
+      ++stopped;
+    }
+  if (!stopped) {
+    std::cerr << "rbee: no loaded model '" << model << "' (see rbee ps)\n";
+    return failure;
+  }
+  return ok;
+}
+
+} // namespace rbee::cli
