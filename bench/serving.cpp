@@ -1,0 +1,93 @@
+// Serving end to end: aggregate decode t/s of 1, 2, 4, 8 concurrent OpenAI
+// streams against one worker (continuous batching), and one stream through
+// HTTP SSE against the engine alone.
+// Usage: bench_serving MODEL [tokens=64]
+#include "bench/bench_server.hpp"
+#include "kernels/context.hpp"
+#include "kernels/parallel.hpp"
+#include "net/http_client.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+using namespace rbee;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+/// One streamed completion: decode t/s from its first to its last token.
+struct stream_figures {
+  int tokens = 0;
+  clk::time_point first, last;
+};
+
+stream_figures stream_once(const net::url& u, const std::string& model, int n) {
+  stream_figures f;
+  std::string body = R"({"model":")" + model + R"(","prompt":"Once upon a time","max_tokens":)" + std::to_string(n) +
+                     R"(,"temperature":0,"stream":true,"stream_options":{"include_usage":true}})";
+  net::sse_request(u, "POST", "/v1/completions", body, {}, [&](const net::sse_event& e) {
+    if (e.data == "[DONE]") return false;
+    auto at = e.data.find("\"completion_tokens\":");
+    if (at != std::string::npos) { // the usage chunk: the true token count
+      f.tokens = std::atoi(e.data.c_str() + at + 20);
+      return true;
+    }
+    if (f.first == clk::time_point{}) f.first = clk::now();
+    f.last = clk::now();
+    return true;
+  }, std::chrono::minutes(5));
+  return f;
+}
+
+double engine_alone(const std::string& path, int n) {
+  auto m = kernels::model::load(path);
+  auto c = kernels::context::create(*m);
+  int32_t t = 5;
+  (*c)->decode(&t, 1);
+  auto t0 = clk::now();
+  for (int i = 0; i < n; ++i) (*c)->decode(&t, 1);
+  return n / std::chrono::duration<double>(clk::now() - t0).count();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s MODEL.gguf [tokens]\n", argv[0]);
+    return 2;
+  }
+  std::string path = std::filesystem::absolute(argv[1]).string();
+  int n = argc > 2 ? std::atoi(argv[2]) : 64;
+  config::settings s;
+  s.log_level = "off";
+  s.worker_slots = 8;
+  s.worker_ctx = 512;
+  s.data_dir = "/tmp/rbee-bench-serving";
+  bench::server srv(s);
+  net::url u{"127.0.0.1", std::to_string(srv.port())};
+  stream_once(u, path, 4); // load the model
+  double single = 0;
+  for (int streams : {1, 2, 4, 8}) {
+    std::vector<stream_figures> figs(static_cast<size_t>(streams));
+    std::vector<std::thread> ts;
+    auto t0 = clk::now();
+    for (int i = 0; i < streams; ++i) ts.emplace_back([&, i] { figs[i] = stream_once(u, path, n); });
+    for (auto& t : ts) t.join();
+    double secs = std::chrono::duration<double>(clk::now() - t0).count();
+    int total = 0;
+    for (auto& f : figs) total += f.tokens;
+    double agg = total / secs;
+    if (streams == 1) {
+      single = (figs[0].tokens - 1) / std::chrono::duration<double>(figs[0].last - figs[0].first).count();
+      std::printf("1 stream over HTTP SSE: decode %.1f t/s (first to last token)\n", single);
+    }
+    std::printf("streams %d: %d tokens in %.2f s = %.1f t/s aggregate\n", streams, total, secs, agg);
+  }
+  double alone = engine_alone(path, n);
+  std::printf("engine alone (one sequence, same model): %.1f t/s; HTTP SSE reaches %.1f%% of it\n", alone,
+              100 * single / alone);
+  return 0;
+}
