@@ -27,6 +27,9 @@ hive_options hive_options_for(const config::settings& s, const std::string& hive
   o.worker_slots = s.worker_slots;
   o.worker_ctx = s.worker_ctx;
   o.keep_alive_s = s.keep_alive_s;
+  o.worker_processes = s.worker_processes != 0;
+  o.max_crashes = s.worker_max_crashes;
+  o.rbee_binary = s.worker_binary;
   return o;
 }
 

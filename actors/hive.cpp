@@ -49,11 +49,7 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     if (st.queen && dm.source == st.queen.address()) return queen_lost(self, dm.reason);
-    for (auto it = st.workers.begin(); it != st.workers.end(); ++it)
-      if (it->second.handle.address() == dm.source) { // a worker died: its jobs fail by their requests
-        st.workers.erase(it);
-        return;
-      }
+    hive_worker_down(self, dm.source, dm.reason); // fails that worker's jobs at once
   });
   return {
     [=](caps_atom) { return self->state.caps; },
@@ -82,10 +78,12 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
         self->send(st.queen, heartbeat_atom::value,
                    hive_heartbeat{st.opts.hive_id, st.epoch, now_ms(), kernels::detect_memory().available});
       hive_reap_idle(self);
+      hive_reap_processes(self);
       self->delayed_send(self, std::chrono::milliseconds(st.heartbeat_ms), tick_atom::value);
     },
     [=](models_atom) { return self->state.store->list(); },
     [=](workers_atom) { return hive_worker_list(self); },
+    [=](worker_up_atom, const std::string& id, worker_actor w) { hive_worker_up(self, id, std::move(w)); },
   };
 }
 

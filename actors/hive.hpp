@@ -18,6 +18,9 @@ struct hive_options {
   int worker_slots = 4;        ///< sequences each worker decodes together
   int worker_ctx = 0;          ///< per sequence (0: the model's, at most 4096)
   int keep_alive_s = 300;      ///< an idle worker unloads after this long
+  bool worker_processes = false; ///< workers in child processes (`rbee worker`) instead of in-process
+  int max_crashes = 3;         ///< crashes of one model's workers before it is quarantined
+  std::string rbee_binary;     ///< the executable that runs `rbee worker` (default /proc/self/exe)
   /// Called (from the hive's thread) when the queen is gone or refused us; the
   /// hive process reconnects. Empty in embedded mode.
   std::function<void(const caf::error&)> on_queen_lost;

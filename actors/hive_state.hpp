@@ -8,15 +8,21 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <functional>
 #include <map>
 #include <unordered_map>
 
 namespace rbee {
 
 struct hive_worker {
-  worker_actor handle;
+  worker_actor handle;   ///< null while its process starts
   worker_info info;
   int active = 0;
+  int pid = 0;           ///< its child process (0: in the hive's process)
+  std::vector<std::function<void()>> on_ready; ///< requests waiting for the process to join
+  /// Running requests, failed at once if the worker dies (requests to a dead
+  /// remote actor would otherwise wait for their timeout).
+  std::unordered_map<std::string, caf::typed_response_promise<job_result>> inflight;
 };
 
 struct hive_actor_state {
@@ -30,6 +36,10 @@ struct hive_actor_state {
   std::map<std::string, hive_worker> workers;          ///< by worker id
   std::unordered_map<std::string, std::string> job_worker; ///< running infer job -> worker id
   uint64_t next_worker = 1;
+  std::map<std::string, int> crashes;            ///< model path -> worker crashes
+  std::map<std::string, std::string> last_crash; ///< model path -> how the last one died
+  uint16_t worker_port = 0;                       ///< where child workers join (published lazily)
+  std::map<int, std::string> children;            ///< child process pid -> worker id
   static inline const char* name = "hive";
 };
 
@@ -46,5 +56,19 @@ std::vector<worker_info> hive_worker_list(hive_ptr self);
 void hive_cancel(hive_ptr self, const std::string& job_id);
 /// Unloads workers idle past their keep-alive.
 void hive_reap_idle(hive_ptr self);
+/// A child worker process joined.
+void hive_worker_up(hive_ptr self, const std::string& id, worker_actor handle);
+/// A worker actor went down (down_msg); true when it was one of ours.
+bool hive_worker_down(hive_ptr self, const caf::actor_addr& who, const caf::error& reason);
+
+// -- child processes (hive_processes.cpp) --
+/// Starts `rbee worker` for `o` joining this hive; returns the pid or an error.
+caf::expected<int> hive_start_process(hive_ptr self, const struct worker_options& o);
+/// Collects child processes that exited; fails what they were running.
+void hive_reap_processes(hive_ptr self);
+/// How a child process of `id` ended, waiting up to `wait_ms` for it; "" if it has not.
+std::string hive_child_exit(hive_ptr self, const std::string& id, int wait_ms);
+/// Records how a worker of `path` died and fails its requests; counts the crash.
+void hive_worker_died(hive_ptr self, const std::string& id, const std::string& how);
 
 } // namespace rbee

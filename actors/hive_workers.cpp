@@ -1,5 +1,5 @@
-// The hive's workers: one per loaded model, spawned on demand, reused, unloaded
-// when idle past their keep-alive.
+// The hive's workers: one per loaded model, spawned on demand (in-process, or as
+// a supervised child process), reused, unloaded when idle past their keep-alive.
 #include "actors/hive_state.hpp"
 #include "actors/worker.hpp"
 #include "messages/json.hpp"
@@ -10,14 +10,19 @@ namespace rbee {
 
 namespace {
 
-/// The worker serving `path`, spawned when there is none.
-hive_worker& worker_for(hive_ptr self, const std::string& name, const std::string& path, int keep_alive_s) {
+/// The worker serving `path`, spawned when there is none; errors: quarantine, spawn failure.
+caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, const std::string& path,
+                                       int keep_alive_s) {
   auto& st = self->state;
   for (auto& [id, w] : st.workers)
     if (w.info.model_path == path && w.info.state != "failed") {
       if (keep_alive_s >= 0) w.info.keep_alive_s = keep_alive_s;
-      return w;
+      return &w;
     }
+  if (st.crashes[path] >= st.opts.max_crashes)
+    return make_error(errc::unavailable, "model '" + name + "' is quarantined: its workers crashed " +
+                                           std::to_string(st.crashes[path]) + " times (last: " + st.last_crash[path] +
+                                           ")");
   worker_options o;
   o.worker_id = "worker-" + std::to_string(st.next_worker++);
   o.model = name;
@@ -27,17 +32,25 @@ hive_worker& worker_for(hive_ptr self, const std::string& name, const std::strin
   o.n_ctx = st.opts.worker_ctx;
   o.keep_alive_s = keep_alive_s >= 0 ? keep_alive_s : st.opts.keep_alive_s;
   hive_worker w;
-  w.handle = spawn_worker(self->system(), o);
   w.info = worker_info{o.worker_id, name, path, st.opts.hive_id, "cpu", "ready", o.slots, 0, 0, now_ms(), now_ms(),
-                       o.keep_alive_s};
-  self->monitor(w.handle);
-  return st.workers.emplace(o.worker_id, std::move(w)).first->second;
+                       o.keep_alive_s, 0};
+  if (st.opts.worker_processes) {
+    auto pid = hive_start_process(self, o);
+    if (!pid) return std::move(pid.error());
+    w.pid = *pid;
+    w.info.pid = *pid;
+    w.info.state = "starting";
+  } else {
+    w.handle = spawn_worker(self->system(), o);
+    self->monitor(w.handle);
+  }
+  return &st.workers.emplace(o.worker_id, std::move(w)).first->second;
 }
 
 /// Copies what the worker knows of itself (state, memory) into the hive's record.
 void refresh(hive_ptr self, const std::string& id) {
   auto it = self->state.workers.find(id);
-  if (it == self->state.workers.end()) return;
+  if (it == self->state.workers.end() || !it->second.handle) return;
   self->request(it->second.handle, std::chrono::seconds(5), info_atom::value)
     .then(
       [=](worker_info& info) {
@@ -52,9 +65,20 @@ void refresh(hive_ptr self, const std::string& id) {
 void stop_worker(hive_ptr self, const std::string& id) {
   auto it = self->state.workers.find(id);
   if (it == self->state.workers.end()) return;
-  self->demonitor(it->second.handle.address());
-  self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
-  self->state.workers.erase(it);
+  if (it->second.handle) {
+    self->demonitor(it->second.handle.address());
+    self->send_exit(it->second.handle, caf::exit_reason::user_shutdown);
+  }
+  for (auto& [job, rp] : it->second.inflight) rp.deliver(make_error(errc::cancelled, "the worker was stopped"));
+  self->state.workers.erase(it); // a child process exits when its worker actor does
+}
+
+/// Runs `f` now if the worker is up, else once its process has joined.
+void when_ready(hive_worker& w, std::function<void()> f) {
+  if (w.handle)
+    f();
+  else
+    w.on_ready.push_back(std::move(f));
 }
 
 } // namespace
@@ -65,34 +89,44 @@ caf::result<job_result> hive_infer(hive_ptr self, const job_ctx& ctx, infer_op o
   if (!path) return std::move(path.error());
   bool fresh = true;
   for (auto& [id, w] : st.workers) fresh = fresh && w.info.model_path != *path;
-  auto& w = worker_for(self, op.model, *path, op.keep_alive_s);
-  hive_say(self, ctx, fresh ? "load" : "reuse", std::string(fresh ? "loading " : "using the loaded ") + op.model +
-                                                   " (" + w.info.worker_id + ")");
-  ++w.active;
-  w.info.last_used_ms = now_ms();
-  st.job_worker[ctx.job_id] = w.info.worker_id;
+  auto w = worker_for(self, op.model, *path, op.keep_alive_s);
+  if (!w) return std::move(w.error());
+  hive_say(self, ctx, fresh ? "load" : "reuse",
+           std::string(fresh ? "loading " : "using the loaded ") + op.model + " (" + (*w)->info.worker_id +
+             ((*w)->pid ? ", process " + std::to_string((*w)->pid) : std::string()) + ")");
+  ++(*w)->active;
+  (*w)->info.last_used_ms = now_ms();
+  st.job_worker[ctx.job_id] = (*w)->info.worker_id;
   auto rp = self->make_response_promise<job_result>();
-  std::string wid = w.info.worker_id, job = ctx.job_id;
-  auto done = [=](bool failed_load) {
+  (*w)->inflight.emplace(ctx.job_id, rp);
+  std::string wid = (*w)->info.worker_id, job = ctx.job_id;
+  // The answer, unless the worker's death already answered.
+  auto finish = [=](caf::expected<infer_result> r) {
     auto& s = self->state;
     s.job_worker.erase(job);
     auto it = s.workers.find(wid);
     if (it == s.workers.end()) return;
+    auto p = it->second.inflight.find(job);
+    if (p == it->second.inflight.end()) return;
+    auto promise = p->second;
+    it->second.inflight.erase(p);
     --it->second.active;
     it->second.info.last_used_ms = now_ms();
-    if (failed_load) stop_worker(self, wid);
+    if (r) {
+      promise.deliver(job_result{json::write(*r)});
+      refresh(self, wid);
+    } else {
+      bool load_failed = code_of(r.error()) == errc::model_not_found;
+      promise.deliver(r.error());
+      if (load_failed) stop_worker(self, wid);
+    }
   };
-  self->request(w.handle, std::chrono::seconds(24 * 3600), generate_atom::value, ctx, std::move(op))
-    .then(
-      [=](infer_result& r) mutable {
-        done(false);
-        rp.deliver(job_result{json::write(r)});
-        refresh(self, wid);
-      },
-      [=](caf::error& err) mutable {
-        done(code_of(err) == errc::model_not_found);
-        rp.deliver(err);
-      });
+  when_ready(**w, [=, op = std::move(op)]() mutable {
+    auto it = self->state.workers.find(wid);
+    if (it == self->state.workers.end()) return;
+    self->request(it->second.handle, std::chrono::seconds(24 * 3600), generate_atom::value, ctx, std::move(op))
+      .then([=](infer_result& r) { finish(std::move(r)); }, [=](caf::error& err) { finish(std::move(err)); });
+  });
   return rp;
 }
 
@@ -105,23 +139,31 @@ caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, con
     return make_error(errc::platform_unsupported, "device '" + op.device + "' is not available (cpu is)");
   auto path = st.store->resolve(op.model, st.opts.allow_model_paths);
   if (!path) return std::move(path.error());
-  auto& w = worker_for(self, op.model, *path, -1);
-  hive_say(self, ctx, "spawn", "worker " + w.info.worker_id + " serves " + op.model);
+  auto w = worker_for(self, op.model, *path, -1);
+  if (!w) return std::move(w.error());
+  hive_say(self, ctx, "spawn", "worker " + (*w)->info.worker_id + " serves " + op.model);
   // Answer once the worker has loaded (its info says ready or failed).
   auto rp = self->make_response_promise<job_result>();
-  std::string wid = w.info.worker_id;
-  self->request(w.handle, std::chrono::seconds(600), info_atom::value)
-    .then(
-      [=](worker_info& info) mutable {
-        if (info.state == "failed") {
-          stop_worker(self, wid);
-          rp.deliver(make_error(errc::model_not_found, "the worker could not load " + info.model));
-          return;
-        }
-        if (auto it = self->state.workers.find(wid); it != self->state.workers.end()) it->second.info = info;
-        rp.deliver(job_result{json::write(info)});
-      },
-      [=](caf::error& err) mutable { rp.deliver(err); });
+  std::string wid = (*w)->info.worker_id;
+  when_ready(**w, [=]() mutable {
+    auto it = self->state.workers.find(wid);
+    if (it == self->state.workers.end()) return;
+    self->request(it->second.handle, std::chrono::seconds(600), info_atom::value)
+      .then(
+        [=](worker_info& info) mutable {
+          if (info.state == "failed") {
+            stop_worker(self, wid);
+            rp.deliver(make_error(errc::model_not_found, "the worker could not load " + info.model));
+            return;
+          }
+          if (auto i = self->state.workers.find(wid); i != self->state.workers.end()) {
+            info.pid = i->second.pid;
+            i->second.info = info;
+          }
+          rp.deliver(job_result{json::write(info)});
+        },
+        [=](caf::error& err) mutable { rp.deliver(err); });
+  });
   return rp;
 }
 
@@ -151,16 +193,62 @@ void hive_cancel(hive_ptr self, const std::string& job_id) {
   auto& st = self->state;
   auto it = st.job_worker.find(job_id);
   if (it == st.job_worker.end()) return;
-  if (auto w = st.workers.find(it->second); w != st.workers.end()) self->send(w->second.handle, cancel_atom::value, job_id);
+  if (auto w = st.workers.find(it->second); w != st.workers.end() && w->second.handle)
+    self->send(w->second.handle, cancel_atom::value, job_id);
 }
 
 void hive_reap_idle(hive_ptr self) {
   std::vector<std::string> idle;
   int64_t now = now_ms();
   for (auto& [id, w] : self->state.workers)
-    if (w.active == 0 && now - w.info.last_used_ms >= static_cast<int64_t>(w.info.keep_alive_s) * 1000)
+    if (w.active == 0 && w.handle && now - w.info.last_used_ms >= static_cast<int64_t>(w.info.keep_alive_s) * 1000)
       idle.push_back(id);
   for (auto& id : idle) stop_worker(self, id);
+}
+
+void hive_worker_up(hive_ptr self, const std::string& id, worker_actor handle) {
+  auto it = self->state.workers.find(id);
+  if (it == self->state.workers.end() || it->second.handle || !handle) {
+    if (handle) self->send_exit(handle, caf::exit_reason::user_shutdown); // unknown or late: not ours
+    return;
+  }
+  auto& w = it->second;
+  w.handle = std::move(handle);
+  w.info.state = "ready";
+  self->monitor(w.handle);
+  auto pending = std::move(w.on_ready);
+  w.on_ready.clear();
+  for (auto& f : pending) f();
+}
+
+bool hive_worker_down(hive_ptr self, const caf::actor_addr& who, const caf::error& reason) {
+  for (auto& [id, w] : self->state.workers)
+    if (w.handle && w.handle.address() == who) {
+      std::string wid = id;
+      std::string how = w.pid ? hive_child_exit(self, wid, 300) : std::string();
+      if (how.empty()) how = "its actor went down (" + caf::to_string(reason) + ")";
+      hive_worker_died(self, wid, how);
+      return true;
+    }
+  return false;
+}
+
+void hive_worker_died(hive_ptr self, const std::string& id, const std::string& how) {
+  auto& st = self->state;
+  auto it = st.workers.find(id);
+  if (it == st.workers.end()) return;
+  auto& w = it->second;
+  std::string what = "worker " + id + (w.pid ? " (process " + std::to_string(w.pid) + ")" : std::string()) +
+                     " serving " + w.info.model + " died: " + how;
+  if (!w.inflight.empty() || w.pid) { // a crash, not an unload
+    ++st.crashes[w.info.model_path];
+    st.last_crash[w.info.model_path] = how;
+  }
+  for (auto& [job, rp] : w.inflight) {
+    st.job_worker.erase(job);
+    rp.deliver(make_error(errc::internal, what));
+  }
+  st.workers.erase(it);
 }
 
 } // namespace rbee

@@ -50,6 +50,13 @@ struct quantize_args {
   std::string in, out, type;
 };
 
+struct worker_args {
+  std::string hive, model, id, name;
+  int slots = 4;
+  int ctx = 0;
+};
+
+int run_worker(config::settings s, const worker_args& a);
 int cmd_tokenize(const tokenize_args& a);
 int cmd_quantize(const quantize_args& a);
 int cmd_synth(const synth_args& a);

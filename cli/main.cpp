@@ -62,6 +62,15 @@ int main(int argc, char** argv) {
   hive->add_option("--id", f.hive_id, "the hive's id (default: the host name)");
   hive->add_option("--data-dir", f.data_dir, "where models and workers live");
 
+  worker_args wa;
+  auto* worker = app.add_subcommand("worker", "run one model in this process for a hive (the hive starts these)");
+  worker->add_option("--hive", wa.hive, "the hive's worker address HOST:PORT")->required();
+  worker->add_option("--model", wa.model, "the GGUF file")->required();
+  worker->add_option("--id", wa.id, "the worker id the hive gave");
+  worker->add_option("--name", wa.name, "the model's name as asked for");
+  worker->add_option("--slots", wa.slots, "sequences decoded together")->check(CLI::Range(1, 64));
+  worker->add_option("--ctx", wa.ctx, "context per sequence (0: the model's)")->check(CLI::Range(0, 1 << 20));
+
   auto keeper_flag = [&](CLI::App* c) {
     c->add_option("--queen", f.queen, "the queen's URL (default http://127.0.0.1:8500, RBEE_QUEEN_URL)");
   };
@@ -164,6 +173,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return run_serve(*s);
   if (queen->parsed()) return run_queen(*s);
   if (hive->parsed()) return run_hive(*s);
+  if (worker->parsed()) return run_worker(*s, wa);
   if (status->parsed()) return cmd_status(*s);
   if (jobs->parsed()) return cmd_jobs(*s);
   if (submit->parsed()) return cmd_job_submit(*s, job_arg);

@@ -77,6 +77,9 @@ const std::vector<key_info>& table() {
     int_key("worker_slots", &settings::worker_slots, 1, 64),
     int_key("worker_ctx", &settings::worker_ctx, 0, 1 << 20),
     int_key("keep_alive_s", &settings::keep_alive_s, 0, 7 * 24 * 3600),
+    int_key("worker_processes", &settings::worker_processes, 0, 1),
+    int_key("worker_max_crashes", &settings::worker_max_crashes, 1, 1000),
+    text_key("worker_binary", &settings::worker_binary),
     text_key("log_level", &settings::log_level),
   };
   return t;

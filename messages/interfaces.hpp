@@ -40,6 +40,7 @@ using info_atom = caf::atom_constant<caf::atom("info")>;
 using models_atom = caf::atom_constant<caf::atom("models")>;
 using workers_atom = caf::atom_constant<caf::atom("workers")>;
 using step_atom = caf::atom_constant<caf::atom("step")>;
+using worker_up_atom = caf::atom_constant<caf::atom("worker_up")>;
 
 /// Receives a job's (or the global feed's) SSE frames. Implemented by net/'s SSE
 /// sessions; process-local only, never sent over the network.
@@ -98,7 +99,8 @@ using hive_actor = caf::typed_actor<
   caf::reacts_to<connect_atom, caf::actor>,
   caf::reacts_to<tick_atom>,
   caf::replies_to<models_atom>::with<std::vector<model_entry>>,
-  caf::replies_to<workers_atom>::with<std::vector<worker_info>>>;
+  caf::replies_to<workers_atom>::with<std::vector<worker_info>>,
+  caf::reacts_to<worker_up_atom, std::string, worker_actor>>;
 
 /// The queen: jobs, hives, routing.
 using queen_actor = caf::typed_actor<

@@ -255,6 +255,7 @@ void put(writer& w, const worker_info& x) {
   num(w, "loaded_ms", x.loaded_ms);
   num(w, "last_used_ms", x.last_used_ms);
   num(w, "keep_alive_s", x.keep_alive_s);
+  num(w, "pid", x.pid);
   w.EndObject();
 }
 } // namespace

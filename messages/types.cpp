@@ -29,6 +29,7 @@ void add_message_types(caf::actor_system_config& cfg) {
     .add_message_type<cluster_status>("rbee_cluster_status")
     .add_message_type<chat_message>("rbee_chat_message")
     .add_message_type<operation>("rbee_operation")
+    .add_message_type<infer_op>("rbee_infer_op")
     .add_message_type<job_ctx>("rbee_job_ctx")
     .add_message_type<bridge_actor>("rbee_bridge_actor")
     .add_message_type<hive_actor>("rbee_hive_actor")

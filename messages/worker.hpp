@@ -53,12 +53,13 @@ struct worker_info {
   int64_t loaded_ms = 0;
   int64_t last_used_ms = 0;
   int32_t keep_alive_s = 300;
+  int32_t pid = 0;        ///< the worker's own process (0: inside the hive's)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
   return f(caf::meta::type_name("rbee_worker_info"), x.worker_id, x.model, x.model_path, x.hive_id, x.device,
-           x.state, x.slots, x.busy, x.memory_bytes, x.loaded_ms, x.last_used_ms, x.keep_alive_s);
+           x.state, x.slots, x.busy, x.memory_bytes, x.loaded_ms, x.last_used_ms, x.keep_alive_s, x.pid);
 }
 
 /// A model file in a hive's store (GET /v1/models).

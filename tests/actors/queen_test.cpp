@@ -52,6 +52,7 @@ hive_actor::behavior_type silent_hive(hive_actor::pointer self) {
     [](tick_atom) {},
     [](models_atom) { return std::vector<model_entry>{}; },
     [](workers_atom) { return std::vector<worker_info>{}; },
+    [](worker_up_atom, const std::string&, const worker_actor&) {},
   };
 }
 

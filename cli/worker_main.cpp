@@ -1,0 +1,75 @@
+// `rbee worker`: one model in its own process, joined to its hive over CAF.
+#include "actors/runtime.hpp"
+#include "actors/worker.hpp"
+#include "cli/engine.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+
+namespace rbee::cli {
+
+int run_worker(config::settings s, const worker_args& a) {
+  block_stop_signals();
+  auto colon = a.hive.rfind(':');
+  int port = colon == std::string::npos ? -1 : std::atoi(a.hive.c_str() + colon + 1);
+  if (colon == std::string::npos || port <= 0 || port > 65535) {
+    std::cerr << "rbee worker: --hive must be HOST:PORT, got '" << a.hive << "'\n";
+    return usage;
+  }
+  caf::actor_system_config cfg;
+  configure_actor_system(cfg, s, true);
+  caf::actor_system sys{cfg};
+  worker_options o;
+  o.worker_id = a.id.empty() ? "worker-" + std::to_string(getpid()) : a.id;
+  o.model = a.name.empty() ? a.model : a.name;
+  o.model_path = a.model;
+  o.slots = a.slots;
+  o.n_ctx = a.ctx;
+  auto worker = spawn_worker(sys, o);
+  int rc = ok;
+  {
+    caf::scoped_actor self{sys};
+    worker_info info;
+    self->request(worker, std::chrono::minutes(10), info_atom::value)
+      .receive([&](worker_info& i) { info = i; }, [&](caf::error&) { info.state = "failed"; });
+    if (info.state != "ready") {
+      std::cerr << "rbee worker: cannot load " << a.model << "\n";
+      rc = 3;
+    } else {
+      auto hive = sys.middleman().remote_actor<hive_actor>(a.hive.substr(0, colon), static_cast<uint16_t>(port));
+      if (!hive) {
+        std::cerr << "rbee worker: cannot reach the hive at " << a.hive << ": " << sys.render(hive.error()) << "\n";
+        rc = failure;
+      } else {
+        std::atomic<bool> gone{false};
+        // Ends this process when the hive or the worker goes away.
+        auto h = *hive;
+        std::atomic<bool>* flag = &gone;
+        auto watch = sys.spawn([flag, h, worker](caf::event_based_actor* w) {
+          w->monitor(h);
+          w->monitor(worker);
+          w->set_down_handler([flag, w](caf::down_msg&) {
+            *flag = true;
+            w->quit();
+          });
+          return caf::behavior{[](int) {}};
+        });
+        caf::anon_send(*hive, worker_up_atom::value, o.worker_id, worker);
+        wait_for_stop([&] { return gone.load(); });
+        caf::anon_send_exit(watch, caf::exit_reason::user_shutdown);
+      }
+    }
+  }
+  caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+  return rc;
+}
+
+} // namespace rbee::cli
