@@ -6,6 +6,8 @@
 
 #include <caf/actor_system.hpp>
 
+#include <filesystem>
+
 namespace rbee {
 
 void hive_say(hive_ptr self, const job_ctx& ctx, std::string action, std::string human) {
@@ -84,6 +86,12 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
     [=](models_atom) { return self->state.store->list(); },
     [=](workers_atom) { return hive_worker_list(self); },
     [=](worker_up_atom, const std::string& id, worker_actor w) { hive_worker_up(self, id, std::move(w)); },
+    [=](resolve_atom, const std::string& name) -> caf::result<model_entry> {
+      auto path = self->state.store->resolve(name, self->state.opts.allow_model_paths);
+      if (!path) return std::move(path.error());
+      std::error_code ec;
+      return model_entry{name, *path, std::filesystem::file_size(*path, ec), 0};
+    },
   };
 }
 

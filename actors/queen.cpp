@@ -1,7 +1,6 @@
 #include "actors/queen.hpp"
 
-#include "actors/hive_registry.hpp"
-#include "actors/job_table.hpp"
+#include "actors/queen_state.hpp"
 #include "messages/json.hpp"
 
 #include <caf/actor_system.hpp>
@@ -12,27 +11,14 @@
 
 namespace rbee {
 
-namespace {
-
 using namespace std::chrono_literals;
-
-struct queen_state {
-  queen_options opts;
-  job_table jobs;
-  hive_registry hives;
-  std::unordered_map<std::string, std::string> routed; ///< job id -> hive id
-  int64_t started_ms = 0;
-  static inline const char* name = "queen";
-};
-
-using queen_ptr = queen_actor::stateful_pointer<queen_state>;
 
 void publish(queen_ptr self, const std::string& job_id) {
   if (auto j = self->state.jobs.find(job_id)) self->send(self->state.opts.bridge, *j);
 }
 
 void say(queen_ptr self, const std::string& job_id, std::string action, std::string target,
-         std::string human, level lvl = level::info) {
+         std::string human, level lvl) {
   self->send(self->state.opts.bridge,
              narrate(job_id, "queen", std::move(action), std::move(target), std::move(human), lvl));
 }
@@ -50,6 +36,9 @@ void fail(queen_ptr self, const std::string& id, errc code, std::string message)
   }
 }
 
+
+namespace {
+
 /// Marks a hive lost and fails every job routed to it.
 void lose_hive(queen_ptr self, const std::string& hive_id, const std::string& reason) {
   auto& st = self->state;
@@ -61,6 +50,8 @@ void lose_hive(queen_ptr self, const std::string& hive_id, const std::string& re
   for (auto& job : doomed)
     fail(self, job, errc::hive_lost, "hive '" + hive_id + "' was lost: " + reason);
 }
+
+} // namespace
 
 /// Sends a job to its hive and completes or fails it with the hive's answer.
 void route(queen_ptr self, const std::string& job_id, const std::string& hive_id, operation op) {
@@ -84,6 +75,8 @@ void route(queen_ptr self, const std::string& job_id, const std::string& hive_id
           [=](caf::error& err) { fail(self, job_id, code_of(err), message_of(err)); });
 }
 
+namespace {
+
 void run_job(queen_ptr self, const std::string& id, operation op) {
   auto& st = self->state;
   st.jobs.start(id);
@@ -100,6 +93,8 @@ void run_job(queen_ptr self, const std::string& id, operation op) {
       return;
     default: {
       std::string hive = op_hive(op);
+      if (auto* x = caf::get_if<infer_op>(&op); x && hive.empty())
+        return schedule_infer(self, id, std::move(*x));
       route(self, id, hive, std::move(op));
     }
   }

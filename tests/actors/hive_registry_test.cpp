@@ -45,3 +45,22 @@ TEST(HiveRegistry, LocalHivesHaveNoLease) {
   r.join(hive_registration{"localhost", "0.1", {}}, hive_actor{}, true, 0, 5000);
   EXPECT_TRUE(r.expired(1'000'000).empty());
 }
+
+#include "actors/queen_state.hpp"
+
+TEST(PickHive, LoadedFirstThenMemory) {
+  std::string why;
+  std::vector<hive_candidate> c = {{"a", false, true, 100, 1000}, {"b", true, false, 0, 10}, {"c", false, true, 100, 5000}};
+  EXPECT_EQ(pick_hive(c, why), "b"); // has it loaded
+  c[1].has_worker = false;
+  EXPECT_EQ(pick_hive(c, why), "c"); // most free memory among those with the model
+  c[2].ram_available = 110;          // not room for 1.2x
+  EXPECT_EQ(pick_hive(c, why), "a");
+  c[0].ram_available = 50;
+  EXPECT_FALSE(pick_hive(c, why));
+  EXPECT_NE(why.find("memory"), std::string::npos);
+  c[0].has_model = c[2].has_model = false;
+  EXPECT_FALSE(pick_hive(c, why));
+  EXPECT_NE(why.find("store"), std::string::npos);
+  EXPECT_FALSE(pick_hive({}, why));
+}

@@ -1,5 +1,8 @@
 // `rbee queen` + `rbee hive` as two processes joined over CAF's network layer.
 #include "tests/e2e/e2e.hpp"
+#include "tests/kernels/kernels_test_util.hpp"
+
+#include <filesystem>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,9 +27,10 @@ struct Cluster : ::testing::Test {
     cluster = line->substr(11);
     env.push_back("RBEE_QUEEN_URL=" + queen.base());
   }
-  std::unique_ptr<process> start_hive(const std::string& id) {
-    return std::make_unique<process>(
-      std::vector<std::string>{rbee_bin(), "hive", "--queen", cluster, "--id", id}, env);
+  std::unique_ptr<process> start_hive(const std::string& id, const std::string& data_dir = "") {
+    std::vector<std::string> args{rbee_bin(), "hive", "--queen", cluster, "--id", id};
+    if (!data_dir.empty()) args.insert(args.end(), {"--data-dir", data_dir});
+    return std::make_unique<process>(args, env);
   }
   std::string hive_state(const std::string& id) {
     auto r = net::http_call(queen.url(), "GET", "/v1/hives/" + id);
@@ -118,4 +122,23 @@ TEST_F(Cluster, GarbageOnTheClusterPortDoesNotHurtTheQueen) {
   EXPECT_EQ(net::http_call(queen.url(), "GET", "/health").status, 200);
   auto hive = start_hive("h5"); // and hives still join
   EXPECT_TRUE(eventually([&] { return hive_state("h5") == "online"; }, 10s));
+}
+
+TEST_F(Cluster, InferGoesToTheHiveThatHasTheModel) {
+  if (!exists(stories("stories260K-f32.gguf"))) GTEST_SKIP() << "stories260K not found";
+  auto empty = temp_dir(), full = temp_dir();
+  std::filesystem::create_directories(full + "/models/test/stories");
+  std::filesystem::copy_file(stories("stories260K-f32.gguf"), full + "/models/test/stories/m.gguf");
+  auto a = start_hive("bare", empty);
+  auto b = start_hive("stocked", full);
+  ASSERT_TRUE(eventually([&] { return hive_state("bare") == "online" && hive_state("stocked") == "online"; }, 10s));
+  for (int i = 0; i < 2; ++i) { // first: the store decides; second: the loaded worker does
+    auto r = run({rbee_bin(), "job", "submit", R"({"operation":"infer","model":"test/stories","prompt":"Once","max_tokens":4})"}, env);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("routing infer to hive stocked"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(i == 0 ? "has test/stories and the memory" : "has test/stories loaded"), std::string::npos) << r.out;
+  }
+  auto none = run({rbee_bin(), "job", "submit", R"({"operation":"infer","model":"nobody/has","prompt":"x"})"}, env);
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.err.find("no hive has the model"), std::string::npos) << none.err;
 }
