@@ -142,7 +142,8 @@ bool make_op(std::string_view name, operation& out) {
 /// Writes the fields of one operation.
 struct writer_visitor {
   rapidjson::Writer<rapidjson::StringBuffer>& w;
-  void operator()(const char* name, const std::string& x, rule) {
+  void operator()(const char* name, const std::string& x, rule r) {
+    if (x.empty() && !r.required) return; // absent and empty read the same
     w.Key(name);
     w.String(x.c_str(), static_cast<rapidjson::SizeType>(x.size()));
   }

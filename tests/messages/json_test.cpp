@@ -43,7 +43,10 @@ TEST(JsonOperation, WriteThenReadIsTheSame) {
   auto again = json::read_operation(text);
   ASSERT_TRUE(again) << text;
   EXPECT_EQ(json::write(*again), text);
-  EXPECT_EQ(op_hive(*again), "localhost"); // the default hive
+  EXPECT_EQ(op_hive(*again), ""); // infer without a hive: the queen picks one
+  auto get = json::read_operation(R"({"operation":"model_get","model":"m"})");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(op_hive(*get), "localhost"); // other operations: the local hive
 }
 
 TEST(JsonOperation, MalformedBodiesAreBadRequests) {
