@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages rbee needs to build and test, only those missing.
-# Works as root; uses sudo otherwise. Safe to run again.
+# Installs what rbee needs to build and test, only what is missing: Debian
+# packages (as root, or through sudo), and the npm package of the OpenAI client
+# test when npm is present. Safe to run again.
 set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
@@ -18,17 +20,24 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "rbee: installing Debian packages: ${missing[*]}" >&2
-if [ "$(id -u)" -eq 0 ]; then
-  as_root=()
-elif command -v sudo >/dev/null 2>&1; then
-  as_root=(sudo)
-else
-  echo "rbee: need root or sudo to install: ${missing[*]}" >&2
-  exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "rbee: installing Debian packages: ${missing[*]}" >&2
+  if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+  elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  else
+    echo "rbee: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The official OpenAI client for the compatibility test, when npm is here.
+if command -v npm >/dev/null 2>&1 && [ ! -f "$root/tests/openai_client/node_modules/openai/package.json" ]; then
+  (cd "$root/tests/openai_client" && npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "rbee: npm could not install the openai package; its test will be skipped" >&2
+fi
