@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <thread>
 
+extern char** environ;
+
 using namespace rbee;
 using clk = std::chrono::steady_clock;
 
@@ -66,6 +68,10 @@ int main(int argc, char** argv) {
   s.worker_slots = 8;
   s.worker_ctx = 512;
   s.data_dir = "/tmp/rbee-bench-serving";
+  if (auto err = config::apply_env(s, environ)) { // RBEE_* variables tune the server under test
+    std::fprintf(stderr, "%s\n", err->to_string().c_str());
+    return 2;
+  }
   bench::server srv(s);
   net::url u{"127.0.0.1", std::to_string(srv.port())};
   stream_once(u, path, 4); // load the model
