@@ -107,6 +107,21 @@ std::optional<std::string> answer(const client& c, const std::string& model, con
   return text;
 }
 
+/// GET /v1/workers, parsed; prints the problem and returns false on failure.
+bool fetch_workers(const client& c, rapidjson::Document& d) {
+  auto r = net::http_call(c.u, "GET", "/v1/workers", {}, c.auth);
+  if (r.status != 200) {
+    report(c, r);
+    return false;
+  }
+  d.Parse(r.body.c_str());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("workers") || !d["workers"].IsArray()) {
+    std::cerr << "rbee: the queen answered something unexpected\n";
+    return false;
+  }
+  return true;
+}
+
 } // namespace
 
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
@@ -155,14 +170,8 @@ int cmd_run(const config::settings& s, const std::string& model, const std::stri
 int cmd_ps(const config::settings& s) {
   auto c = connect(s);
   if (!c) return usage;
-  auto r = net::http_call(c->u, "GET", "/v1/workers", {}, c->auth);
-  if (r.status != 200) return report(*c, r);
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  if (d.HasParseError() || !d.HasMember("workers") || !d["workers"].IsArray()) {
-    std::cerr << "rbee: the queen answered something unexpected\n";
-    return failure;
-  }
+  if (!fetch_workers(*c, d)) return failure;
   std::printf("%-36s %-14s %-12s %-7s %-10s %-6s %s\n", "MODEL", "HIVE", "WORKER", "DEVICE", "MEMORY", "BUSY", "IDLE");
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (auto& w : d["workers"].GetArray()) {
@@ -178,23 +187,20 @@ int cmd_ps(const config::settings& s) {
 int cmd_stop(const config::settings& s, const std::string& model) {
   auto c = connect(s);
   if (!c) return usage;
-  auto r = net::http_call(c->u, "GET", "/v1/workers", {}, c->auth);
-  if (r.status != 200) return report(*c, r);
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
+  if (!fetch_workers(*c, d)) return failure;
   std::string ref = model_ref(model);
   int stopped = 0;
-  if (!d.HasParseError() && d.HasMember("workers") && d["workers"].IsArray())
-    for (auto& w : d["workers"].GetArray()) {
-      std::string name = w["model"].GetString(), path = w["model_path"].GetString(), id = w["worker_id"].GetString();
-      if (name != model && name != ref && path != ref && id != model) continue;
-      std::string op = std::string(R"({"operation":"worker_stop","hive_id":")") + w["hive_id"].GetString() +
-                       R"(","worker_id":")" + id + "\"}";
-      auto sr = net::http_call(c->u, "POST", "/v1/jobs", op, c->auth);
-      if (sr.status != 202) return report(*c, sr);
-      std::printf("stopping %s (%s on %s)\n", name.c_str(), id.c_str(), w["hive_id"].GetString());
-      ++stopped;
-    }
+  for (auto& w : d["workers"].GetArray()) {
+    std::string name = w["model"].GetString(), path = w["model_path"].GetString(), id = w["worker_id"].GetString();
+    if (name != model && name != ref && path != ref && id != model) continue;
+    std::string op = std::string(R"({"operation":"worker_stop","hive_id":")") + w["hive_id"].GetString() +
+                     R"(","worker_id":")" + id + "\"}";
+    auto sr = net::http_call(c->u, "POST", "/v1/jobs", op, c->auth);
+    if (sr.status != 202) return report(*c, sr);
+    std::printf("stopping %s (%s on %s)\n", name.c_str(), id.c_str(), w["hive_id"].GetString());
+    ++stopped;
+  }
   if (!stopped) {
     std::cerr << "rbee: no loaded model '" << model << "' (see rbee ps)\n";
     return failure;

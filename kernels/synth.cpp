@@ -1,6 +1,7 @@
 #include "kernels/synth.hpp"
 
 #include "kernels/gguf_writer.hpp"
+#include "kernels/tokenizer.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -111,20 +112,7 @@ void add_spm_vocab(gguf_writer& w, int n_vocab) {
 }
 
 void add_bpe_vocab(gguf_writer& w, const shape& s) {
-  // Byte-level base alphabet (GPT-2's printable mapping of the 256 bytes).
-  std::vector<std::string> tokens;
-  int extra = 0;
-  for (int b = 0; b < 256; ++b) {
-    bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-    int cp = printable ? b : 256 + extra++;
-    std::string c;
-    if (cp < 0x80) c += static_cast<char>(cp);
-    else {
-      c += static_cast<char>(0xC0 | (cp >> 6));
-      c += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-    tokens.push_back(c);
-  }
+  std::vector<std::string> tokens = byte_level_chars(); // the byte-level base alphabet
   std::vector<std::string> specials = s.pre == "qwen2"
     ? std::vector<std::string>{"<|endoftext|>", "<|im_start|>", "<|im_end|>"}
     : std::vector<std::string>{"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"};

@@ -65,6 +65,9 @@ private:
   bool add_space_prefix_ = true;
 };
 
+/// GPT-2's byte-level alphabet: byte b as a printable code point, UTF-8 encoded.
+const std::vector<std::string>& byte_level_chars();
+
 /// Turns a stream of token pieces into text, holding back an incomplete UTF-8
 /// character until the token that completes it arrives.
 class detokenizer {

@@ -5,7 +5,6 @@
 
 #include <pcre2.h>
 
-#include <array>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -21,28 +20,6 @@ constexpr const char* llama3_pattern =
   R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr const char* qwen2_pattern =
   R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-
-/// GPT-2's bytes_to_unicode: each byte as a printable code point, UTF-8 encoded.
-const std::array<std::string, 256>& byte_chars() {
-  static const auto table = [] {
-    std::array<std::string, 256> t;
-    int extra = 0;
-    for (int b = 0; b < 256; ++b) {
-      bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-      int cp = printable ? b : 256 + extra++;
-      std::string s;
-      if (cp < 0x80) {
-        s += static_cast<char>(cp);
-      } else {
-        s += static_cast<char>(0xC0 | (cp >> 6));
-        s += static_cast<char>(0x80 | (cp & 0x3F));
-      }
-      t[b] = s;
-    }
-    return t;
-  }();
-  return table;
-}
 
 /// The compiled patterns, freed at exit.
 struct pattern_cache {
@@ -71,6 +48,27 @@ pcre2_code* compiled(const char* pattern) {
 }
 
 } // namespace
+
+const std::vector<std::string>& byte_level_chars() {
+  static const auto table = [] {
+    std::vector<std::string> t(256);
+    int extra = 0;
+    for (int b = 0; b < 256; ++b) {
+      bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+      int cp = printable ? b : 256 + extra++;
+      std::string s;
+      if (cp < 0x80) {
+        s += static_cast<char>(cp);
+      } else {
+        s += static_cast<char>(0xC0 | (cp >> 6));
+        s += static_cast<char>(0x80 | (cp & 0x3F));
+      }
+      t[b] = s;
+    }
+    return t;
+  }();
+  return table;
+}
 
 const char* tokenizer::pre_pattern() const {
   if (pre_ == "llama3" || pre_ == "llama-bpe" || pre_ == "llama-v3" || pre_ == "smaug-bpe") return llama3_pattern;
@@ -105,7 +103,7 @@ std::vector<int32_t> tokenizer::encode_bpe(std::string_view text) const {
 }
 
 void tokenizer::bpe_word(std::string_view word, std::vector<int32_t>& out) const {
-  const auto& chars = byte_chars();
+  const auto& chars = byte_level_chars();
   std::vector<std::string> sym;
   sym.reserve(word.size());
   for (unsigned char c : word) sym.push_back(chars[c]);
@@ -143,7 +141,7 @@ std::string tokenizer::bpe_decode(const std::string& s, bool raw) const {
   if (raw) return s;
   static const auto reverse = [] {
     std::unordered_map<std::string, char> m;
-    const auto& chars = byte_chars();
+    const auto& chars = byte_level_chars();
     for (int b = 0; b < 256; ++b) m.emplace(chars[b], static_cast<char>(b));
     return m;
   }();

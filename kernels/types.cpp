@@ -1,5 +1,6 @@
 #include "kernels/types.hpp"
 
+#include "kernels/k_scales.hpp"
 #include "kernels/status.hpp"
 
 #include <algorithm>
@@ -106,16 +107,6 @@ uint16_t f32_to_bf16(float f) {
 
 namespace {
 
-inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t& d, uint8_t& m) {
-  if (j < 4) {
-    d = q[j] & 63;
-    m = q[j + 4] & 63;
-  } else {
-    d = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
 void pack_scales_k4(const uint8_t* sc, const uint8_t* m, uint8_t* out) {
   for (int j = 0; j < 4; ++j) {
     out[j] = sc[j];
@@ -208,13 +199,12 @@ void dequantize_row(dtype t, const void* src, float* y, size_t n) {
       auto* b = static_cast<const block_q4_k*>(src);
       for (size_t i = 0; i < n / 256; ++i, y += 256) {
         float d = f16_to_f32(b[i].d), dmin = f16_to_f32(b[i].dmin);
+        uint8_t scs[8], mns[8];
+        unpack_scales_k4(b[i].scales, scs, mns);
         const uint8_t* q = b[i].qs;
         for (int j = 0; j < 4; ++j, q += 32) {
-          uint8_t sc, m;
-          get_scale_min_k4(2 * j, b[i].scales, sc, m);
-          float d1 = d * sc, m1 = dmin * m;
-          get_scale_min_k4(2 * j + 1, b[i].scales, sc, m);
-          float d2 = d * sc, m2 = dmin * m;
+          float d1 = d * scs[2 * j], m1 = dmin * mns[2 * j];
+          float d2 = d * scs[2 * j + 1], m2 = dmin * mns[2 * j + 1];
           for (int l = 0; l < 32; ++l) y[64 * j + l] = d1 * (q[l] & 0xF) - m1;
           for (int l = 0; l < 32; ++l) y[64 * j + 32 + l] = d2 * (q[l] >> 4) - m2;
         }
@@ -225,15 +215,14 @@ void dequantize_row(dtype t, const void* src, float* y, size_t n) {
       auto* b = static_cast<const block_q5_k*>(src);
       for (size_t i = 0; i < n / 256; ++i, y += 256) {
         float d = f16_to_f32(b[i].d), dmin = f16_to_f32(b[i].dmin);
+        uint8_t scs[8], mns[8];
+        unpack_scales_k4(b[i].scales, scs, mns);
         const uint8_t* ql = b[i].qs;
         const uint8_t* qh = b[i].qh;
         uint8_t u1 = 1, u2 = 2;
         for (int j = 0; j < 4; ++j, ql += 32, u1 <<= 2, u2 <<= 2) {
-          uint8_t sc, m;
-          get_scale_min_k4(2 * j, b[i].scales, sc, m);
-          float d1 = d * sc, m1 = dmin * m;
-          get_scale_min_k4(2 * j + 1, b[i].scales, sc, m);
-          float d2 = d * sc, m2 = dmin * m;
+          float d1 = d * scs[2 * j], m1 = dmin * mns[2 * j];
+          float d2 = d * scs[2 * j + 1], m2 = dmin * mns[2 * j + 1];
           for (int l = 0; l < 32; ++l) y[64 * j + l] = d1 * ((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
           for (int l = 0; l < 32; ++l) y[64 * j + 32 + l] = d2 * ((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
         }

@@ -190,20 +190,27 @@ struct stream_state {
   bool started = false;
 };
 
-std::string chunk(const stream_state& st, const std::string& text, const char* finish, bool role) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
+using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+/// The fields every OpenAI response object starts with.
+void head(json_writer& w, const stream_state& st, const char* object) {
   w.Key("id");
   w.String(st.id.c_str());
   w.Key("object");
-  w.String(st.chat ? "chat.completion.chunk" : "text_completion");
+  w.String(object);
   w.Key("created");
   w.Int64(st.created);
   w.Key("model");
-  w.String(st.model.c_str());
+  w.String(st.model.c_str(), static_cast<rapidjson::SizeType>(st.model.size()));
   w.Key("system_fingerprint");
   w.String("rbee");
+}
+
+std::string chunk(const stream_state& st, const std::string& text, const char* finish, bool role) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  head(w, st, st.chat ? "chat.completion.chunk" : "text_completion");
   w.Key("choices");
   w.StartArray();
   w.StartObject();
@@ -262,12 +269,18 @@ std::optional<session::stream_out> transform(stream_state& st, const std::string
       usage = usage_json(r);
     }
     std::string out = chunk(st, "", reason.c_str(), !st.started);
-    if (st.include_usage) {
-      // The usage chunk: no choices, the usage object.
-      std::string u = "data: {\"id\":\"" + st.id + "\",\"object\":\"" + (st.chat ? "chat.completion.chunk" : "text_completion") +
-          "\",\"created\":" + std::to_string(st.created) + ",\"model\":" + to_json(value(st.model.c_str(), static_cast<rapidjson::SizeType>(st.model.size()))) +
-          ",\"choices\":[],\"usage\":" + usage + "}\n\n";
-      out += u;
+    if (st.include_usage) { // the usage chunk: no choices, the usage object
+      rapidjson::StringBuffer buf;
+      json_writer w(buf);
+      w.StartObject();
+      head(w, st, st.chat ? "chat.completion.chunk" : "text_completion");
+      w.Key("choices");
+      w.StartArray();
+      w.EndArray();
+      w.Key("usage");
+      w.RawValue(usage.c_str(), usage.size(), rapidjson::kObjectType);
+      w.EndObject();
+      out += "data: " + std::string(buf.GetString()) + "\n\n";
     }
     return session::stream_out{out + "data: [DONE]\n\n", true};
   }
@@ -305,18 +318,9 @@ std::string full_response(const stream_state& st, const value& result) {
                          ? finish_of(result["finish_reason"].GetString())
                          : "stop";
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  json_writer w(buf);
   w.StartObject();
-  w.Key("id");
-  w.String(st.id.c_str());
-  w.Key("object");
-  w.String(st.chat ? "chat.completion" : "text_completion");
-  w.Key("created");
-  w.Int64(st.created);
-  w.Key("model");
-  w.String(st.model.c_str());
-  w.Key("system_fingerprint");
-  w.String("rbee");
+  head(w, st, st.chat ? "chat.completion" : "text_completion");
   w.Key("choices");
   w.StartArray();
   w.StartObject();

@@ -5,6 +5,7 @@
 
 #include "kernels/cpu/quant_act.hpp"
 #include "kernels/cpu/repack.hpp"
+#include "kernels/k_scales.hpp"
 #include "kernels/types.hpp"
 
 #include <cmath>
@@ -175,24 +176,13 @@ static float dot_q4_0(const void* wv, const act_q8_0* x, int nb) {
   return sum;
 }
 
-static inline void scales_k4(const uint8_t* q, uint8_t* sc, uint8_t* m) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = q[j] & 63;
-    m[j] = q[j + 4] & 63;
-  }
-  for (int j = 4; j < 8; ++j) {
-    sc[j] = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    m[j] = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
 static float dot_q4_k(const void* wv, const act_q8_k* x, int nb) {
   auto* w = static_cast<const block_q4_k*>(wv);
   float sum = 0;
   for (int b = 0; b < nb; ++b) {
     prefetch_ahead(w + b, sizeof(block_q4_k));
     uint8_t sc[8], m[8];
-    scales_k4(w[b].scales, sc, m);
+    unpack_scales_k4(w[b].scales, sc, m);
     int summ = 0;
     for (int j = 0; j < 8; ++j) summ += m[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
     int isum = 0;
@@ -230,7 +220,7 @@ static float dot_q5_k(const void* wv, const act_q8_k* x, int nb) {
   for (int b = 0; b < nb; ++b) {
     prefetch_ahead(w + b, sizeof(block_q5_k));
     uint8_t sc[8], m[8];
-    scales_k4(w[b].scales, sc, m);
+    unpack_scales_k4(w[b].scales, sc, m);
     int summ = 0;
     for (int j = 0; j < 8; ++j) summ += m[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
     int isum = 0;

@@ -1,6 +1,7 @@
 #include "kernels/cpu/repack.hpp"
 
 #include "kernels/cpu/quant_act.hpp"
+#include "kernels/k_scales.hpp"
 
 #include "kernels/parallel.hpp"
 
@@ -16,17 +17,6 @@ bool can_repack(const weight& w) {
 
 namespace {
 
-void scales_k4(const uint8_t* q, uint8_t* sc, uint8_t* m) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = q[j] & 63;
-    m[j] = q[j + 4] & 63;
-  }
-  for (int j = 4; j < 8; ++j) {
-    sc[j] = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    m[j] = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
 std::unique_ptr<uint8_t[]> repack_q4_k(const weight& w) {
   const int nb = w.cols / 256, groups = w.rows / 8;
   std::unique_ptr<uint8_t[]> out(new uint8_t[sizeof(block_q4_kx8) * nb * groups]);
@@ -40,7 +30,7 @@ std::unique_ptr<uint8_t[]> repack_q4_k(const weight& w) {
           o.d[r] = src->d;
           o.dmin[r] = src->dmin;
           uint8_t sc[8], m[8];
-          scales_k4(src->scales, sc, m);
+          unpack_scales_k4(src->scales, sc, m);
           for (int j = 0; j < 8; ++j) {
             o.sc[j][r] = sc[j];
             o.m[j][r] = m[j];

@@ -31,19 +31,7 @@ std::string decode(const tokenizer& t, const std::vector<int32_t>& ids) {
 /// A small byte-level BPE vocabulary with hand-made merges.
 std::shared_ptr<tokenizer> bpe(const std::string& pre, std::vector<uint8_t>& storage) {
   gguf_writer w;
-  std::vector<std::string> tokens;
-  int extra = 0;
-  for (int b = 0; b < 256; ++b) {
-    bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-    int cp = printable ? b : 256 + extra++;
-    std::string c;
-    if (cp < 0x80) c += static_cast<char>(cp);
-    else {
-      c += static_cast<char>(0xC0 | (cp >> 6));
-      c += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-    tokens.push_back(c);
-  }
+  std::vector<std::string> tokens = byte_level_chars();
   std::vector<std::string> merges = {"3 4", "1 2", "12 3", "4 5", "h e", "l l", "he ll", "hell o",
                                      "\xC4\xA0 w", "\xC4\xA0w o", "\xC4\xA0wo r"};
   for (auto& m : merges) tokens.push_back(m.substr(0, m.find(' ')) + m.substr(m.find(' ') + 1));
