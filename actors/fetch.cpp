@@ -1,0 +1,301 @@
+#include "actors/fetch.hpp"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+namespace rbee {
+
+namespace {
+
+constexpr uint64_t absurd_size = uint64_t{1} << 40; // 1 TiB
+
+struct curl_init {
+  curl_init() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+};
+
+void global_init() {
+  static curl_init once;
+}
+
+/// The state of one transfer attempt, seen by the curl callbacks.
+struct transfer {
+  int fd = -1;
+  uint64_t offset = 0;      ///< bytes in the partial before this attempt
+  uint64_t written = 0;     ///< bytes written by this attempt
+  uint64_t expected = 0;
+  long status = 0;
+  bool range_ignored = false;
+  bool too_big = false;
+  int write_errno = 0;
+  const std::atomic<bool>* cancel = nullptr;
+  const std::function<void(const fetch_progress&)>* progress = nullptr;
+  bool resumed = false;
+};
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<transfer*>(user);
+  std::string line(data, size * n);
+  if (line.rfind("HTTP/", 0) == 0) { // a new response (redirects come first)
+    auto sp = line.find(' ');
+    t->status = sp == std::string::npos ? 0 : std::strtol(line.c_str() + sp + 1, nullptr, 10);
+  }
+  return size * n;
+}
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<transfer*>(user);
+  size_t len = size * n;
+  if (t->status != 200 && t->status != 206) return len; // an error page: not part of the file
+  if (t->written == 0 && t->offset > 0 && t->status == 200) { // the server ignored our Range: restart at 0
+    if (ftruncate(t->fd, 0) != 0 || lseek(t->fd, 0, SEEK_SET) != 0) return 0;
+    t->offset = 0;
+    t->range_ignored = true;
+  }
+  if (t->expected && t->offset + t->written + len > t->expected) {
+    t->too_big = true;
+    return 0;
+  }
+  size_t done = 0;
+  while (done < len) {
+    ssize_t w = ::write(t->fd, data + done, len - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      t->write_errno = w < 0 ? errno : ENOSPC;
+      return 0;
+    }
+    done += static_cast<size_t>(w);
+  }
+  t->written += len;
+  return len;
+}
+
+int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
+  auto* t = static_cast<transfer*>(user);
+  if (t->cancel && t->cancel->load()) return 1;
+  if (t->progress && *t->progress) {
+    uint64_t all = t->expected ? t->expected : (total > 0 ? t->offset + static_cast<uint64_t>(total) : 0);
+    (*t->progress)(fetch_progress{t->offset + static_cast<uint64_t>(now), all, t->resumed});
+  }
+  return 0;
+}
+
+uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+bool fsync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+curl_slist* header_list(const std::vector<std::string>& headers) {
+  curl_slist* list = nullptr;
+  for (auto& h : headers) list = curl_slist_append(list, h.c_str());
+  return list;
+}
+
+void common_options(CURL* c, const std::string& url, curl_slist* headers) {
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "rbee/0.1");
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);   // a stalled transfer ...
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);   // ... is a network error after a minute
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+}
+
+caf::error status_error(long status, const std::string& url) {
+  if (status == 404) return make_error(errc::model_not_found, "not found (HTTP 404): " + url);
+  if (status == 401 || status == 403)
+    return make_error(errc::forbidden, "access denied (HTTP " + std::to_string(status) +
+                                         "): the repository is gated or private; set HF_TOKEN");
+  return make_error(errc::unavailable, "HTTP " + std::to_string(status) + " from " + url);
+}
+
+} // namespace
+
+std::string sha256_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  std::vector<unsigned char> buf(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+get_result http_get(const std::string& url, const std::vector<std::string>& headers, size_t max_body) {
+  global_init();
+  get_result out;
+  CURL* c = curl_easy_init();
+  curl_slist* hl = header_list(headers);
+  common_options(c, url, hl);
+  struct sink {
+    std::string* body;
+    size_t max;
+  } s{&out.body, max_body};
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char* d, size_t sz, size_t n, void* u) -> size_t {
+    auto* k = static_cast<sink*>(u);
+    if (k->body->size() + sz * n > k->max) return 0;
+    k->body->append(d, sz * n);
+    return sz * n;
+  });
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+  CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_OK)
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
+  else
+    out.error = curl_easy_strerror(rc);
+  curl_slist_free_all(hl);
+  curl_easy_cleanup(c);
+  return out;
+}
+
+caf::expected<std::string> fetch_file(const fetch_request& r, const std::function<void(const fetch_progress&)>& progress,
+                                      const std::atomic<bool>& cancel) {
+  global_init();
+  if (r.expected_size > absurd_size)
+    return make_error(errc::invalid_value, "refusing a file of " + std::to_string(r.expected_size) + " bytes");
+  const std::string final_path = r.dir + "/" + r.file, partial = final_path + ".incomplete";
+  uint64_t have = file_size(partial);
+  if (r.expected_size && have > r.expected_size) { // cannot be ours: start again
+    ::unlink(partial.c_str());
+    have = 0;
+  }
+  struct statvfs vfs {};
+  if (r.expected_size && ::statvfs(r.dir.c_str(), &vfs) == 0) {
+    uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    if (free_bytes < r.expected_size - have)
+      return make_error(errc::disk_full, "not enough disk space in " + r.dir + ": " + std::to_string(r.expected_size - have) +
+                                           " bytes needed, " + std::to_string(free_bytes) + " free");
+  }
+  curl_slist* hl = header_list(r.headers);
+  if (!r.expected_sha256.empty()) // resume only if the file is still the same
+    hl = curl_slist_append(hl, ("If-Range: \"" + r.expected_sha256 + "\"").c_str());
+  caf::error failure;
+  bool resumed_any = have > 0;
+  for (int attempt = 0;; ++attempt) {
+    int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      failure = make_error(errc::internal, "cannot write " + partial + ": " + std::strerror(errno));
+      break;
+    }
+    transfer t;
+    t.fd = fd;
+    t.offset = file_size(partial);
+    t.expected = r.expected_size;
+    t.cancel = &cancel;
+    t.progress = &progress;
+    t.resumed = resumed_any;
+    CURL* c = curl_easy_init();
+    common_options(c, r.url, hl);
+    if (t.offset > 0) curl_easy_setopt(c, CURLOPT_RANGE, (std::to_string(t.offset) + "-").c_str());
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (t.write_errno == ENOSPC || t.write_errno == EDQUOT) {
+      failure = make_error(errc::disk_full, "the disk is full writing " + partial + " (the partial is kept for a resume)");
+      break;
+    }
+    if (t.write_errno) {
+      failure = make_error(errc::internal, "cannot write " + partial + ": " + std::strerror(t.write_errno));
+      break;
+    }
+    if (cancel) {
+      failure = make_error(errc::cancelled, "download cancelled (the partial is kept for a resume)");
+      break;
+    }
+    if (t.too_big) {
+      ::unlink(partial.c_str());
+      failure = make_error(errc::invalid_value, "the server sent more than the expected " +
+                                                  std::to_string(r.expected_size) + " bytes");
+      break;
+    }
+    if (rc == CURLE_OK && t.status == 416 && t.offset == r.expected_size && r.expected_size) rc = CURLE_OK;
+    else if (rc == CURLE_OK && t.status != 200 && t.status != 206) {
+      failure = status_error(t.status, r.url);
+      if (t.status < 500) break; // client errors are final
+    }
+    if (rc == CURLE_OK && (t.status == 200 || t.status == 206 || t.status == 416) && synced) {
+      uint64_t size = file_size(partial);
+      if (r.expected_size && size < r.expected_size) { // the connection ended early: resume
+        failure = make_error(errc::unavailable, "the transfer ended at " + std::to_string(size) + " of " +
+                                                  std::to_string(r.expected_size) + " bytes");
+      } else {
+        failure = caf::error{};
+        break;
+      }
+    } else if (rc != CURLE_OK) {
+      failure = make_error(errc::unavailable, std::string("network error: ") + curl_easy_strerror(rc));
+    }
+    if (attempt >= r.max_retries) break;
+    resumed_any = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(r.retry_base_ms << std::min(attempt, 6)));
+  }
+  curl_slist_free_all(hl);
+  if (failure) return failure;
+  // Verify before the file gets its name.
+  uint64_t size = file_size(partial);
+  if (r.expected_size && size != r.expected_size) {
+    ::unlink(partial.c_str());
+    return make_error(errc::checksum_mismatch, "size mismatch: expected " + std::to_string(r.expected_size) +
+                                                 " bytes, got " + std::to_string(size));
+  }
+  if (!r.expected_sha256.empty()) {
+    std::string actual = sha256_file(partial);
+    if (actual != r.expected_sha256) {
+      ::unlink(partial.c_str());
+      return make_error(errc::checksum_mismatch,
+                        "sha256 mismatch for " + r.file + ": expected " + r.expected_sha256 + ", got " + actual);
+    }
+  }
+  if (std::rename(partial.c_str(), final_path.c_str()) != 0)
+    return make_error(errc::internal, "cannot rename " + partial + ": " + std::strerror(errno));
+  fsync_dir(r.dir);
+  return final_path;
+}
+
+} // namespace rbee
