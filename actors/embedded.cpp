@@ -30,6 +30,8 @@ hive_options hive_options_for(const config::settings& s, const std::string& hive
   o.worker_processes = s.worker_processes != 0;
   o.max_crashes = s.worker_max_crashes;
   o.rbee_binary = s.worker_binary;
+  o.hf_endpoint = s.hf_endpoint;
+  o.hf_token = s.hf_token;
   return o;
 }
 

@@ -40,6 +40,8 @@ caf::result<job_result> run(hive_ptr self, const job_ctx& ctx, operation& op) {
   if (auto* x = caf::get_if<worker_stop_op>(&op)) return hive_worker_stop(self, ctx, *x);
   if (caf::holds_alternative<worker_list_op>(op)) return job_result{json::write(hive_worker_list(self))};
   if (caf::holds_alternative<model_list_op>(op)) return job_result{json::write(self->state.store->list())};
+  if (auto* x = caf::get_if<model_download_op>(&op)) return hive_download(self, ctx, *x);
+  if (auto* x = caf::get_if<model_delete_op>(&op)) return hive_model_delete(self, ctx, *x);
   return make_error(errc::not_implemented,
                     "hive '" + self->state.opts.hive_id + "' cannot run '" + op_name(op) + "' yet");
 }
@@ -56,7 +58,9 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
   return {
     [=](caps_atom) { return self->state.caps; },
     [=](run_atom, const job_ctx& ctx, operation& op) { return run(self, ctx, op); },
-    [=](cancel_atom, const std::string& job_id) { hive_cancel(self, job_id); },
+    [=](cancel_atom, const std::string& job_id) {
+      if (!hive_cancel_download(self, job_id)) hive_cancel(self, job_id);
+    },
     [=](connect_atom, caf::actor queen) {
       auto q = caf::actor_cast<queen_actor>(queen);
       hive_registration reg{self->state.opts.hive_id, self->state.opts.version, self->state.caps};

@@ -21,6 +21,8 @@ struct hive_options {
   bool worker_processes = false; ///< workers in child processes (`rbee worker`) instead of in-process
   int max_crashes = 3;         ///< crashes of one model's workers before it is quarantined
   std::string rbee_binary;     ///< the executable that runs `rbee worker` (default /proc/self/exe)
+  std::string hf_endpoint = "https://huggingface.co"; ///< where models are downloaded from
+  std::string hf_token;        ///< Authorization for gated or private repos
   /// Called (from the hive's thread) when the queen is gone or refused us; the
   /// hive process reconnects. Empty in embedded mode.
   std::function<void(const caf::error&)> on_queen_lost;

@@ -8,6 +8,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <unordered_map>
@@ -40,6 +41,12 @@ struct hive_actor_state {
   std::map<std::string, std::string> last_crash; ///< model path -> how the last one died
   uint16_t worker_port = 0;                       ///< where child workers join (published lazily)
   std::map<int, std::string> children;            ///< child process pid -> worker id
+  /// Running downloads by model name: the jobs waiting for it, and its cancel flag.
+  struct download {
+    std::vector<std::pair<std::string, caf::typed_response_promise<job_result>>> jobs;
+    std::shared_ptr<std::atomic<bool>> cancel;
+  };
+  std::map<std::string, download> downloads;
   static inline const char* name = "hive";
 };
 
@@ -60,6 +67,12 @@ void hive_reap_idle(hive_ptr self);
 void hive_worker_up(hive_ptr self, const std::string& id, worker_actor handle);
 /// A worker actor went down (down_msg); true when it was one of ours.
 bool hive_worker_down(hive_ptr self, const caf::actor_addr& who, const caf::error& reason);
+
+// -- the model store (hive_models.cpp) --
+caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const model_download_op& op);
+caf::result<job_result> hive_model_delete(hive_ptr self, const job_ctx& ctx, const model_delete_op& op);
+/// Cancels a download job (true when it was one).
+bool hive_cancel_download(hive_ptr self, const std::string& job_id);
 
 // -- child processes (hive_processes.cpp) --
 /// Starts `rbee worker` for `o` joining this hive; returns the pid or an error.

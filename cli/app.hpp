@@ -44,6 +44,9 @@ int cmd_job_cancel(const config::settings& s, const std::string& id);
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
             int max_tokens);
 int cmd_ps(const config::settings& s);
+int cmd_pull(const config::settings& s, const std::string& model);
+int cmd_ls(const config::settings& s);
+int cmd_rm(const config::settings& s, const std::string& model);
 int cmd_stop(const config::settings& s, const std::string& model);
 
 // -- signals (signals.cpp) --

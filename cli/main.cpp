@@ -100,6 +100,16 @@ int main(int argc, char** argv) {
   run->add_option("-n,--max-tokens", run_max, "at most this many tokens per answer (default: until the model stops)")
     ->check(CLI::Range(1, 1 << 20));
   keeper_flag(run);
+  std::string pull_model;
+  auto* pull = app.add_subcommand("pull", "download a model from Hugging Face into the store");
+  pull->add_option("model", pull_model, "org/repo, org/repo:QUANT or org/repo:file.gguf")->required();
+  keeper_flag(pull);
+  auto* ls = app.add_subcommand("ls", "list the models in the store");
+  keeper_flag(ls);
+  std::string rm_model;
+  auto* rm = app.add_subcommand("rm", "delete a model from the store");
+  rm->add_option("model", rm_model, "the model (as rbee ls shows it)")->required();
+  keeper_flag(rm);
   auto* ps = app.add_subcommand("ps", "list the loaded models (workers)");
   keeper_flag(ps);
   std::string stop_model;
@@ -181,6 +191,9 @@ int main(int argc, char** argv) {
   if (cancel->parsed()) return cmd_job_cancel(*s, job_arg);
   if (run->parsed()) return cmd_run(*s, run_model, run_prompt, run_prompt_opt->count() > 0, run_max);
   if (ps->parsed()) return cmd_ps(*s);
+  if (pull->parsed()) return cmd_pull(*s, pull_model);
+  if (ls->parsed()) return cmd_ls(*s);
+  if (rm->parsed()) return cmd_rm(*s, rm_model);
   if (stop->parsed()) return cmd_stop(*s, stop_model);
   if (cfg->parsed()) {
     std::cout << rbee::config::to_json(*s);

@@ -80,6 +80,8 @@ const std::vector<key_info>& table() {
     int_key("worker_processes", &settings::worker_processes, 0, 1),
     int_key("worker_max_crashes", &settings::worker_max_crashes, 1, 1000),
     text_key("worker_binary", &settings::worker_binary),
+    text_key("hf_endpoint", &settings::hf_endpoint),
+    text_key("hf_token", &settings::hf_token),
     text_key("log_level", &settings::log_level),
   };
   return t;

@@ -123,6 +123,12 @@ std::optional<config_error> finish(settings& s) {
   if (s.data_dir.empty()) s.data_dir = env_or("XDG_DATA_HOME", home() + "/.local/share") + "/rbee";
   if (s.cache_dir.empty()) s.cache_dir = env_or("XDG_CACHE_HOME", home() + "/.cache") + "/rbee";
   if (s.state_dir.empty()) s.state_dir = env_or("XDG_STATE_HOME", home() + "/.local/state") + "/rbee";
+  // Hugging Face's own variables win, as every HF tool does.
+  s.hf_endpoint = env_or("HF_ENDPOINT", s.hf_endpoint.empty() ? "https://huggingface.co" : s.hf_endpoint);
+  s.hf_token = env_or("HF_TOKEN", s.hf_token);
+  while (!s.hf_endpoint.empty() && s.hf_endpoint.back() == '/') s.hf_endpoint.pop_back();
+  if (s.hf_endpoint.rfind("http://", 0) != 0 && s.hf_endpoint.rfind("https://", 0) != 0)
+    return config_error{"hf_endpoint", "must be an http:// or https:// URL"};
   if (!is_loopback(s.bind) && s.api_token.empty())
     return config_error{"api_token", "binding the non-loopback address " + s.bind +
                                        " requires an API token (set api_token or RBEE_API_TOKEN)"};

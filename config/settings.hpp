@@ -68,6 +68,10 @@ struct settings {
   int worker_max_crashes = 3; ///< a model whose workers crash this often is quarantined
   std::string worker_binary;  ///< the program run as `... worker --hive ...` (default: this rbee)
 
+  // -- downloads --
+  std::string hf_endpoint;    ///< default https://huggingface.co; HF_ENDPOINT overrides
+  std::string hf_token;       ///< for gated or private repos; HF_TOKEN overrides
+
   std::string log_level = "info";
 };
 

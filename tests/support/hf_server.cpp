@@ -187,6 +187,7 @@ std::string hf_server::handle(const std::string& req, int fd) {
     body[static_cast<size_t>(f.faults.flip_at)] = static_cast<char>(body[static_cast<size_t>(f.faults.flip_at)] ^ 0x5a);
   size_t from = 0;
   std::string range = header_value(req, "range"), if_range = header_value(req, "if-range");
+  if (!range.empty()) ++range_requests_;
   bool partial = !range.empty() && !f.faults.ignore_range && (if_range.empty() || if_range == etag);
   if (partial) {
     from = std::stoull(range.substr(range.find('=') + 1));
@@ -199,6 +200,19 @@ std::string hf_server::handle(const std::string& req, int fd) {
     headers += "Content-Range: bytes " + std::to_string(from) + "-" + std::to_string(body.size() - 1) + "/" +
                std::to_string(body.size()) + "\r\n";
   std::string out = response(partial ? 206 : 200, partial ? "Partial Content" : "OK", headers, slice);
+  if (f.faults.bytes_per_s > 0) { // slowly, in 64 KiB pieces (the lock is released meanwhile)
+    auto rate = f.faults.bytes_per_s;
+    mtx_.unlock();
+    size_t header_len = out.size() - slice.size();
+    send_all(fd, out.substr(0, header_len));
+    for (size_t at = 0; at < slice.size() && !stop_; at += 65536) {
+      std::string piece = slice.substr(at, 65536);
+      send_all(fd, piece);
+      std::this_thread::sleep_for(std::chrono::microseconds(piece.size() * 1000000 / static_cast<size_t>(rate)));
+    }
+    mtx_.lock();
+    return "";
+  }
   if (f.faults.cut_at >= 0) { // send the headers and cut_at body bytes, then hang up (once)
     size_t header_len = out.size() - slice.size();
     size_t keep = std::min(slice.size(), static_cast<size_t>(f.faults.cut_at));

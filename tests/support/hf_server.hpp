@@ -20,6 +20,7 @@ public:
     int64_t cut_at = -1;      ///< close the connection after this many body bytes (once)
     int64_t flip_at = -1;     ///< serve this byte flipped (always)
     bool ignore_range = false;///< answer 200 with the whole file to Range requests
+    int64_t bytes_per_s = 0;  ///< send the body at this rate (0: as fast as possible)
   };
 
   hf_server();
@@ -33,6 +34,7 @@ public:
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int requests() const { return requests_; }
+  int range_requests() const { return range_requests_; }
 
 private:
   struct file {
@@ -46,6 +48,7 @@ private:
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};
+  std::atomic<int> range_requests_{0};
   std::mutex mtx_;
   std::map<std::string, std::map<std::string, file>> repos_;
   std::map<std::string, std::string> gated_;

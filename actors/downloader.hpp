@@ -1,0 +1,25 @@
+#pragma once
+// The downloader: one per model_download job, under a hive. Resolves the
+// model's GGUF file(s) on the Hugging Face API, fetches them into the store
+// (resumable, verified, atomic) and narrates phases and progress.
+
+#include "messages/interfaces.hpp"
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace rbee {
+
+struct download_options {
+  std::string models_dir;
+  std::string endpoint; ///< https://huggingface.co or HF_ENDPOINT
+  std::string token;    ///< HF_TOKEN, may be empty
+};
+
+/// Spawns a detached downloader; ask it `run_atom` for the job_result. Setting
+/// `cancel` stops it (the partial stays for a resume).
+caf::actor spawn_downloader(caf::actor_system& sys, job_ctx ctx, std::string model, download_options opts,
+                            std::shared_ptr<std::atomic<bool>> cancel);
+
+} // namespace rbee

@@ -1,0 +1,120 @@
+// `rbee pull`, `ls`, `rm` against a real `rbee serve` whose HF_ENDPOINT is a
+// loopback server speaking the Hugging Face API.
+#include "tests/e2e/e2e.hpp"
+#include "tests/kernels/kernels_test_util.hpp"
+#include "tests/support/hf_server.hpp"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <random>
+
+using namespace rbee::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+class Pull : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!exists(stories("stories260K-q8_0.gguf"))) GTEST_SKIP() << "stories260K not found";
+    hf.add_file("test/tiny", "tiny-Q8_0.gguf", read_text(stories("stories260K-q8_0.gguf")));
+    hf.add_file("test/tiny", "tiny-Q4_0.gguf", read_text(stories("stories260K-q4_0.gguf")));
+    hf.add_file("test/tiny", "README.md", "# tiny");
+    hf.add_file("test/docs", "README.md", "no weights here");
+    hf.add_file("test/evil", "../evil.gguf", "x");
+    hf.add_file("test/gated", "m-Q4_0.gguf", "x");
+    hf.gate("test/gated", "tok");
+    env = private_env();
+    env.push_back("HF_ENDPOINT=" + hf.endpoint());
+    models = env[1].substr(env[1].find('=') + 1) + "/rbee/models";
+    start();
+  }
+  void start() {
+    d = start_daemon({"serve", "--port", "0"}, env);
+    ASSERT_GT(d.port, 0);
+    keeper = env;
+    keeper.push_back("RBEE_QUEEN_URL=" + d.base());
+  }
+  run_result rbee(std::vector<std::string> args) {
+    args.insert(args.begin(), rbee_bin());
+    return run(args, keeper, 60s);
+  }
+  hf_server hf;
+  std::vector<std::string> env, keeper;
+  std::string models;
+  rbee_daemon d;
+};
+
+} // namespace
+
+TEST_F(Pull, PullListRunRemove) {
+  auto p = rbee({"pull", "test/tiny"});
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_TRUE(fs::exists(models + "/test/tiny/tiny-Q4_0.gguf")); // the preferred quantization present
+  EXPECT_FALSE(fs::exists(models + "/test/tiny/tiny-Q8_0.gguf"));
+  EXPECT_NE(p.err.find("verified"), std::string::npos) << p.err;
+  ASSERT_EQ(rbee({"pull", "hf.co/test/tiny:Q8_0"}).status, 0);
+  EXPECT_TRUE(fs::exists(models + "/test/tiny/tiny-Q8_0.gguf"));
+  auto again = rbee({"pull", "test/tiny:Q8_0"}); // already there: nothing to fetch
+  EXPECT_EQ(again.status, 0);
+  EXPECT_NE(again.err.find("already in the store"), std::string::npos) << again.err;
+  auto ls = rbee({"ls"});
+  EXPECT_NE(ls.out.find("test/tiny:tiny-Q8_0.gguf"), std::string::npos) << ls.out;
+  auto answer = rbee({"run", "test/tiny:Q8_0", "Once upon a time", "-n", "8"});
+  EXPECT_EQ(answer.status, 0) << answer.err;
+  EXPECT_EQ(rbee({"stop", "test/tiny:Q8_0"}).status, 0);
+  std::this_thread::sleep_for(300ms);
+  auto rm = rbee({"rm", "test/tiny:Q8_0"});
+  EXPECT_EQ(rm.status, 0) << rm.err;
+  EXPECT_FALSE(fs::exists(models + "/test/tiny/tiny-Q8_0.gguf"));
+  EXPECT_TRUE(fs::exists(models + "/test/tiny/tiny-Q4_0.gguf"));
+}
+
+TEST_F(Pull, FailuresNameTheCause) {
+  auto missing = rbee({"pull", "test/nothing"});
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.err.find("no repository"), std::string::npos) << missing.err;
+  auto docs = rbee({"pull", "test/docs"});
+  EXPECT_EQ(docs.status, 1);
+  EXPECT_NE(docs.err.find("README.md"), std::string::npos) << docs.err; // lists what is there
+  auto gated = rbee({"pull", "test/gated"});
+  EXPECT_EQ(gated.status, 1);
+  EXPECT_NE(gated.err.find("gated"), std::string::npos) << gated.err;
+  auto evil = rbee({"pull", "test/evil"});
+  EXPECT_EQ(evil.status, 1);
+  EXPECT_NE(evil.err.find("unsafe"), std::string::npos) << evil.err;
+  EXPECT_FALSE(fs::exists(models + "/evil.gguf"));
+  EXPECT_FALSE(fs::exists(models + "/test/evil.gguf"));
+  auto quant = rbee({"pull", "test/tiny:Q2_K"});
+  EXPECT_EQ(quant.status, 1);
+  EXPECT_NE(quant.err.find("tiny-Q4_0.gguf"), std::string::npos) << quant.err;
+  EXPECT_EQ(rbee({"pull", "../../etc"}).status, 1);
+  EXPECT_EQ(rbee({"rm", "test/none"}).status, 1);
+}
+
+TEST_F(Pull, ResumesAfterTheServerIsKilled) {
+  std::mt19937 rng(9);
+  std::string big(6 << 20, '\0');
+  for (auto& c : big) c = static_cast<char>(rng());
+  hf.add_file("test/big", "big-Q4_0.gguf", big);
+  hf.faults("test/big", "big-Q4_0.gguf", {-1, -1, false, 2 << 20}); // 2 MiB/s
+  process pull({rbee_bin(), "pull", "test/big"}, keeper);
+  std::string partial = models + "/test/big/big-Q4_0.gguf.incomplete";
+  ASSERT_TRUE(eventually([&] { return fs::exists(partial) && fs::file_size(partial) > (1u << 20); }, 10s));
+  d.proc->signal(SIGKILL);
+  d.proc->wait(5s);
+  pull.wait(10s);
+  auto kept = fs::file_size(partial);
+  EXPECT_GT(kept, 0u);
+  EXPECT_LT(kept, big.size());
+  hf.faults("test/big", "big-Q4_0.gguf", {});
+  start();
+  int ranges = hf.range_requests();
+  auto again = rbee({"pull", "test/big"});
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_GT(hf.range_requests(), ranges); // it resumed
+  EXPECT_EQ(read_text(models + "/test/big/big-Q4_0.gguf"), big);
+  EXPECT_FALSE(fs::exists(partial));
+}
