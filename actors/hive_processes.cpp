@@ -50,7 +50,7 @@ caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o) {
   }
   std::vector<std::string> args = {bin, "worker", "--hive", "127.0.0.1:" + std::to_string(st.worker_port),
                                    "--model", o.model_path, "--id", o.worker_id, "--name", o.model,
-                                   "--slots", std::to_string(o.slots), "--ctx", std::to_string(o.n_ctx)};
+                                   "--slots", std::to_string(o.slots), "--ctx", std::to_string(o.n_ctx), "--exit-with-parent"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -54,6 +54,7 @@ struct worker_args {
   std::string hive, model, id, name;
   int slots = 4;
   int ctx = 0;
+  bool exit_with_parent = false; ///< the hive started us: end when it ends, however it ends
 };
 
 int run_worker(config::settings s, const worker_args& a);

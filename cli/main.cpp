@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   worker->add_option("--name", wa.name, "the model's name as asked for");
   worker->add_option("--slots", wa.slots, "sequences decoded together")->check(CLI::Range(1, 64));
   worker->add_option("--ctx", wa.ctx, "context per sequence (0: the model's)")->check(CLI::Range(0, 1 << 20));
+  worker->add_flag("--exit-with-parent", wa.exit_with_parent, "end when the process that started this one ends");
 
   auto keeper_flag = [&](CLI::App* c) {
     c->add_option("--queen", f.queen, "the queen's URL (default http://127.0.0.1:8500, RBEE_QUEEN_URL)");

@@ -9,6 +9,8 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +20,11 @@ namespace rbee::cli {
 
 int run_worker(config::settings s, const worker_args& a) {
   block_stop_signals();
+  if (a.exit_with_parent) { // SIGKILL of the hive's process must not leave this one behind
+    pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) return failure; // it died before we asked
+  }
   auto colon = a.hive.rfind(':');
   int port = colon == std::string::npos ? -1 : std::atoi(a.hive.c_str() + colon + 1);
   if (colon == std::string::npos || port <= 0 || port > 65535) {
