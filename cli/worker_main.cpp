@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <iostream>
+#include <thread>
 
 namespace rbee::cli {
 
@@ -76,7 +78,12 @@ int run_worker(config::settings s, const worker_args& a) {
     }
   }
   caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
-  return rc;
+  // Leave without the actor system's destructor: after its hive vanished, CAF's
+  // network layer can keep a reference to the worker actor and make that
+  // destructor wait forever. This process has nothing left to flush.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::fflush(nullptr);
+  std::_Exit(rc);
 }
 
 } // namespace rbee::cli
