@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 namespace rbee {
@@ -40,7 +42,36 @@ struct transfer {
   const std::atomic<bool>* cancel = nullptr;
   const std::function<void(const fetch_progress&)>* progress = nullptr;
   bool resumed = false;
+  EVP_MD_CTX* sha = nullptr; ///< the hash of everything in the partial so far
 };
+
+/// SHA-256 of the first bytes of a file into a fresh context.
+void hash_prefix(EVP_MD_CTX* ctx, const std::string& path) {
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::vector<unsigned char> buf(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(n));
+  }
+  ::close(fd);
+}
+
+std::string hex_digest(EVP_MD_CTX* ctx) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<transfer*>(user);
@@ -60,6 +91,7 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
     if (ftruncate(t->fd, 0) != 0 || lseek(t->fd, 0, SEEK_SET) != 0) return 0;
     t->offset = 0;
     t->range_ignored = true;
+    if (t->sha) EVP_DigestInit_ex(t->sha, EVP_sha256(), nullptr);
   }
   if (t->expected && t->offset + t->written + len > t->expected) {
     t->too_big = true;
@@ -75,7 +107,12 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
     }
     done += static_cast<size_t>(w);
   }
+  if (t->sha) EVP_DigestUpdate(t->sha, data, len); // hashed on the way: no second read
+  // Start writing back every 32 MiB, so that the final fsync has little left to do.
+  uint64_t before = t->written;
   t->written += len;
+  if ((before >> 25) != (t->written >> 25))
+    ::sync_file_range(t->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   return len;
 }
 
@@ -133,29 +170,10 @@ caf::error status_error(long status, const std::string& url) {
 } // namespace
 
 std::string sha256_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<unsigned char> buf(1 << 20);
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  if (::access(path.c_str(), R_OK) != 0) return "";
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  hash_prefix(ctx.get(), path);
+  return hex_digest(ctx.get());
 }
 
 get_result http_get(const std::string& url, const std::vector<std::string>& headers, size_t max_body) {
@@ -204,6 +222,19 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
       return make_error(errc::disk_full, "not enough disk space in " + r.dir + ": " + std::to_string(r.expected_size - have) +
                                            " bytes needed, " + std::to_string(free_bytes) + " free");
   }
+  // One download of a file at a time, across processes too: a lock on the partial.
+  int lock_fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0) return make_error(errc::internal, "cannot create " + partial + ": " + std::strerror(errno));
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd);
+    return make_error(errc::unavailable, r.file + " is being downloaded by another process; try again when it is done");
+  }
+  struct unlock {
+    int fd;
+    ~unlock() { ::close(fd); } // closing releases the lock
+  } held{lock_fd};
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  hash_prefix(sha.get(), partial); // what an earlier attempt left
   curl_slist* hl = header_list(r.headers);
   if (!r.expected_sha256.empty()) // resume only if the file is still the same
     hl = curl_slist_append(hl, ("If-Range: \"" + r.expected_sha256 + "\"").c_str());
@@ -222,6 +253,7 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
     t.cancel = &cancel;
     t.progress = &progress;
     t.resumed = resumed_any;
+    t.sha = sha.get();
     CURL* c = curl_easy_init();
     common_options(c, r.url, hl);
     if (t.offset > 0) curl_easy_setopt(c, CURLOPT_RANGE, (std::to_string(t.offset) + "-").c_str());
@@ -229,6 +261,7 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024); // fewer, larger writes
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
@@ -285,7 +318,7 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
                                                  " bytes, got " + std::to_string(size));
   }
   if (!r.expected_sha256.empty()) {
-    std::string actual = sha256_file(partial);
+    std::string actual = hex_digest(sha.get());
     if (actual != r.expected_sha256) {
       ::unlink(partial.c_str());
       return make_error(errc::checksum_mismatch,

@@ -6,7 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -165,4 +168,15 @@ TEST_F(Fetch, CancelKeepsThePartial) {
   EXPECT_EQ(code_of(res.error()), errc::cancelled);
   EXPECT_TRUE(fs::exists(dir + "/big.gguf.incomplete"));
   EXPECT_FALSE(fs::exists(dir + "/big.gguf"));
+}
+
+TEST_F(Fetch, OneDownloadOfAFileAtATime) {
+  int fd = ::open((dir + "/model.gguf.incomplete").c_str(), O_WRONLY | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0); // as another process downloading it would
+  auto r = get(req());
+  ASSERT_FALSE(r);
+  EXPECT_NE(message_of(r.error()).find("another process"), std::string::npos);
+  ::close(fd);
+  EXPECT_TRUE(get(req()));
 }
