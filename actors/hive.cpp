@@ -42,6 +42,17 @@ caf::result<job_result> run(hive_ptr self, const job_ctx& ctx, operation& op) {
   if (caf::holds_alternative<model_list_op>(op)) return job_result{json::write(self->state.store->list())};
   if (auto* x = caf::get_if<model_download_op>(&op)) return hive_download(self, ctx, *x);
   if (auto* x = caf::get_if<model_delete_op>(&op)) return hive_model_delete(self, ctx, *x);
+  if (auto* x = caf::get_if<model_get_op>(&op)) {
+    auto path = self->state.store->resolve(x->model, self->state.opts.allow_model_paths);
+    if (!path) return std::move(path.error());
+    model_entry e;
+    e.name = x->model;
+    e.path = *path;
+    std::error_code ec;
+    e.size = std::filesystem::file_size(*path, ec);
+    model_store::describe(e);
+    return job_result{json::write(std::vector<model_entry>{e})};
+  }
   return make_error(errc::not_implemented,
                     "hive '" + self->state.opts.hive_id + "' cannot run '" + op_name(op) + "' yet");
 }
@@ -94,7 +105,11 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
       auto path = self->state.store->resolve(name, self->state.opts.allow_model_paths);
       if (!path) return std::move(path.error());
       std::error_code ec;
-      return model_entry{name, *path, std::filesystem::file_size(*path, ec), 0};
+      model_entry e;
+      e.name = name;
+      e.path = *path;
+      e.size = std::filesystem::file_size(*path, ec);
+      return e;
     },
   };
 }

@@ -1,10 +1,12 @@
 #include "actors/model_store.hpp"
 
+#include "kernels/gguf.hpp"
 #include "messages/json.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <map>
 #include <system_error>
 
 namespace rbee {
@@ -67,12 +69,47 @@ std::vector<model_entry> model_store::list() const {
         auto t = fs::last_write_time(f, ec3);
         e.modified_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::file_clock::to_sys(t).time_since_epoch()).count();
+        describe(e);
         out.push_back(std::move(e));
       }
     }
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
   return out;
+}
+
+void model_store::describe(model_entry& e) {
+  auto f = kernels::gguf_file::open(e.path); // maps and checks the header; the weights are not read
+  if (!f) {
+    e.error = f.error();
+    return;
+  }
+  const auto& g = **f;
+  try {
+    e.arch = g.opt_string("general.architecture", "");
+    if (!e.arch.empty()) e.context_length = static_cast<int64_t>(g.opt_uint(e.arch + ".context_length", 0));
+    for (auto& t : g.tensors()) e.parameters += t.elements();
+    static const std::pair<uint64_t, const char*> file_types[] = {
+      {0, "F32"}, {1, "F16"}, {2, "Q4_0"}, {3, "Q4_1"}, {7, "Q8_0"}, {8, "Q5_0"}, {9, "Q5_1"}, {10, "Q2_K"},
+      {11, "Q3_K_S"}, {12, "Q3_K_M"}, {13, "Q3_K_L"}, {14, "Q4_K_S"}, {15, "Q4_K_M"}, {16, "Q5_K_S"},
+      {17, "Q5_K_M"}, {18, "Q6_K"}, {32, "BF16"}};
+    uint64_t ft = g.opt_uint("general.file_type", 1000);
+    for (auto& [id, name] : file_types)
+      if (id == ft) e.quantization = name;
+    if (e.quantization.empty()) { // the type of most of the weights
+      std::map<std::string, uint64_t> bytes;
+      for (auto& t : g.tensors()) bytes[std::string(kernels::name(t.type))] += t.bytes;
+      uint64_t best = 0;
+      for (auto& [n, b] : bytes)
+        if (b > best) {
+          best = b;
+          e.quantization = n;
+        }
+      for (auto& c : e.quantization) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+  } catch (const kernels::kernel_error& err) {
+    e.error = err.what();
+  }
 }
 
 caf::expected<std::string> model_store::resolve(const std::string& raw, bool allow_paths) const {

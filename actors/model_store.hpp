@@ -20,8 +20,12 @@ public:
 
   const std::string& root() const { return root_; }
 
-  /// Every .gguf file in the store (org/repo/file), sorted by name.
+  /// Every .gguf file in the store (org/repo/file), sorted by name, with what
+  /// its GGUF header says (architecture, parameters, quantization, context).
   std::vector<model_entry> list() const;
+
+  /// What a GGUF file's header says, without loading the weights.
+  static void describe(model_entry& e);
 
   /// The file a name stands for. Errors: errc::model_not_found (naming what is
   /// there when a choice is needed), errc::invalid_value (a malformed name),

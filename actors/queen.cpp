@@ -106,7 +106,8 @@ bool implemented(const operation& op) {
          caf::holds_alternative<hive_get_op>(op) || caf::holds_alternative<infer_op>(op) ||
          caf::holds_alternative<model_list_op>(op) || caf::holds_alternative<worker_spawn_op>(op) ||
          caf::holds_alternative<worker_stop_op>(op) || caf::holds_alternative<worker_list_op>(op) ||
-         caf::holds_alternative<model_download_op>(op) || caf::holds_alternative<model_delete_op>(op);
+         caf::holds_alternative<model_download_op>(op) || caf::holds_alternative<model_delete_op>(op) ||
+         caf::holds_alternative<model_get_op>(op);
 }
 
 /// Asks every online hive and concatenates the answers (a hive that fails to

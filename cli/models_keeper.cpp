@@ -107,10 +107,17 @@ int cmd_ls(const config::settings& s) {
     std::cerr << "rbee: the queen answered something unexpected\n";
     return failure;
   }
-  std::printf("%-60s %12s  %s\n", "MODEL", "SIZE", "LOADED");
-  for (auto& m : d["data"].GetArray())
-    std::printf("%-60s %12s  %s\n", m["id"].GetString(), mib(m["size"].GetDouble()).c_str(),
-                m["loaded"].GetBool() ? "yes" : "");
+  std::printf("%-50s %-8s %8s %-8s %7s %10s  %s\n", "MODEL", "ARCH", "PARAMS", "QUANT", "CTX", "SIZE", "LOADED");
+  for (auto& m : d["data"].GetArray()) {
+    auto text = [&](const char* k) { return m.HasMember(k) && m[k].IsString() ? std::string(m[k].GetString()) : ""; };
+    double params = m.HasMember("parameters") && m["parameters"].IsNumber() ? m["parameters"].GetDouble() : 0;
+    char p[16] = "-";
+    if (params >= 1e9) std::snprintf(p, sizeof(p), "%.1fB", params / 1e9);
+    else if (params > 0) std::snprintf(p, sizeof(p), "%.1fM", params / 1e6);
+    long long ctx = m.HasMember("context_length") && m["context_length"].IsInt64() ? m["context_length"].GetInt64() : 0;
+    std::printf("%-50s %-8s %8s %-8s %7lld %10s  %s\n", m["id"].GetString(), text("arch").c_str(), p,
+                text("quantization").c_str(), ctx, mib(m["size"].GetDouble()).c_str(), m["loaded"].GetBool() ? "yes" : "");
+  }
   return ok;
 }
 

@@ -286,6 +286,11 @@ std::string write(const std::vector<model_entry>& xs) {
       str(w, "path", x.path);
       unum(w, "size", x.size);
       num(w, "modified_ms", x.modified_ms);
+      str(w, "arch", x.arch);
+      unum(w, "parameters", x.parameters);
+      str(w, "quantization", x.quantization);
+      num(w, "context_length", x.context_length);
+      if (!x.error.empty()) str(w, "error", x.error);
       w.EndObject();
     }
     w.EndArray();

@@ -68,11 +68,18 @@ struct model_entry {
   std::string path;
   uint64_t size = 0;
   int64_t modified_ms = 0;
+  // From the GGUF header (empty/0 when it cannot be read):
+  std::string arch;
+  uint64_t parameters = 0;
+  std::string quantization;
+  int64_t context_length = 0;
+  std::string error;  ///< why the header could not be read
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_entry& x) {
-  return f(caf::meta::type_name("rbee_model_entry"), x.name, x.path, x.size, x.modified_ms);
+  return f(caf::meta::type_name("rbee_model_entry"), x.name, x.path, x.size, x.modified_ms, x.arch, x.parameters,
+           x.quantization, x.context_length, x.error);
 }
 
 } // namespace rbee

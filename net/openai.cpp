@@ -419,7 +419,8 @@ void openai_models(const session_ptr& s) {
           w.Key("data");
           w.StartArray();
           std::vector<std::string> listed_paths;
-          auto entry = [&](const std::string& id, const std::string& path, uint64_t size, int64_t created, bool loaded) {
+          auto entry = [&](const std::string& id, const std::string& path, uint64_t size, int64_t created, bool loaded,
+                           const model_entry* info) {
             w.StartObject();
             w.Key("id");
             w.String(id.c_str());
@@ -435,6 +436,16 @@ void openai_models(const session_ptr& s) {
             w.Uint64(size);
             w.Key("loaded");
             w.Bool(loaded);
+            if (info) {
+              w.Key("arch");
+              w.String(info->arch.c_str());
+              w.Key("parameters");
+              w.Uint64(info->parameters);
+              w.Key("quantization");
+              w.String(info->quantization.c_str());
+              w.Key("context_length");
+              w.Int64(info->context_length);
+            }
             w.EndObject();
           };
           auto loaded = [&](const std::string& path) {
@@ -445,13 +456,13 @@ void openai_models(const session_ptr& s) {
           };
           if (models)
             for (auto& m : *models) {
-              entry(m.name, m.path, m.size, m.modified_ms / 1000, loaded(m.path));
+              entry(m.name, m.path, m.size, m.modified_ms / 1000, loaded(m.path), &m);
               listed_paths.push_back(m.path);
             }
           if (workers) // loaded from a path outside the store
             for (auto& x : *workers)
               if (std::find(listed_paths.begin(), listed_paths.end(), x.model_path) == listed_paths.end()) {
-                entry(x.model, x.model_path, x.memory_bytes, x.loaded_ms / 1000, true);
+                entry(x.model, x.model_path, x.memory_bytes, x.loaded_ms / 1000, true, nullptr);
                 listed_paths.push_back(x.model_path);
               }
           w.EndArray();

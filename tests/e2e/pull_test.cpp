@@ -62,6 +62,10 @@ TEST_F(Pull, PullListRunRemove) {
   EXPECT_NE(again.err.find("already in the store"), std::string::npos) << again.err;
   auto ls = rbee({"ls"});
   EXPECT_NE(ls.out.find("test/tiny:tiny-Q8_0.gguf"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("Q8_0"), std::string::npos);  // read from the GGUF header
+  EXPECT_NE(ls.out.find("llama"), std::string::npos);
+  auto get = rbee({"job", "submit", R"({"operation":"model_get","model":"test/tiny:Q8_0"})"});
+  EXPECT_NE(get.out.find("\"parameters\": 292800"), std::string::npos) << get.out;
   auto answer = rbee({"run", "test/tiny:Q8_0", "Once upon a time", "-n", "8"});
   EXPECT_EQ(answer.status, 0) << answer.err;
   EXPECT_EQ(rbee({"stop", "test/tiny:Q8_0"}).status, 0);
