@@ -180,3 +180,24 @@ TEST_F(Fetch, OneDownloadOfAFileAtATime) {
   ::close(fd);
   EXPECT_TRUE(get(req()));
 }
+
+TEST_F(Fetch, DiskFullFailsAtOnceAndKeepsThePartial) {
+  std::string small = test::temp_dir();
+  if (std::system(("mount -t tmpfs -o size=1m tmpfs " + small + " 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "cannot mount a small tmpfs here (needs root)";
+  srv.add_file("org/big", "big.gguf", random_bytes(3 << 20, 6));
+  auto r = req();
+  r.url = srv.endpoint() + "/org/big/resolve/main/big.gguf";
+  r.dir = small;
+  r.file = "big.gguf";
+  r.expected_size = 0; // unknown: only the write can find out
+  r.expected_sha256.clear();
+  auto start = std::chrono::steady_clock::now();
+  auto res = get(r);
+  bool partial_kept = fs::exists(small + "/big.gguf.incomplete") && fs::file_size(small + "/big.gguf.incomplete") > 0;
+  std::system(("umount " + small).c_str());
+  ASSERT_FALSE(res);
+  EXPECT_EQ(code_of(res.error()), errc::disk_full) << message_of(res.error());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2)); // no retries
+  EXPECT_TRUE(partial_kept);
+}
