@@ -11,8 +11,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 namespace rbee {
@@ -42,7 +45,71 @@ struct transfer {
   const std::atomic<bool>* cancel = nullptr;
   const std::function<void(const fetch_progress&)>* progress = nullptr;
   bool resumed = false;
-  EVP_MD_CTX* sha = nullptr; ///< the hash of everything in the partial so far
+  class hasher* sha = nullptr; ///< the hash of everything in the partial so far
+};
+
+std::string hex_digest(EVP_MD_CTX* ctx);
+
+/// SHA-256 on its own thread, fed copies of the data as it arrives, so that
+/// hashing overlaps receiving and writing.
+class hasher {
+public:
+  explicit hasher(EVP_MD_CTX* ctx) : ctx_(ctx), thread_([this] { run(); }) {}
+  ~hasher() {
+    {
+      std::lock_guard<std::mutex> g{mtx_};
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void update(const char* data, size_t len) {
+    std::unique_lock<std::mutex> g{mtx_};
+    room_.wait(g, [&] { return queued_ < (32u << 20); }); // bounded: at most 32 MiB waiting
+    queue_.emplace_back(std::string(data, len), false);
+    queued_ += len;
+    cv_.notify_one();
+  }
+  void reset() {
+    std::lock_guard<std::mutex> g{mtx_};
+    queue_.emplace_back(std::string(), true);
+    cv_.notify_one();
+  }
+  /// Waits for everything queued, then the digest.
+  std::string hex() {
+    std::unique_lock<std::mutex> g{mtx_};
+    idle_.wait(g, [&] { return queue_.empty() && !busy_; });
+    return hex_digest(ctx_);
+  }
+
+private:
+  void run() {
+    std::unique_lock<std::mutex> g{mtx_};
+    for (;;) {
+      cv_.wait(g, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      auto [chunk, reset] = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+      g.unlock();
+      if (reset)
+        EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+      else
+        EVP_DigestUpdate(ctx_, chunk.data(), chunk.size());
+      g.lock();
+      busy_ = false;
+      queued_ -= chunk.size();
+      room_.notify_all();
+      if (queue_.empty()) idle_.notify_all();
+    }
+  }
+  EVP_MD_CTX* ctx_;
+  std::mutex mtx_;
+  std::condition_variable cv_, room_, idle_;
+  std::deque<std::pair<std::string, bool>> queue_;
+  size_t queued_ = 0;
+  bool busy_ = false, stop_ = false;
+  std::thread thread_;
 };
 
 /// SHA-256 of the first bytes of a file into a fresh context.
@@ -91,7 +158,7 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
     if (ftruncate(t->fd, 0) != 0 || lseek(t->fd, 0, SEEK_SET) != 0) return 0;
     t->offset = 0;
     t->range_ignored = true;
-    if (t->sha) EVP_DigestInit_ex(t->sha, EVP_sha256(), nullptr);
+    if (t->sha) t->sha->reset();
   }
   if (t->expected && t->offset + t->written + len > t->expected) {
     t->too_big = true;
@@ -107,7 +174,7 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
     }
     done += static_cast<size_t>(w);
   }
-  if (t->sha) EVP_DigestUpdate(t->sha, data, len); // hashed on the way: no second read
+  if (t->sha) t->sha->update(data, len); // hashed on the way, on another thread: no second read
   // Start writing back every 32 MiB, so that the final fsync has little left to do.
   uint64_t before = t->written;
   t->written += len;
@@ -233,8 +300,9 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
     int fd;
     ~unlock() { ::close(fd); } // closing releases the lock
   } held{lock_fd};
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  hash_prefix(sha.get(), partial); // what an earlier attempt left
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha_ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  hash_prefix(sha_ctx.get(), partial); // what an earlier attempt left
+  auto sha = std::make_unique<hasher>(sha_ctx.get());
   curl_slist* hl = header_list(r.headers);
   if (!r.expected_sha256.empty()) // resume only if the file is still the same
     hl = curl_slist_append(hl, ("If-Range: \"" + r.expected_sha256 + "\"").c_str());
@@ -318,7 +386,7 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
                                                  " bytes, got " + std::to_string(size));
   }
   if (!r.expected_sha256.empty()) {
-    std::string actual = hex_digest(sha.get());
+    std::string actual = sha->hex();
     if (actual != r.expected_sha256) {
       ::unlink(partial.c_str());
       return make_error(errc::checksum_mismatch,
