@@ -38,12 +38,16 @@ caf::expected<std::string> store_dir(const std::string& models, const hf_ref& re
 }
 
 caf::expected<std::string> download(caf::event_based_actor* self, const job_ctx& ctx, const std::string& model,
-                                    const download_options& o, const std::atomic<bool>& cancel) {
+                                    const download_options& o, const std::atomic<bool>& cancel,
+                                    download_watchers& watchers) {
   auto say = [&](std::string action, std::string human, std::vector<field> fields = {}, event_kind kind = event_kind::narration) {
-    auto n = narrate(ctx.job_id, "downloader", std::move(action), model, std::move(human));
-    n.kind = kind;
-    n.fields = std::move(fields);
-    if (ctx.bridge) self->send(ctx.bridge, std::move(n));
+    if (!ctx.bridge) return;
+    for (auto& job : watchers.list()) { // every job following this download sees it
+      auto n = narrate(job, "downloader", action, model, human);
+      n.kind = kind;
+      n.fields = fields;
+      self->send(ctx.bridge, std::move(n));
+    }
   };
   auto ref = parse_hf_ref(model);
   if (!ref) return std::move(ref.error());
@@ -108,11 +112,11 @@ caf::expected<std::string> download(caf::event_based_actor* self, const job_ctx&
 } // namespace
 
 caf::actor spawn_downloader(caf::actor_system& sys, job_ctx ctx, std::string model, download_options opts,
-                            std::shared_ptr<std::atomic<bool>> cancel) {
+                            std::shared_ptr<std::atomic<bool>> cancel, std::shared_ptr<download_watchers> watchers) {
   return sys.spawn<caf::detached>([=](caf::event_based_actor* self) -> caf::behavior {
     return {
       [=](run_atom) -> caf::result<job_result> {
-        auto r = download(self, ctx, model, opts, *cancel);
+        auto r = download(self, ctx, model, opts, *cancel, *watchers);
         self->quit();
         if (!r) return std::move(r.error());
         return job_result{*r};

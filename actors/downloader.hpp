@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <string>
 
 namespace rbee {
@@ -17,9 +19,24 @@ struct download_options {
   std::string token;    ///< HF_TOKEN, may be empty
 };
 
+/// The jobs that follow one download: the one that started it and those that
+/// joined it later; each gets the narration.
+struct download_watchers {
+  std::mutex mtx;
+  std::vector<std::string> jobs;
+  void add(std::string job) {
+    std::lock_guard<std::mutex> g{mtx};
+    jobs.push_back(std::move(job));
+  }
+  std::vector<std::string> list() {
+    std::lock_guard<std::mutex> g{mtx};
+    return jobs;
+  }
+};
+
 /// Spawns a detached downloader; ask it `run_atom` for the job_result. Setting
 /// `cancel` stops it (the partial stays for a resume).
 caf::actor spawn_downloader(caf::actor_system& sys, job_ctx ctx, std::string model, download_options opts,
-                            std::shared_ptr<std::atomic<bool>> cancel);
+                            std::shared_ptr<std::atomic<bool>> cancel, std::shared_ptr<download_watchers> watchers);
 
 } // namespace rbee

@@ -19,13 +19,16 @@ caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const m
     hive_say(self, ctx, "join", op.model + " is being downloaded by job " + it->second.jobs.front().first +
                                   "; waiting for it");
     it->second.jobs.emplace_back(ctx.job_id, rp);
+    it->second.watchers->add(ctx.job_id); // from now on it sees the progress too
     return rp;
   }
   auto& d = st.downloads[op.model];
   d.cancel = std::make_shared<std::atomic<bool>>(false);
+  d.watchers = std::make_shared<download_watchers>();
+  d.watchers->add(ctx.job_id);
   d.jobs.emplace_back(ctx.job_id, rp);
   download_options o{st.opts.models_dir, st.opts.hf_endpoint, st.opts.hf_token};
-  auto worker = spawn_downloader(self->system(), ctx, op.model, o, d.cancel);
+  auto worker = spawn_downloader(self->system(), ctx, op.model, o, d.cancel, d.watchers);
   std::string model = op.model;
   auto finish = [=](caf::expected<job_result> r) {
     auto& s = self->state;

@@ -45,6 +45,7 @@ struct hive_actor_state {
   struct download {
     std::vector<std::pair<std::string, caf::typed_response_promise<job_result>>> jobs;
     std::shared_ptr<std::atomic<bool>> cancel;
+    std::shared_ptr<struct download_watchers> watchers;
   };
   std::map<std::string, download> downloads;
   static inline const char* name = "hive";

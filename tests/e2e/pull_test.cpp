@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 
+using namespace rbee;
 using namespace rbee::test;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -121,4 +122,30 @@ TEST_F(Pull, ResumesAfterTheServerIsKilled) {
   EXPECT_GT(hf.range_requests(), ranges); // it resumed
   EXPECT_EQ(read_text(models + "/test/big/big-Q4_0.gguf"), big);
   EXPECT_FALSE(fs::exists(partial));
+}
+
+TEST_F(Pull, ASecondPullJoinsTheFirstAndSeesItsProgress) {
+  std::string big(4 << 20, 'x');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 2654435761u >> 13);
+  hf.add_file("test/slow", "slow-Q4_0.gguf", big);
+  hf.faults("test/slow", "slow-Q4_0.gguf", {-1, -1, false, 2 << 20}); // 2 s
+  process first({rbee_bin(), "pull", "test/slow"}, keeper);
+  std::this_thread::sleep_for(500ms);
+  // The second job: submitted by hand to watch its stream.
+  auto r = net::http_call(d.url(), "POST", "/v1/jobs", R"({"operation":"model_download","model":"test/slow"})");
+  ASSERT_EQ(r.status, 202);
+  std::string id = r.body.substr(r.body.find("job-"), 20);
+  int progress = 0;
+  std::string last, joined;
+  net::sse_get(d.url(), "/v1/jobs/" + id + "/stream", {}, [&](const net::sse_event& e) {
+    progress += e.event == "progress";
+    if (e.data.find("waiting for it") != std::string::npos) joined = e.data;
+    last = e.event;
+    return true;
+  }, 20s);
+  EXPECT_FALSE(joined.empty());
+  EXPECT_GT(progress, 0);
+  EXPECT_EQ(last, "done");
+  EXPECT_EQ(first.wait(20s), 0);
+  EXPECT_EQ(read_text(models + "/test/slow/slow-Q4_0.gguf"), big);
 }
