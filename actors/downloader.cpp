@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
 
 namespace rbee {
@@ -54,13 +55,25 @@ caf::expected<std::string> download(caf::event_based_actor* self, const job_ctx&
   say("resolving", "looking up " + ref->id() + " at " + o.endpoint);
   auto tree = hf_tree(o.endpoint, ref->id(), o.token);
   if (!tree) return std::move(tree.error());
-  auto files = choose_gguf(*tree, ref->selector, ref->id());
+  auto files = choose_gguf(*tree, ref->selector, ref->id()); // (sizes and hashes may be filled in below)
   if (!files) return std::move(files.error());
   auto dir = store_dir(o.models_dir, *ref);
   if (!dir) return std::move(dir.error());
   uint64_t total = 0;
   for (auto& f : *files) {
     if (!safe_gguf_name(f.path)) return make_error(errc::forbidden, "refusing the unsafe file name '" + f.path.substr(0, 200) + "'");
+    if (f.sha256.empty() || f.size == 0) { // no LFS data in the listing: ask the file itself
+      std::vector<std::string> h;
+      if (!o.token.empty()) h.push_back("Authorization: Bearer " + o.token);
+      auto head = http_head(hf_file_url(o.endpoint, ref->id(), f.path), h);
+      std::string etag = head.get("x-linked-etag").empty() ? head.get("etag") : head.get("x-linked-etag");
+      etag.erase(std::remove(etag.begin(), etag.end(), '"'), etag.end());
+      if (etag.rfind("W/", 0) == 0) etag.clear(); // a weak tag is no hash
+      if (etag.size() == 64 && etag.find_first_not_of("0123456789abcdef") == std::string::npos) f.sha256 = etag;
+      std::string size = head.get("x-linked-size").empty() ? head.get("content-length") : head.get("x-linked-size");
+      if (!size.empty() && size.size() < 16 && size.find_first_not_of("0123456789") == std::string::npos)
+        f.size = std::stoull(size);
+    }
     total += f.size;
   }
   std::string result = "{\"model\":\"" + ref->id() + "\",\"files\":[";

@@ -271,6 +271,42 @@ get_result http_get(const std::string& url, const std::vector<std::string>& head
   return out;
 }
 
+std::string head_result::get(const std::string& name) const {
+  for (auto& [k, v] : headers)
+    if (k == name) return v;
+  return "";
+}
+
+head_result http_head(const std::string& url, const std::vector<std::string>& headers) {
+  global_init();
+  head_result out;
+  CURL* c = curl_easy_init();
+  curl_slist* hl = header_list(headers);
+  common_options(c, url, hl);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); // the first answer carries X-Linked-*
+  curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &out);
+  curl_write_callback on_head = [](char* d, size_t sz, size_t n, void* u) -> size_t {
+    auto* o = static_cast<head_result*>(u);
+    std::string line(d, sz * n);
+    auto colon = line.find(':');
+    if (colon != std::string::npos && o->headers.size() < 200) {
+      std::string k = line.substr(0, colon), v = line.substr(colon + 1);
+      for (auto& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      while (!v.empty() && (v.front() == ' ')) v.erase(0, 1);
+      while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.pop_back();
+      o->headers.emplace_back(k, v);
+    }
+    return sz * n;
+  };
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_head);
+  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
+  curl_slist_free_all(hl);
+  curl_easy_cleanup(c);
+  return out;
+}
+
 caf::expected<std::string> fetch_file(const fetch_request& r, const std::function<void(const fetch_progress&)>& progress,
                                       const std::atomic<bool>& cancel) {
   global_init();

@@ -53,4 +53,13 @@ struct get_result {
 };
 get_result http_get(const std::string& url, const std::vector<std::string>& headers, size_t max_body = 16u << 20);
 
+/// The headers of a HEAD request that does not follow redirects (lower-case
+/// names), and its status.
+struct head_result {
+  long status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string get(const std::string& name) const;
+};
+head_result http_head(const std::string& url, const std::vector<std::string>& headers);
+
 } // namespace rbee

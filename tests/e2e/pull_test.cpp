@@ -149,3 +149,16 @@ TEST_F(Pull, ASecondPullJoinsTheFirstAndSeesItsProgress) {
   EXPECT_EQ(first.wait(20s), 0);
   EXPECT_EQ(read_text(models + "/test/slow/slow-Q4_0.gguf"), big);
 }
+
+TEST_F(Pull, WithoutLfsDataTheFileHeadersGiveHashAndSize) {
+  std::string content = read_text(stories("stories260K-q4_0.gguf"));
+  hf.add_file("test/plain", "plain-Q4_0.gguf", content);
+  hf.hide_lfs("test/plain");
+  hf.faults("test/plain", "plain-Q4_0.gguf", {-1, 100, false}); // a flipped byte
+  auto bad = rbee({"pull", "test/plain"});
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("sha256 mismatch"), std::string::npos) << bad.err; // X-Linked-Etag was the hash
+  hf.faults("test/plain", "plain-Q4_0.gguf", {});
+  EXPECT_EQ(rbee({"pull", "test/plain"}).status, 0);
+  EXPECT_EQ(read_text(models + "/test/plain/plain-Q4_0.gguf"), content);
+}

@@ -96,6 +96,11 @@ void hf_server::faults(const std::string& repo, const std::string& name, file_fa
   repos_[repo][name].faults = f;
 }
 
+void hf_server::hide_lfs(const std::string& repo) {
+  std::lock_guard<std::mutex> g{mtx_};
+  hide_lfs_[repo] = true;
+}
+
 void hf_server::serve() {
   while (!stop_) {
     pollfd p{listen_fd_, POLLIN, 0};
@@ -150,7 +155,9 @@ std::string hf_server::handle(const std::string& req, int fd) {
     for (auto& [name, f] : it->second) {
       body += first ? "" : ",";
       first = false;
-      if (tree)
+      if (tree && hide_lfs_[repo])
+        body += R"({"type":"file","path":")" + name + R"("})";
+      else if (tree)
         body += R"({"type":"file","path":")" + name + R"(","size":)" + std::to_string(f.content.size()) +
                 R"(,"lfs":{"oid":")" + f.sha256 + R"(","size":)" + std::to_string(f.content.size()) + "}}";
       else

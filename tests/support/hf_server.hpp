@@ -31,6 +31,8 @@ public:
   /// A repo that answers 401 without `token` (403 with another token).
   void gate(const std::string& repo, const std::string& token);
   void faults(const std::string& repo, const std::string& name, file_faults f);
+  /// Leave LFS data (sha256, size) out of the tree listing for this repo.
+  void hide_lfs(const std::string& repo);
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int requests() const { return requests_; }
@@ -52,6 +54,7 @@ private:
   std::mutex mtx_;
   std::map<std::string, std::map<std::string, file>> repos_;
   std::map<std::string, std::string> gated_;
+  std::map<std::string, bool> hide_lfs_;
   std::thread thread_;
 };
 
