@@ -1,0 +1,172 @@
+// Build scripts run for real: bash in its own process group, inside
+// bubblewrap when it is here. Canary scripts try to escape and must fail.
+#include "actors/sandbox.hpp"
+#include "messages/errc.hpp"
+
+#include <caf/error.hpp>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace rbee;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Sandbox : ::testing::TestWithParam<bool> {
+  fs::path dir;
+  sandbox_options opts;
+  std::vector<std::pair<std::string, bool>> lines;
+  std::atomic<bool> cancel{false};
+
+  void SetUp() override {
+    std::string why;
+    if (GetParam() && !sandbox_available(&why)) GTEST_SKIP() << why;
+    dir = fs::temp_directory_path() / ("rbee-sandbox-" + std::to_string(::getpid()) + "-" +
+                                       std::to_string(std::hash<std::string>{}(
+                                           ::testing::UnitTest::GetInstance()->current_test_info()->name())));
+    fs::remove_all(dir);
+    fs::create_directories(dir / "tree");
+    fs::create_directories(dir / "secret");
+    std::ofstream(dir / "secret" / "token") << "s3cret";
+    opts.tree = (dir / "tree").string();
+    opts.sandbox = GetParam();
+    opts.hide = {(dir / "secret").string()};
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  script_result run(const std::string& script) {
+    auto r = run_script(script, opts, [&](std::string_view l, bool e) { lines.emplace_back(std::string(l), e); }, cancel);
+    EXPECT_TRUE(r) << caf::to_string(r.error());
+    return r ? *r : script_result{};
+  }
+};
+
+TEST_P(Sandbox, StreamsLinesWithTheirStreamAndExportsTheEnvironment) {
+  opts.env = {{"pkgname", "demo"}, {"srcdir", opts.tree + "/src"}};
+  auto r = run("echo one; echo two >&2; printf 'no newline'; echo; echo \"$pkgname $srcdir\"; pwd; echo made > out.txt");
+  EXPECT_EQ(r.exit_code, 0);
+  // Two pipes: order is kept within each stream, not across them.
+  std::vector<std::string> out, err;
+  for (auto& [l, e] : lines) (e ? err : out).push_back(l);
+  EXPECT_EQ(err, std::vector<std::string>{"two"});
+  EXPECT_EQ(out, (std::vector<std::string>{"one", "no newline", "demo " + opts.tree + "/src", opts.tree}));
+  EXPECT_TRUE(fs::exists(dir / "tree" / "out.txt"));
+}
+
+TEST_P(Sandbox, AFailingCommandStopsTheScriptAndKeepsTheTail) {
+  opts.tail_lines = 3;
+  auto r = run("for i in $(seq 1 10); do echo line $i; done; false; echo never");
+  EXPECT_EQ(r.exit_code, 1);
+  ASSERT_EQ(r.tail.size(), 3u);
+  EXPECT_EQ(r.tail.back(), "line 10");
+  for (auto& [l, e] : lines) EXPECT_NE(l, "never");
+}
+
+TEST_P(Sandbox, LongLinesAreCutNotLost) {
+  auto r = run("head -c 100000 /dev/zero | tr '\\0' x; echo; echo after");
+  EXPECT_EQ(r.exit_code, 0);
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines.back().first, "after");
+  size_t total = 0;
+  for (auto& [l, e] : lines) {
+    EXPECT_LE(l.size(), 16u << 10);
+    total += l.size();
+  }
+  EXPECT_EQ(total, 100000u + 5u);
+}
+
+TEST_P(Sandbox, CancelKillsTheWholeGroupPromptly) {
+  std::thread t([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel = true;
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto r = run("(sleep 60; echo child) & sleep 60 & echo started; wait");
+  t.join();
+  EXPECT_TRUE(r.cancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(r.exit_code, 128 + 9);
+  for (auto& [l, e] : lines) EXPECT_NE(l, "child");
+}
+
+TEST_P(Sandbox, BackgroundLeftoversDoNotHoldTheBuild) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = run("sleep 60 & echo done");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+TEST_P(Sandbox, RefusesARelativeOrMissingTree) {
+  opts.tree = "relative/tree";
+  auto r = run_script("true", opts, nullptr, cancel);
+  ASSERT_FALSE(r);
+  opts.tree = (dir / "missing").string();
+  r = run_script("true", opts, nullptr, cancel);
+  ASSERT_FALSE(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, Sandbox, ::testing::Values(false, true),
+                         [](const auto& i) { return i.param ? "bwrap" : "direct"; });
+
+// The canaries: only meaningful inside the sandbox.
+struct Canary : Sandbox {};
+
+TEST_P(Canary, CannotWriteOutsideTheTree) {
+  auto target = dir / "escaped";
+  // Beside the tree, under /tmp: the build sees a private /tmp, so the write
+  // may "succeed" there, but nothing reaches the real one.
+  run("echo x > '" + target.string() + "'");
+  EXPECT_FALSE(fs::exists(target));
+  auto r = run("echo x > '" + (dir / "secret" / "planted").string() + "'");
+  EXPECT_FALSE(fs::exists(dir / "secret" / "planted"));
+  r = run("touch /usr/rbee-canary");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_FALSE(fs::exists("/usr/rbee-canary"));
+}
+
+TEST_P(Canary, CannotReachTheNetwork) {
+  // A real listener on loopback: reachable from here, not from the build.
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(s, 4), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  auto port = std::to_string(ntohs(a.sin_port));
+  opts.sandbox = false;
+  auto control = run("exec 3<>/dev/tcp/127.0.0.1/" + port + " && echo connected");
+  EXPECT_EQ(control.exit_code, 0) << "the control run (no sandbox) must connect";
+  opts.sandbox = true;
+  auto r = run("exec 3<>/dev/tcp/127.0.0.1/" + port + " && echo connected");
+  EXPECT_NE(r.exit_code, 0);
+  ::close(s);
+}
+
+TEST_P(Canary, CannotReadHiddenDirectories) {
+  auto token = (dir / "secret" / "token").string();
+  auto r = run("cat '" + token + "'");
+  EXPECT_NE(r.exit_code, 0);
+  for (auto& [l, e] : lines) EXPECT_EQ(l.find("s3cret"), std::string::npos);
+}
+
+TEST_P(Canary, SeesItsOwnPidNamespace) {
+  auto r = run("echo $$; ps -e 2>/dev/null | wc -l || true");
+  EXPECT_EQ(r.exit_code, 0);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_LE(std::stoi(lines[0].first), 10) << "bash should be a low PID in a fresh namespace";
+}
+
+INSTANTIATE_TEST_SUITE_P(InBwrap, Canary, ::testing::Values(true), [](const auto&) { return "bwrap"; });
+
+} // namespace
