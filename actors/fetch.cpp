@@ -1,5 +1,7 @@
 #include "actors/fetch.hpp"
 
+#include "actors/atomic_file.hpp"
+
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
@@ -196,14 +198,6 @@ int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_o
 uint64_t file_size(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-}
-
-bool fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
 }
 
 curl_slist* header_list(const std::vector<std::string>& headers) {

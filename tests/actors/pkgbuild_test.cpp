@@ -156,7 +156,7 @@ TEST(Pkgbuild, DeepNestingAndLongInputDoNotRecurse) {
   auto r = parse_pkgbuild(deep);
   ASSERT_TRUE(r) << caf::to_string(r.error());
   std::string many = "pkgname=x\npkgver=1\npkgrel=1\nv=(";
-  for (int i = 0; i < 50000; ++i) many += "w" + std::to_string(i) + " ";
+  for (int i = 0; i < 50000; ++i) many.append("w").append(std::to_string(i)).append(" ");
   many += ")\n";
   auto m = parse_pkgbuild(many);
   ASSERT_TRUE(m) << caf::to_string(m.error());

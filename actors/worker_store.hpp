@@ -1,0 +1,59 @@
+#pragma once
+// Installed workers on disk: $XDG_DATA_HOME/rbee/workers/<id>/<version>/
+// holds the binary and worker.json (version, backend, sha256); <id>/current
+// is a symlink switched atomically. Every step is staged, fsynced and
+// renamed, so a kill at any moment leaves the previous version runnable.
+// capabilities.json beside workers/ lists what is installed.
+
+#include <caf/expected.hpp>
+
+#include <string>
+#include <vector>
+
+namespace rbee {
+
+struct installed_worker {
+  std::string id;
+  std::string version;
+  std::string backend; ///< "cpu", "cuda", ...
+  std::string binary;  ///< file name inside the version directory
+  std::string sha256;
+  std::string path;    ///< absolute path of the binary through `current`
+};
+
+class worker_store {
+public:
+  /// `data_dir` is $XDG_DATA_HOME/rbee: workers live in data_dir/workers.
+  explicit worker_store(std::string data_dir);
+
+  /// Installs `built` (a file from package()) as `id` `version`, switches
+  /// `current` to it and rewrites capabilities.json.
+  caf::expected<installed_worker> install(const std::string& id, const std::string& version, const std::string& backend,
+                                          const std::string& built);
+
+  /// The current version of `id`, its binary verified against its sha256.
+  /// errc::not_found when not installed; errc::checksum_mismatch when altered.
+  caf::expected<installed_worker> get(const std::string& id) const;
+
+  /// Every installed worker's current version (unverified, for listings).
+  std::vector<installed_worker> list() const;
+
+  /// Removes every version of `id`; errc::not_found when not installed.
+  caf::expected<void> remove(const std::string& id);
+
+  std::string capabilities_path() const { return data_dir_ + "/capabilities.json"; }
+
+private:
+  caf::expected<void> write_capabilities() const;
+  caf::expected<installed_worker> read(const std::string& id) const;
+
+  std::string data_dir_;
+  std::string root_;
+};
+
+/// Worker ids and versions become path components: [a-z0-9][a-z0-9._+-]* (ids)
+/// and [A-Za-z0-9][A-Za-z0-9._+~]* (versions), at most 128 characters.
+bool valid_worker_id(const std::string& id);
+bool valid_worker_version(const std::string& version);
+
+} // namespace rbee
