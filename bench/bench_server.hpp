@@ -19,7 +19,7 @@ class server {
 public:
   explicit server(config::settings s) : settings_(init(cfg_, s)), sys_(cfg_) {
     node_ = spawn_embedded(sys_, s, "bench", local_hive_id);
-    http_ = std::make_unique<net::http_server>(s, net::backend{&sys_, node_.queen, node_.bridge, "bench"});
+    http_ = std::make_unique<net::http_server>(s, net::backend{&sys_, node_.queen, node_.bridge, "bench", {}});
     port_ = http_->start("127.0.0.1", 0);
   }
   ~server() {

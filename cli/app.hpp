@@ -34,6 +34,7 @@ std::optional<config::settings> load_settings(const common_flags& f, const char*
 int run_serve(config::settings s);
 int run_queen(config::settings s);
 int run_hive(config::settings s);
+int run_catalog(config::settings s, const std::string& dir);
 
 // -- keeper (keeper.cpp) --
 int cmd_status(const config::settings& s);

@@ -66,7 +66,7 @@ int run_serve(config::settings s) {
   if (!registered) log->warn("the local hive did not register in time");
   int rc = ok;
   {
-    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version});
+    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, {}});
     if (start_http(srv, s, *log) == 0) {
       rc = failure;
     } else {
@@ -90,7 +90,7 @@ int run_queen(config::settings s) {
   auto q = spawn_queen_side(sys, s, version);
   int rc = ok;
   {
-    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version});
+    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, {}});
     auto cluster = sys.middleman().publish(q.queen, s.queen_cluster_port, s.bind.c_str(), true);
     if (!cluster) {
       log->error("cannot publish the queen on {}:{}: {}", s.bind, s.queen_cluster_port,

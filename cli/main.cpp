@@ -23,7 +23,8 @@ std::optional<config::settings> load_settings(const common_flags& f, const char*
   if (f.log_level && !err) err = set("log_level", *f.log_level);
   if (f.data_dir && !err) err = set("data_dir", *f.data_dir);
   if (f.bind && !err) err = set("bind", *f.bind);
-  if (f.port && !err) err = set(m == "hive" ? "hive_port" : "queen_port", std::to_string(*f.port));
+  if (f.port && !err)
+    err = set(m == "hive" ? "hive_port" : m == "catalog" ? "catalog_port" : "queen_port", std::to_string(*f.port));
   if (f.cluster_port && !err) err = set("queen_cluster_port", std::to_string(*f.cluster_port));
   if (f.hive_id && !err) err = set("hive_id", *f.hive_id);
   if (f.queen && !err) err = set(m == "hive" ? "queen_address" : "queen_url", *f.queen);
@@ -50,6 +51,14 @@ int main(int argc, char** argv) {
   serve->add_option("--port", f.port, "HTTP port (default 8500; 0 picks a free one)");
   serve->add_option("--bind", f.bind, "address to bind (default 127.0.0.1; others need api_token)");
   serve->add_option("--data-dir", f.data_dir, "where models and workers live");
+
+  auto* catalog = app.add_subcommand("catalog", "the worker catalog");
+  catalog->require_subcommand(1);
+  std::string catalog_dir;
+  auto* catalog_serve = catalog->add_subcommand("serve", "serve worker recipes and sources over HTTP");
+  catalog_serve->add_option("--port", f.port, "HTTP port (default 8787; 0 picks a free one)");
+  catalog_serve->add_option("--bind", f.bind, "address to bind (default 127.0.0.1; others need api_token)");
+  catalog_serve->add_option("--dir", catalog_dir, "the catalog directory (default: <data dir>/catalog; scripts/make-catalog.sh makes one)");
 
   auto* queen = app.add_subcommand("queen", "run the queen: HTTP API + cluster port for remote hives");
   queen->add_option("--port", f.port, "HTTP port (default 8500; 0 picks a free one)");
@@ -178,10 +187,11 @@ int main(int argc, char** argv) {
   if (quantize->parsed()) return cmd_quantize(qa);
   if (bench->parsed()) return cmd_bench(bn);
   if (generate->parsed()) return cmd_generate(gen);
-  const char* mode = hive->parsed() ? "hive" : "client";
+  const char* mode = hive->parsed() ? "hive" : catalog->parsed() ? "catalog" : "client";
   auto s = load_settings(f, mode);
   if (!s) return usage;
   if (serve->parsed()) return run_serve(*s);
+  if (catalog_serve->parsed()) return run_catalog(*s, catalog_dir);
   if (queen->parsed()) return run_queen(*s);
   if (hive->parsed()) return run_hive(*s);
   if (worker->parsed()) return run_worker(*s, wa);

@@ -99,7 +99,15 @@ void dispatch(const session_ptr& s) {
     if (!get) return not_allowed();
     return s->reply(200, "{\"status\":\"ok\",\"version\":\"" + be.version + "\"}");
   }
-  if (parts.empty() || parts[0] != "v1") return s->reply_error(errc::not_found, "no such route");
+  if (be.extra && !parts.empty() && parts[0] != "v1") {
+    std::vector<std::string> path(parts.begin(), parts.end());
+    if (auto r = be.extra(path)) {
+      if (!get) return not_allowed();
+      if (r->error != errc::none) return s->reply_error(r->error, r->body);
+      return s->reply(200, std::move(r->body), r->content_type.c_str());
+    }
+  }
+  if (parts.empty() || parts[0] != "v1" || !be.queen) return s->reply_error(errc::not_found, "no such route");
   parts.erase(parts.begin());
 
   if (parts.size() == 1 && parts[0] == "jobs") {

@@ -6,10 +6,26 @@
 #include "config/settings.hpp"
 #include "messages/interfaces.hpp"
 
+#include "messages/errc.hpp"
+
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace rbee::net {
+
+/// An answer of an extra route: a body, or an error (mapped to HTTP in one place).
+struct static_reply {
+  errc error = errc::none;
+  std::string body; ///< the error's message when `error` is set
+  std::string content_type = "application/json";
+};
+
+/// GET routes outside /v1 (the worker catalog: /workers..., /sources/...),
+/// given the path's segments; nullopt when the path is not theirs.
+using extra_routes = std::function<std::optional<static_reply>(const std::vector<std::string>& path)>;
 
 /// The actors the HTTP front talks to.
 struct backend {
@@ -17,6 +33,7 @@ struct backend {
   queen_actor queen;
   bridge_actor bridge;
   std::string version;
+  extra_routes extra; ///< optional
 };
 
 class http_server {

@@ -33,7 +33,7 @@ config::settings test_settings() {
 struct Api : ::testing::Test {
   explicit Api(config::settings s = test_settings()) : sys(init(cfg)), settings(s) {
     n = spawn_embedded(sys, settings, "test", local_hive_id);
-    server = std::make_unique<net::http_server>(settings, net::backend{&sys, n.queen, n.bridge, "test"});
+    server = std::make_unique<net::http_server>(settings, net::backend{&sys, n.queen, n.bridge, "test", {}});
     port = server->start("127.0.0.1", 0);
     u.host = "127.0.0.1";
     u.port = std::to_string(port);

@@ -1,0 +1,83 @@
+// `rbee catalog serve`: the worker catalog over HTTP — GET /workers,
+// /workers/{id}, /workers/{id}/PKGBUILD, /sources/{file}, /health.
+#include "actors/catalog.hpp"
+#include "cli/app.hpp"
+#include "net/server.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace rbee::cli {
+
+namespace {
+
+constexpr uintmax_t max_source = 512u << 20;
+
+net::static_reply not_found(std::string what) { return {errc::not_found, std::move(what), ""}; }
+
+/// The catalog's routes for the HTTP front (also mounted by the queen).
+net::extra_routes catalog_routes(std::shared_ptr<const worker_catalog> c) {
+  return [c](const std::vector<std::string>& p) -> std::optional<net::static_reply> {
+    if (p[0] == "workers") {
+      if (p.size() == 1) return net::static_reply{errc::none, c->list_json()};
+      const auto* e = c->find(p[1]);
+      if (!e) return not_found("no worker '" + p[1].substr(0, 64) + "' in the catalog");
+      if (p.size() == 2) return net::static_reply{errc::none, e->json};
+      if (p.size() == 3 && p[2] == "PKGBUILD") return net::static_reply{errc::none, e->pkgbuild_text, "text/plain; charset=utf-8"};
+      return not_found("no such route");
+    }
+    if (p[0] == "sources") {
+      std::string path = p.size() == 2 ? c->source_path(p[1]) : "";
+      if (path.empty()) return not_found("no such source");
+      std::ifstream in(path, std::ios::binary);
+      in.seekg(0, std::ios::end);
+      auto size = static_cast<uintmax_t>(in.tellg());
+      if (!in || size > max_source) return net::static_reply{errc::internal, "cannot serve this source", ""};
+      in.seekg(0);
+      std::string body(size, '\0');
+      in.read(body.data(), static_cast<std::streamsize>(size));
+      return net::static_reply{errc::none, std::move(body), "application/octet-stream"};
+    }
+    return std::nullopt;
+  };
+}
+
+} // namespace
+
+int run_catalog(config::settings s, const std::string& dir_flag) {
+  block_stop_signals();
+  auto log = spdlog::get("catalog");
+  if (!log) log = spdlog::stderr_color_mt("catalog");
+  log->set_level(spdlog::level::from_str(s.log_level));
+  std::string dir = dir_flag.empty() ? s.data_dir + "/catalog" : dir_flag;
+  auto c = worker_catalog::load(dir);
+  if (!c) {
+    log->error("{}", message_of(c.error()));
+    return usage;
+  }
+  auto cat = std::make_shared<const worker_catalog>(std::move(*c));
+  net::backend be;
+  be.version = version;
+  be.extra = catalog_routes(cat);
+  net::http_server srv(s, be);
+  int rc = ok;
+  try {
+    uint16_t port = srv.start(s.bind, s.catalog_port);
+    bool v6 = s.bind.find(':') != std::string::npos;
+    std::printf(v6 ? "listening on http://[%s]:%u\n" : "listening on http://%s:%u\n", s.bind.c_str(), port);
+    std::fflush(stdout);
+    log->info("catalog: {} workers from {}", cat->entries().size(), dir);
+    wait_for_stop();
+  } catch (const std::exception& e) {
+    log->error("{}", e.what());
+    rc = failure;
+  }
+  srv.stop();
+  return rc;
+}
+
+} // namespace rbee::cli

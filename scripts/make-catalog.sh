@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Makes a worker catalog directory from this checkout: a reproducible source
+# tarball of the project (OUT/sources/rbee-VERSION.tar.gz) and, for each recipe
+# in catalog/, OUT/workers/<id>/PKGBUILD with the version and the tarball's
+# sha256 pinned, plus its meta.json. Serve it with `rbee catalog serve --dir OUT`.
+# Usage: make-catalog.sh OUT_DIR
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${1:?usage: make-catalog.sh OUT_DIR}"
+version="$(sed -n 's/^project(rbee VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")"
+[ -n "$version" ] || { echo "make-catalog: cannot read the version from CMakeLists.txt" >&2; exit 1; }
+mkdir -p "$out/sources" "$out/workers"
+out="$(cd "$out" && pwd)"
+tarball="$out/sources/rbee-$version.tar.gz"
+
+# The files of the project: git's view when this is a checkout (tracked and
+# untracked-but-not-ignored), else everything but build outputs.
+list="$(mktemp)"
+trap 'rm -f "$list" "$tarball.tmp"' EXIT
+if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git -C "$root" ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' f; do [ -e "$root/$f" ] && printf '%s\0' "$f"; done > "$list"
+else
+  (cd "$root" && find . -path ./build -prune -o -path ./.git -prune -o -name node_modules -prune -o -type f -print0 |
+    sed -z 's|^\./||') > "$list"
+fi
+# Reproducible: sorted names, fixed owner and times, gzip without a timestamp.
+tar -C "$root" --null -T "$list" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+    --transform "s,^,rbee-$version/," -cf - | gzip -n -9 > "$tarball.tmp"
+mv "$tarball.tmp" "$tarball"
+sha="$(sha256sum "$tarball" | cut -d' ' -f1)"
+
+for recipe in "$root"/catalog/*/PKGBUILD.in; do
+  id="$(basename "$(dirname "$recipe")")"
+  mkdir -p "$out/workers/$id"
+  sed -e "s/@VERSION@/$version/g" -e "s/@SHA256@/$sha/g" "$recipe" > "$out/workers/$id/PKGBUILD"
+  cp "$(dirname "$recipe")/meta.json" "$out/workers/$id/meta.json"
+done
+echo "catalog in $out: rbee-$version.tar.gz ($(du -h "$tarball" | cut -f1), sha256 $sha), $(ls "$out/workers" | wc -l) workers"
