@@ -32,6 +32,15 @@ hive_options hive_options_for(const config::settings& s, const std::string& hive
   o.rbee_binary = s.worker_binary;
   o.hf_endpoint = s.hf_endpoint;
   o.hf_token = s.hf_token;
+  o.catalog_url = s.catalog_url;
+  o.data_dir = s.data_dir;
+  o.cache_dir = s.cache_dir;
+  // What a recipe's build must not read: rbee's config (the API token), data and state.
+  std::string config_dir = config::default_config_path();
+  config_dir = config_dir.substr(0, config_dir.rfind('/'));
+  o.hidden_dirs = {config_dir, s.data_dir, s.state_dir};
+  o.install_sandbox = s.install_sandbox != 0;
+  o.keep_failed_builds = s.keep_failed_builds != 0;
   return o;
 }
 

@@ -42,6 +42,8 @@ caf::result<job_result> run(hive_ptr self, const job_ctx& ctx, operation& op) {
   if (caf::holds_alternative<model_list_op>(op)) return job_result{json::write(self->state.store->list())};
   if (auto* x = caf::get_if<model_download_op>(&op)) return hive_download(self, ctx, *x);
   if (auto* x = caf::get_if<model_delete_op>(&op)) return hive_model_delete(self, ctx, *x);
+  if (auto* x = caf::get_if<worker_install_op>(&op)) return hive_install(self, ctx, *x);
+  if (auto r = hive_worker_catalog_op(self, ctx, op)) return std::move(*r);
   if (auto* x = caf::get_if<model_get_op>(&op)) {
     auto path = self->state.store->resolve(x->model, self->state.opts.allow_model_paths);
     if (!path) return std::move(path.error());
@@ -70,7 +72,7 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
     [=](caps_atom) { return self->state.caps; },
     [=](run_atom, const job_ctx& ctx, operation& op) { return run(self, ctx, op); },
     [=](cancel_atom, const std::string& job_id) {
-      if (!hive_cancel_download(self, job_id)) hive_cancel(self, job_id);
+      if (!hive_cancel_download(self, job_id) && !hive_cancel_install(self, job_id)) hive_cancel(self, job_id);
     },
     [=](connect_atom, caf::actor queen) {
       auto q = caf::actor_cast<queen_actor>(queen);

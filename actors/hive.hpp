@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace rbee {
 
@@ -23,6 +24,12 @@ struct hive_options {
   std::string rbee_binary;     ///< the executable that runs `rbee worker` (default /proc/self/exe)
   std::string hf_endpoint = "https://huggingface.co"; ///< where models are downloaded from
   std::string hf_token;        ///< Authorization for gated or private repos
+  std::string catalog_url = "http://127.0.0.1:8787"; ///< the worker catalog
+  std::string data_dir;        ///< installed workers live in <data_dir>/workers
+  std::string cache_dir;       ///< build trees
+  std::vector<std::string> hidden_dirs; ///< directories builds must not see
+  bool install_sandbox = true;
+  bool keep_failed_builds = false;
   /// Called (from the hive's thread) when the queen is gone or refused us; the
   /// hive process reconnects. Empty in embedded mode.
   std::function<void(const caf::error&)> on_queen_lost;

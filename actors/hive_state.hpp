@@ -11,6 +11,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 namespace rbee {
@@ -48,6 +49,12 @@ struct hive_actor_state {
     std::shared_ptr<struct download_watchers> watchers;
   };
   std::map<std::string, download> downloads;
+  /// Running installs by worker id: the job and its cancel flag.
+  struct install {
+    std::string job_id;
+    std::shared_ptr<std::atomic<bool>> cancel;
+  };
+  std::map<std::string, install> installs;
   static inline const char* name = "hive";
 };
 
@@ -74,6 +81,13 @@ caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const m
 caf::result<job_result> hive_model_delete(hive_ptr self, const job_ctx& ctx, const model_delete_op& op);
 /// Cancels a download job (true when it was one).
 bool hive_cancel_download(hive_ptr self, const std::string& job_id);
+
+// -- installed workers (hive_installs.cpp) --
+caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const worker_install_op& op);
+/// worker_remove, worker_list_installed, worker_catalog_list/get; nullopt when `op` is none of them.
+std::optional<caf::result<job_result>> hive_worker_catalog_op(hive_ptr self, const job_ctx& ctx, operation& op);
+/// Cancels an install job (true when it was one): kills its build.
+bool hive_cancel_install(hive_ptr self, const std::string& job_id);
 
 // -- child processes (hive_processes.cpp) --
 /// Starts `rbee worker` for `o` joining this hive; returns the pid or an error.

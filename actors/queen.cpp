@@ -107,7 +107,9 @@ bool implemented(const operation& op) {
          caf::holds_alternative<model_list_op>(op) || caf::holds_alternative<worker_spawn_op>(op) ||
          caf::holds_alternative<worker_stop_op>(op) || caf::holds_alternative<worker_list_op>(op) ||
          caf::holds_alternative<model_download_op>(op) || caf::holds_alternative<model_delete_op>(op) ||
-         caf::holds_alternative<model_get_op>(op);
+         caf::holds_alternative<model_get_op>(op) || caf::holds_alternative<worker_install_op>(op) ||
+         caf::holds_alternative<worker_remove_op>(op) || caf::holds_alternative<worker_list_installed_op>(op) ||
+         caf::holds_alternative<worker_catalog_list_op>(op) || caf::holds_alternative<worker_catalog_get_op>(op);
 }
 
 /// Asks every online hive and concatenates the answers (a hive that fails to

@@ -134,7 +134,8 @@ caf::expected<script_result> run_script(const std::string& script, const sandbox
     if (!sandbox_available(&why))
       return make_error(errc::platform_unsupported, "no sandbox for the build: " + why + " (or pass --no-sandbox)");
     args = {find_in_path("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"};
-    for (auto& h : opts.hide) args.insert(args.end(), {"--tmpfs", h});
+    for (auto& h : opts.hide) // (a missing one has nothing to hide, and no mount point in a read-only root)
+      if (!h.empty() && h[0] == '/' && ::access(h.c_str(), F_OK) == 0) args.insert(args.end(), {"--tmpfs", h});
     args.insert(args.end(), {"--bind", opts.tree, opts.tree, "--unshare-all", "--die-with-parent", "--new-session",
                              "--chdir", opts.tree, "--"});
   }

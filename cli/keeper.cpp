@@ -132,6 +132,8 @@ int cmd_job_submit(const config::settings& s, const std::string& json) {
     ev.Parse(e.data.c_str());
     if (e.event == "narration" || e.event == "progress") {
       std::printf("[%-6s] %s\n", str(ev, "actor").c_str(), str(ev, "human").c_str());
+    } else if (e.event == "build_output") { // a compiler line, as printed
+      std::printf("  | %s\n", str(ev, "human").c_str());
     } else if (e.event == "done") {
       if (ev.IsObject() && ev.HasMember("result")) std::printf("%s\n", pretty(ev["result"]).c_str());
       rc = ok;

@@ -82,6 +82,9 @@ const std::vector<key_info>& table() {
     text_key("worker_binary", &settings::worker_binary),
     text_key("hf_endpoint", &settings::hf_endpoint),
     text_key("hf_token", &settings::hf_token),
+    text_key("catalog_url", &settings::catalog_url),
+    int_key("install_sandbox", &settings::install_sandbox, 0, 1),
+    int_key("keep_failed_builds", &settings::keep_failed_builds, 0, 1),
     text_key("log_level", &settings::log_level),
   };
   return t;

@@ -129,6 +129,9 @@ std::optional<config_error> finish(settings& s) {
   while (!s.hf_endpoint.empty() && s.hf_endpoint.back() == '/') s.hf_endpoint.pop_back();
   if (s.hf_endpoint.rfind("http://", 0) != 0 && s.hf_endpoint.rfind("https://", 0) != 0)
     return config_error{"hf_endpoint", "must be an http:// or https:// URL"};
+  while (!s.catalog_url.empty() && s.catalog_url.back() == '/') s.catalog_url.pop_back();
+  if (s.catalog_url.rfind("http://", 0) != 0 && s.catalog_url.rfind("https://", 0) != 0)
+    return config_error{"catalog_url", "must be an http:// or https:// URL"};
   if (!is_loopback(s.bind) && s.api_token.empty())
     return config_error{"api_token", "binding the non-loopback address " + s.bind +
                                        " requires an API token (set api_token or RBEE_API_TOKEN)"};

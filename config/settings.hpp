@@ -72,6 +72,11 @@ struct settings {
   std::string hf_endpoint;    ///< default https://huggingface.co; HF_ENDPOINT overrides
   std::string hf_token;       ///< for gated or private repos; HF_TOKEN overrides
 
+  // -- worker installs --
+  std::string catalog_url = "http://127.0.0.1:8787"; ///< the worker catalog (RBEE_CATALOG_URL)
+  int install_sandbox = 1;      ///< 0 = build recipes without bubblewrap (--no-sandbox)
+  int keep_failed_builds = 0;   ///< 1 = keep the build tree of a failed install
+
   std::string log_level = "info";
 };
 

@@ -31,6 +31,7 @@ std::string_view to_string(errc x) {
     case errc::platform_unsupported: return "platform_unsupported";
     case errc::disk_full: return "disk_full";
     case errc::context_overflow: return "context_overflow";
+    case errc::build_failed: return "build_failed";
     case errc::internal: return "internal";
   }
   return "internal";

@@ -36,6 +36,7 @@ enum class errc : uint8_t {
   platform_unsupported,
   disk_full,
   context_overflow,  ///< a prompt longer than the context
+  build_failed,      ///< a recipe's build() or package() failed
   internal,
 };
 

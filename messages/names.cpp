@@ -27,6 +27,7 @@ std::string_view to_string(event_kind x) {
     case event_kind::error: return "error";
     case event_kind::cancelled: return "cancelled";
     case event_kind::state: return "state";
+    case event_kind::build_output: return "build_output";
   }
   return "narration";
 }

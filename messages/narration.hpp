@@ -34,7 +34,7 @@ inline field text_field(std::string key, std::string v) {
 }
 
 /// Event kinds of a job's SSE stream (the `event:` line).
-enum class event_kind : uint8_t { narration, progress, token, done, error, cancelled, state };
+enum class event_kind : uint8_t { narration, progress, token, done, error, cancelled, state, build_output };
 
 std::string_view to_string(event_kind x);
 

@@ -28,6 +28,7 @@ unsigned status_for(errc code) {
     case errc::timeout: return 504;
     case errc::disk_full: return 507;
     case errc::checksum_mismatch:
+    case errc::build_failed:
     case errc::internal: return 500;
   }
   return 500;

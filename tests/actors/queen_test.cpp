@@ -152,7 +152,7 @@ TEST_F(Queen, SubmissionErrors) {
   auto unknown = submit(hive_get_op{"nowhere"});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(code_of(unknown.error()), errc::hive_not_found);
-  auto later = submit(worker_install_op{"localhost", "rbee-worker-cpu"});
+  auto later = submit(auto_run_op{"localhost", "m", "rbee-worker-cpu"});
   ASSERT_FALSE(later);
   EXPECT_EQ(code_of(later.error()), errc::not_implemented);
 }

@@ -156,7 +156,7 @@ TEST_F(Api, BadBodiesGetClearErrors) {
   EXPECT_NE(wrong_type.body.find("hive_id"), std::string::npos);
   EXPECT_EQ(post("/v1/jobs", R"({"operation":"hive_get","hive_id":"a/b"})").status, 422);
   EXPECT_EQ(post("/v1/jobs", R"({"operation":"nope"})").status, 422);
-  EXPECT_EQ(post("/v1/jobs", R"({"operation":"worker_install","worker_id":"rbee-worker-cpu"})").status, 501);
+  EXPECT_EQ(post("/v1/jobs", R"({"operation":"auto_run","model":"m"})").status, 501);
   EXPECT_EQ(post("/v1/jobs", R"({"operation":"hive_get","hive_id":"nowhere"})").status, 404);
   EXPECT_EQ(post("/v1/jobs", "").status, 400);
 }

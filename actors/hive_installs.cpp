@@ -1,0 +1,95 @@
+// The hive's worker installs: worker_install (one install per worker at a
+// time, run by an installer actor), worker_remove, worker_list_installed,
+// and the catalog queries, answered from the configured catalog.
+#include "actors/catalog.hpp"
+#include "actors/fetch.hpp"
+#include "actors/hive_state.hpp"
+#include "actors/installer.hpp"
+#include "actors/worker_store.hpp"
+
+#include <caf/actor_system.hpp>
+
+namespace rbee {
+
+namespace {
+
+caf::result<job_result> catalog_get(hive_ptr self, const std::string& path) {
+  const auto& url = self->state.opts.catalog_url;
+  auto r = http_get(url + path, {}, 4u << 20);
+  if (r.status == 0) return make_error(errc::unavailable, "the worker catalog at " + url + " is unreachable: " + r.error);
+  if (r.status == 404) return make_error(errc::not_found, "not in the worker catalog at " + url + ": " + path);
+  if (r.status != 200) return make_error(errc::unavailable, "the worker catalog answered " + std::to_string(r.status));
+  return job_result{r.body};
+}
+
+std::string installed_json(const std::vector<installed_worker>& ws) {
+  std::string out = "[";
+  for (auto& w : ws)
+    out += std::string(out.size() > 1 ? "," : "") + "{\"worker_id\":\"" + w.id + "\",\"version\":\"" + w.version +
+           "\",\"backend\":\"" + w.backend + "\",\"path\":\"" + w.path + "\"}";
+  return out + "]";
+}
+
+} // namespace
+
+caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const worker_install_op& op) {
+  auto& st = self->state;
+  if (!valid_worker_id(op.worker_id)) return make_error(errc::invalid_value, "invalid worker id '" + op.worker_id.substr(0, 64) + "'");
+  if (auto it = st.installs.find(op.worker_id); it != st.installs.end())
+    return make_error(errc::job_finished, op.worker_id + " is being installed by job " + it->second.job_id);
+  install_options o;
+  o.catalog_url = st.opts.catalog_url;
+  o.data_dir = st.opts.data_dir;
+  o.cache_dir = st.opts.cache_dir;
+  o.hide = st.opts.hidden_dirs;
+  o.sandbox = st.opts.install_sandbox;
+  o.keep_failed_tree = st.opts.keep_failed_builds;
+  o.cuda_gpu = !st.caps.gpus.empty();
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  st.installs[op.worker_id] = {ctx.job_id, cancel};
+  auto installer = spawn_installer(self->system(), ctx, op.worker_id, o, cancel);
+  auto rp = self->make_response_promise<job_result>();
+  std::string id = op.worker_id;
+  self->request(installer, std::chrono::seconds(7 * 24 * 3600), run_atom::value)
+    .then(
+      [=](job_result& r) mutable {
+        self->state.installs.erase(id);
+        rp.deliver(std::move(r));
+      },
+      [=](caf::error& e) mutable {
+        self->state.installs.erase(id);
+        rp.deliver(std::move(e));
+      });
+  return rp;
+}
+
+bool hive_cancel_install(hive_ptr self, const std::string& job_id) {
+  for (auto& [id, in] : self->state.installs)
+    if (in.job_id == job_id) {
+      *in.cancel = true;
+      return true;
+    }
+  return false;
+}
+
+std::optional<caf::result<job_result>> hive_worker_catalog_op(hive_ptr self, const job_ctx& ctx, operation& op) {
+  auto& st = self->state;
+  if (caf::holds_alternative<worker_catalog_list_op>(op)) return catalog_get(self, "/workers");
+  if (auto* x = caf::get_if<worker_catalog_get_op>(&op)) {
+    if (!valid_worker_id(x->worker_id)) return caf::result<job_result>{make_error(errc::invalid_value, "invalid worker id")};
+    return catalog_get(self, "/workers/" + x->worker_id);
+  }
+  worker_store store(st.opts.data_dir);
+  if (caf::holds_alternative<worker_list_installed_op>(op)) return caf::result<job_result>{job_result{installed_json(store.list())}};
+  if (auto* x = caf::get_if<worker_remove_op>(&op)) {
+    if (st.installs.count(x->worker_id))
+      return caf::result<job_result>{make_error(errc::job_finished, x->worker_id + " is being installed; cancel that job first")};
+    auto r = store.remove(x->worker_id);
+    if (!r) return caf::result<job_result>{std::move(r.error())};
+    hive_say(self, ctx, "remove", "removed " + x->worker_id);
+    return caf::result<job_result>{job_result{"{\"removed\":\"" + x->worker_id + "\"}"}};
+  }
+  return std::nullopt;
+}
+
+} // namespace rbee

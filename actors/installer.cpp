@@ -1,0 +1,150 @@
+#include "actors/installer.hpp"
+
+#include "actors/catalog.hpp"
+#include "actors/deps_check.hpp"
+#include "actors/fetch.hpp"
+#include "actors/install_steps.hpp"
+#include "actors/sandbox.hpp"
+#include "actors/sources.hpp"
+#include "actors/worker_store.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace rbee {
+
+namespace {
+
+struct installer_run {
+  caf::event_based_actor* self;
+  job_ctx ctx;
+  std::string id;
+  const install_options& o;
+  const std::atomic<bool>& cancel;
+
+  void say(std::string action, std::string human, event_kind kind = event_kind::narration, std::string actor = "installer") {
+    if (!ctx.bridge) return;
+    auto n = narrate(ctx.job_id, std::move(actor), std::move(action), id, std::move(human));
+    n.kind = kind;
+    self->send(ctx.bridge, std::move(n));
+  }
+
+  caf::expected<std::string> get(const std::string& path, const char* what) {
+    auto r = http_get(o.catalog_url + path, {}, 4u << 20);
+    if (r.status == 0) return make_error(errc::unavailable, "the worker catalog at " + o.catalog_url + " is unreachable: " + r.error);
+    if (r.status == 404) return make_error(errc::not_found, "no worker '" + id + "' in the catalog at " + o.catalog_url);
+    if (r.status != 200)
+      return make_error(errc::unavailable, std::string("the catalog answered ") + std::to_string(r.status) + " for the " + what);
+    return r.body;
+  }
+
+  caf::expected<void> run_function(const pkgbuild& p, const std::string& fn, const std::string& tree) {
+    say(fn, "running " + fn + "()" + (o.sandbox ? " in the sandbox" : " WITHOUT a sandbox (--no-sandbox)"));
+    sandbox_options so;
+    so.tree = tree;
+    so.sandbox = o.sandbox;
+    so.hide = o.hide;
+    int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    so.env = {{"srcdir", tree + "/src"}, {"pkgdir", tree + "/pkg"}, {"startdir", tree}, {"pkgname", p.get("pkgname")},
+              {"pkgver", p.get("pkgver")}, {"pkgrel", p.get("pkgrel")}, {"MAKEFLAGS", "-j" + std::to_string(jobs)},
+              {"CMAKE_BUILD_PARALLEL_LEVEL", std::to_string(jobs)}};
+    auto r = run_script(recipe_script(p, fn), so,
+                        [&](std::string_view line, bool) {
+                          if (auto n = parse_narration_line(line))
+                            say(n->action, n->message, event_kind::narration, n->actor);
+                          else
+                            say(fn, std::string(line), event_kind::build_output);
+                        },
+                        cancel);
+    if (!r) return r.error();
+    if (r->cancelled) return make_error(errc::cancelled, fn + "() was cancelled");
+    if (r->exit_code != 0) {
+      std::string tail;
+      for (auto& l : r->tail) tail += "\n  " + l;
+      return make_error(errc::build_failed, fn + "() failed with exit status " + std::to_string(r->exit_code) + "; last lines:" + tail);
+    }
+    return caf::unit;
+  }
+
+  caf::expected<std::string> run(const std::string& tree) {
+    say("catalog", "fetching " + id + " from " + o.catalog_url);
+    auto meta = get("/workers/" + id, "metadata");
+    if (!meta) return meta.error();
+    auto entry = parse_catalog_entry(*meta);
+    if (!entry) return entry.error();
+    auto host = this_platform(o.cuda_gpu);
+    if (auto err = check_platform(*entry, host)) return err;
+    say("platform", host.os + " " + host.arch + (entry->backend == "cuda" ? " with CUDA" : "") + ": compatible");
+    auto text = get("/workers/" + id + "/PKGBUILD", "PKGBUILD");
+    if (!text) return text.error();
+    auto recipe = parse_pkgbuild(*text);
+    if (!recipe) return recipe.error();
+    if (recipe->get("pkgname") != id) return make_error(errc::bad_request, "the PKGBUILD's pkgname is not " + id);
+    if (!recipe->functions.count("package")) return make_error(errc::bad_request, "the PKGBUILD has no package() function");
+    std::string version = recipe->get("pkgver") + "-" + recipe->get("pkgrel");
+    say("recipe", "parsed PKGBUILD: " + id + " " + version + ", " + std::to_string(recipe->list("source").size()) + " source(s)");
+    auto deps = recipe->list("depends");
+    for (auto& d : recipe->list("makedepends")) deps.push_back(d);
+    auto report = check_dependencies(deps);
+    if (!report) return report.error();
+    if (!report->missing.empty()) return make_error(errc::platform_unsupported, report->message());
+    say("deps", std::to_string(deps.size()) + " dependencies present");
+    auto plan = plan_sources(*recipe, o.catalog_url);
+    if (!plan) return plan.error();
+    auto fetched = fetch_sources(*plan, tree, [&](const std::string& n, const std::string& l) { say("source", n + ": " + l); }, cancel);
+    if (!fetched) return fetched.error();
+    if (recipe->functions.count("build"))
+      if (auto r = run_function(*recipe, "build", tree); !r) return r.error();
+    if (auto r = run_function(*recipe, "package", tree); !r) return r.error();
+    std::string built = tree + "/pkg/usr/bin/" + entry->binary;
+    worker_store store(o.data_dir);
+    auto w = store.install(id, version, entry->backend, built);
+    if (!w) return w.error();
+    say("install", "installed " + id + " " + version + " at " + w->path);
+    return "{\"worker_id\":\"" + id + "\",\"version\":\"" + version + "\",\"backend\":\"" + entry->backend + "\",\"sha256\":\"" +
+           w->sha256 + "\"}";
+  }
+};
+
+caf::expected<std::string> install(caf::event_based_actor* self, const job_ctx& ctx, const std::string& id,
+                                   const install_options& o, const std::atomic<bool>& cancel) {
+  if (!valid_worker_id(id)) return make_error(errc::invalid_value, "invalid worker id '" + id.substr(0, 64) + "'");
+  std::random_device rd;
+  std::string tree = o.cache_dir + "/build/" + id + "-" + std::to_string(rd() % 1000000000u);
+  std::error_code ec;
+  fs::create_directories(tree, ec);
+  if (ec) return make_error(errc::internal, "cannot create the build tree " + tree + ": " + ec.message());
+  installer_run r{self, ctx, id, o, cancel};
+  auto result = r.run(tree);
+  if (!result && o.keep_failed_tree) {
+    r.say("cleanup", "kept the build tree for debugging: " + tree);
+  } else {
+    fs::remove_all(tree, ec);
+    r.say("cleanup", ec ? "could not remove " + tree + ": " + ec.message() : "removed the build tree");
+  }
+  return result;
+}
+
+} // namespace
+
+caf::actor spawn_installer(caf::actor_system& sys, job_ctx ctx, std::string worker_id, install_options opts,
+                           std::shared_ptr<std::atomic<bool>> cancel) {
+  return sys.spawn<caf::detached>([=](caf::event_based_actor* self) -> caf::behavior {
+    return {
+      [=](run_atom) -> caf::result<job_result> {
+        auto r = install(self, ctx, worker_id, opts, *cancel);
+        self->quit();
+        if (!r) return std::move(r.error());
+        return job_result{*r};
+      },
+    };
+  });
+}
+
+} // namespace rbee
