@@ -1,0 +1,230 @@
+// worker_install end to end: `rbee catalog serve` with fixture recipes (a tiny
+// C program and hostile variants) and `rbee serve` on loopback, driven by the
+// keeper as a user would. The sandbox tests skip where bubblewrap cannot run.
+#include "actors/sandbox.hpp"
+#include "tests/e2e/e2e.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/sha.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace rbee;
+using namespace rbee::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string sha256_hex(const std::string& s) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+  std::string out;
+  char buf[3];
+  for (auto c : d) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    out += buf;
+  }
+  return out;
+}
+
+std::string tarball(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<char> buf(1 << 20);
+  size_t used = 0;
+  archive* a = archive_write_new();
+  archive_write_add_filter_gzip(a);
+  archive_write_set_format_pax_restricted(a);
+  archive_write_open_memory(a, buf.data(), buf.size(), &used);
+  for (auto& [p, c] : files) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, p.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, static_cast<la_int64_t>(c.size()));
+    archive_write_header(a, e);
+    archive_write_data(a, c.data(), c.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  return std::string(buf.data(), used);
+}
+
+const char* hello_c = "#include <stdio.h>\nint main(void){puts(\"hello from an installed worker\");return 0;}\n";
+
+class Install : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    s = new suite;
+    s->env = private_env();
+    auto root = s->env[0].substr(s->env[0].find('=') + 1); // <tmp>/config
+    s->home = fs::path(root).parent_path().string();
+    s->cat = s->home + "/catalog";
+    fs::create_directories(s->cat + "/sources");
+    fs::create_directories(s->home + "/config/rbee");
+    std::ofstream(s->home + "/config/rbee/secret-token") << "tok-canary-1234567890";
+    std::string good = tarball({{"hello-1.0/hello.c", hello_c}});
+    std::ofstream(s->cat + "/sources/hello-1.0.tar.gz", std::ios::binary) << good;
+    std::string evil = tarball({{"../../escaped.c", hello_c}});
+    std::ofstream(s->cat + "/sources/evil-1.0.tar.gz", std::ios::binary) << evil;
+    std::string sum = sha256_hex(good);
+    auto recipe = [&](const std::string& id, const std::string& extra, const std::string& build, std::string src = "",
+                      std::string sha = "", std::string meta_platforms = "\"linux\"") {
+      if (src.empty()) src = "hello-$pkgver.tar.gz";
+      if (sha.empty()) sha = sum;
+      fs::create_directories(s->cat + "/workers/" + id);
+      std::ofstream(s->cat + "/workers/" + id + "/PKGBUILD")
+        << "pkgname=" << id << "\npkgver=1.0\npkgrel=1\nmakedepends=(cc)\n" << extra << "source=(\"" << src
+        << "\")\nsha256sums=('" << sha << "')\nbuild() {\n  cd \"$srcdir/hello-$pkgver\"\n" << build
+        << "\n}\npackage() {\n  install -Dm755 \"$srcdir/hello-$pkgver/hello\" \"$pkgdir/usr/bin/hello\"\n}\n";
+      std::ofstream(s->cat + "/workers/" + id + "/meta.json")
+        << R"({"platforms":[)" << meta_platforms << R"(],"architectures":["x86_64","aarch64"],"backend":"cpu","binary":"hello"})";
+    };
+    std::string compile = "  echo '[cc] compile : building hello'\n  echo 'cc -O2 -o hello hello.c'\n  cc -O2 -o hello hello.c";
+    recipe("hello-worker", "", compile);
+    recipe("mac-worker", "", compile, "", "", "\"macos\"");
+    recipe("needy-worker", "depends=(rbee-no-such-tool libnothing-rbee-dev)\n", compile);
+    recipe("badsum-worker", "", compile, "", std::string(64, '0'));
+    recipe("skip-worker", "", compile, "", "SKIP");
+    recipe("evil-worker", "", compile, "evil-$pkgver.tar.gz", sha256_hex(evil));
+    recipe("failing-worker", "", "  echo 'compiling...'\n  echo 'error: boom in hello.c' >&2\n  exit 3");
+    recipe("slow-worker", "", "  echo started-slow\n  sleep 120");
+    recipe("canary-write", "", "  touch /usr/rbee-canary-write\n" + compile);
+    recipe("canary-token", "", "  cat '" + s->home + "/config/rbee/secret-token'\n" + compile);
+    recipe("canary-net", "", "  exec 3<>/dev/tcp/127.0.0.1/@PORT@\n" + compile);
+    s->catalog = start_daemon({"catalog", "serve", "--port", "0", "--dir", s->cat}, s->env);
+    // The network canary dials the catalog itself: reachable from the test, not from the build.
+    auto p = s->cat + "/workers/canary-net/PKGBUILD";
+    std::ifstream in(p);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    text.replace(text.find("@PORT@"), 6, std::to_string(s->catalog.port));
+    std::ofstream(p) << text;
+    s->catalog = {}; // restart with the port filled in
+    s->catalog = start_daemon({"catalog", "serve", "--port", "0", "--dir", s->cat}, s->env);
+    s->env.push_back("RBEE_CATALOG_URL=" + s->catalog.base());
+    if (!sandbox_available()) s->env.push_back("RBEE_INSTALL_SANDBOX=0");
+  }
+  static void TearDownTestSuite() { delete s; }
+  void SetUp() override {
+    if (!s->serve.proc) s->serve = start_daemon({"serve", "--port", "0"}, s->env);
+    keeper = s->env;
+    keeper.push_back("RBEE_QUEEN_URL=" + s->serve.base());
+  }
+  run_result install(const std::string& id) {
+    return run({rbee_bin(), "job", "submit", R"({"operation":"worker_install","hive_id":"localhost","worker_id":")" + id + "\"}"},
+               keeper, 120s);
+  }
+  std::string workers() { return s->home + "/data/rbee/workers"; }
+  struct suite {
+    std::vector<std::string> env;
+    std::string home, cat;
+    rbee_daemon catalog, serve;
+  };
+  static suite* s;
+  std::vector<std::string> keeper;
+};
+Install::suite* Install::s = nullptr;
+
+TEST_F(Install, BuildsInstallsAndStreamsTheBuild) {
+  auto r = install("hello-worker");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("[cc    ] building hello"), std::string::npos) << "structured narration from the build:\n" << r.out;
+  EXPECT_NE(r.out.find("  | "), std::string::npos) << "build_output lines reach the stream";
+  EXPECT_NE(r.out.find("verified sha256"), std::string::npos);
+  EXPECT_NE(r.out.find("\"version\": \"1.0-1\""), std::string::npos) << r.out;
+  auto bin = workers() + "/hello-worker/current/hello";
+  auto ran = run({bin});
+  EXPECT_EQ(ran.out, "hello from an installed worker\n");
+  std::ifstream caps(s->home + "/data/rbee/capabilities.json");
+  std::string c((std::istreambuf_iterator<char>(caps)), {});
+  EXPECT_NE(c.find("\"hello-worker\""), std::string::npos) << c;
+  auto listed = run({rbee_bin(), "job", "submit", R"({"operation":"worker_list_installed","hive_id":"localhost"})"}, keeper);
+  EXPECT_NE(listed.out.find("hello-worker"), std::string::npos) << listed.out;
+  auto cat = run({rbee_bin(), "job", "submit", R"({"operation":"worker_catalog_list","hive_id":"localhost"})"}, keeper);
+  EXPECT_NE(cat.out.find("canary-net"), std::string::npos);
+  EXPECT_TRUE(fs::is_empty(s->home + "/cache/rbee/build")) << "the build tree is cleaned up";
+}
+
+TEST_F(Install, RefusalsNameTheCause) {
+  struct expect_fail {
+    const char* id;
+    const char* needle;
+  };
+  for (auto [id, needle] : {expect_fail{"mac-worker", "runs on macos"},
+                            expect_fail{"needy-worker", "apt-get install -y rbee-no-such-tool libnothing-rbee-dev"},
+                            expect_fail{"badsum-worker", "checksum_mismatch"}, expect_fail{"skip-worker", "SKIP checksum is refused"},
+                            expect_fail{"evil-worker", "contains '..'"}, expect_fail{"no-such-worker", "no worker 'no-such-worker'"},
+                            expect_fail{"failing-worker", "error: boom in hello.c"}}) {
+    auto r = install(id);
+    EXPECT_EQ(r.status, 1) << id;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << id << ":\n" << r.err;
+    EXPECT_FALSE(fs::exists(workers() + "/" + id)) << id;
+  }
+  EXPECT_FALSE(fs::exists(s->home + "/escaped.c"));
+  auto bad = install("../etc");
+  EXPECT_NE(bad.status, 0);
+}
+
+TEST_F(Install, CanariesFailInTheSandbox) {
+  if (!sandbox_available()) GTEST_SKIP() << "no bubblewrap sandbox here";
+  for (auto id : {"canary-write", "canary-token", "canary-net"}) {
+    auto r = install(id);
+    EXPECT_EQ(r.status, 1) << id << ":\n" << r.out;
+    EXPECT_NE(r.err.find("build_failed"), std::string::npos) << id << ":\n" << r.err;
+    EXPECT_EQ(r.out.find("tok-canary"), std::string::npos) << "the token leaked";
+  }
+  EXPECT_FALSE(fs::exists("/usr/rbee-canary-write"));
+}
+
+TEST_F(Install, CancelKillsTheBuild) {
+  process p({rbee_bin(), "job", "submit", R"({"operation":"worker_install","hive_id":"localhost","worker_id":"slow-worker"})"},
+            keeper);
+  bool started = false;
+  for (int i = 0; i < 40 && !started; ++i) {
+    auto line = p.read_line(3s);
+    if (!line) break;
+    started = line->find("started-slow") != std::string::npos;
+  }
+  ASSERT_TRUE(started) << p.stderr_text();
+  auto err = p.stderr_text();
+  auto job = err.substr(err.find("job ") + 4, err.find('\n') - err.find("job ") - 4);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(run({rbee_bin(), "job", "cancel", job}, keeper).status, 0);
+  auto rc = p.wait(30s);
+  ASSERT_TRUE(rc);
+  EXPECT_EQ(*rc, 3) << "the keeper exits 3 for a cancelled job";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 20s);
+  EXPECT_TRUE(eventually([] { return run({"/usr/bin/pgrep", "-f", "sleep 120"}).status != 0; }, 10s)) << "the build's processes are gone";
+}
+
+TEST_F(Install, SigkillOfTheHiveMidInstallKeepsThePreviousVersion) {
+  ASSERT_EQ(install("hello-worker").status, 0);
+  auto before = fs::read_symlink(workers() + "/hello-worker/current");
+  // A slow install of another worker, then the whole daemon is killed mid-build.
+  process p({rbee_bin(), "job", "submit", R"({"operation":"worker_install","hive_id":"localhost","worker_id":"slow-worker"})"},
+            keeper);
+  for (int i = 0; i < 40; ++i) {
+    auto line = p.read_line(3s);
+    if (!line || line->find("started-slow") != std::string::npos) break;
+  }
+  s->serve.proc->signal(SIGKILL);
+  s->serve.proc->wait(10s);
+  s->serve = start_daemon({"serve", "--port", "0"}, s->env);
+  keeper.back() = "RBEE_QUEEN_URL=" + s->serve.base();
+  EXPECT_EQ(fs::read_symlink(workers() + "/hello-worker/current"), before);
+  EXPECT_EQ(run({workers() + "/hello-worker/current/hello"}).out, "hello from an installed worker\n");
+  EXPECT_FALSE(fs::exists(workers() + "/slow-worker"));
+  EXPECT_TRUE(eventually([] { return run({"/usr/bin/pgrep", "-f", "sleep 120"}).status != 0; }, 10s))
+    << "the sandbox died with its hive";
+  auto again = install("hello-worker"); // reinstall works after the crash
+  EXPECT_EQ(again.status, 0) << again.err;
+  auto rm = run({rbee_bin(), "job", "submit", R"({"operation":"worker_remove","hive_id":"localhost","worker_id":"hello-worker"})"},
+                keeper);
+  EXPECT_EQ(rm.status, 0) << rm.err;
+  EXPECT_FALSE(fs::exists(workers() + "/hello-worker"));
+}
+
+} // namespace
