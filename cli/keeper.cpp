@@ -156,4 +156,20 @@ int cmd_job_submit(const config::settings& s, const std::string& json) {
   return rc;
 }
 
+int cmd_worker_op(const config::settings& s, const std::string& op, const std::string& hive, const std::string& worker) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("operation");
+  w.String(op.c_str());
+  w.Key("hive_id");
+  w.String(hive.c_str(), static_cast<rapidjson::SizeType>(hive.size()));
+  if (!worker.empty()) {
+    w.Key("worker_id");
+    w.String(worker.c_str(), static_cast<rapidjson::SizeType>(worker.size()));
+  }
+  w.EndObject();
+  return cmd_job_submit(s, buf.GetString());
+}
+
 } // namespace rbee::cli

@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
   serve->add_option("--port", f.port, "HTTP port (default 8500; 0 picks a free one)");
   serve->add_option("--bind", f.bind, "address to bind (default 127.0.0.1; others need api_token)");
   serve->add_option("--data-dir", f.data_dir, "where models and workers live");
+  bool no_sandbox = false;
+  serve->add_flag("--no-sandbox", no_sandbox, "build worker recipes without bubblewrap (install_sandbox=0); only where none can be had");
 
   auto* catalog = app.add_subcommand("catalog", "the worker catalog");
   catalog->require_subcommand(1);
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
   hive->add_option("--queen", f.queen, "the queen's cluster address HOST:PORT (default 127.0.0.1:7834)");
   hive->add_option("--id", f.hive_id, "the hive's id (default: the host name)");
   hive->add_option("--data-dir", f.data_dir, "where models and workers live");
+  hive->add_flag("--no-sandbox", no_sandbox, "build worker recipes without bubblewrap (install_sandbox=0)");
 
   worker_args wa;
   auto* worker = app.add_subcommand("worker", "run one model in this process for a hive (the hive starts these)");
@@ -116,6 +119,20 @@ int main(int argc, char** argv) {
   keeper_flag(pull);
   auto* ls = app.add_subcommand("ls", "list the models in the store");
   keeper_flag(ls);
+  std::string worker_id, worker_hive = "localhost";
+  auto* workers = app.add_subcommand("workers", "worker binaries: what the catalog offers, what is installed");
+  workers->require_subcommand(1);
+  auto* workers_available = workers->add_subcommand("available", "the workers of the catalog (metadata as JSON)");
+  auto* workers_installed = workers->add_subcommand("installed", "the workers installed on a hive");
+  auto* install = app.add_subcommand("install", "build and install a worker from the catalog (the build streams live)");
+  install->add_option("worker", worker_id, "the worker id (rbee workers available)")->required();
+  auto* uninstall = app.add_subcommand("uninstall", "remove an installed worker");
+  uninstall->add_option("worker", worker_id, "the worker id")->required();
+  for (auto* c : {workers_available, workers_installed, install, uninstall}) {
+    keeper_flag(c);
+    c->add_option("--hive", worker_hive, "the hive (default localhost, the embedded one)");
+  }
+
   std::string rm_model;
   auto* rm = app.add_subcommand("rm", "delete a model from the store");
   rm->add_option("model", rm_model, "the model (as rbee ls shows it)")->required();
@@ -190,6 +207,7 @@ int main(int argc, char** argv) {
   const char* mode = hive->parsed() ? "hive" : catalog->parsed() ? "catalog" : "client";
   auto s = load_settings(f, mode);
   if (!s) return usage;
+  if (no_sandbox) s->install_sandbox = 0;
   if (serve->parsed()) return run_serve(*s);
   if (catalog_serve->parsed()) return run_catalog(*s, catalog_dir);
   if (queen->parsed()) return run_queen(*s);
@@ -203,6 +221,10 @@ int main(int argc, char** argv) {
   if (run->parsed()) return cmd_run(*s, run_model, run_prompt, run_prompt_opt->count() > 0, run_max);
   if (ps->parsed()) return cmd_ps(*s);
   if (pull->parsed()) return cmd_pull(*s, pull_model);
+  if (workers_available->parsed()) return cmd_worker_op(*s, "worker_catalog_list", worker_hive, "");
+  if (workers_installed->parsed()) return cmd_worker_op(*s, "worker_list_installed", worker_hive, "");
+  if (install->parsed()) return cmd_worker_op(*s, "worker_install", worker_hive, worker_id);
+  if (uninstall->parsed()) return cmd_worker_op(*s, "worker_remove", worker_hive, worker_id);
   if (ls->parsed()) return cmd_ls(*s);
   if (rm->parsed()) return cmd_rm(*s, rm_model);
   if (stop->parsed()) return cmd_stop(*s, stop_model);

@@ -114,8 +114,7 @@ protected:
     keeper.push_back("RBEE_QUEEN_URL=" + s->serve.base());
   }
   run_result install(const std::string& id) {
-    return run({rbee_bin(), "job", "submit", R"({"operation":"worker_install","hive_id":"localhost","worker_id":")" + id + "\"}"},
-               keeper, 120s);
+    return run({rbee_bin(), "install", id}, keeper, 120s);
   }
   std::string workers() { return s->home + "/data/rbee/workers"; }
   struct suite {
@@ -141,9 +140,9 @@ TEST_F(Install, BuildsInstallsAndStreamsTheBuild) {
   std::ifstream caps(s->home + "/data/rbee/capabilities.json");
   std::string c((std::istreambuf_iterator<char>(caps)), {});
   EXPECT_NE(c.find("\"hello-worker\""), std::string::npos) << c;
-  auto listed = run({rbee_bin(), "job", "submit", R"({"operation":"worker_list_installed","hive_id":"localhost"})"}, keeper);
+  auto listed = run({rbee_bin(), "workers", "installed"}, keeper);
   EXPECT_NE(listed.out.find("hello-worker"), std::string::npos) << listed.out;
-  auto cat = run({rbee_bin(), "job", "submit", R"({"operation":"worker_catalog_list","hive_id":"localhost"})"}, keeper);
+  auto cat = run({rbee_bin(), "workers", "available"}, keeper);
   EXPECT_NE(cat.out.find("canary-net"), std::string::npos);
   EXPECT_TRUE(fs::is_empty(s->home + "/cache/rbee/build")) << "the build tree is cleaned up";
 }
@@ -221,10 +220,10 @@ TEST_F(Install, SigkillOfTheHiveMidInstallKeepsThePreviousVersion) {
     << "the sandbox died with its hive";
   auto again = install("hello-worker"); // reinstall works after the crash
   EXPECT_EQ(again.status, 0) << again.err;
-  auto rm = run({rbee_bin(), "job", "submit", R"({"operation":"worker_remove","hive_id":"localhost","worker_id":"hello-worker"})"},
-                keeper);
+  auto rm = run({rbee_bin(), "uninstall", "hello-worker"}, keeper);
   EXPECT_EQ(rm.status, 0) << rm.err;
   EXPECT_FALSE(fs::exists(workers() + "/hello-worker"));
+  EXPECT_EQ(run({rbee_bin(), "uninstall", "hello-worker"}, keeper).status, 1) << "not installed any more";
 }
 
 } // namespace
