@@ -63,6 +63,11 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
   self->state.opts = std::move(opts);
   self->state.caps = probe_capabilities();
   self->state.store = std::make_unique<model_store>(self->state.opts.models_dir);
+  // On exit, stop what runs on other threads (builds, transfers): shutdown must not wait for them.
+  self->attach_functor([flags = self->state.stop_flags](const caf::error&) {
+    for (auto& w : *flags)
+      if (auto f = w.lock()) *f = true;
+  });
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     if (st.queen && dm.source == st.queen.address()) return queen_lost(self, dm.reason);

@@ -24,6 +24,8 @@ caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const m
   }
   auto& d = st.downloads[op.model];
   d.cancel = std::make_shared<std::atomic<bool>>(false);
+  std::erase_if(*st.stop_flags, [](const auto& w) { return w.expired(); });
+  st.stop_flags->push_back(d.cancel);
   d.watchers = std::make_shared<download_watchers>();
   d.watchers->add(ctx.job_id);
   d.jobs.emplace_back(ctx.job_id, rp);

@@ -55,6 +55,10 @@ struct hive_actor_state {
     std::shared_ptr<std::atomic<bool>> cancel;
   };
   std::map<std::string, install> installs;
+  /// Cancel flags of every long job (installs, downloads), set when the hive
+  /// stops so that a shutdown never waits for a build or a transfer.
+  std::shared_ptr<std::vector<std::weak_ptr<std::atomic<bool>>>> stop_flags =
+    std::make_shared<std::vector<std::weak_ptr<std::atomic<bool>>>>();
   static inline const char* name = "hive";
 };
 

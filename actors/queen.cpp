@@ -66,7 +66,8 @@ void route(queen_ptr self, const std::string& job_id, const std::string& hive_id
   st.routed[job_id] = hive_id;
   say(self, job_id, "route", hive_id, "routing " + op_name(op) + " to hive " + hive_id);
   // Generation can run for long; the hive's liveness (monitor, lease) bounds it instead.
-  bool long_running = caf::holds_alternative<infer_op>(op) || caf::holds_alternative<model_download_op>(op);
+  bool long_running = caf::holds_alternative<infer_op>(op) || caf::holds_alternative<model_download_op>(op) ||
+                      caf::holds_alternative<worker_install_op>(op);
   auto timeout = long_running ? std::chrono::milliseconds(24LL * 3600 * 1000)
                                                        : std::chrono::milliseconds(st.opts.hive_request_timeout_ms);
   self
