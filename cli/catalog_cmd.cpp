@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -19,7 +20,9 @@ constexpr uintmax_t max_source = 512u << 20;
 
 net::static_reply not_found(std::string what) { return {errc::not_found, std::move(what), ""}; }
 
-/// The catalog's routes for the HTTP front (also mounted by the queen).
+} // namespace
+
+/// The catalog's routes for the HTTP front (also mounted by `rbee serve`).
 net::extra_routes catalog_routes(std::shared_ptr<const worker_catalog> c) {
   return [c](const std::vector<std::string>& p) -> std::optional<net::static_reply> {
     if (p[0] == "workers") {
@@ -46,7 +49,16 @@ net::extra_routes catalog_routes(std::shared_ptr<const worker_catalog> c) {
   };
 }
 
-} // namespace
+net::extra_routes embedded_catalog(const config::settings& s) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(s.data_dir + "/catalog/workers", ec)) return {};
+  auto c = worker_catalog::load(s.data_dir + "/catalog");
+  if (!c) {
+    spdlog::warn("not serving the catalog in {}/catalog: {}", s.data_dir, message_of(c.error()));
+    return {};
+  }
+  return catalog_routes(std::make_shared<const worker_catalog>(std::move(*c)));
+}
 
 int run_catalog(config::settings s, const std::string& dir_flag) {
   block_stop_signals();

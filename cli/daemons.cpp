@@ -22,6 +22,9 @@
 
 namespace rbee::cli {
 
+/// The worker catalog of <data_dir>/catalog as extra routes (catalog_cmd.cpp); none when absent.
+net::extra_routes embedded_catalog(const config::settings& s);
+
 namespace {
 
 std::shared_ptr<spdlog::logger> logger(const char* name, const config::settings& s) {
@@ -66,7 +69,8 @@ int run_serve(config::settings s) {
   if (!registered) log->warn("the local hive did not register in time");
   int rc = ok;
   {
-    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, {}});
+    // A catalog in <data_dir>/catalog is served beside the API (/workers, /sources).
+    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, embedded_catalog(s)});
     if (start_http(srv, s, *log) == 0) {
       rc = failure;
     } else {

@@ -140,3 +140,21 @@ TEST(RbeeWorkerBinary, VersionAndBadArguments) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(Catalog, RbeeServeMountsACatalogInItsDataDir) {
+  auto env = private_env();
+  auto data = env[1].substr(env[1].find('=') + 1) + "/rbee";
+  fs::create_directories(data);
+  fs::copy(*dir, data + "/catalog", fs::copy_options::recursive);
+  auto serve = start_daemon({"serve", "--port", "0"}, env);
+  ASSERT_GT(serve.port, 0);
+  auto list = http_get(serve.base() + "/workers", {});
+  EXPECT_EQ(list.status, 200);
+  EXPECT_NE(list.body.find("rbee-worker-cpu"), std::string::npos);
+  EXPECT_EQ(http_get(serve.base() + "/v1/jobs", {}).status, 200) << "the API is still there";
+  EXPECT_EQ(http_get(serve.base() + "/sources/rbee-0.1.0.tar.gz", {}).status, 200);
+}
+
+} // namespace
