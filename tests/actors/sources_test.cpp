@@ -2,13 +2,11 @@
 // loopback and from file:// URLs, verified, unpacked.
 #include "actors/sources.hpp"
 #include "messages/errc.hpp"
+#include "tests/support/archive_fixture.hpp"
 #include "tests/support/hf_server.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <caf/error.hpp>
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
 #include <filesystem>
 #include <fstream>
@@ -21,40 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string sha256_hex(const std::string& s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  std::string out;
-  char buf[3];
-  for (auto c : d) {
-    std::snprintf(buf, sizeof buf, "%02x", c);
-    out += buf;
-  }
-  return out;
-}
-
-/// A .tar.gz in memory with the given (path, content) files.
-std::string tarball(const std::vector<std::pair<std::string, std::string>>& files) {
-  std::vector<char> buf(1 << 20);
-  size_t used = 0;
-  archive* a = archive_write_new();
-  archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  archive_write_open_memory(a, buf.data(), buf.size(), &used);
-  for (auto& [p, c] : files) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, p.c_str());
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_entry_set_size(e, static_cast<la_int64_t>(c.size()));
-    archive_write_header(a, e);
-    archive_write_data(a, c.data(), c.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return std::string(buf.data(), used);
-}
 
 pkgbuild recipe(const std::string& sources_and_sums) {
   auto p = parse_pkgbuild("pkgname=demo\npkgver=1.0\npkgrel=1\n" + sources_and_sums);
@@ -115,13 +79,13 @@ TEST_F(Sources, RefusesWhatCannotBeVerifiedOrIsHostile) {
 
 TEST_F(Sources, FetchesVerifiesAndUnpacks) {
   test::hf_server server;
-  auto tgz = tarball({{"demo-1.0/hello.c", "int main(){return 0;}\n"}, {"demo-1.0/Makefile", "all:\n"}});
+  auto tgz = test::tarball({{"demo-1.0/hello.c", "int main(){return 0;}\n"}, {"demo-1.0/Makefile", "all:\n"}});
   server.add_file("org/src", "demo-1.0.tar.gz", tgz);
   std::string conf = "threads=2\n";
   std::ofstream(dir / "local.conf") << conf;
   std::vector<source_entry> plan = {
-      {"demo-1.0.tar.gz", server.endpoint() + "/org/src/resolve/main/demo-1.0.tar.gz", sha256_hex(tgz)},
-      {"rbee.conf", "file://" + (dir / "local.conf").string(), sha256_hex(conf)}};
+      {"demo-1.0.tar.gz", server.endpoint() + "/org/src/resolve/main/demo-1.0.tar.gz", test::sha256_hex(tgz)},
+      {"rbee.conf", "file://" + (dir / "local.conf").string(), test::sha256_hex(conf)}};
   std::vector<std::string> lines;
   auto tree = (dir / "tree").string();
   auto r = fetch_sources(plan, tree, [&](const std::string& n, const std::string& l) { lines.push_back(n + ": " + l); }, cancel);
@@ -135,7 +99,7 @@ TEST_F(Sources, FetchesVerifiesAndUnpacks) {
 
 TEST_F(Sources, ChecksumMismatchAndMissingFilesFailNamingTheSource) {
   test::hf_server server;
-  server.add_file("org/src", "a.tar.gz", tarball({{"a/x", "x"}}));
+  server.add_file("org/src", "a.tar.gz", test::tarball({{"a/x", "x"}}));
   auto tree = (dir / "tree").string();
   std::vector<source_entry> wrong = {{"a.tar.gz", server.endpoint() + "/org/src/resolve/main/a.tar.gz", std::string(64, '0')}};
   auto r = fetch_sources(wrong, tree, nullptr, cancel);
@@ -157,24 +121,9 @@ TEST_F(Sources, ChecksumMismatchAndMissingFilesFailNamingTheSource) {
 
 TEST_F(Sources, HostileArchiveIsRefusedAfterVerification) {
   // A correctly pinned archive that climbs out: the pin proves origin, not safety.
-  std::vector<char> buf(1 << 16);
-  size_t used = 0;
-  archive* a = archive_write_new();
-  archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  archive_write_open_memory(a, buf.data(), buf.size(), &used);
-  archive_entry* e = archive_entry_new();
-  archive_entry_set_pathname(e, "../../escaped");
-  archive_entry_set_filetype(e, AE_IFREG);
-  archive_entry_set_size(e, 1);
-  archive_write_header(a, e);
-  archive_write_data(a, "x", 1);
-  archive_entry_free(e);
-  archive_write_close(a);
-  archive_write_free(a);
-  std::string tgz(buf.data(), used);
+  std::string tgz = test::tarball({{"../../escaped", "x"}});
   std::ofstream(dir / "evil.tar.gz", std::ios::binary) << tgz;
-  std::vector<source_entry> plan = {{"evil.tar.gz", "file://" + (dir / "evil.tar.gz").string(), sha256_hex(tgz)}};
+  std::vector<source_entry> plan = {{"evil.tar.gz", "file://" + (dir / "evil.tar.gz").string(), test::sha256_hex(tgz)}};
   auto r = fetch_sources(plan, (dir / "tree").string(), nullptr, cancel);
   ASSERT_FALSE(r);
   EXPECT_NE(caf::to_string(r.error()).find("contains '..'"), std::string::npos) << caf::to_string(r.error());

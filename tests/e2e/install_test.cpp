@@ -3,10 +3,8 @@
 // keeper as a user would. The sandbox tests skip where bubblewrap cannot run.
 #include "actors/sandbox.hpp"
 #include "tests/e2e/e2e.hpp"
+#include "tests/support/archive_fixture.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <openssl/sha.h>
 #include <signal.h>
 
 #include <filesystem>
@@ -19,39 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string sha256_hex(const std::string& s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  std::string out;
-  char buf[3];
-  for (auto c : d) {
-    std::snprintf(buf, sizeof buf, "%02x", c);
-    out += buf;
-  }
-  return out;
-}
-
-std::string tarball(const std::vector<std::pair<std::string, std::string>>& files) {
-  std::vector<char> buf(1 << 20);
-  size_t used = 0;
-  archive* a = archive_write_new();
-  archive_write_add_filter_gzip(a);
-  archive_write_set_format_pax_restricted(a);
-  archive_write_open_memory(a, buf.data(), buf.size(), &used);
-  for (auto& [p, c] : files) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, p.c_str());
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_entry_set_size(e, static_cast<la_int64_t>(c.size()));
-    archive_write_header(a, e);
-    archive_write_data(a, c.data(), c.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return std::string(buf.data(), used);
-}
 
 const char* hello_c = "#include <stdio.h>\nint main(void){puts(\"hello from an installed worker\");return 0;}\n";
 
