@@ -1,6 +1,7 @@
 #include "actors/hive.hpp"
 
 #include "actors/hive_state.hpp"
+#include "actors/installer.hpp"
 #include "kernels/cpu_features.hpp"
 #include "messages/json.hpp"
 
@@ -63,6 +64,7 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
   self->state.opts = std::move(opts);
   self->state.caps = probe_capabilities();
   self->state.store = std::make_unique<model_store>(self->state.opts.models_dir);
+  if (!self->state.opts.cache_dir.empty()) remove_stale_build_trees(self->state.opts.cache_dir);
   // On exit, stop what runs on other threads (builds, transfers): shutdown must not wait for them.
   self->attach_functor([flags = self->state.stop_flags](const caf::error&) {
     for (auto& w : *flags)

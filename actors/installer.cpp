@@ -12,6 +12,10 @@
 #include <caf/event_based_actor.hpp>
 
 #include <filesystem>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <random>
 #include <thread>
 
@@ -120,6 +124,15 @@ caf::expected<std::string> install(caf::event_based_actor* self, const job_ctx& 
   std::error_code ec;
   fs::create_directories(tree, ec);
   if (ec) return make_error(errc::internal, "cannot create the build tree " + tree + ": " + ec.message());
+  // Held while the install runs: remove_stale_build_trees() leaves locked trees alone.
+  int lock = ::open((tree + "/.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  if (lock >= 0) ::flock(lock, LOCK_EX);
+  struct unlock {
+    int fd;
+    ~unlock() {
+      if (fd >= 0) ::close(fd);
+    }
+  } unlock_at_end{lock};
   installer_run r{self, ctx, id, o, cancel};
   auto result = r.run(tree);
   if (!result && o.keep_failed_tree) {
@@ -132,6 +145,18 @@ caf::expected<std::string> install(caf::event_based_actor* self, const job_ctx& 
 }
 
 } // namespace
+
+size_t remove_stale_build_trees(const std::string& cache_dir) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(cache_dir + "/build", ec)) {
+    int fd = ::open((e.path() / ".lock").c_str(), O_RDWR | O_CLOEXEC);
+    bool free = fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) == 0; // no lock file: never started
+    if (fd >= 0) ::close(fd);
+    if (free && fs::remove_all(e.path(), ec) > 0) ++removed;
+  }
+  return removed;
+}
 
 caf::actor spawn_installer(caf::actor_system& sys, job_ctx ctx, std::string worker_id, install_options opts,
                            std::shared_ptr<std::atomic<bool>> cancel) {

@@ -25,6 +25,10 @@ struct install_options {
   int jobs = 0;                  ///< MAKEFLAGS -j (0: the CPU count)
 };
 
+/// Removes build trees under <cache_dir>/build that no running install holds
+/// (left by a killed hive); returns how many.
+size_t remove_stale_build_trees(const std::string& cache_dir);
+
 /// Spawns a detached installer; ask it `run_atom` for the job_result.
 /// Setting `cancel` kills the build's whole process group.
 caf::actor spawn_installer(caf::actor_system& sys, job_ctx ctx, std::string worker_id, install_options opts,

@@ -181,6 +181,7 @@ TEST_F(Install, SigkillOfTheHiveMidInstallKeepsThePreviousVersion) {
   EXPECT_EQ(fs::read_symlink(workers() + "/hello-worker/current"), before);
   EXPECT_EQ(run({workers() + "/hello-worker/current/hello"}).out, "hello from an installed worker\n");
   EXPECT_FALSE(fs::exists(workers() + "/slow-worker"));
+  EXPECT_TRUE(fs::is_empty(s->home + "/cache/rbee/build")) << "the restarted hive removed the killed install's tree";
   EXPECT_TRUE(eventually([] { return run({"/usr/bin/pgrep", "-f", "sleep 120"}).status != 0; }, 10s))
     << "the sandbox died with its hive";
   auto again = install("hello-worker"); // reinstall works after the crash
