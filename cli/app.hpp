@@ -39,7 +39,10 @@ int run_catalog(config::settings s, const std::string& dir);
 // -- keeper (keeper.cpp) --
 int cmd_status(const config::settings& s);
 int cmd_jobs(const config::settings& s);
-int cmd_job_submit(const config::settings& s, const std::string& json);
+/// Submits, follows the stream, prints the result (pretty JSON, or `print_result` given the
+/// result as compact JSON).
+int cmd_job_submit(const config::settings& s, const std::string& json,
+                   const std::function<void(const std::string&)>& print_result = {});
 int cmd_job_get(const config::settings& s, const std::string& id);
 int cmd_job_cancel(const config::settings& s, const std::string& id);
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,

@@ -117,7 +117,7 @@ int cmd_job_cancel(const config::settings& s, const std::string& id) {
   return ok;
 }
 
-int cmd_job_submit(const config::settings& s, const std::string& json) {
+int cmd_job_submit(const config::settings& s, const std::string& json, const std::function<void(const std::string&)>& print_result) {
   auto c = connect(s);
   if (!c) return usage;
   auto r = net::http_call(c->u, "POST", "/v1/jobs", json, c->auth);
@@ -135,7 +135,16 @@ int cmd_job_submit(const config::settings& s, const std::string& json) {
     } else if (e.event == "build_output") { // a compiler line, as printed
       std::printf("  | %s\n", str(ev, "human").c_str());
     } else if (e.event == "done") {
-      if (ev.IsObject() && ev.HasMember("result")) std::printf("%s\n", pretty(ev["result"]).c_str());
+      if (ev.IsObject() && ev.HasMember("result")) {
+        if (print_result) {
+          rapidjson::StringBuffer compact;
+          rapidjson::Writer<rapidjson::StringBuffer> w(compact);
+          ev["result"].Accept(w);
+          print_result(compact.GetString());
+        } else {
+          std::printf("%s\n", pretty(ev["result"]).c_str());
+        }
+      }
       rc = ok;
       return false;
     } else if (e.event == "error") {
@@ -169,7 +178,34 @@ int cmd_worker_op(const config::settings& s, const std::string& op, const std::s
     w.String(worker.c_str(), static_cast<rapidjson::SizeType>(worker.size()));
   }
   w.EndObject();
-  return cmd_job_submit(s, buf.GetString());
+  if (op != "worker_catalog_list" && op != "worker_list_installed") return cmd_job_submit(s, buf.GetString());
+  // The lists as tables.
+  return cmd_job_submit(s, buf.GetString(), [&](const std::string& result) {
+    rapidjson::Document d;
+    d.Parse(result.c_str());
+    if (d.HasParseError() || !d.IsArray()) return (void)std::printf("%s\n", result.c_str());
+    auto text = [](const rapidjson::Value& v, const char* k) { return v.HasMember(k) && v[k].IsString() ? std::string(v[k].GetString()) : ""; };
+    auto list = [](const rapidjson::Value& v, const char* k) {
+      std::string out;
+      if (v.HasMember(k) && v[k].IsArray())
+        for (auto& x : v[k].GetArray())
+          if (x.IsString()) out += (out.empty() ? "" : ",") + std::string(x.GetString());
+      return out;
+    };
+    if (op == "worker_catalog_list") {
+      std::printf("%-24s %-10s %-8s %-8s %-16s  %s\n", "WORKER", "VERSION", "BACKEND", "OS", "ARCH", "DESCRIPTION");
+      for (auto& w : d.GetArray())
+        if (w.IsObject())
+          std::printf("%-24s %-10s %-8s %-8s %-16s  %s\n", text(w, "id").c_str(), text(w, "version").c_str(), text(w, "backend").c_str(),
+                      list(w, "platforms").c_str(), list(w, "architectures").c_str(), text(w, "description").substr(0, 60).c_str());
+    } else {
+      std::printf("%-24s %-10s %-8s  %s\n", "WORKER", "VERSION", "BACKEND", "PATH");
+      for (auto& w : d.GetArray())
+        if (w.IsObject())
+          std::printf("%-24s %-10s %-8s  %s\n", text(w, "worker_id").c_str(), text(w, "version").c_str(), text(w, "backend").c_str(),
+                      text(w, "path").c_str());
+    }
+  });
 }
 
 } // namespace rbee::cli

@@ -107,8 +107,10 @@ TEST_F(Install, BuildsInstallsAndStreamsTheBuild) {
   EXPECT_NE(c.find("\"hello-worker\""), std::string::npos) << c;
   auto listed = run({rbee_bin(), "workers", "installed"}, keeper);
   EXPECT_NE(listed.out.find("hello-worker"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("1.0-1"), std::string::npos) << "a table: worker, version, backend, path\n" << listed.out;
   auto cat = run({rbee_bin(), "workers", "available"}, keeper);
   EXPECT_NE(cat.out.find("canary-net"), std::string::npos);
+  EXPECT_NE(cat.out.find("WORKER"), std::string::npos) << cat.out;
   EXPECT_TRUE(fs::is_empty(s->home + "/cache/rbee/build")) << "the build tree is cleaned up";
 }
 
