@@ -1,5 +1,6 @@
 #include "actors/catalog.hpp"
 
+#include "actors/fetch.hpp"
 #include "actors/worker_store.hpp"
 #include "messages/errc.hpp"
 
@@ -7,6 +8,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -70,6 +72,9 @@ caf::expected<catalog_entry> fields(const rapidjson::Document& d) {
   e.architectures = *a;
   if (e.binary.empty() || e.binary.find('/') != std::string::npos || e.binary[0] == '.')
     return make_error(errc::bad_request, "'binary' must be a plain file name");
+  bool backend_ok = !e.backend.empty() && e.backend.size() <= 32;
+  for (char c : e.backend) backend_ok = backend_ok && (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  if (!backend_ok) return make_error(errc::bad_request, "'backend' must be a short lower-case name (cpu, cuda, metal)");
   return e;
 }
 
@@ -134,6 +139,15 @@ std::string worker_catalog::source_path(const std::string& name) const {
   auto p = fs::path(dir_) / "sources" / name;
   std::error_code ec;
   return fs::is_regular_file(fs::symlink_status(p, ec)) ? p.string() : "";
+}
+
+caf::expected<std::string> catalog_get(const std::string& catalog_url, const std::string& path) {
+  auto r = http_get(catalog_url + path, {}, 4u << 20);
+  if (r.status == 0) return make_error(errc::unavailable, "the worker catalog at " + catalog_url + " is unreachable: " + r.error);
+  if (r.status == 404) return make_error(errc::not_found, "not in the worker catalog at " + catalog_url + ": " + path);
+  if (r.status != 200)
+    return make_error(errc::unavailable, "the worker catalog at " + catalog_url + " answered " + std::to_string(r.status) + " for " + path);
+  return std::move(r.body);
 }
 
 caf::expected<catalog_entry> parse_catalog_entry(const std::string& json) {

@@ -45,6 +45,10 @@ private:
   std::map<std::string, catalog_entry> entries_;
 };
 
+/// GET <catalog_url><path> for a hive: the body, or errc::unavailable (no answer,
+/// or a status other than 200/404) or errc::not_found (404) naming the catalog.
+caf::expected<std::string> catalog_get(const std::string& catalog_url, const std::string& path);
+
 /// Parses one entry's metadata as served (GET /workers/{id}) — the hive's side.
 caf::expected<catalog_entry> parse_catalog_entry(const std::string& json);
 

@@ -2,7 +2,6 @@
 // time, run by an installer actor), worker_remove, worker_list_installed,
 // and the catalog queries, answered from the configured catalog.
 #include "actors/catalog.hpp"
-#include "actors/fetch.hpp"
 #include "actors/hive_state.hpp"
 #include "actors/installer.hpp"
 #include "actors/worker_store.hpp"
@@ -13,21 +12,10 @@ namespace rbee {
 
 namespace {
 
-caf::result<job_result> catalog_get(hive_ptr self, const std::string& path) {
-  const auto& url = self->state.opts.catalog_url;
-  auto r = http_get(url + path, {}, 4u << 20);
-  if (r.status == 0) return make_error(errc::unavailable, "the worker catalog at " + url + " is unreachable: " + r.error);
-  if (r.status == 404) return make_error(errc::not_found, "not in the worker catalog at " + url + ": " + path);
-  if (r.status != 200) return make_error(errc::unavailable, "the worker catalog answered " + std::to_string(r.status));
-  return job_result{r.body};
-}
-
-std::string installed_json(const std::vector<installed_worker>& ws) {
-  std::string out = "[";
-  for (auto& w : ws)
-    out += std::string(out.size() > 1 ? "," : "") + "{\"worker_id\":\"" + w.id + "\",\"version\":\"" + w.version +
-           "\",\"backend\":\"" + w.backend + "\",\"path\":\"" + w.path + "\"}";
-  return out + "]";
+caf::result<job_result> from_catalog(hive_ptr self, const std::string& path) {
+  auto body = catalog_get(self->state.opts.catalog_url, path);
+  if (!body) return std::move(body.error());
+  return job_result{std::move(*body)};
 }
 
 } // namespace
@@ -76,10 +64,10 @@ bool hive_cancel_install(hive_ptr self, const std::string& job_id) {
 
 std::optional<caf::result<job_result>> hive_worker_catalog_op(hive_ptr self, const job_ctx& ctx, operation& op) {
   auto& st = self->state;
-  if (caf::holds_alternative<worker_catalog_list_op>(op)) return catalog_get(self, "/workers");
+  if (caf::holds_alternative<worker_catalog_list_op>(op)) return from_catalog(self, "/workers");
   if (auto* x = caf::get_if<worker_catalog_get_op>(&op)) {
     if (!valid_worker_id(x->worker_id)) return caf::result<job_result>{make_error(errc::invalid_value, "invalid worker id")};
-    return catalog_get(self, "/workers/" + x->worker_id);
+    return from_catalog(self, "/workers/" + x->worker_id);
   }
   worker_store store(st.opts.data_dir);
   if (caf::holds_alternative<worker_list_installed_op>(op)) return caf::result<job_result>{job_result{installed_json(store.list())}};

@@ -39,15 +39,6 @@ struct installer_run {
     self->send(ctx.bridge, std::move(n));
   }
 
-  caf::expected<std::string> get(const std::string& path, const char* what) {
-    auto r = http_get(o.catalog_url + path, {}, 4u << 20);
-    if (r.status == 0) return make_error(errc::unavailable, "the worker catalog at " + o.catalog_url + " is unreachable: " + r.error);
-    if (r.status == 404) return make_error(errc::not_found, "no worker '" + id + "' in the catalog at " + o.catalog_url);
-    if (r.status != 200)
-      return make_error(errc::unavailable, std::string("the catalog answered ") + std::to_string(r.status) + " for the " + what);
-    return r.body;
-  }
-
   caf::expected<void> run_function(const pkgbuild& p, const std::string& fn, const std::string& tree) {
     say(fn, "running " + fn + "()" + (o.sandbox ? " in the sandbox" : " WITHOUT a sandbox (--no-sandbox)"));
     sandbox_options so;
@@ -78,14 +69,17 @@ struct installer_run {
 
   caf::expected<std::string> run(const std::string& tree) {
     say("catalog", "fetching " + id + " from " + o.catalog_url);
-    auto meta = get("/workers/" + id, "metadata");
-    if (!meta) return meta.error();
+    auto meta = catalog_get(o.catalog_url, "/workers/" + id);
+    if (!meta) {
+      if (meta.error() == errc::not_found) return make_error(errc::not_found, "no worker '" + id + "' in the catalog at " + o.catalog_url);
+      return meta.error();
+    }
     auto entry = parse_catalog_entry(*meta);
     if (!entry) return entry.error();
     auto host = this_platform(o.cuda_gpu);
     if (auto err = check_platform(*entry, host)) return err;
     say("platform", host.os + " " + host.arch + (entry->backend == "cuda" ? " with CUDA" : "") + ": compatible");
-    auto text = get("/workers/" + id + "/PKGBUILD", "PKGBUILD");
+    auto text = catalog_get(o.catalog_url, "/workers/" + id + "/PKGBUILD");
     if (!text) return text.error();
     auto recipe = parse_pkgbuild(*text);
     if (!recipe) return recipe.error();
@@ -111,8 +105,7 @@ struct installer_run {
     auto w = store.install(id, version, entry->backend, built);
     if (!w) return w.error();
     say("install", "installed " + id + " " + version + " at " + w->path);
-    return "{\"worker_id\":\"" + id + "\",\"version\":\"" + version + "\",\"backend\":\"" + entry->backend + "\",\"sha256\":\"" +
-           w->sha256 + "\"}";
+    return installed_json(*w);
   }
 };
 

@@ -51,6 +51,11 @@ private:
   std::string root_;
 };
 
+/// {"worker_id","version","backend","sha256","path"}: a job's answer about an installed worker.
+std::string installed_json(const installed_worker& w);
+/// A JSON array of those.
+std::string installed_json(const std::vector<installed_worker>& ws);
+
 /// Worker ids and versions become path components: [a-z0-9][a-z0-9._+-]* (ids)
 /// and [A-Za-z0-9][A-Za-z0-9._+~]* (versions), at most 128 characters.
 bool valid_worker_id(const std::string& id);

@@ -5,6 +5,7 @@
 
 #include <caf/error.hpp>
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
 
 #include <chrono>
 #include <cstdio>
@@ -122,6 +123,24 @@ TEST_F(WorkerStore, RemoveAndHostileNames) {
   EXPECT_FALSE(s.install("w", "1", "cpu", (build / "missing").string()));
   EXPECT_TRUE(fs::exists(dir / "data/workers")) << "and nothing escaped it";
   EXPECT_FALSE(fs::exists(dir / "etc"));
+}
+
+TEST_F(WorkerStore, AnswersAreJsonWhateverThePath) {
+  // The data dir comes from the user's config: quotes and backslashes must not break the JSON.
+  worker_store s((dir / "da\"ta\\dir").string());
+  auto w = s.install("w", "1", "cpu", built("ok"));
+  ASSERT_TRUE(w) << caf::to_string(w.error());
+  rapidjson::Document one, all;
+  one.Parse(installed_json(*w).c_str());
+  ASSERT_FALSE(one.HasParseError());
+  EXPECT_EQ(std::string(one["path"].GetString()), w->path);
+  EXPECT_EQ(std::string(one["sha256"].GetString()), w->sha256);
+  all.Parse(installed_json(s.list()).c_str());
+  ASSERT_TRUE(!all.HasParseError() && all.IsArray() && all.Size() == 1u);
+  EXPECT_EQ(std::string(all[0]["worker_id"].GetString()), "w");
+  all.Parse(slurp(s.capabilities_path()).c_str());
+  EXPECT_FALSE(all.HasParseError());
+  EXPECT_EQ(installed_json(std::vector<installed_worker>{}), "[]");
 }
 
 TEST_F(WorkerStore, SigkillDuringInstallsLeavesARunnableVersion) {

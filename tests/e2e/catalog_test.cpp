@@ -88,6 +88,21 @@ TEST_F(Catalog, HostileAndUnknownPaths) {
   EXPECT_EQ(get("/health").status, 200);
 }
 
+TEST_F(Catalog, HiveSideGetsNameTheCatalog) {
+  auto ok = catalog_get(d.base(), "/workers/rbee-worker-cpu");
+  ASSERT_TRUE(ok) << caf::to_string(ok.error());
+  EXPECT_TRUE(parse_catalog_entry(*ok));
+  auto missing = catalog_get(d.base(), "/workers/nope");
+  ASSERT_FALSE(missing);
+  EXPECT_TRUE(missing.error() == errc::not_found);
+  auto down = catalog_get("http://127.0.0.1:1", "/workers");
+  ASSERT_FALSE(down);
+  EXPECT_TRUE(down.error() == errc::unavailable);
+  EXPECT_NE(caf::to_string(down.error()).find("http://127.0.0.1:1 is unreachable"), std::string::npos);
+  auto wrong = catalog_get(d.base(), "/v1/jobs"); // 404 from a server that is not a catalog route
+  EXPECT_FALSE(wrong);
+}
+
 TEST(CatalogLoad, BadCatalogsAreRefusedNamingTheEntry) {
   auto dir = temp_dir() + "/bad";
   fs::create_directories(dir + "/workers/w");
@@ -107,7 +122,9 @@ TEST(CatalogLoad, BadCatalogsAreRefusedNamingTheEntry) {
            {R"({"platforms":"linux","architectures":[],"backend":"cpu","binary":"b"})", "'platforms' must be an array"},
            {R"({"platforms":[],"architectures":[],"backend":"cpu","binary":"../b"})", "plain file name"},
            {R"({"platforms":[],"architectures":[1],"backend":"cpu","binary":"b"})", "'architectures'"},
-           {R"({"platforms":[],"architectures":[],"binary":"b"})", "'backend'"}}) {
+           {R"({"platforms":[],"architectures":[],"binary":"b"})", "'backend'"},
+           {R"({"platforms":[],"architectures":[],"backend":"cu\"da","binary":"b"})", "'backend' must be a short"},
+           {R"({"platforms":[],"architectures":[],"backend":"","binary":"b"})", "'backend' must be a short"}}) {
     std::ofstream(dir + "/workers/w/meta.json") << meta;
     auto l = worker_catalog::load(dir);
     ASSERT_FALSE(l) << meta;
