@@ -4,7 +4,12 @@
 #include "actors/catalog.hpp"
 #include "actors/hive_state.hpp"
 #include "actors/installer.hpp"
+#include "actors/worker_choice.hpp"
 #include "actors/worker_store.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <caf/actor_system.hpp>
 
@@ -80,6 +85,35 @@ std::optional<caf::result<job_result>> hive_worker_catalog_op(hive_ptr self, con
     return caf::result<job_result>{job_result{"{\"removed\":\"" + x->worker_id + "\"}"}};
   }
   return std::nullopt;
+}
+
+caf::expected<worker_choice> hive_choose(hive_ptr self, const std::string& requested) {
+  auto& st = self->state;
+  choice_inputs in;
+  in.host = this_platform(!st.caps.gpus.empty());
+  if (st.caps.gpus.empty()) {
+    in.gpu_summary = st.caps.cuda_note.empty() ? "no GPU found" : st.caps.cuda_note;
+  } else {
+    in.gpu_summary = std::to_string(st.caps.gpus.size()) + " GPU(s) (" + st.caps.gpus[0].name + ")";
+  }
+  in.installed = worker_store(st.opts.data_dir).list();
+  if (auto body = catalog_get(st.opts.catalog_url, "/workers"); !body) {
+    in.catalog_error = message_of(body.error());
+  } else {
+    rapidjson::Document d;
+    d.Parse(body->c_str());
+    if (d.HasParseError() || !d.IsArray()) {
+      in.catalog_error = "the catalog's /workers is not a JSON array";
+    } else {
+      for (auto& v : d.GetArray()) {
+        rapidjson::StringBuffer buf;
+        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+        v.Accept(w);
+        if (auto e = parse_catalog_entry(buf.GetString())) in.catalog.push_back(std::move(*e)); // a bad entry is skipped
+      }
+    }
+  }
+  return choose_worker(in, requested);
 }
 
 } // namespace rbee

@@ -33,7 +33,7 @@ std::string describe(int status) {
 
 } // namespace
 
-caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o) {
+caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, const std::string& program) {
   auto& st = self->state;
   if (!self->system().has_middleman())
     return make_error(errc::unavailable, "worker processes need the network layer (this process has none)");
@@ -42,7 +42,7 @@ caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o) {
     if (!port) return make_error(errc::unavailable, "cannot open a port for worker processes: " + self->system().render(port.error()));
     st.worker_port = *port;
   }
-  std::string bin = st.opts.rbee_binary;
+  std::string bin = program.empty() ? st.opts.rbee_binary : program;
   if (bin.empty()) { // this very executable, by its real name (for ps)
     char buf[4096];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
@@ -51,6 +51,7 @@ caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o) {
   std::vector<std::string> args = {bin, "worker", "--hive", "127.0.0.1:" + std::to_string(st.worker_port),
                                    "--model", o.model_path, "--id", o.worker_id, "--name", o.model,
                                    "--slots", std::to_string(o.slots), "--ctx", std::to_string(o.n_ctx), "--exit-with-parent"};
+  if (!program.empty()) args.erase(args.begin() + 1); // rbee-worker takes the flags alone
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -92,10 +92,14 @@ caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const wo
 std::optional<caf::result<job_result>> hive_worker_catalog_op(hive_ptr self, const job_ctx& ctx, operation& op);
 /// Cancels an install job (true when it was one): kills its build.
 bool hive_cancel_install(hive_ptr self, const std::string& job_id);
+/// The worker auto_run should use on this hive (worker_choice.hpp).
+caf::expected<worker_choice> hive_choose(hive_ptr self, const std::string& requested);
 
 // -- child processes (hive_processes.cpp) --
 /// Starts `rbee worker` for `o` joining this hive; returns the pid or an error.
-caf::expected<int> hive_start_process(hive_ptr self, const struct worker_options& o);
+/// `program`: an installed worker binary (rbee-worker flags), or "" for this
+/// rbee (`rbee worker ...`, or the worker_binary setting).
+caf::expected<int> hive_start_process(hive_ptr self, const struct worker_options& o, const std::string& program);
 /// Collects child processes that exited; fails what they were running.
 void hive_reap_processes(hive_ptr self);
 /// How a child process of `id` ended, waiting up to `wait_ms` for it; "" if it has not.

@@ -2,6 +2,7 @@
 // a supervised child process), reused, unloaded when idle past their keep-alive.
 #include "actors/hive_state.hpp"
 #include "actors/worker.hpp"
+#include "actors/worker_store.hpp"
 #include "messages/json.hpp"
 
 #include <caf/actor_system.hpp>
@@ -12,7 +13,7 @@ namespace {
 
 /// The worker serving `path`, spawned when there is none; errors: quarantine, spawn failure.
 caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, const std::string& path,
-                                       int keep_alive_s) {
+                                       int keep_alive_s, const std::string& program = "") {
   auto& st = self->state;
   for (auto& [id, w] : st.workers)
     if (w.info.model_path == path && w.info.state != "failed") {
@@ -34,8 +35,8 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, c
   hive_worker w;
   w.info = worker_info{o.worker_id, name, path, st.opts.hive_id, "cpu", "ready", o.slots, 0, 0, now_ms(), now_ms(),
                        o.keep_alive_s, 0};
-  if (st.opts.worker_processes) {
-    auto pid = hive_start_process(self, o);
+  if (st.opts.worker_processes || !program.empty()) {
+    auto pid = hive_start_process(self, o, program);
     if (!pid) return std::move(pid.error());
     w.pid = *pid;
     w.info.pid = *pid;
@@ -132,14 +133,25 @@ caf::result<job_result> hive_infer(hive_ptr self, const job_ctx& ctx, infer_op o
 
 caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, const worker_spawn_op& op) {
   auto& st = self->state;
-  if (!op.worker.empty() && op.worker != "cpu")
-    return make_error(errc::platform_unsupported, "worker '" + op.worker + "' is not available on hive '" +
-                                                    st.opts.hive_id + "' (cpu is)");
   if (!op.device.empty() && op.device != "cpu")
     return make_error(errc::platform_unsupported, "device '" + op.device + "' is not available (cpu is)");
+  // "cpu": the engine of this rbee; a worker id: that installed binary, verified.
+  std::string program;
+  if (!op.worker.empty() && op.worker != "cpu") {
+    if (op.worker == "cuda" || op.worker == "metal")
+      return make_error(errc::platform_unsupported, "worker '" + op.worker + "' is not available on hive '" +
+                                                      st.opts.hive_id + "' (cpu is)");
+    if (!valid_worker_id(op.worker)) return make_error(errc::invalid_value, "worker: not a worker id");
+    auto installed = worker_store(st.opts.data_dir).get(op.worker);
+    if (!installed) return std::move(installed.error());
+    if (installed->backend != "cpu")
+      return make_error(errc::platform_unsupported, op.worker + " is a " + installed->backend +
+                                                      " worker; this version of the engine runs CPU workers only");
+    program = installed->path;
+  }
   auto path = st.store->resolve(op.model, st.opts.allow_model_paths);
   if (!path) return std::move(path.error());
-  auto w = worker_for(self, op.model, *path, -1);
+  auto w = worker_for(self, op.model, *path, -1, program);
   if (!w) return std::move(w.error());
   hive_say(self, ctx, "spawn", "worker " + (*w)->info.worker_id + " serves " + op.model);
   // Answer once the worker has loaded (its info says ready or failed).

@@ -97,6 +97,7 @@ void run_job(queen_ptr self, const std::string& id, operation op) {
       std::string hive = op_hive(op);
       if (auto* x = caf::get_if<infer_op>(&op); x && hive.empty())
         return schedule_infer(self, id, std::move(*x));
+      if (auto* x = caf::get_if<auto_run_op>(&op)) return start_auto_run(self, id, std::move(*x));
       route(self, id, hive, std::move(op));
     }
   }
@@ -110,7 +111,8 @@ bool implemented(const operation& op) {
          caf::holds_alternative<model_download_op>(op) || caf::holds_alternative<model_delete_op>(op) ||
          caf::holds_alternative<model_get_op>(op) || caf::holds_alternative<worker_install_op>(op) ||
          caf::holds_alternative<worker_remove_op>(op) || caf::holds_alternative<worker_list_installed_op>(op) ||
-         caf::holds_alternative<worker_catalog_list_op>(op) || caf::holds_alternative<worker_catalog_get_op>(op);
+         caf::holds_alternative<worker_catalog_list_op>(op) || caf::holds_alternative<worker_catalog_get_op>(op) ||
+         caf::holds_alternative<auto_run_op>(op);
 }
 
 /// Asks every online hive and concatenates the answers (a hive that fails to
@@ -156,7 +158,8 @@ queen_actor::behavior_type queen_impl(queen_ptr self, queen_options opts) {
         return make_error(errc::not_implemented,
                           "operation '" + op_name(op) + "' is not available in this version yet");
       std::string hive = op_hive(op);
-      if (!hive.empty() && !st.hives.find(hive))
+      // auto_run reports a missing hive as its first step's failure, inside the job.
+      if (!hive.empty() && !st.hives.find(hive) && !caf::holds_alternative<auto_run_op>(op))
         return make_error(errc::hive_not_found, "no hive '" + hive + "' has joined this queen");
       auto& job = st.jobs.create(op_name(op), hive);
       std::string id = job.job_id;

@@ -48,5 +48,7 @@ void fail(queen_ptr self, const std::string& id, errc code, std::string message)
 void route(queen_ptr self, const std::string& job_id, const std::string& hive_id, operation op);
 /// Picks a hive for an infer job without one, then routes it (queen_schedule.cpp).
 void schedule_infer(queen_ptr self, const std::string& job_id, infer_op op);
+/// Runs an auto_run job: hive, model, worker, install, spawn (queen_auto_run.cpp).
+void start_auto_run(queen_ptr self, const std::string& job_id, auto_run_op op);
 
 } // namespace rbee

@@ -61,7 +61,7 @@ int run_serve(config::settings s) {
   raise_fd_limit();
   auto log = logger("serve", s);
   caf::actor_system_config cfg;
-  configure_actor_system(cfg, s, s.worker_processes != 0); // child workers join over CAF
+  configure_actor_system(cfg, s, true); // child workers (and installed worker binaries) join over CAF
   caf::actor_system sys{cfg};
   std::string hive_id = s.hive_id.empty() ? local_hive_id : s.hive_id;
   bool registered = false;

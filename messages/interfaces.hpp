@@ -42,6 +42,7 @@ using workers_atom = caf::atom_constant<caf::atom("workers")>;
 using step_atom = caf::atom_constant<caf::atom("step")>;
 using worker_up_atom = caf::atom_constant<caf::atom("worker_up")>;
 using resolve_atom = caf::atom_constant<caf::atom("resolve")>;
+using choose_atom = caf::atom_constant<caf::atom("choose")>;
 
 /// Receives a job's (or the global feed's) SSE frames. Implemented by net/'s SSE
 /// sessions; process-local only, never sent over the network.
@@ -102,7 +103,8 @@ using hive_actor = caf::typed_actor<
   caf::replies_to<models_atom>::with<std::vector<model_entry>>,
   caf::replies_to<workers_atom>::with<std::vector<worker_info>>,
   caf::reacts_to<worker_up_atom, std::string, worker_actor>,
-  caf::replies_to<resolve_atom, std::string>::with<model_entry>>;
+  caf::replies_to<resolve_atom, std::string>::with<model_entry>,
+  caf::replies_to<choose_atom, std::string>::with<worker_choice>>;
 
 /// The queen: jobs, hives, routing.
 using queen_actor = caf::typed_actor<

@@ -38,6 +38,7 @@ void add_message_types(caf::actor_system_config& cfg) {
     .add_message_type<token_msg>("rbee_token_msg")
     .add_message_type<infer_result>("rbee_infer_result")
     .add_message_type<worker_info>("rbee_worker_info")
+    .add_message_type<worker_choice>("rbee_worker_choice")
     .add_message_type<std::vector<worker_info>>("rbee_worker_info_list")
     .add_message_type<model_entry>("rbee_model_entry")
     .add_message_type<std::vector<model_entry>>("rbee_model_entry_list");

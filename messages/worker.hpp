@@ -82,4 +82,19 @@ typename Inspector::result_type inspect(Inspector& f, model_entry& x) {
            x.quantization, x.context_length, x.error);
 }
 
+/// The worker a hive picks for auto_run: the best its platform can run
+/// (CUDA > Metal > CPU) or the one asked for.
+struct worker_choice {
+  std::string worker_id; ///< a catalog id; "" for the CPU engine built into the hive's rbee
+  std::string backend;   ///< cpu, cuda, metal
+  std::string version;   ///< the installed version ("" when not installed)
+  bool installed = false;
+  std::string why;       ///< one line for people: why this one
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_choice& x) {
+  return f(caf::meta::type_name("rbee_worker_choice"), x.worker_id, x.backend, x.version, x.installed, x.why);
+}
+
 } // namespace rbee

@@ -54,6 +54,7 @@ hive_actor::behavior_type silent_hive(hive_actor::pointer self) {
     [](workers_atom) { return std::vector<worker_info>{}; },
     [](worker_up_atom, const std::string&, const worker_actor&) {},
     [](resolve_atom, const std::string&) -> caf::result<model_entry> { return make_error(errc::model_not_found); },
+    [](choose_atom, const std::string&) -> caf::result<worker_choice> { return make_error(errc::not_found); },
   };
 }
 
@@ -152,9 +153,13 @@ TEST_F(Queen, SubmissionErrors) {
   auto unknown = submit(hive_get_op{"nowhere"});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(code_of(unknown.error()), errc::hive_not_found);
-  auto later = submit(auto_run_op{"localhost", "m", "rbee-worker-cpu"});
-  ASSERT_FALSE(later);
-  EXPECT_EQ(code_of(later.error()), errc::not_implemented);
+  // auto_run names a missing hive as the failure of its first step, inside the job.
+  auto run = submit(auto_run_op{"nowhere", "m", ""});
+  ASSERT_TRUE(run);
+  auto j = wait_job(run->job_id);
+  EXPECT_EQ(j.state, job_state::failed);
+  EXPECT_EQ(j.error_code, errc::hive_not_found);
+  EXPECT_NE(j.error_message.find("step 'hive'"), std::string::npos) << j.error_message;
 }
 
 TEST_F(Queen, CancelErrors) {

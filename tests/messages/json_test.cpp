@@ -21,7 +21,7 @@ std::string message(std::string_view body) {
 TEST(JsonOperation, ReadsEveryOperation) {
   for (auto& name : op_names()) {
     std::string body = R"({"operation":")" + name + R"(","hive_id":"localhost")";
-    if (name == "infer" || name.starts_with("model_") && name != "model_list" || name == "worker_spawn" ||
+    if (name == "infer" || (name.starts_with("model_") && name != "model_list") || name == "worker_spawn" ||
         name == "auto_run")
       body += R"(,"model":"org/repo")";
     if (name == "worker_catalog_get" || name == "worker_install" || name == "worker_remove" ||

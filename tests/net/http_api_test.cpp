@@ -156,7 +156,8 @@ TEST_F(Api, BadBodiesGetClearErrors) {
   EXPECT_NE(wrong_type.body.find("hive_id"), std::string::npos);
   EXPECT_EQ(post("/v1/jobs", R"({"operation":"hive_get","hive_id":"a/b"})").status, 422);
   EXPECT_EQ(post("/v1/jobs", R"({"operation":"nope"})").status, 422);
-  EXPECT_EQ(post("/v1/jobs", R"({"operation":"auto_run","model":"m"})").status, 501);
+  EXPECT_EQ(post("/v1/jobs", R"({"operation":"auto_run","model":"m","worker":"../x"})").status, 202); // refused by its step
+  EXPECT_EQ(post("/v1/jobs", R"({"operation":"auto_run","model":7})").status, 400);
   EXPECT_EQ(post("/v1/jobs", R"({"operation":"hive_get","hive_id":"nowhere"})").status, 404);
   EXPECT_EQ(post("/v1/jobs", "").status, 400);
 }

@@ -1,0 +1,125 @@
+// choose_worker: CUDA > Metal > CPU, installed before installable, what was
+// asked for honoured or refused with the reason, the built-in engine last.
+#include "actors/worker_choice.hpp"
+#include "messages/errc.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace rbee;
+
+namespace {
+
+catalog_entry entry(std::string id, std::string backend, std::vector<std::string> os, std::vector<std::string> arch) {
+  catalog_entry e;
+  e.id = std::move(id);
+  e.backend = std::move(backend);
+  e.platforms = std::move(os);
+  e.architectures = std::move(arch);
+  return e;
+}
+
+choice_inputs linux_box(bool gpu, bool nvcc) {
+  choice_inputs in;
+  in.catalog = {entry("rbee-worker-cpu", "cpu", {"linux"}, {"x86_64", "aarch64"}),
+                entry("rbee-worker-cuda", "cuda", {"linux"}, {"x86_64"}),
+                entry("rbee-worker-metal", "metal", {"macos"}, {"aarch64"})};
+  in.host = host_platform{"linux", "x86_64", nvcc, gpu};
+  in.gpu_summary = gpu ? "1 GPU(s) (NVIDIA H100)" : "nvidia-smi not found";
+  return in;
+}
+
+installed_worker installed(std::string id, std::string backend) {
+  return installed_worker{std::move(id), "0.1.0-1", std::move(backend), "rbee-worker", "ab", "/w/bin"};
+}
+
+} // namespace
+
+TEST(WorkerChoice, GpuWithToolkitPicksCuda) {
+  auto c = choose_worker(linux_box(true, true), "");
+  ASSERT_TRUE(c) << to_string(c.error());
+  EXPECT_EQ(c->worker_id, "rbee-worker-cuda");
+  EXPECT_EQ(c->backend, "cuda");
+  EXPECT_FALSE(c->installed);
+  EXPECT_NE(c->why.find("H100"), std::string::npos);
+}
+
+TEST(WorkerChoice, GpuWithoutToolkitFallsBackToCpuAndSaysWhy) {
+  auto c = choose_worker(linux_box(true, false), "");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->worker_id, "rbee-worker-cpu");
+  EXPECT_NE(c->why.find("nvcc"), std::string::npos) << c->why;
+}
+
+TEST(WorkerChoice, GpuWithInstalledCudaWorkerNeedsNoToolkit) {
+  auto in = linux_box(true, false);
+  in.installed = {installed("rbee-worker-cuda", "cuda")};
+  auto c = choose_worker(in, "");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->worker_id, "rbee-worker-cuda");
+  EXPECT_TRUE(c->installed);
+  EXPECT_EQ(c->version, "0.1.0-1");
+}
+
+TEST(WorkerChoice, NoGpuPicksCpuNeverMetalOnLinux) {
+  auto c = choose_worker(linux_box(false, true), "");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->worker_id, "rbee-worker-cpu");
+  EXPECT_NE(c->why.find("no usable GPU"), std::string::npos);
+}
+
+TEST(WorkerChoice, InstalledCpuWorkerIsPreferred) {
+  auto in = linux_box(false, false);
+  in.installed = {installed("my-cpu-worker", "cpu")};
+  auto c = choose_worker(in, "");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->worker_id, "my-cpu-worker");
+  EXPECT_TRUE(c->installed);
+}
+
+TEST(WorkerChoice, MacPicksMetal) {
+  auto in = linux_box(false, false);
+  in.host.os = "macos";
+  in.host.arch = "aarch64";
+  auto c = choose_worker(in, "");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->worker_id, "rbee-worker-metal");
+}
+
+TEST(WorkerChoice, AskedForIsHonouredOrRefusedWithTheReason) {
+  auto in = linux_box(false, true);
+  auto cpu = choose_worker(in, "cpu");
+  ASSERT_TRUE(cpu);
+  EXPECT_EQ(cpu->worker_id, "rbee-worker-cpu");
+  auto cuda = choose_worker(in, "cuda");
+  ASSERT_FALSE(cuda);
+  EXPECT_EQ(code_of(cuda.error()), errc::platform_unsupported);
+  EXPECT_NE(message_of(cuda.error()).find("GPU"), std::string::npos);
+  auto metal = choose_worker(in, "rbee-worker-metal");
+  ASSERT_FALSE(metal);
+  EXPECT_EQ(code_of(metal.error()), errc::platform_unsupported);
+  auto unknown = choose_worker(in, "rbee-worker-tpu");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(code_of(unknown.error()), errc::not_found);
+  for (auto bad : {"../x", "A B", "x/y", std::string(200, 'a').c_str()}) {
+    auto c = choose_worker(in, bad);
+    ASSERT_FALSE(c) << bad;
+    EXPECT_EQ(code_of(c.error()), errc::invalid_value);
+  }
+}
+
+TEST(WorkerChoice, UnreachableCatalogUsesTheBuiltInEngine) {
+  auto in = linux_box(false, false);
+  in.catalog.clear();
+  in.catalog_error = "no answer from http://127.0.0.1:1";
+  auto c = choose_worker(in, "");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->worker_id, "");
+  EXPECT_TRUE(c->installed);
+  EXPECT_NE(c->why.find("catalog cannot be read"), std::string::npos);
+  auto cpu = choose_worker(in, "cpu");
+  ASSERT_TRUE(cpu);
+  EXPECT_EQ(cpu->worker_id, "");
+  auto cuda = choose_worker(in, "cuda");
+  ASSERT_FALSE(cuda);
+  EXPECT_EQ(code_of(cuda.error()), errc::unavailable);
+}
