@@ -27,6 +27,7 @@ std::string describe(int status) {
     const char* name = sigabbrev_np(sig);
     return "killed by signal " + std::to_string(sig) + (name ? std::string(" (SIG") + name + ")" : "");
   }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 3) return "exited with status 3: it could not load the model";
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   return "ended";
 }

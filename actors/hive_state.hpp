@@ -21,7 +21,12 @@ struct hive_worker {
   worker_info info;
   int active = 0;
   int pid = 0;           ///< its child process (0: in the hive's process)
-  std::vector<std::function<void()>> on_ready; ///< requests waiting for the process to join
+  /// Requests waiting for the process to join: run when it does, failed if it dies first.
+  struct waiter {
+    std::function<void()> go;
+    std::function<void(const caf::error&)> fail;
+  };
+  std::vector<waiter> on_ready;
   /// Running requests, failed at once if the worker dies (requests to a dead
   /// remote actor would otherwise wait for their timeout).
   std::unordered_map<std::string, caf::typed_response_promise<job_result>> inflight;

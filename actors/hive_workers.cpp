@@ -74,12 +74,13 @@ void stop_worker(hive_ptr self, const std::string& id) {
   self->state.workers.erase(it); // a child process exits when its worker actor does
 }
 
-/// Runs `f` now if the worker is up, else once its process has joined.
-void when_ready(hive_worker& w, std::function<void()> f) {
+/// Runs `f` now if the worker is up, else once its process has joined
+/// (`failed` instead when the process dies before).
+void when_ready(hive_worker& w, std::function<void()> f, std::function<void(const caf::error&)> failed = {}) {
   if (w.handle)
     f();
   else
-    w.on_ready.push_back(std::move(f));
+    w.on_ready.push_back({std::move(f), std::move(failed)});
 }
 
 } // namespace
@@ -175,7 +176,7 @@ caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, con
           rp.deliver(job_result{json::write(info)});
         },
         [=](caf::error& err) mutable { rp.deliver(err); });
-  });
+  }, [=](const caf::error& err) mutable { rp.deliver(err); });
   return rp;
 }
 
@@ -230,7 +231,7 @@ void hive_worker_up(hive_ptr self, const std::string& id, worker_actor handle) {
   self->monitor(w.handle);
   auto pending = std::move(w.on_ready);
   w.on_ready.clear();
-  for (auto& f : pending) f();
+  for (auto& f : pending) f.go();
 }
 
 bool hive_worker_down(hive_ptr self, const caf::actor_addr& who, const caf::error& reason) {
@@ -260,6 +261,8 @@ void hive_worker_died(hive_ptr self, const std::string& id, const std::string& h
     st.job_worker.erase(job);
     rp.deliver(make_error(errc::internal, what));
   }
+  for (auto& waiting : w.on_ready)
+    if (waiting.fail) waiting.fail(make_error(errc::internal, what));
   st.workers.erase(it);
 }
 

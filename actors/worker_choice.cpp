@@ -35,17 +35,21 @@ worker_choice builtin(std::string why) {
 
 /// The first worker of `backend` that is installed, else one the catalog offers
 /// that passes the platform check; `refused` collects why catalog entries do not fit.
+/// rbee's own worker of each backend (rbee-worker-<backend>) comes before others.
 const std::string* pick(const choice_inputs& in, const std::string& backend, std::string& refused) {
-  for (auto& w : in.installed)
-    if (w.backend == backend) return &w.id;
-  for (auto& e : in.catalog) {
-    if (e.backend != backend) continue;
-    if (auto err = check_platform(e, in.host)) {
-      refused += (refused.empty() ? "" : "; ") + message_of(err);
-      continue;
+  std::string own = "rbee-worker-" + backend;
+  for (bool first_pass : {true, false})
+    for (auto& w : in.installed)
+      if (w.backend == backend && (w.id == own) == first_pass) return &w.id;
+  for (bool first_pass : {true, false})
+    for (auto& e : in.catalog) {
+      if (e.backend != backend || (e.id == own) != first_pass) continue;
+      if (auto err = check_platform(e, in.host)) {
+        refused += (refused.empty() ? "" : "; ") + message_of(err);
+        continue;
+      }
+      return &e.id;
     }
-    return &e.id;
-  }
   return nullptr;
 }
 

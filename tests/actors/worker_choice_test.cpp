@@ -61,7 +61,9 @@ TEST(WorkerChoice, GpuWithInstalledCudaWorkerNeedsNoToolkit) {
 }
 
 TEST(WorkerChoice, NoGpuPicksCpuNeverMetalOnLinux) {
-  auto c = choose_worker(linux_box(false, true), "");
+  auto in = linux_box(false, true);
+  in.catalog.insert(in.catalog.begin(), entry("another-cpu", "cpu", {"linux"}, {"x86_64"})); // rbee's own comes first
+  auto c = choose_worker(in, "");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->worker_id, "rbee-worker-cpu");
   EXPECT_NE(c->why.find("no usable GPU"), std::string::npos);
