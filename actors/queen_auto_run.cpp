@@ -124,7 +124,7 @@ void choose_step(queen_ptr self, run_ptr r) {
         if (gone(self, r)) return;
         r->choice = c;
         std::string name = c.worker_id.empty() ? "the CPU engine built into rbee" : c.worker_id;
-        step_say(self, r, 3, "worker", name + " — " + c.why, false);
+        step_say(self, r, 3, "worker", name + " — " + c.why, c.installed); // nothing to do when installed
         install_step(self, r);
       },
       [=](caf::error& err) { step_fail(self, r, "worker", err); });

@@ -11,8 +11,12 @@ namespace rbee::cli {
 
 inline constexpr const char* version = "0.1.0";
 
-/// Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 job cancelled.
+/// Exit codes: 0 ok, 1 failure, 2 usage or configuration error (or a refused
+/// link), 3 job cancelled (Ctrl-C), 130 Ctrl-C twice.
 enum exit_code : int { ok = 0, failure = 1, usage = 2, cancelled = 3 };
+
+/// --json: machine-readable output (set by main before a command runs).
+inline bool json_output = false;
 
 /// Flags shared by every subcommand, and the overrides a subcommand sets.
 struct common_flags {
@@ -54,6 +58,21 @@ int cmd_pull(const config::settings& s, const std::string& model);
 int cmd_ls(const config::settings& s);
 int cmd_rm(const config::settings& s, const std::string& model);
 int cmd_stop(const config::settings& s, const std::string& model);
+
+// -- links (links.cpp) --
+/// `rbee open URL`: an rbee:// link submitted as its job.
+int cmd_open(const config::settings& s, const std::string& url, bool json);
+/// `rbee protocol register|unregister`: the XDG handler of rbee:// links.
+int cmd_protocol(bool enable);
+
+// -- completion (completion.cpp) --
+}
+namespace CLI {
+class App;
+}
+namespace rbee::cli {
+/// Prints the bash (or zsh) completion script of `app`.
+int cmd_completion(const CLI::App& app, const std::string& shell);
 
 // -- signals (signals.cpp) --
 /// Blocks SIGINT/SIGTERM in this and every later thread; call before starting any.

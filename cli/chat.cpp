@@ -126,9 +126,25 @@ bool fetch_workers(const client& c, rapidjson::Document& d) {
 
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
             int max_tokens) {
-  auto c = connect(s);
-  if (!c) return usage;
+  auto c = connect_or_start(s);
+  if (!c) return failure;
   std::string ref = model_ref(model);
+  // Everything the model needs (download, worker build and install, load) as one
+  // auto_run job: quiet when there is nothing to do, progress when there is.
+  {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("operation");
+    w.String("auto_run");
+    w.Key("model");
+    w.String(ref.c_str(), static_cast<rapidjson::SizeType>(ref.size()));
+    w.EndObject();
+    follow_options o;
+    o.quiet = true;
+    o.on_result = [](const std::string&) {};
+    if (int rc = follow_job(*c, buf.GetString(), o); rc != ok) return rc;
+  }
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigaction(SIGINT, &sa, nullptr); // no SA_RESTART: a read at the prompt is interrupted
@@ -170,6 +186,12 @@ int cmd_run(const config::settings& s, const std::string& model, const std::stri
 int cmd_ps(const config::settings& s) {
   auto c = connect(s);
   if (!c) return usage;
+  if (json_output) {
+    auto r = net::http_call(c->u, "GET", "/v1/workers", {}, c->auth);
+    if (r.status != 200) return report(*c, r);
+    std::printf("%s\n", r.body.c_str());
+    return ok;
+  }
   rapidjson::Document d;
   if (!fetch_workers(*c, d)) return failure;
   std::printf("%-36s %-14s %-12s %-7s %-10s %-6s %s\n", "MODEL", "HIVE", "WORKER", "DEVICE", "MEMORY", "BUSY", "IDLE");

@@ -4,8 +4,13 @@
 #include "config/settings.hpp"
 #include "net/http_client.hpp"
 
+#include <signal.h>
+
+#include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace rbee::cli {
 
@@ -21,5 +26,38 @@ std::optional<client> connect(const config::settings& s);
 
 /// Prints why a call failed (no queen, or the API's error message); returns 1.
 int report(const client& c, const net::http_result& r);
+
+/// While alive: SIGINT/SIGTERM are taken by a thread that calls `on_first` once
+/// (cancel the job) and leaves the process with 130 on the second.
+class interrupt_guard {
+public:
+  explicit interrupt_guard(std::function<void()> on_first);
+  ~interrupt_guard();
+  interrupt_guard(const interrupt_guard&) = delete;
+  interrupt_guard& operator=(const interrupt_guard&) = delete;
+  bool interrupted() const { return interrupted_; }
+
+private:
+  sigset_t old_;
+  std::atomic<bool> stop_{false}, interrupted_{false};
+  std::thread thread_;
+};
+
+struct follow_options {
+  bool json = false;                ///< every event as a JSON line on stdout
+  bool quiet = false;               ///< only what the user must see: work done, errors (rbee run)
+  bool narration_to_stdout = false; ///< `rbee job submit`: the stream is the output
+  std::function<void(const std::string&)> on_result; ///< the result (compact JSON); default: printed pretty
+  std::string* job_id = nullptr;    ///< set to the job's id once submitted
+};
+
+/// Submits `op_json`, follows its stream until it ends (Ctrl-C cancels the job).
+/// Returns ok, failure, or cancelled.
+int follow_job(const client& c, const std::string& op_json, const follow_options& o);
+
+/// The queen of `s`; when none answers and queen_url is on this machine,
+/// starts `rbee serve` in the background (logging to <state_dir>/serve.log)
+/// and waits for its /health. nullopt (the problem printed) when there is none.
+std::optional<client> connect_or_start(const config::settings& s);
 
 } // namespace rbee::cli

@@ -4,8 +4,8 @@
 #include "net/http_client.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <cstdio>
 #include <iostream>
@@ -29,12 +29,6 @@ uint64_t u64(const rapidjson::Value& v, const char* key) {
   return v.IsObject() && v.HasMember(key) && v[key].IsUint64() ? v[key].GetUint64() : 0;
 }
 
-std::string pretty(const rapidjson::Value& v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-  v.Accept(w);
-  return buf.GetString();
-}
 
 std::string gib(uint64_t bytes) {
   char b[32];
@@ -51,6 +45,10 @@ int cmd_status(const config::settings& s) {
   if (health.status != 200) return report(*c, health);
   auto r = net::http_call(c->u, "GET", "/v1/hives", {}, c->auth);
   if (r.status != 200) return report(*c, r);
+  if (json_output) {
+    std::printf("{\"queen\":%s,\"hives\":%s}\n", health.body.c_str(), r.body.c_str());
+    return ok;
+  }
   rapidjson::Document h, d;
   h.Parse(health.body.c_str());
   d.Parse(r.body.c_str());
@@ -84,6 +82,10 @@ int cmd_jobs(const config::settings& s) {
   if (!c) return usage;
   auto r = net::http_call(c->u, "GET", "/v1/jobs", {}, c->auth);
   if (r.status != 200) return report(*c, r);
+  if (json_output) {
+    std::printf("%s\n", r.body.c_str());
+    return ok;
+  }
   rapidjson::Document d;
   d.Parse(r.body.c_str());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("jobs") || !d["jobs"].IsArray()) {
@@ -120,49 +122,11 @@ int cmd_job_cancel(const config::settings& s, const std::string& id) {
 int cmd_job_submit(const config::settings& s, const std::string& json, const std::function<void(const std::string&)>& print_result) {
   auto c = connect(s);
   if (!c) return usage;
-  auto r = net::http_call(c->u, "POST", "/v1/jobs", json, c->auth);
-  if (r.status != 202) return report(*c, r);
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  std::string id = str(d, "job_id"), url = str(d, "sse_url");
-  std::fprintf(stderr, "job %s\n", id.c_str());
-  int rc = failure;
-  auto st = net::sse_get(c->u, url, c->auth, [&](const net::sse_event& e) {
-    rapidjson::Document ev;
-    ev.Parse(e.data.c_str());
-    if (e.event == "narration" || e.event == "progress") {
-      std::printf("[%-6s] %s\n", str(ev, "actor").c_str(), str(ev, "human").c_str());
-    } else if (e.event == "build_output") { // a compiler line, as printed
-      std::printf("  | %s\n", str(ev, "human").c_str());
-    } else if (e.event == "done") {
-      if (ev.IsObject() && ev.HasMember("result")) {
-        if (print_result) {
-          rapidjson::StringBuffer compact;
-          rapidjson::Writer<rapidjson::StringBuffer> w(compact);
-          ev["result"].Accept(w);
-          print_result(compact.GetString());
-        } else {
-          std::printf("%s\n", pretty(ev["result"]).c_str());
-        }
-      }
-      rc = ok;
-      return false;
-    } else if (e.event == "error") {
-      std::string code = ev.IsObject() && ev.HasMember("error") ? str(ev["error"], "code") : "";
-      std::string msg = ev.IsObject() && ev.HasMember("error") ? str(ev["error"], "message") : e.data;
-      std::fprintf(stderr, "rbee: job failed: %s: %s\n", code.c_str(), msg.c_str());
-      rc = failure;
-      return false;
-    } else if (e.event == "cancelled") {
-      std::fprintf(stderr, "rbee: job cancelled\n");
-      rc = cancelled;
-      return false;
-    }
-    std::fflush(stdout);
-    return true;
-  });
-  if (st.status != 200) return report(*c, st);
-  return rc;
+  follow_options o;
+  o.json = json_output;
+  o.narration_to_stdout = true;
+  if (!json_output) o.on_result = print_result;
+  return follow_job(*c, json, o);
 }
 
 int cmd_worker_op(const config::settings& s, const std::string& op, const std::string& hive, const std::string& worker) {
@@ -178,7 +142,7 @@ int cmd_worker_op(const config::settings& s, const std::string& op, const std::s
     w.String(worker.c_str(), static_cast<rapidjson::SizeType>(worker.size()));
   }
   w.EndObject();
-  if (op != "worker_catalog_list" && op != "worker_list_installed") return cmd_job_submit(s, buf.GetString());
+  if ((op != "worker_catalog_list" && op != "worker_list_installed") || json_output) return cmd_job_submit(s, buf.GetString());
   // The lists as tables.
   return cmd_job_submit(s, buf.GetString(), [&](const std::string& result) {
     rapidjson::Document d;

@@ -144,6 +144,20 @@ int main(int argc, char** argv) {
   stop->add_option("model", stop_model, "the model (as shown by rbee ps) or worker id")->required();
   keeper_flag(stop);
 
+  std::string open_url;
+  auto* open = app.add_subcommand("open", "handle an rbee:// link (download, run, install, open the dashboard)");
+  open->add_option("url", open_url, "rbee://run/model/huggingface/ORG/REPO[:QUANT], rbee://install/worker/ID, ...")->required();
+  keeper_flag(open);
+  auto* protocol = app.add_subcommand("protocol", "make this rbee the desktop's handler of rbee:// links");
+  protocol->require_subcommand(1);
+  auto* protocol_register = protocol->add_subcommand("register", "install the desktop entry and set it as the rbee:// handler");
+  auto* protocol_unregister = protocol->add_subcommand("unregister", "remove it");
+  std::string shell;
+  auto* completion = app.add_subcommand("completion", "print the shell completion script: source <(rbee completion bash)");
+  completion->add_option("shell", shell, "bash or zsh")->required();
+  for (auto* c : {status, jobs, submit, ls, ps, pull, rm, install, uninstall, workers_available, workers_installed, open})
+    c->add_flag("--json", json_output, "machine-readable output (JSON)");
+
   tokenize_args tk;
   auto* tokenize = app.add_subcommand("tokenize", "print the token ids of a text");
   tokenize->add_option("--model", tk.model, "GGUF model file")->required();
@@ -199,6 +213,9 @@ int main(int argc, char** argv) {
     return rc == 0 ? ok : usage;
   }
 
+  if (completion->parsed()) return cmd_completion(app, shell);
+  if (protocol_register->parsed()) return cmd_protocol(true);
+  if (protocol_unregister->parsed()) return cmd_protocol(false);
   if (tokenize->parsed()) return cmd_tokenize(tk);
   if (synth->parsed()) return cmd_synth(sy);
   if (quantize->parsed()) return cmd_quantize(qa);
@@ -226,6 +243,7 @@ int main(int argc, char** argv) {
   if (install->parsed()) return cmd_worker_op(*s, "worker_install", worker_hive, worker_id);
   if (uninstall->parsed()) return cmd_worker_op(*s, "worker_remove", worker_hive, worker_id);
   if (ls->parsed()) return cmd_ls(*s);
+  if (open->parsed()) return cmd_open(*s, open_url, json_output);
   if (rm->parsed()) return cmd_rm(*s, rm_model);
   if (stop->parsed()) return cmd_stop(*s, stop_model);
   if (cfg->parsed()) {

@@ -33,53 +33,13 @@ std::string mib(double b) {
   return out;
 }
 
-/// Submits an operation and follows its stream; `on_progress` draws progress events.
-int follow(const client& c, const std::string& op, bool bar) {
-  auto r = net::http_call(c.u, "POST", "/v1/jobs", op, c.auth);
-  if (r.status != 202) return report(c, r);
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  std::string url = d["sse_url"].GetString();
-  int rc = failure;
-  bool drawn = false;
-  auto st = net::sse_get(c.u, url, c.auth, [&](const net::sse_event& e) {
-    rapidjson::Document ev;
-    ev.Parse(e.data.c_str());
-    if (ev.HasParseError() || !ev.IsObject()) return true;
-    if (e.event == "progress" && ev.HasMember("fields")) {
-      auto& f = ev["fields"];
-      double done = f["bytes_done"].GetDouble(), total = f["bytes_total"].GetDouble();
-      double rate = f["rate_bps"].GetDouble(), eta = f["eta_s"].GetDouble();
-      int pct = total > 0 ? static_cast<int>(100 * done / total) : 0;
-      if (bar) {
-        int filled = pct * 30 / 100;
-        std::fprintf(stderr, "\r[%.*s%*s] %3d%% %s / %s  %s/s  ETA %.0fs   ", filled, "##############################",
-                     30 - filled, "", pct, mib(done).c_str(), mib(total).c_str(), mib(rate).c_str(), eta);
-        drawn = true;
-      }
-      return true;
-    }
-    if (drawn) {
-      std::fprintf(stderr, "\n");
-      drawn = false;
-    }
-    if (e.event == "narration") {
-      std::fprintf(stderr, "%s\n", ev["human"].GetString());
-    } else if (e.event == "done") {
-      rc = ok;
-      return false;
-    } else if (e.event == "error") {
-      std::fprintf(stderr, "rbee: %s: %s\n", ev["error"]["code"].GetString(), ev["error"]["message"].GetString());
-      return false;
-    } else if (e.event == "cancelled") {
-      std::fprintf(stderr, "rbee: cancelled\n");
-      rc = cancelled;
-      return false;
-    }
-    return true;
-  }, std::chrono::minutes(10));
-  if (st.status != 200) return report(c, st);
-  return rc;
+
+/// Follows a store operation: progress on stderr, nothing on stdout but --json.
+int follow(const client& c, const std::string& op) {
+  follow_options o;
+  o.json = json_output;
+  o.on_result = [](const std::string&) {};
+  return follow_job(c, op, o);
 }
 
 } // namespace
@@ -87,13 +47,13 @@ int follow(const client& c, const std::string& op, bool bar) {
 int cmd_pull(const config::settings& s, const std::string& model) {
   auto c = connect(s);
   if (!c) return usage;
-  return follow(*c, op_json("model_download", model), isatty(2));
+  return follow(*c, op_json("model_download", model));
 }
 
 int cmd_rm(const config::settings& s, const std::string& model) {
   auto c = connect(s);
   if (!c) return usage;
-  return follow(*c, op_json("model_delete", model), false);
+  return follow(*c, op_json("model_delete", model));
 }
 
 int cmd_ls(const config::settings& s) {
@@ -101,6 +61,10 @@ int cmd_ls(const config::settings& s) {
   if (!c) return usage;
   auto r = net::http_call(c->u, "GET", "/v1/models", {}, c->auth);
   if (r.status != 200) return report(*c, r);
+  if (json_output) {
+    std::printf("%s\n", r.body.c_str());
+    return ok;
+  }
   rapidjson::Document d;
   d.Parse(r.body.c_str());
   if (d.HasParseError() || !d.HasMember("data") || !d["data"].IsArray()) {

@@ -1,0 +1,188 @@
+// The keeper as a user meets it: `rbee run` starting a server when none
+// answers, rbee:// links (valid and hostile), the desktop handler, Ctrl-C
+// cancelling the job it started (in a real terminal, driven through tmux),
+// --json, shell completion.
+#include "tests/e2e/e2e.hpp"
+#include "tests/kernels/kernels_test_util.hpp"
+#include "tests/support/hf_server.hpp"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace rbee;
+using namespace rbee::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t n = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string dir_of(const std::vector<std::string>& env, const char* var) {
+  for (auto& e : env)
+    if (e.rfind(std::string(var) + "=", 0) == 0) return e.substr(e.find('=') + 1);
+  return "";
+}
+
+class Keeper : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!fs::exists(stories("stories260K-q8_0.gguf"))) GTEST_SKIP() << "stories260K not found";
+    hf.add_file("test/tiny", "tiny-Q8_0.gguf", read_text(stories("stories260K-q8_0.gguf")));
+    std::string big(4 << 20, 'x');
+    hf.add_file("test/slow", "slow-Q4_0.gguf", big);
+    hf.faults("test/slow", "slow-Q4_0.gguf", {-1, -1, false, 256 << 10}); // 16 s
+    env = private_env();
+    env.push_back("HF_ENDPOINT=" + hf.endpoint());
+    env.push_back("RBEE_CATALOG_URL=http://127.0.0.1:1"); // none: the built-in CPU engine serves
+  }
+  void serve() {
+    d = start_daemon({"serve", "--port", "0"}, env);
+    env.push_back("RBEE_QUEEN_URL=" + d.base());
+  }
+  run_result rbee(std::vector<std::string> args, std::vector<std::string> extra = {}) {
+    args.insert(args.begin(), rbee_bin());
+    auto e = env;
+    e.insert(e.end(), extra.begin(), extra.end());
+    return run(args, e, 60s);
+  }
+  hf_server hf;
+  std::vector<std::string> env;
+  rbee_daemon d;
+};
+
+} // namespace
+
+TEST_F(Keeper, RunStartsABackgroundServerWhenNoneAnswers) {
+  env.push_back("RBEE_QUEEN_URL=http://127.0.0.1:" + std::to_string(free_port()));
+  auto r = rbee({"run", stories("stories260K-q8_0.gguf"), "Once upon a time", "-n", "8"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto at = r.err.find("started `rbee serve` in the background (pid ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  int pid = std::stoi(r.err.substr(at + 44));
+  EXPECT_FALSE(r.out.empty());
+  EXPECT_TRUE(fs::exists(dir_of(env, "XDG_STATE_HOME") + "/rbee/serve.log"));
+  // The server outlives the keeper; the next command finds it and starts nothing.
+  auto again = rbee({"run", stories("stories260K-q8_0.gguf"), "Once upon a time", "-n", "4"});
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(again.err.find("started"), std::string::npos) << again.err;
+  EXPECT_EQ(again.err.find("[1/5"), std::string::npos) << "steps with nothing to do stay quiet:\n" << again.err;
+  auto ps = rbee({"ps", "--json"});
+  EXPECT_NE(ps.out.find("\"workers\":[{"), std::string::npos) << ps.out;
+  ::kill(pid, SIGTERM);
+  EXPECT_TRUE(eventually([&] { return ::kill(pid, 0) != 0 || fs::exists("/proc/" + std::to_string(pid) + "/status") == false ||
+                                      read_text("/proc/" + std::to_string(pid) + "/status").find("State:\tZ") != std::string::npos; }, 10s));
+  // A remote queen that does not answer is not started here.
+  auto remote = rbee({"run", "x/y", "hi", "--queen", "http://192.0.2.1:9"});
+  EXPECT_EQ(remote.status, 1);
+  EXPECT_EQ(remote.err.find("started"), std::string::npos);
+}
+
+TEST_F(Keeper, LinksSubmitTheirJobOrAreRefused) {
+  serve();
+  auto dl = rbee({"open", "rbee://download/model/huggingface/test/tiny:Q8_0"});
+  ASSERT_EQ(dl.status, 0) << dl.err;
+  EXPECT_TRUE(fs::exists(dir_of(env, "XDG_DATA_HOME") + "/rbee/models/test/tiny/tiny-Q8_0.gguf"));
+  auto runl = rbee({"open", "rbee://run/model/huggingface/test/tiny:Q8_0", "--json"});
+  ASSERT_EQ(runl.status, 0) << runl.err;
+  EXPECT_NE(runl.out.find("{\"event\":\"done\""), std::string::npos) << runl.out;
+  EXPECT_NE(runl.out.find("\"endpoint\":\"/v1/chat/completions\""), std::string::npos) << runl.out;
+  auto jobs_before = rbee({"jobs", "--json"}).out;
+  for (std::string bad : {"rbee://download/model/huggingface/../etc", "rbee://run/model/huggingface/a/b;id", "rbee://rm/model/x",
+                          "http://example.com/", "rbee://install/worker/..", "rbee://run/model/huggingface/a/%2e%2e"}) {
+    auto r = rbee({"open", bad});
+    EXPECT_EQ(r.status, 2) << bad;
+    EXPECT_NE(r.err.find("refusing the link"), std::string::npos) << bad << "\n" << r.err;
+  }
+  EXPECT_EQ(rbee({"jobs", "--json"}).out, jobs_before) << "a refused link submits nothing";
+  auto dash = rbee({"open", "rbee://open/dashboard"});
+  EXPECT_EQ(dash.status, 0);
+  EXPECT_NE(dash.out.find(d.base() + "/"), std::string::npos) << dash.out;
+  // With a display, the job's page opens in the browser (xdg-open, here a recorder).
+  auto bin = dir_of(env, "XDG_CONFIG_HOME") + "/bin";
+  fs::create_directories(bin);
+  std::ofstream(bin + "/xdg-open") << "#!/bin/sh\necho \"$1\" > \"" << bin << "/opened\"\n";
+  fs::permissions(bin + "/xdg-open", fs::perms::owner_all);
+  auto shown = rbee({"open", "rbee://download/model/huggingface/test/tiny:Q8_0"},
+                    {"DISPLAY=:99", "PATH=" + bin + ":/usr/bin:/bin"});
+  ASSERT_EQ(shown.status, 0) << shown.err;
+  EXPECT_NE(shown.out.find("/#/jobs/job-"), std::string::npos) << shown.out;
+  EXPECT_TRUE(eventually([&] { return fs::exists(bin + "/opened"); }, 5s));
+  EXPECT_EQ(read_text(bin + "/opened").rfind(d.base() + "/#/jobs/job-", 0), 0u) << read_text(bin + "/opened");
+}
+
+TEST_F(Keeper, ProtocolRegisterAndUnregister) {
+  if (access("/usr/bin/xdg-mime", X_OK) != 0) GTEST_SKIP() << "xdg-mime (xdg-utils) is not installed";
+  auto desktop = dir_of(env, "XDG_DATA_HOME") + "/applications/rbee.desktop";
+  auto reg = rbee({"protocol", "register"});
+  ASSERT_EQ(reg.status, 0) << reg.err;
+  auto text = read_text(desktop);
+  EXPECT_NE(text.find("MimeType=x-scheme-handler/rbee;"), std::string::npos) << text;
+  EXPECT_NE(text.find("\" open %u"), std::string::npos) << text;
+  auto query = run({"/usr/bin/xdg-mime", "query", "default", "x-scheme-handler/rbee"}, env);
+  EXPECT_EQ(query.out, "rbee.desktop\n");
+  auto unreg = rbee({"protocol", "unregister"});
+  EXPECT_EQ(unreg.status, 0);
+  EXPECT_FALSE(fs::exists(desktop));
+  EXPECT_EQ(run({"/usr/bin/xdg-mime", "query", "default", "x-scheme-handler/rbee"}, env).out, "");
+}
+
+TEST_F(Keeper, CtrlCInATerminalCancelsTheJob) {
+  if (access("/usr/bin/tmux", X_OK) != 0) GTEST_SKIP() << "tmux is not installed";
+  serve();
+  auto dir = dir_of(env, "XDG_CONFIG_HOME");
+  fs::create_directories(dir);
+  std::string sock = dir + "/tmux.sock", script = dir + "/pull.sh";
+  std::ofstream s(script);
+  for (auto& e : env) s << "export '" << e << "'\n";
+  s << "'" << rbee_bin() << "' pull test/slow\necho $? > '" << dir << "/rc'\nsleep 30\n";
+  s.close();
+  ASSERT_EQ(run({"/usr/bin/tmux", "-S", sock, "new-session", "-d", "-x", "150", "-y", "30", "/bin/bash " + script}).status, 0);
+  auto screen = [&] { return run({"/usr/bin/tmux", "-S", sock, "capture-pane", "-p"}).out; };
+  EXPECT_TRUE(eventually([&] { return screen().find("ETA") != std::string::npos; }, 20s))
+    << "a progress bar with rate and ETA on the terminal:\n" << screen();
+  EXPECT_NE(screen().find("MiB/s"), std::string::npos) << screen();
+  run({"/usr/bin/tmux", "-S", sock, "send-keys", "C-c"});
+  EXPECT_TRUE(eventually([&] { return fs::exists(dir + "/rc") && !read_text(dir + "/rc").empty(); }, 10s));
+  auto text = screen();
+  run({"/usr/bin/tmux", "-S", sock, "kill-server"});
+  EXPECT_EQ(read_text(dir + "/rc"), "3\n");
+  EXPECT_NE(text.find("Ctrl-C: cancelling job"), std::string::npos) << text;
+  EXPECT_NE(text.find("cancelled"), std::string::npos) << text;
+  auto jobs = rbee({"jobs", "--json"});
+  EXPECT_NE(jobs.out.find("\"state\":\"cancelled\""), std::string::npos) << jobs.out;
+}
+
+TEST(KeeperCli, CompletionAndJson) {
+  auto script = run({rbee_bin(), "completion", "bash"});
+  ASSERT_EQ(script.status, 0);
+  auto file = temp_dir() + "/rbee.bash";
+  std::ofstream(file) << script.out;
+  auto complete = [&](const std::string& words, int cword) {
+    return run({"/bin/bash", "-c", "source '" + file + "'; COMP_WORDS=(" + words + "); COMP_CWORD=" + std::to_string(cword) +
+                                     "; _rbee; echo \"${COMPREPLY[*]}\""}).out;
+  };
+  EXPECT_EQ(complete("rbee work", 1), "worker workers\n");
+  EXPECT_EQ(complete("rbee workers ''", 2).rfind("available installed", 0), 0u);
+  EXPECT_NE(complete("rbee ls --", 2).find("--json"), std::string::npos);
+  EXPECT_EQ(run({rbee_bin(), "completion", "fish"}).status, 2);
+  EXPECT_EQ(run({rbee_bin(), "completion", "zsh"}).out.rfind("#compdef rbee", 0), 0u);
+  auto version = run({rbee_bin(), "--version"});
+  EXPECT_EQ(version.status, 0);
+  EXPECT_FALSE(version.out.empty());
+}
