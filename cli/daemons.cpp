@@ -64,13 +64,20 @@ int run_serve(config::settings s) {
   configure_actor_system(cfg, s, true); // child workers (and installed worker binaries) join over CAF
   caf::actor_system sys{cfg};
   std::string hive_id = s.hive_id.empty() ? local_hive_id : s.hive_id;
+  // A catalog served here (<data_dir>/catalog) is the local hive's, unless another is configured.
+  auto catalog = embedded_catalog(s);
+  if (catalog && s.catalog_url == config::settings{}.catalog_url && s.queen_port != 0 && s.api_token.empty()) {
+    std::string host = s.bind == "0.0.0.0" || s.bind == "::" ? "127.0.0.1" : s.bind;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    s.catalog_url = "http://" + host + ":" + std::to_string(s.queen_port);
+  }
   bool registered = false;
   auto q = spawn_embedded(sys, s, version, hive_id, &registered);
   if (!registered) log->warn("the local hive did not register in time");
   int rc = ok;
   {
     // A catalog in <data_dir>/catalog is served beside the API (/workers, /sources).
-    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, embedded_catalog(s)});
+    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, std::move(catalog)});
     if (start_http(srv, s, *log) == 0) {
       rc = failure;
     } else {

@@ -126,6 +126,18 @@ TEST_F(Keeper, LinksSubmitTheirJobOrAreRefused) {
   EXPECT_EQ(read_text(bin + "/opened").rfind(d.base() + "/#/jobs/job-", 0), 0u) << read_text(bin + "/opened");
 }
 
+TEST_F(Keeper, RunDownloadsWhatIsMissingThenAnswers) {
+  serve();
+  auto r = rbee({"run", "test/tiny:Q8_0", "Once upon a time", "-n", "6"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("downloading"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("verified"), std::string::npos) << r.err;
+  EXPECT_FALSE(r.out.empty());
+  auto missing = rbee({"run", "test/none", "hi"});
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.err.find("step 'model'"), std::string::npos) << missing.err;
+}
+
 TEST_F(Keeper, ProtocolRegisterAndUnregister) {
   if (access("/usr/bin/xdg-mime", X_OK) != 0) GTEST_SKIP() << "xdg-mime (xdg-utils) is not installed";
   auto desktop = dir_of(env, "XDG_DATA_HOME") + "/applications/rbee.desktop";
