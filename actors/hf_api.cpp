@@ -137,6 +137,15 @@ caf::expected<std::vector<hf_file>> choose_gguf(const std::vector<hf_file>& file
                                              " file in " + repo + " (GGUF files: " + names + ")");
 }
 
+std::string quantization_of(const std::string& file) {
+  static const char* tags[] = {"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "IQ3_XXS", "IQ3_XS", "IQ3_S", "IQ3_M",
+                               "IQ4_XS", "IQ4_NL", "Q2_K_S", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_0", "Q4_1", "Q4_K_S",
+                               "Q4_K_M", "Q5_0", "Q5_1", "Q5_K_S", "Q5_K_M", "Q6_K", "Q8_0", "F16", "BF16", "F32"};
+  for (const char* t : tags)
+    if (has_tag(file, t)) return t;
+  return "";
+}
+
 std::string hf_file_url(const std::string& endpoint, const std::string& repo, const std::string& file) {
   return endpoint + "/" + repo + "/resolve/main/" + file;
 }

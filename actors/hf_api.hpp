@@ -42,6 +42,9 @@ caf::expected<std::vector<hf_file>> hf_tree(const std::string& endpoint, const s
 caf::expected<std::vector<hf_file>> choose_gguf(const std::vector<hf_file>& files, const std::string& selector,
                                                 const std::string& repo);
 
+/// The quantization a GGUF file name carries (Q4_K_M, Q8_0, F16, ...), "" if none.
+std::string quantization_of(const std::string& file);
+
 std::string hf_file_url(const std::string& endpoint, const std::string& repo, const std::string& file);
 
 } // namespace rbee

@@ -59,6 +59,16 @@ int cmd_ls(const config::settings& s);
 int cmd_rm(const config::settings& s, const std::string& model);
 int cmd_stop(const config::settings& s, const std::string& model);
 
+// -- marketplace site (marketplace_cmd.cpp) --
+struct marketplace_args {
+  std::string out;
+  std::string models;                           ///< org/repo,org/repo (else the top N)
+  int top = 20;
+  std::string site = "https://rbee.dev";        ///< the site's public URL (canonical links, sitemap)
+  std::string rbee_url = "http://127.0.0.1:8500"; ///< where the button looks for rbee
+};
+int cmd_marketplace_build(const config::settings& s, const marketplace_args& a);
+
 // -- links (links.cpp) --
 /// `rbee open URL`: an rbee:// link submitted as its job.
 int cmd_open(const config::settings& s, const std::string& url, bool json);

@@ -24,6 +24,8 @@ namespace rbee::cli {
 
 /// The worker catalog of <data_dir>/catalog as extra routes (catalog_cmd.cpp); none when absent.
 net::extra_routes embedded_catalog(const config::settings& s);
+/// The dashboard, the marketplace and `catalog` (may be empty) as extra routes (web_routes.cpp).
+net::extra_routes web_routes(const config::settings& s, net::extra_routes catalog);
 
 namespace {
 
@@ -77,7 +79,7 @@ int run_serve(config::settings s) {
   int rc = ok;
   {
     // A catalog in <data_dir>/catalog is served beside the API (/workers, /sources).
-    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, std::move(catalog)});
+    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, web_routes(s, std::move(catalog))});
     if (start_http(srv, s, *log) == 0) {
       rc = failure;
     } else {
@@ -101,7 +103,7 @@ int run_queen(config::settings s) {
   auto q = spawn_queen_side(sys, s, version);
   int rc = ok;
   {
-    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, {}});
+    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, web_routes(s, {})});
     auto cluster = sys.middleman().publish(q.queen, s.queen_cluster_port, s.bind.c_str(), true);
     if (!cluster) {
       log->error("cannot publish the queen on {}:{}: {}", s.bind, s.queen_cluster_port,

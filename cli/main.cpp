@@ -158,6 +158,16 @@ int main(int argc, char** argv) {
   for (auto* c : {status, jobs, submit, ls, ps, pull, rm, install, uninstall, workers_available, workers_installed, open})
     c->add_flag("--json", json_output, "machine-readable output (JSON)");
 
+  marketplace_args mk;
+  auto* marketplace = app.add_subcommand("marketplace", "the static model marketplace site");
+  marketplace->require_subcommand(1);
+  auto* mk_build = marketplace->add_subcommand("build", "write model pages from the Hugging Face API (HF_ENDPOINT)");
+  mk_build->add_option("--out", mk.out, "the output directory")->required();
+  auto* mk_models = mk_build->add_option("--models", mk.models, "org/repo,org/repo,... (default: the top N GGUF models)");
+  mk_build->add_option("--top", mk.top, "the N most downloaded GGUF models (default 20)")->check(CLI::Range(1, 100))->excludes(mk_models);
+  mk_build->add_option("--site", mk.site, "the site's public URL, for canonical links and the sitemap");
+  mk_build->add_option("--rbee-url", mk.rbee_url, "where the button looks for a running rbee (default http://127.0.0.1:8500)");
+
   tokenize_args tk;
   auto* tokenize = app.add_subcommand("tokenize", "print the token ids of a text");
   tokenize->add_option("--model", tk.model, "GGUF model file")->required();
@@ -244,6 +254,7 @@ int main(int argc, char** argv) {
   if (uninstall->parsed()) return cmd_worker_op(*s, "worker_remove", worker_hive, worker_id);
   if (ls->parsed()) return cmd_ls(*s);
   if (open->parsed()) return cmd_open(*s, open_url, json_output);
+  if (mk_build->parsed()) return cmd_marketplace_build(*s, mk);
   if (rm->parsed()) return cmd_rm(*s, rm_model);
   if (stop->parsed()) return cmd_stop(*s, stop_model);
   if (cfg->parsed()) {

@@ -149,6 +149,7 @@ translated translate(const std::string& body, bool chat) {
   for (const char* k : {"temperature", "top_p", "top_k", "min_p", "seed", "frequency_penalty", "presence_penalty"})
     copy(k, k);
   copy("repeat_penalty", "repetition_penalty");
+  copy("hive_id", "hive_id"); // rbee: run on this hive
   if (auto st = in.FindMember("stop"); st != in.MemberEnd() && !st->value.IsNull()) {
     value arr(rapidjson::kArrayType);
     if (st->value.IsString())

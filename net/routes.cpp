@@ -99,9 +99,12 @@ void dispatch(const session_ptr& s) {
     if (!get) return not_allowed();
     return s->reply(200, "{\"status\":\"ok\",\"version\":\"" + be.version + "\"}");
   }
-  if (be.extra && !parts.empty() && parts[0] != "v1") {
+  if (be.extra) {
     std::vector<std::string> path(parts.begin(), parts.end());
-    if (auto r = be.extra(path)) {
+    std::string_view target(req.target().data(), req.target().size());
+    auto q = target.find('?');
+    std::string query(q == std::string_view::npos ? std::string_view{} : target.substr(q + 1));
+    if (auto r = be.extra(path, query)) {
       if (!get) return not_allowed();
       if (r->error != errc::none) return s->reply_error(r->error, r->body);
       return s->reply(200, std::move(r->body), r->content_type.c_str());

@@ -23,9 +23,11 @@ struct static_reply {
   std::string content_type = "application/json";
 };
 
-/// GET routes outside /v1 (the worker catalog: /workers..., /sources/...),
-/// given the path's segments; nullopt when the path is not theirs.
-using extra_routes = std::function<std::optional<static_reply>(const std::vector<std::string>& path)>;
+/// GET routes wired in by the program (the dashboard at /, the worker catalog:
+/// /workers..., /sources/..., the marketplace: /v1/marketplace/...), given the
+/// path's segments and the raw query string; nullopt when the path is not theirs.
+using extra_routes =
+  std::function<std::optional<static_reply>(const std::vector<std::string>& path, const std::string& query)>;
 
 /// The actors the HTTP front talks to.
 struct backend {

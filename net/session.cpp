@@ -11,6 +11,19 @@ namespace rbee::net {
 
 namespace {
 
+/// "/" or "/name.js|css|html": the dashboard's files, served without a token.
+bool public_asset(std::string_view t) {
+  if (t == "/") return true;
+  if (t.size() < 2 || t[0] != '/') return false;
+  auto dot = t.rfind('.');
+  if (dot == std::string_view::npos) return false;
+  auto ext = t.substr(dot);
+  if (ext != ".js" && ext != ".css" && ext != ".html") return false;
+  for (char c : t.substr(1, dot - 1))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
 /// "name:port", "[v6]:port" or "name" -> lower-case name without the port.
 std::string host_name(std::string_view host) {
   std::string h;
@@ -138,7 +151,8 @@ bool session::check_access() {
   }
   const auto& token = ctx_->cfg.api_token;
   bool health = h.method() == http::verb::get && h.target() == "/health";
-  if (!token.empty() && !health) {
+  // The dashboard's own files hold no data: a browser must load them before it can send a token.
+  if (!token.empty() && !health && !(h.method() == http::verb::get && public_asset(std::string_view(h.target().data(), h.target().size())))) {
     auto a = h[http::field::authorization];
     std::string_view auth(a.data(), a.size());
     if (!auth.starts_with("Bearer ") || !equal_const_time(auth.substr(7), token)) {

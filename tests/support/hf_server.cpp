@@ -1,5 +1,9 @@
 #include "tests/support/hf_server.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -101,6 +105,60 @@ void hf_server::hide_lfs(const std::string& repo) {
   hide_lfs_[repo] = true;
 }
 
+void hf_server::meta(const std::string& repo, int64_t downloads, int64_t likes, const std::string& license) {
+  std::lock_guard<std::mutex> g{mtx_};
+  meta_[repo] = {downloads, likes, license};
+}
+
+/// GET /api/models?search=&filter=gguf&sort=&limit=&full=true, as huggingface.co answers it.
+std::string hf_server::list_models(const std::string& query) {
+  auto param = [&](const std::string& k) {
+    auto at = ("&" + query).find("&" + k + "=");
+    if (at == std::string::npos) return std::string();
+    std::string v = query.substr(at + k.size() + 1);
+    v = v.substr(0, v.find('&'));
+    std::string out; // %XX and + decoded
+    for (size_t i = 0; i < v.size(); ++i)
+      if (v[i] == '%' && i + 2 < v.size()) {
+        out += static_cast<char>(std::stoi(v.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else {
+        out += v[i] == '+' ? ' ' : v[i];
+      }
+    return out;
+  };
+  auto lower = [](std::string x) {
+    for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return x;
+  };
+  std::string search = lower(param("search")), sort = param("sort");
+  size_t limit = param("limit").empty() ? 1000 : std::stoul(param("limit"));
+  std::vector<std::string> ids;
+  for (auto& [id, files] : repos_) {
+    bool gguf = false;
+    for (auto& [name, f] : files) gguf = gguf || name.ends_with(".gguf");
+    if ((param("filter") != "gguf" || gguf) && lower(id).find(search) != std::string::npos && !gated_.count(id)) ids.push_back(id);
+  }
+  std::stable_sort(ids.begin(), ids.end(), [&](auto& a, auto& b) {
+    return sort == "likes" ? meta_[a].likes > meta_[b].likes : meta_[a].downloads > meta_[b].downloads;
+  });
+  if (ids.size() > limit) ids.resize(limit);
+  std::string body = "[";
+  for (auto& id : ids) {
+    auto& m = meta_[id];
+    body += (body.size() > 1 ? "," : "") + std::string(R"({"id":")") + id + R"(","downloads":)" + std::to_string(m.downloads) +
+            R"(,"likes":)" + std::to_string(m.likes) + R"(,"pipeline_tag":"text-generation","tags":["gguf")" +
+            (m.license.empty() ? "" : R"(,"license:)" + m.license + "\"") + R"(],"siblings":[)";
+    bool first = true;
+    for (auto& [name, f] : repos_[id]) {
+      body += (first ? "" : ",") + std::string(R"({"rfilename":")") + name + "\"}";
+      first = false;
+    }
+    body += "]}";
+  }
+  return body + "]";
+}
+
 void hf_server::serve() {
   while (!stop_) {
     pollfd p{listen_fd_, POLLIN, 0};
@@ -143,6 +201,8 @@ std::string hf_server::handle(const std::string& req, int fd) {
     if (auth != "Bearer " + it->second) return response(403, "Forbidden", "", R"({"error":"forbidden"})");
     return "";
   };
+  if (target.rfind("/api/models?", 0) == 0 || target == "/api/models")
+    return response(200, "OK", "Content-Type: application/json\r\n", list_models(target.size() > 12 ? target.substr(12) : ""));
   if (target.rfind("/api/models/", 0) == 0) {
     std::string path = target.substr(12);
     bool tree = path.find("/tree/") != std::string::npos;
@@ -150,7 +210,10 @@ std::string hf_server::handle(const std::string& req, int fd) {
     if (auto d = denied(repo); !d.empty()) return d;
     auto it = repos_.find(repo);
     if (it == repos_.end()) return response(404, "Not Found", "", R"({"error":"Repository not found"})");
-    std::string body = tree ? "[" : R"({"id":")" + repo + R"(","siblings":[)";
+    auto& m = meta_[repo];
+    std::string body = tree ? "[" : R"({"id":")" + repo + R"(","downloads":)" + std::to_string(m.downloads) + R"(,"likes":)" +
+                                      std::to_string(m.likes) + R"(,"tags":["gguf")" +
+                                      (m.license.empty() ? "" : R"(,"license:)" + m.license + "\"") + R"(],"siblings":[)";
     bool first = true;
     for (auto& [name, f] : it->second) {
       body += first ? "" : ",";

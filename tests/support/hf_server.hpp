@@ -33,6 +33,8 @@ public:
   void faults(const std::string& repo, const std::string& name, file_faults f);
   /// Leave LFS data (sha256, size) out of the tree listing for this repo.
   void hide_lfs(const std::string& repo);
+  /// What /api/models lists about a repo (searches sort by downloads, likes).
+  void meta(const std::string& repo, int64_t downloads, int64_t likes, const std::string& license);
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int requests() const { return requests_; }
@@ -55,6 +57,12 @@ private:
   std::map<std::string, std::map<std::string, file>> repos_;
   std::map<std::string, std::string> gated_;
   std::map<std::string, bool> hide_lfs_;
+  struct repo_meta {
+    int64_t downloads = 0, likes = 0;
+    std::string license;
+  };
+  std::map<std::string, repo_meta> meta_;
+  std::string list_models(const std::string& query);
   std::thread thread_;
 };
 
