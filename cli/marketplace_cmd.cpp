@@ -85,7 +85,7 @@ const char* page_style =
   "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1d1c1a;background:#fbfaf7}"
   "a{color:#8a5d00}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem;border-bottom:1px solid #e3dfd6}"
   ".run{font-size:1.1rem;padding:.6rem 1.2rem;border-radius:8px;border:0;background:#c98a00;color:#fff;cursor:pointer}"
-  "dialog{border:1px solid #e3dfd6;border-radius:10px;max-width:34rem}pre{background:#111;color:#eee;padding:.6rem;border-radius:6px;overflow:auto}"
+  "dialog{border:1px solid #e3dfd6;border-radius:10px;max-width:34rem}pre{background:#111;color:#eee;padding:.6rem;border-radius:6px;overflow:auto;white-space:pre-wrap}"
   ".muted{color:#6b6760}.tag{background:#e3dfd6;border-radius:4px;padding:0 .4rem;margin:.1rem;display:inline-block;font-size:.8rem}";
 
 /// The button's script: is rbee answering on this machine? Then rbee://, else the install modal.

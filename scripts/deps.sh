@@ -11,7 +11,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev libssl-dev libpcre2-dev libtbb-dev libcurl4-openssl-dev libarchive-dev bubblewrap
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  procps curl ca-certificates xdg-utils tmux
+  procps curl ca-certificates xdg-utils tmux chromium
 )
 
 missing=()
@@ -34,6 +34,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   "${as_root[@]}" apt-get update -qq
   "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Playwright (the library only: it drives Debian's chromium) for the browser tests.
+if command -v npm >/dev/null 2>&1 && [ ! -f "$root/tests/browser/node_modules/playwright-core/package.json" ]; then
+  (cd "$root/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "rbee: npm could not install playwright-core; the browser tests will be skipped" >&2
 fi
 
 # The official OpenAI client for the compatibility test, when npm is here.

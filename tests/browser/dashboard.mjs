@@ -1,0 +1,138 @@
+// The dashboard and the static marketplace in Debian's headless Chromium,
+// driven by Playwright. Run by tests/e2e/browser_test.cpp, which starts the
+// real `rbee serve` and the Hugging Face test server:
+//   node dashboard.mjs BASE_URL SCREENSHOT_DIR SITE_WITH_RBEE SITE_WITHOUT_RBEE
+// Prints "ok: <step>" or "FAIL: <step>: <why>" per step; exits 1 if any failed.
+import { chromium } from 'playwright-core';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [base, shots, siteUp, siteDown] = process.argv.slice(2);
+fs.mkdirSync(shots, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+page.setDefaultTimeout(20000);
+let failed = 0;
+async function step(name, fn) {
+  try {
+    await fn();
+    console.log('ok:', name);
+  } catch (e) {
+    failed += 1;
+    console.log('FAIL:', name + ':', e.message.split('\n')[0]);
+    await page.screenshot({ path: path.join(shots, name + '-failed.png'), fullPage: true }).catch(() => {});
+  }
+}
+const shot = (name) => page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
+const expect = (cond, what) => { if (!cond) throw new Error(what); };
+
+/** Serves a directory on a free loopback port. */
+function serveDir(dir) {
+  return new Promise((resolve) => {
+    const srv = http.createServer((req, res) => {
+      const p = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+      if (!p.startsWith(dir) || !fs.existsSync(p) || fs.statSync(p).isDirectory()) { res.writeHead(404); res.end(); return; }
+      const type = p.endsWith('.html') ? 'text/html' : p.endsWith('.js') ? 'text/javascript' : p.endsWith('.css') ? 'text/css' : 'text/plain';
+      res.writeHead(200, { 'Content-Type': type });
+      res.end(fs.readFileSync(p));
+    });
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
+  });
+}
+
+await step('overview', async () => {
+  await page.goto(base + '/');
+  await page.locator('table.hives tr[data-hive="localhost"]').waitFor();
+  const row = await page.locator('table.hives tr[data-hive="localhost"]').innerText();
+  expect(/CPUs/.test(row), 'the hive row shows its CPUs: ' + row);
+  expect(/GiB/.test(row), 'and its memory: ' + row);
+  await page.locator('#conn.live').waitFor();
+  await shot('overview');
+});
+
+await step('marketplace-download', async () => {
+  await page.goto(base + '/#/market');
+  await page.locator('.model-card[data-model="test/big"]').waitFor();
+  expect(await page.locator('.model-card').count() >= 2, 'cards for the test models');
+  await shot('marketplace');
+  await page.locator('.model-card[data-model="test/big"] a').click();
+  await page.locator('table.files').waitFor();
+  await shot('model-page');
+  await page.locator('.mp-download[data-file="big-Q4_0.gguf"]').click();
+  await page.waitForURL(/#\/jobs\/job-/);
+  await page.locator('#job-progress:not([hidden])').waitFor();
+  const first = Number(await page.locator('#job-bar').getAttribute('value'));
+  await page.waitForFunction((v) => Number(document.getElementById('job-bar').value) > v, first);
+  await shot('download-progress');
+  await page.locator('#job-state.state-completed').waitFor({ timeout: 60000 });
+  const bar = await page.locator('#job-bar').evaluate((b) => [b.value, b.max]);
+  expect(bar[0] === bar[1], 'the bar completes: ' + bar);
+  await shot('download-done');
+});
+
+await step('chat', async () => {
+  await page.goto(base + '/#/chat');
+  await page.locator('#chat-model option', { hasText: 'stories' }).first().waitFor({ state: 'attached' });
+  const value = await page.locator('#chat-model option', { hasText: 'stories' }).first().getAttribute('value')
+    || await page.locator('#chat-model option', { hasText: 'stories' }).first().innerText();
+  await page.selectOption('#chat-model', value);
+  await page.fill('#chat-input', 'Once upon a time');
+  await page.press('#chat-input', 'Enter');
+  await page.waitForFunction(() => {
+    const a = document.querySelector('#chat-log .assistant');
+    return a && a.textContent.length > 20;
+  });
+  await page.locator('#chat-speed', { hasText: 'tokens/s' }).waitFor();
+  await page.locator('#chat-send:not([disabled])').waitFor({ timeout: 60000 });
+  await shot('chat');
+});
+
+await step('failing-job', async () => {
+  const id = await page.evaluate(async () => {
+    const r = await fetch('/v1/jobs', { method: 'POST', body: JSON.stringify({ operation: 'model_download', model: 'test/nothing' }) });
+    return (await r.json()).job_id;
+  });
+  await page.goto(base + '/#/jobs/' + id);
+  await page.locator('.job-error').waitFor();
+  const text = await page.locator('.job-error').innerText();
+  expect(/model_not_found|no repository/.test(text), 'the error is shown: ' + text);
+  await page.locator('#job-state.state-failed').waitFor();
+  await shot('failed-job');
+});
+
+await step('static-page-without-rbee', async () => {
+  const srv = await serveDir(siteDown);
+  const url = `http://127.0.0.1:${srv.address().port}/models/test/tiny/index.html`;
+  await page.goto(url);
+  expect((await page.title()).includes('test/tiny'), 'title names the model');
+  const ld = JSON.parse(await page.locator('script[type="application/ld+json"]').innerText());
+  expect(ld.name === 'test/tiny', 'JSON-LD names the model');
+  await page.click('#run-with-rbee');
+  await page.locator('#install-modal[open]').waitFor();
+  const modal = await page.locator('#install-modal').innerText();
+  expect(/Debian \/ Ubuntu/.test(modal) && /Arch Linux/.test(modal), 'both install recipes');
+  await shot('static-install-modal');
+  await page.click('#install-back');
+  await page.locator('#install-modal:not([open])').waitFor({ state: 'attached' });
+  srv.close();
+});
+
+await step('static-page-with-rbee', async () => {
+  const srv = await serveDir(siteUp);
+  await page.goto(`http://127.0.0.1:${srv.address().port}/models/test/tiny/index.html`);
+  await page.click('#run-with-rbee');
+  await page.locator('body[data-rbee="found"]').waitFor();
+  const href = await page.locator('#rbee-open').getAttribute('href');
+  expect(href === 'rbee://run/model/huggingface/test/tiny', 'links rbee://: ' + href);
+  expect(await page.locator('#install-modal[open]').count() === 0, 'no install modal');
+  await shot('static-rbee-found');
+  srv.close();
+});
+
+await browser.close();
+process.exit(failed ? 1 : 0);

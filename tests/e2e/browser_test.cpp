@@ -1,0 +1,112 @@
+// The dashboard and the static marketplace in a real browser: Playwright
+// (npm playwright-core) drives Debian's headless Chromium against a real
+// `rbee serve` whose HF_ENDPOINT is the loopback Hugging Face test server.
+// Screenshots land in <build>/tests/screenshots (CI artifacts). Skips when
+// chromium, node or playwright-core is missing (scripts/deps.sh installs them).
+#include "tests/e2e/e2e.hpp"
+#include "tests/kernels/kernels_test_util.hpp"
+#include "tests/support/hf_server.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+using namespace rbee;
+using namespace rbee::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+TEST(Browser, DashboardAndMarketplace) {
+  std::string dir = std::string(RBEE_SOURCE_DIR) + "/tests/browser";
+  if (!fs::exists("/usr/bin/chromium")) GTEST_SKIP() << "chromium is not installed";
+  if (!fs::exists("/usr/bin/node")) GTEST_SKIP() << "node is not installed";
+  if (!fs::exists(dir + "/node_modules/playwright-core/package.json")) GTEST_SKIP() << "npm package playwright-core not installed";
+  if (!exists(stories("stories260K-q8_0.gguf"))) GTEST_SKIP() << "stories260K not found";
+  hf_server hf;
+  hf.add_file("test/tiny", "tiny-Q8_0.gguf", read_text(stories("stories260K-q8_0.gguf")));
+  hf.meta("test/tiny", 1200, 30, "mit");
+  std::string big(3 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 2654435761u >> 11);
+  hf.add_file("test/big", "big-Q4_0.gguf", big);
+  hf.add_file("test/big", "big-Q8_0.gguf", big.substr(0, 1000));
+  hf.faults("test/big", "big-Q4_0.gguf", {-1, -1, false, 1 << 20}); // 3 s: the bar must be seen moving
+  hf.meta("test/big", 5000, 80, "apache-2.0");
+  auto env = private_env();
+  env.push_back("HF_ENDPOINT=" + hf.endpoint());
+  std::string store = env[1].substr(env[1].find('=') + 1) + "/rbee/models/test/stories";
+  fs::create_directories(store);
+  fs::copy_file(stories("stories260K-q8_0.gguf"), store + "/stories260K-q8_0.gguf");
+  auto d = start_daemon({"serve", "--port", "0"}, env);
+  ASSERT_GT(d.port, 0);
+  // The static marketplace, twice: looking for rbee where it runs, and where nothing does.
+  auto tmp = temp_dir();
+  auto build = [&](const std::string& out, const std::string& rbee_url) {
+    return run({rbee_bin(), "marketplace", "build", "--out", out, "--models", "test/tiny,test/big,../evil", "--site",
+                "https://models.example", "--rbee-url", rbee_url},
+               env, 60s);
+  };
+  auto up = build(tmp + "/up", d.base());
+  ASSERT_EQ(up.status, 0) << up.out << up.err;
+  EXPECT_NE(up.err.find("skipping '../evil'"), std::string::npos) << up.err;
+  ASSERT_EQ(build(tmp + "/down", "http://127.0.0.1:1").status, 0);
+  auto page = read_text(tmp + "/up/models/test/tiny/index.html");
+  EXPECT_NE(page.find("<link rel=\"canonical\" href=\"https://models.example/models/test/tiny/\">"), std::string::npos);
+  EXPECT_NE(page.find("<meta name=\"description\""), std::string::npos);
+  EXPECT_NE(page.find("\"@type\":\"SoftwareApplication\""), std::string::npos);
+  EXPECT_NE(read_text(tmp + "/up/sitemap.xml").find("https://models.example/models/test/big/"), std::string::npos);
+  EXPECT_NE(read_text(tmp + "/up/robots.txt").find("Sitemap: https://models.example/sitemap.xml"), std::string::npos);
+  EXPECT_FALSE(fs::exists(tmp + "/evil"));
+  std::string shots = fs::current_path().string() + "/screenshots";
+  auto r = run({"/usr/bin/node", dir + "/dashboard.mjs", d.base(), shots, tmp + "/up", tmp + "/down"}, env, 180s);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  for (auto step : {"overview", "marketplace-download", "chat", "failing-job", "static-page-without-rbee", "static-page-with-rbee"})
+    EXPECT_NE(r.out.find(std::string("ok: ") + step), std::string::npos) << step << "\n" << r.out << r.err;
+  EXPECT_TRUE(fs::exists(shots + "/overview.png"));
+}
+
+TEST(Marketplace, ApiThroughTheQueenIsCheckedAndCached) {
+  hf_server hf;
+  hf.add_file("test/tiny", "tiny-Q8_0.gguf", "GGUF-ish");
+  hf.add_file("test/tiny", "tiny-Q4_K_M.gguf", "GGUF-ish too");
+  hf.add_file("test/docs", "README.md", "no weights");
+  hf.meta("test/tiny", 10, 2, "mit");
+  auto env = private_env();
+  env.push_back("HF_ENDPOINT=" + hf.endpoint());
+  env.push_back("RBEE_API_TOKEN=tok-1234567890abcdef");
+  auto d = start_daemon({"serve", "--port", "0"}, env);
+  ASSERT_GT(d.port, 0);
+  net::headers auth{{"Authorization", "Bearer tok-1234567890abcdef"}};
+  auto get = [&](const std::string& path, bool with_token = true) {
+    return net::http_call(d.url(), "GET", path, {}, with_token ? auth : net::headers{});
+  };
+  // The dashboard's files load without the token; its data does not.
+  auto index = get("/", false);
+  EXPECT_EQ(index.status, 200);
+  EXPECT_NE(index.body.find("<script type=\"module\" src=\"/app.js\">"), std::string::npos);
+  EXPECT_EQ(get("/app.js", false).status, 200);
+  EXPECT_EQ(get("/nope.js", false).status, 404); // looks like an asset: answered without data
+  EXPECT_EQ(get("/workers", false).status, 401);  // everything else is behind the token
+  EXPECT_EQ(get("/v1/jobs", false).status, 401);
+  EXPECT_EQ(get("/v1/marketplace/models", false).status, 401);
+  auto list = get("/v1/marketplace/models?search=tiny&sort=likes&limit=5");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_NE(list.body.find("\"id\":\"test/tiny\""), std::string::npos) << list.body;
+  EXPECT_NE(list.body.find("\"quantizations\":[\"Q4_K_M\",\"Q8_0\"]"), std::string::npos) << list.body;
+  EXPECT_NE(list.body.find("\"license\":\"mit\""), std::string::npos);
+  EXPECT_EQ(list.body.find("test/docs"), std::string::npos) << "GGUF repos only";
+  int before = hf.requests();
+  EXPECT_EQ(get("/v1/marketplace/models?search=tiny&sort=likes&limit=5").body, list.body);
+  EXPECT_EQ(hf.requests(), before) << "the second answer comes from the cache";
+  auto model = get("/v1/marketplace/models/test/tiny");
+  ASSERT_EQ(model.status, 200) << model.body;
+  EXPECT_NE(model.body.find("{\"path\":\"tiny-Q8_0.gguf\",\"size\":8,\"quantization\":\"Q8_0\"}"), std::string::npos) << model.body;
+  EXPECT_EQ(get("/v1/marketplace/models/test/nothing").status, 404);
+  for (const std::string& bad : std::vector<std::string>{"/v1/marketplace/models?search=%3Cscript%3E", "/v1/marketplace/models?limit=0",
+                          "/v1/marketplace/models?limit=abc", "/v1/marketplace/models?limit=99999999999",
+                          "/v1/marketplace/models?sort=random", std::string("/v1/marketplace/models?search=").append(200, 'a')})
+    EXPECT_EQ(get(bad).status, 422) << bad;
+  for (const std::string& bad : std::vector<std::string>{"/v1/marketplace/models/a/b/c", "/v1/marketplace/models/..%2F..", "/v1/marketplace/other"}) {
+    auto r = get(bad);
+    EXPECT_TRUE(r.status == 404 || r.status == 422 || r.status == 400) << bad << " " << r.status;
+  }
+  EXPECT_EQ(get("/health", false).status, 200) << "the server is fine afterwards";
+}
