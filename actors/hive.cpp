@@ -107,7 +107,11 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
       hive_reap_processes(self);
       self->delayed_send(self, std::chrono::milliseconds(st.heartbeat_ms), tick_atom::value);
     },
-    [=](models_atom) { return self->state.store->list(); },
+    [=](models_atom) {
+      auto list = self->state.store->list();
+      for (auto& m : list) m.hive_id = self->state.opts.hive_id;
+      return list;
+    },
     [=](workers_atom) { return hive_worker_list(self); },
     [=](worker_up_atom, const std::string& id, worker_actor w) { hive_worker_up(self, id, std::move(w)); },
     [=](choose_atom, const std::string& requested) -> caf::result<worker_choice> {

@@ -58,6 +58,7 @@ void refresh(hive_ptr self, const std::string& id) {
         if (auto w = self->state.workers.find(id); w != self->state.workers.end()) {
           w->second.info.state = info.state;
           w->second.info.memory_bytes = info.memory_bytes;
+          w->second.info.tokens_per_s = info.tokens_per_s;
         }
       },
       [](caf::error&) {});

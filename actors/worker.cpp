@@ -30,6 +30,8 @@ struct worker_state {
   std::unordered_map<std::string, pending> jobs;
   bool stepping = false;
   worker_info info;
+  int64_t rate_start_us = 0; ///< the window of info.tokens_per_s
+  int64_t rate_tokens = 0;
   static inline const char* name = "worker";
 };
 
@@ -84,10 +86,15 @@ caf::expected<std::vector<int32_t>> prompt_of(worker_state& st, const infer_op& 
 
 void step(worker_ptr self) {
   auto& st = self->state;
+  auto now_us = [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
+  if (!st.rate_start_us) st.rate_start_us = now_us();
   for (auto& e : st.batch->step()) {
     auto it = st.jobs.find(e.id);
     if (it == st.jobs.end()) continue;
     if (!e.done) {
+      ++st.rate_tokens;
       if (it->second.ctx.bridge)
         self->send(it->second.ctx.bridge, token_msg{e.id, e.index, std::move(e.text), e.token});
       continue;
@@ -105,6 +112,13 @@ void step(worker_ptr self) {
   }
   st.info.busy = st.batch->active_count();
   st.info.last_used_ms = now_ms();
+  // Tokens per second over windows of at least a second (and the last, partial one when work stops).
+  int64_t elapsed = now_us() - st.rate_start_us;
+  if (elapsed >= 1'000'000 || (!st.batch->busy() && elapsed > 0)) {
+    st.info.tokens_per_s = static_cast<double>(st.rate_tokens) * 1e6 / static_cast<double>(elapsed);
+    st.rate_tokens = 0;
+    st.rate_start_us = 0;
+  }
   if (st.batch->busy())
     self->send(self, step_atom::value);
   else

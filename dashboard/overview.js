@@ -36,13 +36,14 @@ async function workersAndModels(el) {
   try {
     const [w, m] = await Promise.all([call('/v1/workers'), call('/v1/models')]);
     const ws = (w.workers || []).map((x) => `<tr><td>${esc(x.model)}</td><td>${esc(x.hive_id)}</td><td>${esc(x.worker_id)}</td><td>${esc(x.device)}</td>
-      <td>${esc(x.state)}</td><td>${bytes(x.memory_bytes)}</td><td>${x.busy}/${x.slots}</td></tr>`);
-    const ms = (m.data || []).map((x) => `<tr><td>${esc(x.id)}</td><td>${esc(x.arch)}</td><td>${esc(x.quantization)}</td>
+      <td>${esc(x.state)}</td><td>${bytes(x.memory_bytes)}</td><td>${x.busy}/${x.slots}</td>
+      <td>${x.tokens_per_s ? x.tokens_per_s.toFixed(1) : '-'}</td></tr>`);
+    const ms = (m.data || []).map((x) => `<tr><td>${esc(x.id)}</td><td>${esc(x.hive_id)}</td><td>${esc(x.arch)}</td><td>${esc(x.quantization)}</td>
       <td>${bytes(x.size)}</td><td>${x.loaded ? 'loaded' : ''}</td></tr>`);
-    el.innerHTML = `<h2>Workers</h2><table class="workers"><thead><tr><th>Model</th><th>Hive</th><th>Worker</th><th>Device</th><th>State</th><th>Memory</th><th>Busy</th></tr></thead>
-      <tbody>${ws.join('') || '<tr><td colspan="7" class="muted">no model is loaded</td></tr>'}</tbody></table>
-      <h2>Models in the stores</h2><table class="models"><thead><tr><th>Model</th><th>Arch</th><th>Quant</th><th>Size</th><th></th></tr></thead>
-      <tbody>${ms.join('') || '<tr><td colspan="5" class="muted">no models — see the Marketplace</td></tr>'}</tbody></table>`;
+    el.innerHTML = `<h2>Workers</h2><table class="workers"><thead><tr><th>Model</th><th>Hive</th><th>Worker</th><th>Device</th><th>State</th><th>Memory</th><th>Busy</th><th>Tokens/s</th></tr></thead>
+      <tbody>${ws.join('') || '<tr><td colspan="8" class="muted">no model is loaded</td></tr>'}</tbody></table>
+      <h2>Models in the stores</h2><table class="models"><thead><tr><th>Model</th><th>Hive</th><th>Arch</th><th>Quant</th><th>Size</th><th></th></tr></thead>
+      <tbody>${ms.join('') || '<tr><td colspan="6" class="muted">no models — see the Marketplace</td></tr>'}</tbody></table>`;
   } catch (e) {
     el.innerHTML = `<p class="error">${esc(e.message)}</p>`;
   }

@@ -256,6 +256,8 @@ void put(writer& w, const worker_info& x) {
   num(w, "last_used_ms", x.last_used_ms);
   num(w, "keep_alive_s", x.keep_alive_s);
   num(w, "pid", x.pid);
+  w.Key("tokens_per_s");
+  w.Double(x.tokens_per_s);
   w.EndObject();
 }
 } // namespace

@@ -54,12 +54,14 @@ struct worker_info {
   int64_t last_used_ms = 0;
   int32_t keep_alive_s = 300;
   int32_t pid = 0;        ///< the worker's own process (0: inside the hive's)
+  double tokens_per_s = 0; ///< generated tokens per second over the last second of work (all streams)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
   return f(caf::meta::type_name("rbee_worker_info"), x.worker_id, x.model, x.model_path, x.hive_id, x.device,
-           x.state, x.slots, x.busy, x.memory_bytes, x.loaded_ms, x.last_used_ms, x.keep_alive_s, x.pid);
+           x.state, x.slots, x.busy, x.memory_bytes, x.loaded_ms, x.last_used_ms, x.keep_alive_s, x.pid,
+           x.tokens_per_s);
 }
 
 /// A model file in a hive's store (GET /v1/models).
@@ -74,12 +76,13 @@ struct model_entry {
   std::string quantization;
   int64_t context_length = 0;
   std::string error;  ///< why the header could not be read
+  std::string hive_id; ///< whose store it is in (set by the hive that lists it)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, model_entry& x) {
   return f(caf::meta::type_name("rbee_model_entry"), x.name, x.path, x.size, x.modified_ms, x.arch, x.parameters,
-           x.quantization, x.context_length, x.error);
+           x.quantization, x.context_length, x.error, x.hive_id);
 }
 
 /// The worker a hive picks for auto_run: the best its platform can run

@@ -446,6 +446,8 @@ void openai_models(const session_ptr& s) {
               w.String(info->quantization.c_str());
               w.Key("context_length");
               w.Int64(info->context_length);
+              w.Key("hive_id");
+              w.String(info->hive_id.c_str());
             }
             w.EndObject();
           };

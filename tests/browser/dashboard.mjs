@@ -92,6 +92,17 @@ await step('chat', async () => {
   await shot('chat');
 });
 
+await step('overview-workers', async () => {
+  await page.goto(base + '/');
+  const row = page.locator('table.workers tr', { hasText: 'stories' });
+  await row.waitFor();
+  const rate = Number(await row.locator('td').last().innerText());
+  expect(rate > 0, 'the loaded worker shows its tokens/s: ' + rate);
+  const models = await page.locator('table.models').innerText();
+  expect(/test\/big/.test(models) && /localhost/.test(models), 'the downloaded model in the hive\'s store: ' + models);
+  await shot('overview-loaded');
+});
+
 await step('failing-job', async () => {
   const id = await page.evaluate(async () => {
     const r = await fetch('/v1/jobs', { method: 'POST', body: JSON.stringify({ operation: 'model_download', model: 'test/nothing' }) });

@@ -58,7 +58,7 @@ TEST(Browser, DashboardAndMarketplace) {
   std::string shots = fs::current_path().string() + "/screenshots";
   auto r = run({"/usr/bin/node", dir + "/dashboard.mjs", d.base(), shots, tmp + "/up", tmp + "/down"}, env, 180s);
   EXPECT_EQ(r.status, 0) << r.out << r.err;
-  for (auto step : {"overview", "marketplace-download", "chat", "failing-job", "static-page-without-rbee", "static-page-with-rbee"})
+  for (auto step : {"overview", "marketplace-download", "chat", "overview-workers", "failing-job", "static-page-without-rbee", "static-page-with-rbee"})
     EXPECT_NE(r.out.find(std::string("ok: ") + step), std::string::npos) << step << "\n" << r.out << r.err;
   EXPECT_TRUE(fs::exists(shots + "/overview.png"));
 }
