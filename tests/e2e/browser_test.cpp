@@ -7,6 +7,8 @@
 #include "tests/kernels/kernels_test_util.hpp"
 #include "tests/support/hf_server.hpp"
 
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -109,4 +111,29 @@ TEST(Marketplace, ApiThroughTheQueenIsCheckedAndCached) {
     EXPECT_TRUE(r.status == 404 || r.status == 422 || r.status == 400) << bad << " " << r.status;
   }
   EXPECT_EQ(get("/health", false).status, 200) << "the server is fine afterwards";
+}
+
+TEST(Browser, DashboardReconnectsAfterARestart) {
+  std::string dir = std::string(RBEE_SOURCE_DIR) + "/tests/browser";
+  if (!fs::exists("/usr/bin/chromium") || !fs::exists("/usr/bin/node") ||
+      !fs::exists(dir + "/node_modules/playwright-core/package.json"))
+    GTEST_SKIP() << "chromium, node or playwright-core is not installed";
+  auto env = private_env();
+  auto d = start_daemon({"serve", "--port", "0"}, env);
+  ASSERT_GT(d.port, 0);
+  std::string port = std::to_string(d.port), ready = temp_dir() + "/ready";
+  std::string shots = fs::current_path().string() + "/screenshots";
+  fs::create_directories(shots);
+  process browser({"/usr/bin/node", dir + "/reconnect.mjs", d.base(), ready, shots}, env);
+  ASSERT_TRUE(eventually([&] { return fs::exists(ready); }, 30s)) << browser.stderr_text();
+  d.proc->signal(SIGTERM);
+  ASSERT_TRUE(d.proc->wait(10s));
+  auto again = start_daemon({"serve", "--port", port}, env);
+  ASSERT_EQ(again.port, d.port);
+  std::this_thread::sleep_for(1500ms); // the page is back on the feed before the job happens
+  EXPECT_EQ(net::http_call(again.url(), "POST", "/v1/jobs", R"({"operation":"hive_get","hive_id":"localhost"})").status, 202);
+  std::string out;
+  while (auto line = browser.read_line(60s)) out += *line + "\n";
+  EXPECT_EQ(browser.wait(10s), 0) << out << browser.stderr_text();
+  EXPECT_NE(out.find("ok: a job of the new server is shown"), std::string::npos) << out;
 }
