@@ -103,6 +103,22 @@ await step('overview-workers', async () => {
   await shot('overview-loaded');
 });
 
+await step('workers-install', async () => {
+  await page.goto(base + '/#/workers');
+  await page.locator('.worker-card[data-worker="hello-worker"] button', { hasText: 'Install' }).waitFor();
+  const mac = await page.locator('.worker-card[data-worker="mac-worker"]').innerText();
+  expect(/runs on macos/.test(mac), 'the macOS worker is marked incompatible: ' + mac);
+  await shot('workers');
+  await page.locator('.worker-card[data-worker="hello-worker"] button', { hasText: 'Install' }).click();
+  await page.waitForURL(/#\/jobs\/job-/);
+  await page.locator('#job-state.state-completed').waitFor({ timeout: 60000 });
+  const log = await page.locator('#job-log').innerText();
+  expect(/cc -O2 -o hello hello.c/.test(log), 'the build output is shown: ' + log);
+  await shot('worker-installed');
+  await page.goto(base + '/#/workers');
+  await page.locator('.worker-card[data-worker="hello-worker"] button', { hasText: 'Remove 1.0-1' }).waitFor();
+});
+
 await step('failing-job', async () => {
   const id = await page.evaluate(async () => {
     const r = await fetch('/v1/jobs', { method: 'POST', body: JSON.stringify({ operation: 'model_download', model: 'test/nothing' }) });

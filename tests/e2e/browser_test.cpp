@@ -5,6 +5,7 @@
 // chromium, node or playwright-core is missing (scripts/deps.sh installs them).
 #include "tests/e2e/e2e.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
+#include "tests/support/archive_fixture.hpp"
 #include "tests/support/hf_server.hpp"
 
 #include <signal.h>
@@ -34,6 +35,24 @@ TEST(Browser, DashboardAndMarketplace) {
   hf.meta("test/big", 5000, 80, "apache-2.0");
   auto env = private_env();
   env.push_back("HF_ENDPOINT=" + hf.endpoint());
+  // A worker catalog: one recipe that builds here (a tiny C program), one for macOS only.
+  auto home = fs::path(env[0].substr(env[0].find('=') + 1)).parent_path().string();
+  fs::create_directories(home + "/catalog/sources");
+  std::string src = tarball({{"hello-1.0/hello.c", "#include <stdio.h>\nint main(void){puts(\"hi\");return 0;}\n"}});
+  std::ofstream(home + "/catalog/sources/hello-1.0.tar.gz", std::ios::binary) << src;
+  for (auto [id, os] : {std::pair{"hello-worker", "linux"}, std::pair{"mac-worker", "macos"}}) {
+    fs::create_directories(home + "/catalog/workers/" + id);
+    std::ofstream(home + "/catalog/workers/" + id + "/PKGBUILD")
+      << "pkgname=" << id << "\npkgver=1.0\npkgrel=1\nsource=(\"hello-$pkgver.tar.gz\")\nsha256sums=('" << sha256_hex(src)
+      << "')\nbuild() {\n  cd \"$srcdir/hello-$pkgver\"\n  echo 'cc -O2 -o hello hello.c'\n  cc -O2 -o hello hello.c\n}\n"
+      << "package() {\n  install -Dm755 \"$srcdir/hello-$pkgver/hello\" \"$pkgdir/usr/bin/hello\"\n}\n";
+    std::ofstream(home + "/catalog/workers/" + id + "/meta.json")
+      << R"({"name":")" << id << R"(","description":"a test worker","platforms":[")" << os
+      << R"("],"architectures":["x86_64","aarch64"],"backend":"cpu","binary":"hello"})";
+  }
+  auto catalog = start_daemon({"catalog", "serve", "--port", "0", "--dir", home + "/catalog"}, env);
+  env.push_back("RBEE_CATALOG_URL=" + catalog.base());
+  if (run({"/usr/bin/bwrap", "--ro-bind", "/", "/", "/bin/true"}).status != 0) env.push_back("RBEE_INSTALL_SANDBOX=0");
   std::string store = env[1].substr(env[1].find('=') + 1) + "/rbee/models/test/stories";
   fs::create_directories(store);
   fs::copy_file(stories("stories260K-q8_0.gguf"), store + "/stories260K-q8_0.gguf");
@@ -60,7 +79,7 @@ TEST(Browser, DashboardAndMarketplace) {
   std::string shots = fs::current_path().string() + "/screenshots";
   auto r = run({"/usr/bin/node", dir + "/dashboard.mjs", d.base(), shots, tmp + "/up", tmp + "/down"}, env, 180s);
   EXPECT_EQ(r.status, 0) << r.out << r.err;
-  for (auto step : {"overview", "marketplace-download", "chat", "overview-workers", "failing-job", "static-page-without-rbee", "static-page-with-rbee"})
+  for (auto step : {"overview", "marketplace-download", "chat", "overview-workers", "workers-install", "failing-job", "static-page-without-rbee", "static-page-with-rbee"})
     EXPECT_NE(r.out.find(std::string("ok: ") + step), std::string::npos) << step << "\n" << r.out << r.err;
   EXPECT_TRUE(fs::exists(shots + "/overview.png"));
 }
