@@ -130,7 +130,8 @@ caf::expected<installed_worker> worker_store::install(const std::string& id, con
   // Leftovers of killed installs.
   for (auto& e : fs::directory_iterator(dir, ec)) {
     auto n = e.path().filename().string();
-    if (n.rfind(".staging-", 0) == 0 || n.rfind(".old-", 0) == 0) fs::remove_all(e.path(), ec);
+    bool temp = n.rfind(".", 0) == 0 && n.find(".tmp-") != std::string::npos; // a link or file never renamed
+    if (n.rfind(".staging-", 0) == 0 || n.rfind(".old-", 0) == 0 || temp) fs::remove_all(e.path(), ec);
   }
   if (auto r = write_capabilities(); !r) return r.error();
   w.path = dir + "/current/" + w.binary;
