@@ -8,15 +8,19 @@
 #include "kernels/model.hpp"
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace rbee::kernels {
+
+class forward_pass;
 
 struct context_params {
   int n_ctx = 0;     ///< per slot; 0: the model's training context, at most 4096
   int n_batch = 256; ///< tokens per forward step
   int n_slots = 1;   ///< sequences with their own KV cache
   bool reference = false; ///< use the scalar reference ops (tests)
+  std::string device = "cpu"; ///< cpu, cuda, cuda:N — where the forward pass runs
 };
 
 /// One token of a batch: appended to `slot` at that slot's next position.
@@ -29,6 +33,7 @@ struct batch_entry {
 class context {
 public:
   static result<std::unique_ptr<context>> create(std::shared_ptr<const model> m, context_params p = {});
+  ~context();
 
   /// Runs a batch (any mix of slots; a slot's tokens in order). Returns the
   /// logits of the entries that asked for them, n_vocab floats each, in batch
@@ -44,19 +49,17 @@ public:
   int n_slots() const { return static_cast<int>(n_past_.size()); }
   void reset(int slot = 0) { n_past_[static_cast<size_t>(slot)] = 0; }
   const model& get_model() const { return *model_; }
+  /// Where the forward pass runs: "cpu", "cuda:0", ...
+  std::string device() const;
 
 private:
   context() = default;
-  /// One step of at most n_batch entries; positions already assigned.
-  void forward(const batch_entry* entries, const int* pos, int n, float* logits_out);
 
   std::shared_ptr<const model> model_;
-  void (*matmul_)(const weight&, const float*, int, float*) = nullptr;
-  bool reference_ = false;
+  std::unique_ptr<forward_pass> pass_;
   int n_ctx_ = 0, n_batch_ = 0;
   std::vector<int> n_past_;
-  std::vector<float> k_cache_, v_cache_; ///< (layer, slot, pos, kv_dim)
-  std::vector<float> x_, xb_, q_, k_, v_, att_, ff_gate_, ff_up_, logits_;
+  std::vector<float> logits_;
 };
 
 } // namespace rbee::kernels

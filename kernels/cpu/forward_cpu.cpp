@@ -1,0 +1,131 @@
+// The forward pass on the CPU: f32 activations and KV cache, the SIMD kernels
+// of ops.hpp (or the scalar references), oneTBB across rows and heads.
+#include "kernels/forward.hpp"
+#include "kernels/ops.hpp"
+#include "kernels/parallel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace rbee::kernels {
+
+namespace {
+
+class cpu_forward final : public forward_pass {
+public:
+  cpu_forward(std::shared_ptr<const model> m, const forward_shape& s);
+  void run(const batch_entry* entries, const int* pos, int n, float* logits_out) override;
+  std::string device() const override { return "cpu"; }
+
+private:
+  std::shared_ptr<const model> model_;
+  void (*matmul_)(const weight&, const float*, int, float*) = nullptr;
+  bool reference_ = false;
+  int n_ctx_ = 0, n_slots_ = 0;
+  std::vector<float> k_cache_, v_cache_; ///< (layer, slot, pos, kv_dim)
+  std::vector<float> x_, xb_, q_, k_, v_, att_, ff_gate_, ff_up_;
+};
+
+cpu_forward::cpu_forward(std::shared_ptr<const model> m, const forward_shape& s)
+    : model_(std::move(m)), matmul_(s.reference ? ops::ref_matmul : ops::matmul), reference_(s.reference),
+      n_ctx_(s.n_ctx), n_slots_(s.n_slots) {
+  const auto& h = model_->hp();
+  size_t kv_dim = static_cast<size_t>(h.n_head_kv) * h.head_dim;
+  size_t cache = static_cast<size_t>(h.n_layer) * s.n_slots * s.n_ctx * kv_dim;
+  k_cache_.assign(cache, 0.f);
+  v_cache_.assign(cache, 0.f);
+  size_t b = static_cast<size_t>(s.n_batch);
+  size_t q_dim = static_cast<size_t>(h.n_head) * h.head_dim;
+  x_.resize(b * h.n_embd);
+  xb_.resize(b * std::max<size_t>(h.n_embd, q_dim));
+  q_.resize(b * q_dim);
+  k_.resize(b * kv_dim);
+  v_.resize(b * kv_dim);
+  att_.resize(b * q_dim);
+  ff_gate_.resize(b * h.n_ff);
+  ff_up_.resize(b * h.n_ff);
+}
+
+void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* logits_out) {
+  const auto& m = *model_;
+  const auto& h = m.hp();
+  const int d = h.n_embd, hd = h.head_dim, q_dim = h.n_head * hd, kv_dim = h.n_head_kv * hd;
+  const int group = h.n_head / h.n_head_kv;
+  const float* freq = m.rope_freqs().empty() ? nullptr : m.rope_freqs().data();
+  const float scale = 1.f / std::sqrt(static_cast<float>(hd));
+  const size_t slot_stride = static_cast<size_t>(n_ctx_) * kv_dim;
+  const size_t layer_stride = slot_stride * static_cast<size_t>(n_slots_);
+
+  for (int t = 0; t < n; ++t) ops::embed(m.token_embd(), entries[t].token, &x_[static_cast<size_t>(t) * d]);
+
+  for (int l = 0; l < h.n_layer; ++l) {
+    const auto& L = m.layers()[static_cast<size_t>(l)];
+    float* kc = &k_cache_[static_cast<size_t>(l) * layer_stride];
+    float* vc = &v_cache_[static_cast<size_t>(l) * layer_stride];
+    // -- attention --
+    for (int t = 0; t < n; ++t) ops::rmsnorm(&xb_[t * d], &x_[t * d], L.attn_norm.data(), d, h.rms_eps);
+    matmul_(L.wq, xb_.data(), n, q_.data());
+    matmul_(L.wk, xb_.data(), n, k_.data());
+    matmul_(L.wv, xb_.data(), n, v_.data());
+    for (int t = 0; t < n; ++t) {
+      float* q = &q_[static_cast<size_t>(t) * q_dim];
+      float* k = &k_[static_cast<size_t>(t) * kv_dim];
+      float* v = &v_[static_cast<size_t>(t) * kv_dim];
+      if (!L.bq.empty())
+        for (int i = 0; i < q_dim; ++i) q[i] += L.bq[i];
+      if (!L.bk.empty())
+        for (int i = 0; i < kv_dim; ++i) k[i] += L.bk[i];
+      if (!L.bv.empty())
+        for (int i = 0; i < kv_dim; ++i) v[i] += L.bv[i];
+      float p = static_cast<float>(pos[t]) * h.rope_scale;
+      ops::rope(q, h.n_head, hd, p, h.rope, h.rope_base, freq);
+      ops::rope(k, h.n_head_kv, hd, p, h.rope, h.rope_base, freq);
+      size_t at = slot_stride * entries[t].slot + static_cast<size_t>(pos[t]) * kv_dim;
+      std::memcpy(kc + at, k, sizeof(float) * kv_dim);
+      std::memcpy(vc + at, v, sizeof(float) * kv_dim);
+    }
+    // Causal attention over each entry's own slot, one (entry, head) pair per task.
+    auto attend = reference_ ? ops::ref_attend : ops::attend;
+    parallel_for(0, n * h.n_head, 4, [&](int lo, int hi) {
+      thread_local std::vector<float> scratch;
+      scratch.resize(static_cast<size_t>(n_ctx_));
+      for (int i = lo; i < hi; ++i) {
+        int t = i / h.n_head, head = i % h.n_head, kvh = head / group;
+        size_t base = slot_stride * entries[t].slot + static_cast<size_t>(kvh) * hd;
+        attend(&q_[static_cast<size_t>(t) * q_dim + head * hd], kc + base, vc + base, pos[t] + 1, hd,
+               static_cast<size_t>(kv_dim), scale, scratch.data(), &att_[static_cast<size_t>(t) * q_dim + head * hd]);
+      }
+    });
+    matmul_(L.wo, att_.data(), n, xb_.data());
+    for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];
+    // -- feed-forward --
+    for (int t = 0; t < n; ++t) ops::rmsnorm(&xb_[t * d], &x_[t * d], L.ffn_norm.data(), d, h.rms_eps);
+    matmul_(L.w_gate, xb_.data(), n, ff_gate_.data());
+    matmul_(L.w_up, xb_.data(), n, ff_up_.data());
+    parallel_for(0, n, 1, [&](int lo, int hi) {
+      for (int t = lo; t < hi; ++t)
+        (reference_ ? ops::ref_swiglu : ops::swiglu)(&ff_gate_[static_cast<size_t>(t) * h.n_ff],
+                                                     &ff_up_[static_cast<size_t>(t) * h.n_ff], h.n_ff);
+    });
+    matmul_(L.w_down, ff_gate_.data(), n, xb_.data());
+    for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];
+  }
+  // Logits only where asked: the normed rows of those entries through the output head.
+  int wanted = 0;
+  for (int t = 0; t < n; ++t)
+    if (entries[t].logits) {
+      ops::rmsnorm(&xb_[static_cast<size_t>(wanted) * d], &x_[static_cast<size_t>(t) * d], m.output_norm().data(), d,
+                   h.rms_eps);
+      ++wanted;
+    }
+  if (wanted) matmul_(m.output(), xb_.data(), wanted, logits_out);
+}
+
+} // namespace
+
+std::unique_ptr<forward_pass> make_cpu_forward(std::shared_ptr<const model> m, const forward_shape& s) {
+  return std::make_unique<cpu_forward>(std::move(m), s);
+}
+
+} // namespace rbee::kernels

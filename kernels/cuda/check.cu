@@ -1,0 +1,128 @@
+// cuda_check: each CUDA op on host data (copy in, run, copy out) for the tests.
+#include "kernels/cuda/check.hpp"
+#include "kernels/cuda/ops.hpp"
+
+#include <cublas_v2.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace rbee::kernels::cuda_check {
+
+namespace {
+
+using namespace cuda;
+
+template <class T>
+struct dev {
+  T* p = nullptr;
+  explicit dev(size_t n, const T* from = nullptr) {
+    check(cudaMalloc(reinterpret_cast<void**>(&p), std::max<size_t>(n, 1) * sizeof(T)), "cudaMalloc");
+    if (from) check(cudaMemcpy(p, from, n * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
+  }
+  ~dev() { cudaFree(p); }
+  void to(T* host, size_t n) const {
+    check(cudaDeviceSynchronize(), "running the kernel");
+    check(cudaMemcpy(host, p, n * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
+  }
+};
+
+struct dev_weight {
+  dev<uint8_t> bytes;
+  dweight w;
+  explicit dev_weight(const weight& h)
+      : bytes(h.row_bytes * h.rows, h.data), w{h.type, bytes.p, h.rows, h.cols, h.row_bytes} {}
+};
+
+} // namespace
+
+bool available(std::string& why) {
+  int n = 0;
+  cudaError_t rc = cudaGetDeviceCount(&n);
+  if (rc != cudaSuccess) {
+    why = std::string("no usable CUDA device: ") + cudaGetErrorString(rc);
+    return false;
+  }
+  if (n == 0) {
+    why = "no CUDA device found";
+    return false;
+  }
+  return true;
+}
+
+void rmsnorm(float* out, const float* x, const float* w, int n, int d, float eps) {
+  size_t sz = static_cast<size_t>(n) * d;
+  dev<float> dx(sz, x), dw(d, w), dout(sz);
+  cuda::rmsnorm(dout.p, dx.p, dw.p, n, d, eps, nullptr);
+  dout.to(out, sz);
+}
+
+void softmax(float* x, int n, int d) {
+  size_t sz = static_cast<size_t>(n) * d;
+  dev<float> dx(sz, x);
+  cuda::softmax(dx.p, n, d, nullptr);
+  dx.to(x, sz);
+}
+
+void swiglu(float* gate, const float* up, int n) {
+  dev<float> g(n, gate), u(n, up);
+  cuda::swiglu(g.p, u.p, n, nullptr);
+  g.to(gate, n);
+}
+
+void rope(float* x, int n_tok, int n_heads, int head_dim, const int* pos, float pos_scale, rope_style style, float base,
+          const float* ff) {
+  size_t sz = static_cast<size_t>(n_tok) * n_heads * head_dim;
+  dev<float> dx(sz, x);
+  dev<int> dp(n_tok, pos);
+  dev<float> dff(ff ? head_dim / 2 : 0, ff);
+  cuda::rope(dx.p, n_tok, n_heads, head_dim, dp.p, pos_scale, style, base, ff ? dff.p : nullptr, nullptr);
+  dx.to(x, sz);
+}
+
+void matmul(const weight& w, const float* x, int n_tok, float* y, bool prefill) {
+  dev_weight dw(w);
+  size_t nx = static_cast<size_t>(n_tok) * w.cols, ny = static_cast<size_t>(n_tok) * w.rows;
+  dev<float> dx(nx, x), dy(ny);
+  if (!prefill) {
+    cuda::matvec(dw.w, dx.p, n_tok, dy.p, nullptr);
+  } else {
+    dev<__half> w16(static_cast<size_t>(w.rows) * w.cols), x16(nx);
+    cuda::dequantize_f16(dw.w, w16.p, nullptr);
+    cuda::to_f16(dx.p, x16.p, nx, nullptr);
+    cublasHandle_t h = nullptr;
+    if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) throw kernel_error("cuBLAS could not start");
+    const float one = 1.f, zero = 0.f;
+    auto rc = cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, w.rows, n_tok, w.cols, &one, w16.p, CUDA_R_16F, w.cols, x16.p,
+                           CUDA_R_16F, w.cols, &zero, dy.p, CUDA_R_32F, w.rows, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    cudaDeviceSynchronize();
+    cublasDestroy(h);
+    if (rc != CUBLAS_STATUS_SUCCESS) throw kernel_error("cuBLAS GEMM failed");
+  }
+  dy.to(y, ny);
+}
+
+void attend(const float* q, const float* k, const float* v, int n_pos, int hd, float scale, float* out) {
+  std::vector<__half> kh(static_cast<size_t>(n_pos) * hd), vh(kh.size());
+  for (size_t i = 0; i < kh.size(); ++i) {
+    kh[i] = __float2half(k[i]);
+    vh[i] = __float2half(v[i]);
+  }
+  int slot = 0, pos = n_pos - 1;
+  dev<float> dq(hd, q), dout(hd);
+  dev<__half> dk(kh.size(), kh.data()), dv(vh.size(), vh.data());
+  dev<int> ds(1, &slot), dp(1, &pos);
+  cuda::attend_prepare(n_pos);
+  cuda::attend(dq.p, dk.p, dv.p, 1, 1, 1, hd, ds.p, dp.p, n_pos, scale, dout.p, nullptr);
+  dout.to(out, hd);
+}
+
+void embed(const weight& w, int token, float* out) {
+  dev_weight dw(w);
+  dev<int> dt(1, &token);
+  dev<float> dout(w.cols);
+  cuda::embed(dw.w, dt.p, 1, dout.p, nullptr);
+  dout.to(out, w.cols);
+}
+
+} // namespace rbee::kernels::cuda_check

@@ -1,0 +1,25 @@
+#pragma once
+// The CUDA ops on host memory, for the tests that hold each against its CPU
+// reference. In builds without CUDA, available() says so and the rest throw.
+
+#include "kernels/model.hpp"
+
+#include <string>
+
+namespace rbee::kernels::cuda_check {
+
+/// Whether CUDA ops can run here (a CUDA build and a usable GPU); `why` says why not.
+bool available(std::string& why);
+
+void rmsnorm(float* out, const float* x, const float* w, int n, int d, float eps);
+void softmax(float* x, int n, int d);
+void swiglu(float* gate, const float* up, int n);
+void rope(float* x, int n_tok, int n_heads, int head_dim, const int* pos, float pos_scale, rope_style style, float base,
+          const float* freq_factors);
+/// y (n_tok, w.rows) = x W^T: the matrix-vector kernels (prefill = false) or dequantize + cuBLAS.
+void matmul(const weight& w, const float* x, int n_tok, float* y, bool prefill);
+/// One query (hd) against n_pos positions of K and V (n_pos, hd), stored as halves.
+void attend(const float* q, const float* k, const float* v, int n_pos, int hd, float scale, float* out);
+void embed(const weight& w, int token, float* out);
+
+} // namespace rbee::kernels::cuda_check

@@ -1,0 +1,335 @@
+// The CUDA kernels of the engine's operations. Scalar-simple and checked
+// against the CPU references (tests/kernels/cuda_ops_test.cpp); the
+// matrix-vector products read every weight once per step for up to 8 tokens.
+#include "kernels/cuda/ops.hpp"
+#include "kernels/cuda/quant.cuh"
+
+#include <string>
+#include <type_traits>
+
+namespace rbee::kernels::cuda {
+
+void check(cudaError_t rc, const char* what) {
+  if (rc != cudaSuccess) throw kernel_error(std::string(what) + ": " + cudaGetErrorString(rc));
+}
+
+namespace {
+
+constexpr int max_tok = 8;
+
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+/// Sum over the block (blockDim.x a multiple of 32, at most 1024).
+__device__ float block_sum(float v, float* shared) {
+  v = warp_sum(v);
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) shared[warp] = v;
+  __syncthreads();
+  int warps = blockDim.x >> 5;
+  v = threadIdx.x < warps ? shared[threadIdx.x] : 0.f;
+  if (warp == 0) v = warp_sum(v);
+  if (threadIdx.x == 0) shared[0] = v;
+  __syncthreads();
+  float r = shared[0];
+  __syncthreads();
+  return r;
+}
+
+__device__ float block_max(float v, float* shared) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) shared[warp] = v;
+  __syncthreads();
+  int warps = blockDim.x >> 5;
+  v = threadIdx.x < warps ? shared[threadIdx.x] : -INFINITY;
+  if (warp == 0)
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  if (threadIdx.x == 0) shared[0] = v;
+  __syncthreads();
+  float r = shared[0];
+  __syncthreads();
+  return r;
+}
+
+__global__ void rmsnorm_k(float* out, const float* x, const float* w, int d, float eps) {
+  __shared__ float sh[32];
+  const float* xr = x + static_cast<size_t>(blockIdx.x) * d;
+  float* o = out + static_cast<size_t>(blockIdx.x) * d;
+  float ss = 0;
+  for (int i = threadIdx.x; i < d; i += blockDim.x) ss += xr[i] * xr[i];
+  ss = block_sum(ss, sh);
+  float scale = rsqrtf(ss / d + eps);
+  for (int i = threadIdx.x; i < d; i += blockDim.x) o[i] = xr[i] * scale * w[i];
+}
+
+__global__ void softmax_k(float* x, int d) {
+  __shared__ float sh[32];
+  float* r = x + static_cast<size_t>(blockIdx.x) * d;
+  float m = -INFINITY;
+  for (int i = threadIdx.x; i < d; i += blockDim.x) m = fmaxf(m, r[i]);
+  m = block_max(m, sh);
+  float sum = 0;
+  for (int i = threadIdx.x; i < d; i += blockDim.x) {
+    r[i] = __expf(r[i] - m);
+    sum += r[i];
+  }
+  sum = block_sum(sum, sh);
+  for (int i = threadIdx.x; i < d; i += blockDim.x) r[i] /= sum;
+}
+
+__global__ void swiglu_k(float* g, const float* u, size_t n) {
+  size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
+  if (i < n) g[i] = g[i] / (1.f + __expf(-g[i])) * u[i];
+}
+
+__global__ void rope_k(float* x, int n_heads, int hd, const int* pos, float pos_scale, int neox, float base,
+                       const float* ff) {
+  int t = blockIdx.x, h = blockIdx.y, half = hd / 2;
+  float p = static_cast<float>(pos[t]) * pos_scale;
+  float* v = x + (static_cast<size_t>(t) * n_heads + h) * hd;
+  for (int i = threadIdx.x; i < half; i += blockDim.x) {
+    float theta = p * powf(base, -2.f * i / hd);
+    if (ff) theta /= ff[i];
+    float c, s;
+    sincosf(theta, &s, &c);
+    int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+    float x0 = v[a], x1 = v[b];
+    v[a] = x0 * c - x1 * s;
+    v[b] = x0 * s + x1 * c;
+  }
+}
+
+/// One warp per output row; lanes take the row's blocks in turn.
+template <int T, int NT>
+__global__ void matvec_k(const uint8_t* w, size_t row_bytes, int rows, int cols, const float* x, float* y) {
+  int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  int lane = threadIdx.x & 31;
+  if (row >= rows) return;
+  const uint8_t* r = w + static_cast<size_t>(row) * row_bytes;
+  constexpr int E = block<T>::elems, B = block<T>::bytes;
+  int nblocks = cols / E;
+  float acc[NT];
+#pragma unroll
+  for (int t = 0; t < NT; ++t) acc[t] = 0.f;
+  for (int b = lane; b < nblocks; b += 32) {
+    const float* xb = x + static_cast<size_t>(b) * E;
+    each<T>(r + static_cast<size_t>(b) * B, [&](int i, float v) {
+#pragma unroll
+      for (int t = 0; t < NT; ++t) acc[t] += v * xb[static_cast<size_t>(t) * cols + i];
+    });
+  }
+#pragma unroll
+  for (int t = 0; t < NT; ++t) {
+    float s = warp_sum(acc[t]);
+    if (lane == 0) y[static_cast<size_t>(t) * rows + row] = s;
+  }
+}
+
+/// One thread per block of the matrix.
+template <int T>
+__global__ void dequant_f16_k(const uint8_t* w, size_t row_bytes, int rows, int cols, __half* out) {
+  constexpr int E = block<T>::elems, B = block<T>::bytes;
+  size_t per_row = cols / E;
+  size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
+  if (i >= per_row * rows) return;
+  size_t row = i / per_row, b = i % per_row;
+  __half* o = out + row * cols + b * E;
+  each<T>(w + row * row_bytes + b * B, [&](int j, float v) { o[j] = __float2half(v); });
+}
+
+template <int T>
+__global__ void embed_k(const uint8_t* w, size_t row_bytes, int cols, const int* tokens, float* x) {
+  constexpr int E = block<T>::elems, B = block<T>::bytes;
+  int t = blockIdx.y;
+  const uint8_t* r = w + static_cast<size_t>(tokens[t]) * row_bytes;
+  float* o = x + static_cast<size_t>(t) * cols;
+  for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < cols / E; b += gridDim.x * blockDim.x)
+    each<T>(r + static_cast<size_t>(b) * B, [&](int j, float v) { o[b * E + j] = v; });
+}
+
+__global__ void to_f16_k(const float* x, __half* out, size_t n) {
+  size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
+  if (i < n) out[i] = __float2half(x[i]);
+}
+
+__global__ void add_bias_k(float* x, const float* b, int d, size_t n) {
+  size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
+  if (i < n) x[i] += b[i % d];
+}
+
+__global__ void add_k(float* x, const float* y, size_t n) {
+  size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
+  if (i < n) x[i] += y[i];
+}
+
+__global__ void kv_store_k(const float* k, const float* v, int kv_dim, const int* slot, const int* pos, int n_ctx,
+                           __half* kc, __half* vc) {
+  int t = blockIdx.x;
+  size_t at = (static_cast<size_t>(slot[t]) * n_ctx + pos[t]) * kv_dim;
+  for (int i = threadIdx.x; i < kv_dim; i += blockDim.x) {
+    kc[at + i] = __float2half(k[static_cast<size_t>(t) * kv_dim + i]);
+    vc[at + i] = __float2half(v[static_cast<size_t>(t) * kv_dim + i]);
+  }
+}
+
+/// One block per (token, head): scores in shared memory, softmax, weighted sum of V.
+__global__ void attend_k(const float* q, const __half* kc, const __half* vc, int n_head, int n_head_kv, int hd,
+                         const int* slot, const int* pos, int n_ctx, float scale, float* out) {
+  extern __shared__ float score[];
+  __shared__ float sh[32];
+  int t = blockIdx.x, h = blockIdx.y, kvh = h / (n_head / n_head_kv), kv_dim = n_head_kv * hd;
+  int n_pos = pos[t] + 1;
+  const float* qh = q + (static_cast<size_t>(t) * n_head + h) * hd;
+  size_t base = static_cast<size_t>(slot[t]) * n_ctx * kv_dim + static_cast<size_t>(kvh) * hd;
+  for (int p = threadIdx.x; p < n_pos; p += blockDim.x) {
+    const __half* kp = kc + base + static_cast<size_t>(p) * kv_dim;
+    float dot = 0;
+    for (int i = 0; i < hd; ++i) dot += qh[i] * __half2float(kp[i]);
+    score[p] = dot * scale;
+  }
+  __syncthreads();
+  float m = -INFINITY;
+  for (int p = threadIdx.x; p < n_pos; p += blockDim.x) m = fmaxf(m, score[p]);
+  m = block_max(m, sh);
+  float sum = 0;
+  for (int p = threadIdx.x; p < n_pos; p += blockDim.x) {
+    score[p] = __expf(score[p] - m);
+    sum += score[p];
+  }
+  sum = block_sum(sum, sh);
+  float* o = out + (static_cast<size_t>(t) * n_head + h) * hd;
+  for (int i = threadIdx.x; i < hd; i += blockDim.x) {
+    float acc = 0;
+    for (int p = 0; p < n_pos; ++p) acc += score[p] * __half2float(vc[base + static_cast<size_t>(p) * kv_dim + i]);
+    o[i] = acc / sum;
+  }
+}
+
+__global__ void gather_k(const float* src, const int* rows, int d, float* dst) {
+  const float* s = src + static_cast<size_t>(rows[blockIdx.x]) * d;
+  float* o = dst + static_cast<size_t>(blockIdx.x) * d;
+  for (int i = threadIdx.x; i < d; i += blockDim.x) o[i] = s[i];
+}
+
+unsigned blocks_for(size_t n, unsigned per = 256) {
+  return static_cast<unsigned>((n + per - 1) / per);
+}
+
+template <int T>
+using type_tag = std::integral_constant<int, T>;
+
+/// Calls f(type_tag<T>{}) for the weight's type.
+template <class F>
+void by_type(dtype t, F&& f) {
+  switch (t) {
+    case dtype::f32: return f(type_tag<t_f32>{});
+    case dtype::f16: return f(type_tag<t_f16>{});
+    case dtype::bf16: return f(type_tag<t_bf16>{});
+    case dtype::q8_0: return f(type_tag<t_q8_0>{});
+    case dtype::q4_0: return f(type_tag<t_q4_0>{});
+    case dtype::q4_k: return f(type_tag<t_q4_k>{});
+    case dtype::q5_k: return f(type_tag<t_q5_k>{});
+    case dtype::q6_k: return f(type_tag<t_q6_k>{});
+    default: throw kernel_error("tensor type " + std::string(name(t)) + " has no CUDA kernel");
+  }
+}
+
+} // namespace
+
+void rmsnorm(float* out, const float* x, const float* w, int n, int d, float eps, cudaStream_t s) {
+  rmsnorm_k<<<n, 256, 0, s>>>(out, x, w, d, eps);
+}
+
+void softmax(float* x, int n, int d, cudaStream_t s) {
+  softmax_k<<<n, 256, 0, s>>>(x, d);
+}
+
+void swiglu(float* gate, const float* up, size_t n, cudaStream_t s) {
+  swiglu_k<<<blocks_for(n), 256, 0, s>>>(gate, up, n);
+}
+
+void rope(float* x, int n_tok, int n_heads, int head_dim, const int* pos, float pos_scale, rope_style style, float base,
+          const float* ff, cudaStream_t s) {
+  rope_k<<<dim3(n_tok, n_heads), 64, 0, s>>>(x, n_heads, head_dim, pos, pos_scale, style == rope_style::neox, base, ff);
+}
+
+void matvec(const dweight& w, const float* x, int n_tok, float* y, cudaStream_t s) {
+  constexpr int warps = 4;
+  dim3 grid((w.rows + warps - 1) / warps), threads(32 * warps);
+  for (int done = 0; done < n_tok; done += max_tok) {
+    int n = std::min(max_tok, n_tok - done);
+    const float* xs = x + static_cast<size_t>(done) * w.cols;
+    float* ys = y + static_cast<size_t>(done) * w.rows;
+    by_type(w.type, [&](auto tag) {
+    constexpr int T = decltype(tag)::value;
+      switch (n) {
+        case 1: matvec_k<T, 1><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
+        case 2: matvec_k<T, 2><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
+        case 3: matvec_k<T, 3><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
+        case 4: matvec_k<T, 4><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
+        default: matvec_k<T, max_tok><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
+      }
+    });
+  }
+}
+
+void dequantize_f16(const dweight& w, __half* out, cudaStream_t s) {
+  by_type(w.type, [&](auto tag) {
+    constexpr int T = decltype(tag)::value;
+    size_t n = static_cast<size_t>(w.rows) * (w.cols / block<T>::elems);
+    dequant_f16_k<T><<<blocks_for(n), 256, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, out);
+  });
+}
+
+void to_f16(const float* x, __half* out, size_t n, cudaStream_t s) {
+  to_f16_k<<<blocks_for(n), 256, 0, s>>>(x, out, n);
+}
+
+void embed(const dweight& w, const int* tokens, int n_tok, float* x, cudaStream_t s) {
+  by_type(w.type, [&](auto tag) {
+    constexpr int T = decltype(tag)::value;
+    unsigned nb = static_cast<unsigned>(w.cols / block<T>::elems);
+    embed_k<T><<<dim3(blocks_for(nb, 128), n_tok), 128, 0, s>>>(w.data, w.row_bytes, w.cols, tokens, x);
+  });
+}
+
+void add_bias(float* x, const float* b, int n, int d, cudaStream_t s) {
+  size_t total = static_cast<size_t>(n) * d;
+  add_bias_k<<<blocks_for(total), 256, 0, s>>>(x, b, d, total);
+}
+
+void add(float* x, const float* y, size_t n, cudaStream_t s) {
+  add_k<<<blocks_for(n), 256, 0, s>>>(x, y, n);
+}
+
+void kv_store(const float* k, const float* v, int n_tok, int kv_dim, const int* slot, const int* pos, int n_ctx,
+              __half* kc, __half* vc, cudaStream_t s) {
+  kv_store_k<<<n_tok, 128, 0, s>>>(k, v, kv_dim, slot, pos, n_ctx, kc, vc);
+}
+
+void attend(const float* q, const __half* kc, const __half* vc, int n_tok, int n_head, int n_head_kv, int hd,
+            const int* slot, const int* pos, int n_ctx, float scale, float* out, cudaStream_t s) {
+  size_t shared = static_cast<size_t>(n_ctx) * sizeof(float);
+  attend_k<<<dim3(n_tok, n_head), 128, shared, s>>>(q, kc, vc, n_head, n_head_kv, hd, slot, pos, n_ctx, scale, out);
+}
+
+void attend_prepare(int n_ctx) {
+  int dev = 0, most = 0;
+  check(cudaGetDevice(&dev), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&most, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev), "cudaDeviceGetAttribute");
+  size_t want = static_cast<size_t>(n_ctx) * sizeof(float) + 32 * sizeof(float);
+  if (want > static_cast<size_t>(most))
+    throw kernel_error("a context of " + std::to_string(n_ctx) + " positions needs " + std::to_string(want >> 10) +
+                       " KiB of shared memory per block for attention; this GPU has " + std::to_string(most >> 10) + " KiB");
+  check(cudaFuncSetAttribute(attend_k, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(want - 32 * sizeof(float))),
+        "cudaFuncSetAttribute");
+}
+
+void gather_rows(const float* src, const int* rows, int n, int d, float* dst, cudaStream_t s) {
+  gather_k<<<n, 256, 0, s>>>(src, rows, d, dst);
+}
+
+} // namespace rbee::kernels::cuda
