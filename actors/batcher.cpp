@@ -20,6 +20,7 @@ kernels::result<std::unique_ptr<batcher>> batcher::create(std::shared_ptr<const 
   cp.n_slots = std::max(1, o.slots);
   cp.n_ctx = o.n_ctx;
   cp.n_batch = 512;
+  cp.device = o.device;
   auto ctx = kernels::context::create(m, cp);
   if (!ctx) return kernels::result<std::unique_ptr<batcher>>::failure(ctx.error());
   std::unique_ptr<batcher> b(new batcher);

@@ -51,7 +51,7 @@ caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, co
   }
   std::vector<std::string> args = {bin, "worker", "--hive", "127.0.0.1:" + std::to_string(st.worker_port),
                                    "--model", o.model_path, "--id", o.worker_id, "--name", o.model,
-                                   "--slots", std::to_string(o.slots), "--ctx", std::to_string(o.n_ctx), "--exit-with-parent"};
+                                   "--slots", std::to_string(o.slots), "--ctx", std::to_string(o.n_ctx), "--exit-with-parent", "--device", o.device.empty() ? std::string("cpu") : o.device};
   if (!program.empty()) args.erase(args.begin() + 1); // rbee-worker takes the flags alone
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

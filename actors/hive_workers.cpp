@@ -13,7 +13,7 @@ namespace {
 
 /// The worker serving `path`, spawned when there is none; errors: quarantine, spawn failure.
 caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, const std::string& path,
-                                       int keep_alive_s, const std::string& program = "") {
+                                       int keep_alive_s, const std::string& program = "", const std::string& device = "cpu") {
   auto& st = self->state;
   for (auto& [id, w] : st.workers)
     if (w.info.model_path == path && w.info.state != "failed") {
@@ -32,8 +32,9 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, c
   o.slots = st.opts.worker_slots;
   o.n_ctx = st.opts.worker_ctx;
   o.keep_alive_s = keep_alive_s >= 0 ? keep_alive_s : st.opts.keep_alive_s;
+  o.device = device;
   hive_worker w;
-  w.info = worker_info{o.worker_id, name, path, st.opts.hive_id, "cpu", "ready", o.slots, 0, 0, now_ms(), now_ms(),
+  w.info = worker_info{o.worker_id, name, path, st.opts.hive_id, device, "ready", o.slots, 0, 0, now_ms(), now_ms(),
                        o.keep_alive_s, 0};
   if (st.opts.worker_processes || !program.empty()) {
     auto pid = hive_start_process(self, o, program);
@@ -135,25 +136,37 @@ caf::result<job_result> hive_infer(hive_ptr self, const job_ctx& ctx, infer_op o
 
 caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, const worker_spawn_op& op) {
   auto& st = self->state;
-  if (!op.device.empty() && op.device != "cpu")
-    return make_error(errc::platform_unsupported, "device '" + op.device + "' is not available (cpu is)");
-  // "cpu": the engine of this rbee; a worker id: that installed binary, verified.
+  // The device: cpu, or cuda:N of a GPU this hive has (never a silent CPU fallback).
+  std::string device = op.device.empty() ? (op.worker == "cuda" ? "cuda:0" : "cpu") : op.device;
+  if (device == "cuda") device = "cuda:0";
+  if (device != "cpu") {
+    int index = -1;
+    if (device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.size() <= 8 &&
+        device.find_first_not_of("0123456789", 5) == std::string::npos)
+      index = std::stoi(device.substr(5));
+    if (index < 0) return make_error(errc::invalid_value, "device: cpu, cuda or cuda:N");
+    bool present = false;
+    for (auto& g : st.caps.gpus) present = present || g.index == index;
+    if (!present)
+      return make_error(errc::platform_unsupported, "hive '" + st.opts.hive_id + "' has no CUDA device " + std::to_string(index) +
+                                                      (st.caps.cuda_note.empty() ? "" : " (" + st.caps.cuda_note + ")"));
+  }
+  // "cpu"/"cuda": the engine of this rbee; a worker id: that installed binary, verified.
   std::string program;
-  if (!op.worker.empty() && op.worker != "cpu") {
-    if (op.worker == "cuda" || op.worker == "metal")
-      return make_error(errc::platform_unsupported, "worker '" + op.worker + "' is not available on hive '" +
-                                                      st.opts.hive_id + "' (cpu is)");
+  if (!op.worker.empty() && op.worker != "cpu" && op.worker != "cuda") {
+    if (op.worker == "metal")
+      return make_error(errc::platform_unsupported, "worker 'metal' is not available on hive '" + st.opts.hive_id + "'");
     if (!valid_worker_id(op.worker)) return make_error(errc::invalid_value, "worker: not a worker id");
     auto installed = worker_store(st.opts.data_dir).get(op.worker);
     if (!installed) return std::move(installed.error());
-    if (installed->backend != "cpu")
-      return make_error(errc::platform_unsupported, op.worker + " is a " + installed->backend +
-                                                      " worker; this version of the engine runs CPU workers only");
+    if (installed->backend == "cuda" && device == "cpu") device = "cuda:0";
+    if (installed->backend != "cpu" && installed->backend != "cuda")
+      return make_error(errc::platform_unsupported, op.worker + " is a " + installed->backend + " worker; this hive runs cpu and cuda workers");
     program = installed->path;
   }
   auto path = st.store->resolve(op.model, st.opts.allow_model_paths);
   if (!path) return std::move(path.error());
-  auto w = worker_for(self, op.model, *path, -1, program);
+  auto w = worker_for(self, op.model, *path, -1, program, device);
   if (!w) return std::move(w.error());
   hive_say(self, ctx, "spawn", "worker " + (*w)->info.worker_id + " serves " + op.model);
   // Answer once the worker has loaded (its info says ready or failed).

@@ -89,7 +89,8 @@ void spawn_step(queen_ptr self, run_ptr r) {
           }
         std::string program = r->choice.worker_id.empty() ? "cpu" : r->choice.worker_id;
         step_say(self, r, 5, "spawn", "starting a worker (" + program + ") with " + r->op.model, false);
-        sub(self, r, "spawn", worker_spawn_op{r->op.hive_id, r->op.model, program, ""}, [=](job_result& res) {
+        std::string device = r->choice.backend == "cuda" ? "cuda:0" : "";
+        sub(self, r, "spawn", worker_spawn_op{r->op.hive_id, r->op.model, program, device}, [=](job_result& res) {
           std::string id = field_of(res.json, "worker_id");
           step_say(self, r, 5, "spawn", id + " is ready", false);
           complete(self, r->job_id, done_json(r, id));

@@ -54,6 +54,7 @@ void load(worker_ptr self) {
   batcher::options o;
   o.slots = st.opts.slots;
   o.n_ctx = st.opts.n_ctx;
+  o.device = st.opts.device.empty() ? "cpu" : st.opts.device;
   auto b = batcher::create(*m, *t, o);
   if (!b) {
     st.load_error = b.error();
@@ -128,7 +129,7 @@ void step(worker_ptr self) {
 worker_actor::behavior_type worker_impl(worker_ptr self, worker_options opts) {
   auto& st = self->state;
   st.opts = opts;
-  st.info = worker_info{opts.worker_id, opts.model, opts.model_path, opts.hive_id, "cpu", "loading",
+  st.info = worker_info{opts.worker_id, opts.model, opts.model_path, opts.hive_id, opts.device.empty() ? "cpu" : opts.device, "loading",
                         opts.slots, 0, 0, now_ms(), now_ms(), opts.keep_alive_s};
   load(self);
   return {

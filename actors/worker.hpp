@@ -17,6 +17,7 @@ struct worker_options {
   int slots = 4;
   int n_ctx = 0;
   int keep_alive_s = 300;
+  std::string device = "cpu"; ///< cpu, cuda:N — a missing GPU fails the load, never falls back
 };
 
 worker_actor spawn_worker(caf::actor_system& sys, worker_options opts);

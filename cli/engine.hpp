@@ -27,6 +27,7 @@ struct generate_args {
   float repeat_penalty = 1.0f;
   int threads = 0;
   int ctx = 0;
+  std::string device = "cpu";
   bool ids = false;
   bool json = false;
 };
@@ -43,6 +44,7 @@ struct bench_args {
   int threads = 0;
   int prompt = 512;
   int gen = 128;
+  std::string device = "cpu";
   bool json = false;
 };
 
@@ -54,6 +56,7 @@ struct worker_args {
   std::string hive, model, id, name;
   int slots = 4;
   int ctx = 0;
+  std::string device = "cpu";
   bool exit_with_parent = false; ///< the hive started us: end when it ends, however it ends
 };
 

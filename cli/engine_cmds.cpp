@@ -69,6 +69,7 @@ int cmd_generate(const generate_args& a) {
   kernels::set_threads(a.threads);
   kernels::context_params cp;
   cp.n_ctx = a.ctx;
+  cp.device = a.device;
   auto ctx = kernels::context::create(l->model, cp);
   if (!ctx) {
     std::cerr << "rbee: " << ctx.error() << "\n";

@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   worker->add_option("--name", wa.name, "the model's name as asked for");
   worker->add_option("--slots", wa.slots, "sequences decoded together")->check(CLI::Range(1, 64));
   worker->add_option("--ctx", wa.ctx, "context per sequence (0: the model's)")->check(CLI::Range(0, 1 << 20));
+  worker->add_option("--device", wa.device, "cpu, cuda or cuda:N (a missing GPU is an error)");
   worker->add_flag("--exit-with-parent", wa.exit_with_parent, "end when the process that started this one ends");
 
   auto keeper_flag = [&](CLI::App* c) {
@@ -189,6 +190,7 @@ int main(int argc, char** argv) {
   generate->add_option("--min-p", gen.min_p, "0 = off (default 0.05)")->check(CLI::Range(0.0, 1.0));
   generate->add_option("--repeat-penalty", gen.repeat_penalty, "1 = off")->check(CLI::Range(0.0, 100.0));
   generate->add_option("--threads", gen.threads, "CPU threads (default: all)")->check(CLI::Range(0, 1024));
+  generate->add_option("--device", gen.device, "cpu, cuda or cuda:N (a missing GPU is an error)");
   generate->add_option("--ctx", gen.ctx, "context size (default: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
   generate->add_flag("--ids", gen.ids, "print token ids instead of text");
   generate->add_flag("--json", gen.json, "end with a JSON line of figures");
@@ -212,6 +214,7 @@ int main(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "prefill and decode speed, and the machine's memory bandwidth");
   bench->add_option("--model", bn.model, "GGUF model file")->required();
   bench->add_option("--threads", bn.threads, "CPU threads (default: all)")->check(CLI::Range(0, 1024));
+  bench->add_option("--device", bn.device, "cpu, cuda or cuda:N: where the model runs");
   bench->add_option("-p", bn.prompt, "prompt tokens (default 512)")->check(CLI::Range(0, 1 << 16));
   bench->add_option("-n", bn.gen, "generated tokens (default 128)")->check(CLI::Range(0, 1 << 16));
   bench->add_flag("--json", bn.json, "print JSON instead of a table");

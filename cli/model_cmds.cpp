@@ -3,6 +3,7 @@
 
 #include "kernels/bandwidth.hpp"
 #include "kernels/context.hpp"
+#include "kernels/cuda/check.hpp"
 #include "kernels/quantize.hpp"
 #include "kernels/synth.hpp"
 
@@ -49,6 +50,7 @@ int cmd_bench(const bench_args& a) {
   kernels::context_params cp;
   cp.n_ctx = std::max(a.prompt + a.gen + 8, 64);
   cp.n_batch = 256;
+  cp.device = a.device;
   auto ctx = kernels::context::create(*m, cp);
   if (!ctx) {
     std::cerr << "rbee: " << ctx.error() << "\n";
@@ -76,21 +78,24 @@ int cmd_bench(const bench_args& a) {
     }
     tg_tps = a.gen / std::chrono::duration<double>(clk::now() - t0).count();
   }
-  double bw = kernels::measure_read_bandwidth(kernels::threads());
+  bool gpu = (*ctx)->device() != "cpu";
+  double bw = gpu ? kernels::cuda_check::copy_bandwidth(std::atoi((*ctx)->device().c_str() + 5))
+                  : kernels::measure_read_bandwidth(kernels::threads());
   double bytes = static_cast<double>((*m)->weight_bytes_per_token());
   double frac = bw > 0 ? bytes * tg_tps / bw : 0;
   if (a.json) {
-    std::printf("{\"model\":\"%s\",\"arch\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"gen_tokens\":%d,"
+    std::printf("{\"model\":\"%s\",\"device\":\"%s\",\"arch\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"gen_tokens\":%d,"
                 "\"prefill_tps\":%.2f,\"decode_tps\":%.2f,\"weight_bytes_per_token\":%.0f,"
                 "\"read_bandwidth_gbs\":%.2f,\"decode_bandwidth_fraction\":%.3f}\n",
-                a.model.c_str(), h.arch_name.c_str(), kernels::threads(), a.prompt, a.gen, pp_tps, tg_tps, bytes,
+                a.model.c_str(), (*ctx)->device().c_str(), h.arch_name.c_str(), kernels::threads(), a.prompt, a.gen, pp_tps, tg_tps, bytes,
                 bw / 1e9, frac);
   } else {
     std::printf("| model | threads | test | t/s |\n|---|---|---|---|\n");
     std::printf("| %s | %d | pp%d | %.2f |\n", a.model.c_str(), kernels::threads(), a.prompt, pp_tps);
     std::printf("| %s | %d | tg%d | %.2f |\n", a.model.c_str(), kernels::threads(), a.gen, tg_tps);
-    std::printf("\nweights read per token: %.1f MiB; memory read bandwidth: %.1f GB/s; decode reaches %.0f%% of it\n",
-                bytes / (1 << 20), bw / 1e9, frac * 100);
+    std::printf("\ndevice %s; weights read per token: %.1f MiB; %s: %.1f GB/s; decode reaches %.0f%% of it\n",
+                (*ctx)->device().c_str(), bytes / (1 << 20), gpu ? "GPU memory copy bandwidth" : "memory read bandwidth",
+                bw / 1e9, frac * 100);
   }
   return ok;
 }

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   app.add_option("--name", wa.name, "the model's name as asked for");
   app.add_option("--slots", wa.slots, "sequences decoded together")->check(CLI::Range(1, 64));
   app.add_option("--ctx", wa.ctx, "context per sequence (0: the model's)")->check(CLI::Range(0, 1 << 20));
+  app.add_option("--device", wa.device, "cpu, cuda or cuda:N (a missing GPU is an error)");
   app.add_flag("--exit-with-parent", wa.exit_with_parent, "end when the process that started this one ends");
   try {
     app.parse(argc, argv);

@@ -42,6 +42,7 @@ int run_worker(config::settings s, const worker_args& a) {
   o.model_path = a.model;
   o.slots = a.slots;
   o.n_ctx = a.ctx;
+  o.device = a.device;
   auto worker = spawn_worker(sys, o);
   int rc = ok;
   {

@@ -29,6 +29,7 @@ void rope(float*, int, int, int, const int*, float, rope_style, float, const flo
 void matmul(const weight&, const float*, int, float*, bool) { none(); }
 void attend(const float*, const float*, const float*, int, int, float, float*) { none(); }
 void embed(const weight&, int, float*) { none(); }
+double copy_bandwidth(int) { return 0; }
 
 } // namespace cuda_check
 

@@ -125,4 +125,30 @@ void embed(const weight& w, int token, float* out) {
   dout.to(out, w.cols);
 }
 
+double copy_bandwidth(int device) {
+  if (cudaSetDevice(device) != cudaSuccess) return 0;
+  size_t bytes = size_t{1} << 30;
+  void *a = nullptr, *b = nullptr;
+  if (cudaMalloc(&a, bytes) != cudaSuccess) return 0;
+  if (cudaMalloc(&b, bytes) != cudaSuccess) {
+    cudaFree(a);
+    return 0;
+  }
+  cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice); // warm-up
+  cudaEvent_t start, stop;
+  cudaEventCreate(&start);
+  cudaEventCreate(&stop);
+  cudaEventRecord(start);
+  for (int i = 0; i < 10; ++i) cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice);
+  cudaEventRecord(stop);
+  cudaEventSynchronize(stop);
+  float ms = 0;
+  cudaEventElapsedTime(&ms, start, stop);
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  cudaFree(a);
+  cudaFree(b);
+  return ms > 0 ? 2.0 * 10 * static_cast<double>(bytes) / (ms / 1e3) : 0;
+}
+
 } // namespace rbee::kernels::cuda_check

@@ -22,4 +22,7 @@ void matmul(const weight& w, const float* x, int n_tok, float* y, bool prefill);
 void attend(const float* q, const float* k, const float* v, int n_pos, int hd, float scale, float* out);
 void embed(const weight& w, int token, float* out);
 
+/// Device-to-device copy bandwidth of GPU `device` in bytes/s (read + write), 0 without one.
+double copy_bandwidth(int device);
+
 } // namespace rbee::kernels::cuda_check

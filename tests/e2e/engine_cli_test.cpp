@@ -79,3 +79,29 @@ TEST_F(EngineCli, SynthQuantizeBench) {
   std::remove(synth.c_str());
   std::remove(quant.c_str());
 }
+
+// --device names where the model runs; a GPU that is not there is an error
+// (the CLI, the worker process and the hive), never a quiet run on the CPU.
+TEST(DeviceChoice, AMissingGpuIsAClearError) {
+  if (!exists(stories("stories260K-q8_0.gguf"))) GTEST_SKIP() << "stories260K not found";
+  auto probe = run({rbee_bin(), "generate", "--model", stories("stories260K-q8_0.gguf"), "--prompt", "Hi", "-n", "2",
+                    "--device", "cuda:7"});
+  EXPECT_EQ(probe.status, 1);
+  EXPECT_TRUE(probe.err.find("no CUDA device 7") != std::string::npos || probe.err.find("built without CUDA") != std::string::npos ||
+              probe.err.find("no usable CUDA") != std::string::npos || probe.err.find("CUDA device") != std::string::npos)
+    << probe.err;
+  EXPECT_TRUE(probe.out.empty()) << "nothing generated: " << probe.out;
+  EXPECT_EQ(run({rbee_bin(), "generate", "--model", stories("stories260K-q8_0.gguf"), "--prompt", "Hi", "-n", "2", "--device", "tpu"}).status, 1);
+  auto env = private_env();
+  auto d = start_daemon({"serve", "--port", "0"}, env);
+  env.push_back("RBEE_QUEEN_URL=" + d.base());
+  auto spawn = run({rbee_bin(), "job", "submit",
+                    R"({"operation":"worker_spawn","hive_id":"localhost","model":")" + stories("stories260K-q8_0.gguf") +
+                      R"(","device":"cuda:9"})"},
+                   env);
+  EXPECT_EQ(spawn.status, 1);
+  EXPECT_NE(spawn.err.find("has no CUDA device 9"), std::string::npos) << spawn.err;
+  auto bad = run({rbee_bin(), "job", "submit",
+                  R"({"operation":"worker_spawn","hive_id":"localhost","model":"x","device":"cuda:../1"})"}, env);
+  EXPECT_EQ(bad.status, 1);
+}
