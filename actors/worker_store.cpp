@@ -91,6 +91,8 @@ caf::expected<installed_worker> worker_store::install(const std::string& id, con
   installed_worker w{id, version, backend, fs::path(built).filename().string(), "", ""};
   if (!valid_component(w.binary, "._+-")) return make_error(errc::invalid_value, "invalid binary name '" + w.binary + "'");
   std::string dir = root_ + "/" + id;
+  std::string previous = fs::read_symlink(dir + "/current", ec).filename().string(); // kept for a rollback
+  ec.clear();
   fs::create_directories(dir, ec);
   if (ec) return make_error(errc::internal, "cannot create " + dir + ": " + ec.message());
   // Stage a complete version directory first.
@@ -132,6 +134,8 @@ caf::expected<installed_worker> worker_store::install(const std::string& id, con
     auto n = e.path().filename().string();
     bool temp = n.rfind(".", 0) == 0 && n.find(".tmp-") != std::string::npos; // a link or file never renamed
     if (n.rfind(".staging-", 0) == 0 || n.rfind(".old-", 0) == 0 || temp) fs::remove_all(e.path(), ec);
+    // Versions older than the previous one are pruned (a running worker keeps its open binary).
+    else if (n != "current" && n != version && n != previous && n[0] != '.' && e.is_directory(ec)) fs::remove_all(e.path(), ec);
   }
   if (auto r = write_capabilities(); !r) return r.error();
   w.path = dir + "/current/" + w.binary;

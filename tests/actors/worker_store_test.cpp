@@ -67,11 +67,17 @@ TEST_F(WorkerStore, InstallsSwitchesAndLists) {
   ASSERT_TRUE(w2);
   EXPECT_EQ(run(w2->path), "worker two\n");
   EXPECT_TRUE(fs::exists(dir / "data/workers/rbee-worker-cpu/0.1.0-1/rbee-worker")) << "the previous version is kept";
+  auto w3 = s.install("rbee-worker-cpu", "0.3.0-1", "cpu", built("three"));
+  ASSERT_TRUE(w3);
+  EXPECT_TRUE(fs::exists(dir / "data/workers/rbee-worker-cpu/0.2.0-1/rbee-worker")) << "the previous version is kept";
+  EXPECT_FALSE(fs::exists(dir / "data/workers/rbee-worker-cpu/0.1.0-1")) << "older ones are pruned";
+  w2 = s.install("rbee-worker-cpu", "0.2.0-1", "cpu", built("two")); // back to 0.2: 0.3 stays as the previous
   ASSERT_TRUE(s.install("rbee-worker-cuda", "0.2.0-1", "cuda", built("cuda")));
   auto all = s.list();
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].id, "rbee-worker-cpu");
   EXPECT_EQ(all[0].version, "0.2.0-1");
+  EXPECT_TRUE(fs::exists(dir / "data/workers/rbee-worker-cpu/0.3.0-1"));
   EXPECT_EQ(all[1].backend, "cuda");
   auto caps = slurp(s.capabilities_path());
   EXPECT_NE(caps.find("\"rbee-worker-cuda\""), std::string::npos) << caps;
