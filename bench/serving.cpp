@@ -45,9 +45,14 @@ stream_figures stream_once(const net::url& u, const std::string& model, int n) {
   return f;
 }
 
-double engine_alone(const std::string& path, int n) {
+/// The engine alone, in the worker's configuration (slots, context, batch).
+double engine_alone(const std::string& path, int n, const config::settings& s) {
   auto m = kernels::model::load(path);
-  auto c = kernels::context::create(*m);
+  kernels::context_params cp;
+  cp.n_slots = s.worker_slots;
+  cp.n_ctx = s.worker_ctx;
+  cp.n_batch = 512;
+  auto c = kernels::context::create(*m, cp);
   int32_t t = 5;
   (*c)->decode(&t, 1);
   auto t0 = clk::now();
@@ -98,7 +103,7 @@ int main(int argc, char** argv) {
   for (int round = 0; round < 5; ++round) {
     auto f = stream_once(u, path, n);
     sse.push_back((f.tokens - 1) / std::chrono::duration<double>(f.last - f.first).count());
-    eng.push_back(engine_alone(path, n));
+    eng.push_back(engine_alone(path, n, s));
   }
   std::sort(sse.begin(), sse.end());
   std::sort(eng.begin(), eng.end());
