@@ -175,6 +175,13 @@ void session::reply(unsigned status, std::string body, const char* content_type)
   res.set(http::field::server, "rbee");
   res.set(http::field::content_type, content_type);
   res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  if (std::string_view(content_type).starts_with("text/html")) { // the dashboard: its own files only
+    res.set("Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    res.set("Referrer-Policy", "no-referrer");
+  }
   res.keep_alive(keep_alive_);
   res.body() = std::move(body);
   if (status == 401) res.set(http::field::www_authenticate, "Bearer");

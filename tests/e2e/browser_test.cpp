@@ -9,6 +9,7 @@
 #include "tests/support/hf_server.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -103,6 +104,11 @@ TEST(Marketplace, ApiThroughTheQueenIsCheckedAndCached) {
   auto index = get("/", false);
   EXPECT_EQ(index.status, 200);
   EXPECT_NE(index.body.find("<script type=\"module\" src=\"/app.js\">"), std::string::npos);
+  if (access("/usr/bin/curl", X_OK) == 0) {
+    auto head = run({"/usr/bin/curl", "-s", "-D", "-", "-o", "/dev/null", d.base() + "/"});
+    EXPECT_NE(head.out.find("Content-Security-Policy: default-src 'self'"), std::string::npos) << head.out;
+    EXPECT_NE(head.out.find("X-Content-Type-Options: nosniff"), std::string::npos) << head.out;
+  }
   EXPECT_EQ(get("/app.js", false).status, 200);
   EXPECT_EQ(get("/nope.js", false).status, 404); // looks like an asset: answered without data
   EXPECT_EQ(get("/workers", false).status, 401);  // everything else is behind the token
