@@ -105,7 +105,9 @@ caf::expected<std::string> market_search(const std::string& endpoint, const std:
   if (auto err = check_market_query(q)) return err;
   std::string sort = q.sort == "trending" ? "trendingScore" : q.sort;
   auto d = get_json(endpoint + "/api/models?search=" + encode(q.search) + "&filter=gguf&sort=" + sort +
-                      "&direction=-1&limit=" + std::to_string(q.limit) + "&full=true",
+                      "&direction=-1&limit=" + std::to_string(q.limit) +
+                      // the fields a card shows; gguf carries the parameter count
+                      "&expand[]=downloads&expand[]=likes&expand[]=tags&expand[]=siblings&expand[]=pipeline_tag&expand[]=gguf",
                     token);
   if (!d) return std::move(d.error());
   if (!d->IsArray()) return make_error(errc::bad_request, "Hugging Face's model list is not an array");

@@ -1,6 +1,6 @@
 #pragma once
 // The marketplace's view of Hugging Face: GGUF model cards from a search
-// (GET {endpoint}/api/models?search=&filter=gguf&sort=&limit=&full=true) and
+// (GET {endpoint}/api/models?search=&filter=gguf&sort=&limit=&expand[]=...) and
 // one model's page (info + files with sizes and quantizations), as the JSON
 // the dashboard and `rbee marketplace build` use. Plain code (blocking HTTP).
 

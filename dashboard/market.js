@@ -4,7 +4,8 @@ import { call, submit, esc, bytes } from './api.js';
 import { live } from './app.js';
 
 const num = (n) => (n >= 1e6 ? (n / 1e6).toFixed(1) + 'M' : n >= 1e3 ? (n / 1e3).toFixed(1) + 'k' : String(n ?? 0));
-const params = (n) => (!n ? '' : n >= 1e9 ? (n / 1e9).toFixed(1) + 'B params' : (n / 1e6).toFixed(0) + 'M params');
+const params = (n) => (!n ? '' : n >= 1e9 ? (n / 1e9).toFixed(1) + 'B params' : n >= 1e6 ? (n / 1e6).toFixed(0) + 'M params'
+  : (n / 1e3).toFixed(0) + 'K params');
 
 function card(m) {
   return `<article class="card model-card" data-model="${esc(m.id)}"><h3><a href="#/market/${esc(m.id)}">${esc(m.id)}</a></h3>

@@ -59,6 +59,8 @@ await step('marketplace-download', async () => {
   await page.goto(base + '/#/market');
   await page.locator('.model-card[data-model="test/big"]').waitFor();
   expect(await page.locator('.model-card').count() >= 2, 'cards for the test models');
+  const tiny = await page.locator('.model-card[data-model="test/tiny"]').innerText();
+  expect(/293K params/.test(tiny) && /mit/.test(tiny) && /Q8_0/.test(tiny), 'a card: size, licence, quantizations: ' + tiny);
   await shot('marketplace');
   await page.locator('.model-card[data-model="test/big"] a').click();
   await page.locator('table.files').waitFor();

@@ -27,7 +27,7 @@ TEST(Browser, DashboardAndMarketplace) {
   if (!exists(stories("stories260K-q8_0.gguf"))) GTEST_SKIP() << "stories260K not found";
   hf_server hf;
   hf.add_file("test/tiny", "tiny-Q8_0.gguf", read_text(stories("stories260K-q8_0.gguf")));
-  hf.meta("test/tiny", 1200, 30, "mit");
+  hf.meta("test/tiny", 1200, 30, "mit", 292800);
   std::string big(3 << 20, '\0');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 2654435761u >> 11);
   hf.add_file("test/big", "big-Q4_0.gguf", big);
@@ -90,7 +90,7 @@ TEST(Marketplace, ApiThroughTheQueenIsCheckedAndCached) {
   hf.add_file("test/tiny", "tiny-Q8_0.gguf", "GGUF-ish");
   hf.add_file("test/tiny", "tiny-Q4_K_M.gguf", "GGUF-ish too");
   hf.add_file("test/docs", "README.md", "no weights");
-  hf.meta("test/tiny", 10, 2, "mit");
+  hf.meta("test/tiny", 10, 2, "mit", 292800);
   auto env = private_env();
   env.push_back("HF_ENDPOINT=" + hf.endpoint());
   env.push_back("RBEE_API_TOKEN=tok-1234567890abcdef");
@@ -119,6 +119,7 @@ TEST(Marketplace, ApiThroughTheQueenIsCheckedAndCached) {
   EXPECT_NE(list.body.find("\"id\":\"test/tiny\""), std::string::npos) << list.body;
   EXPECT_NE(list.body.find("\"quantizations\":[\"Q4_K_M\",\"Q8_0\"]"), std::string::npos) << list.body;
   EXPECT_NE(list.body.find("\"license\":\"mit\""), std::string::npos);
+  EXPECT_NE(list.body.find("\"parameters\":292800"), std::string::npos) << list.body;
   EXPECT_EQ(list.body.find("test/docs"), std::string::npos) << "GGUF repos only";
   int before = hf.requests();
   EXPECT_EQ(get("/v1/marketplace/models?search=tiny&sort=likes&limit=5").body, list.body);

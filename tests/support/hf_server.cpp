@@ -105,9 +105,10 @@ void hf_server::hide_lfs(const std::string& repo) {
   hide_lfs_[repo] = true;
 }
 
-void hf_server::meta(const std::string& repo, int64_t downloads, int64_t likes, const std::string& license) {
+void hf_server::meta(const std::string& repo, int64_t downloads, int64_t likes, const std::string& license,
+                     int64_t parameters) {
   std::lock_guard<std::mutex> g{mtx_};
-  meta_[repo] = {downloads, likes, license};
+  meta_[repo] = {downloads, likes, license, parameters};
 }
 
 /// GET /api/models?search=&filter=gguf&sort=&limit=&full=true, as huggingface.co answers it.
@@ -148,7 +149,8 @@ std::string hf_server::list_models(const std::string& query) {
     auto& m = meta_[id];
     body += (body.size() > 1 ? "," : "") + std::string(R"({"id":")") + id + R"(","downloads":)" + std::to_string(m.downloads) +
             R"(,"likes":)" + std::to_string(m.likes) + R"(,"pipeline_tag":"text-generation","tags":["gguf")" +
-            (m.license.empty() ? "" : R"(,"license:)" + m.license + "\"") + R"(],"siblings":[)";
+            (m.license.empty() ? "" : R"(,"license:)" + m.license + "\"") + "]" +
+            (m.parameters ? R"(,"gguf":{"total":)" + std::to_string(m.parameters) + "}" : "") + R"(,"siblings":[)";
     bool first = true;
     for (auto& [name, f] : repos_[id]) {
       body += (first ? "" : ",") + std::string(R"({"rfilename":")") + name + "\"}";

@@ -34,7 +34,7 @@ public:
   /// Leave LFS data (sha256, size) out of the tree listing for this repo.
   void hide_lfs(const std::string& repo);
   /// What /api/models lists about a repo (searches sort by downloads, likes).
-  void meta(const std::string& repo, int64_t downloads, int64_t likes, const std::string& license);
+  void meta(const std::string& repo, int64_t downloads, int64_t likes, const std::string& license, int64_t parameters = 0);
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int requests() const { return requests_; }
@@ -60,6 +60,7 @@ private:
   struct repo_meta {
     int64_t downloads = 0, likes = 0;
     std::string license;
+    int64_t parameters = 0;
   };
   std::map<std::string, repo_meta> meta_;
   std::string list_models(const std::string& query);
