@@ -45,10 +45,23 @@ struct installer_run {
     so.tree = tree;
     so.sandbox = o.sandbox;
     so.hide = o.hide;
+    // A compiler cache per worker id: rebuilds and upgrades of that worker reuse its objects.
+    // Only its own builds may write it (other workers' caches stay read-only in the sandbox).
+    if (!o.cache_dir.empty()) {
+      std::string ccache = o.cache_dir + "/ccache/" + id;
+      std::error_code cec;
+      std::filesystem::create_directories(ccache, cec);
+      if (!cec) {
+        std::filesystem::permissions(ccache, std::filesystem::perms::owner_all, cec);
+        so.writable.push_back(ccache);
+      }
+    }
     int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     so.env = {{"srcdir", tree + "/src"}, {"pkgdir", tree + "/pkg"}, {"startdir", tree}, {"pkgname", p.get("pkgname")},
               {"pkgver", p.get("pkgver")}, {"pkgrel", p.get("pkgrel")}, {"MAKEFLAGS", "-j" + std::to_string(jobs)},
               {"CMAKE_BUILD_PARALLEL_LEVEL", std::to_string(jobs)}};
+    if (!so.writable.empty()) // paths under the (fresh, randomly named) tree hash as relative ones
+      so.env.insert(so.env.end(), {{"CCACHE_DIR", so.writable[0]}, {"CCACHE_BASEDIR", tree}, {"CCACHE_NOHASHDIR", "1"}});
     auto r = run_script(recipe_script(p, fn), so,
                         [&](std::string_view line, bool) {
                           if (auto n = parse_narration_line(line))
