@@ -45,23 +45,13 @@ struct installer_run {
     so.tree = tree;
     so.sandbox = o.sandbox;
     so.hide = o.hide;
-    // A compiler cache per worker id: rebuilds and upgrades of that worker reuse its objects.
-    // Only its own builds may write it (other workers' caches stay read-only in the sandbox).
-    if (!o.cache_dir.empty()) {
-      std::string ccache = o.cache_dir + "/ccache/" + id;
-      std::error_code cec;
-      std::filesystem::create_directories(ccache, cec);
-      if (!cec) {
-        std::filesystem::permissions(ccache, std::filesystem::perms::owner_all, cec);
-        so.writable.push_back(ccache);
-      }
-    }
     int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     so.env = {{"srcdir", tree + "/src"}, {"pkgdir", tree + "/pkg"}, {"startdir", tree}, {"pkgname", p.get("pkgname")},
               {"pkgver", p.get("pkgver")}, {"pkgrel", p.get("pkgrel")}, {"MAKEFLAGS", "-j" + std::to_string(jobs)},
               {"CMAKE_BUILD_PARALLEL_LEVEL", std::to_string(jobs)}};
-    if (!so.writable.empty()) // paths under the (fresh, randomly named) tree hash as relative ones
-      so.env.insert(so.env.end(), {{"CCACHE_DIR", so.writable[0]}, {"CCACHE_BASEDIR", tree}, {"CCACHE_NOHASHDIR", "1"}});
+    // The worker's compiler cache, moved into the tree for the build (see install()); paths under
+    // the (fresh, randomly named) tree hash as relative ones.
+    so.env.insert(so.env.end(), {{"CCACHE_DIR", tree + "/.ccache"}, {"CCACHE_BASEDIR", tree}, {"CCACHE_NOHASHDIR", "1"}});
     auto r = run_script(recipe_script(p, fn), so,
                         [&](std::string_view line, bool) {
                           if (auto n = parse_narration_line(line))
@@ -139,8 +129,17 @@ caf::expected<std::string> install(caf::event_based_actor* self, const job_ctx& 
       if (fd >= 0) ::close(fd);
     }
   } unlock_at_end{lock};
+  // A compiler cache per worker id lives in <cache>/ccache/<id> and is moved (a rename: the same
+  // file system) into the tree for the build and back after it, so that the build tree stays the
+  // only writable place and a recipe can only ever touch its own worker's cache.
+  std::string cache = o.cache_dir + "/ccache/" + id, inside = tree + "/.ccache";
+  fs::rename(cache, inside, ec);
+  if (ec) fs::create_directories(inside, ec);
   installer_run r{self, ctx, id, o, cancel};
   auto result = r.run(tree);
+  fs::create_directories(o.cache_dir + "/ccache", ec);
+  fs::remove_all(cache, ec);
+  fs::rename(inside, cache, ec);
   if (!result && o.keep_failed_tree) {
     r.say("cleanup", "kept the build tree for debugging: " + tree);
   } else {

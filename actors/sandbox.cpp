@@ -136,8 +136,6 @@ caf::expected<script_result> run_script(const std::string& script, const sandbox
     args = {find_in_path("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"};
     for (auto& h : opts.hide) // (a missing one has nothing to hide, and no mount point in a read-only root)
       if (!h.empty() && h[0] == '/' && ::access(h.c_str(), F_OK) == 0) args.insert(args.end(), {"--tmpfs", h});
-    for (auto& w : opts.writable)
-      if (!w.empty() && w[0] == '/' && ::access(w.c_str(), W_OK) == 0) args.insert(args.end(), {"--bind", w, w});
     args.insert(args.end(), {"--bind", opts.tree, opts.tree, "--unshare-all", "--die-with-parent", "--new-session",
                              "--chdir", opts.tree, "--"});
   }

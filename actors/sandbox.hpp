@@ -21,7 +21,6 @@ struct sandbox_options {
   std::string tree;  ///< absolute; the working directory and the only writable place
   std::vector<std::pair<std::string, std::string>> env; ///< on top of PATH, HOME (= tree), LANG
   std::vector<std::string> hide; ///< directories replaced by an empty tmpfs (e.g. the config dir)
-  std::vector<std::string> writable; ///< existing absolute directories bound read-write besides the tree (a compiler cache)
   bool sandbox = true; ///< false: --no-sandbox, bash runs directly (still in its own group)
   size_t tail_lines = 30;
 };

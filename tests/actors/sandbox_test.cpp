@@ -133,16 +133,6 @@ TEST_P(Canary, CannotWriteOutsideTheTree) {
   EXPECT_FALSE(fs::exists("/usr/rbee-canary"));
 }
 
-TEST_P(Canary, AWritableCacheIsTheOnlyOtherWritablePlace) {
-  fs::create_directories(dir / "cache");
-  fs::create_directories(dir / "other-cache");
-  opts.writable = {(dir / "cache").string(), "relative/ignored"};
-  auto r = run("echo obj > '" + (dir / "cache" / "o").string() + "'; echo obj > '" + (dir / "other-cache" / "o").string() + "' || true");
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_TRUE(fs::exists(dir / "cache" / "o")) << "the cache is writable";
-  EXPECT_FALSE(fs::exists(dir / "other-cache" / "o")) << "nothing else is";
-}
-
 TEST_P(Canary, CannotReachTheNetwork) {
   // A real listener on loopback: reachable from here, not from the build.
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
