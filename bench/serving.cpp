@@ -45,6 +45,20 @@ stream_figures stream_once(const net::url& u, const std::string& model, int n) {
   return f;
 }
 
+/// The engine alone as users run it: `rbee bench -p 0 -n N --json` in its own process (no
+/// server threads beside it); 0 when that binary is not found.
+double engine_process(const std::string& rbee, const std::string& path, int n) {
+  std::string cmd = "'" + rbee + "' bench --model '" + path + "' -p 0 -n " + std::to_string(n) + " --json 2>/dev/null";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return 0;
+  char buf[4096];
+  std::string out;
+  while (size_t got = std::fread(buf, 1, sizeof(buf), p)) out.append(buf, got);
+  ::pclose(p);
+  auto at = out.find("\"decode_tps\":");
+  return at == std::string::npos ? 0 : std::atof(out.c_str() + at + 13);
+}
+
 /// The engine alone, in the worker's configuration (slots, context, batch).
 double engine_alone(const std::string& path, int n, const config::settings& s) {
   auto m = kernels::model::load(path);
@@ -98,17 +112,38 @@ int main(int argc, char** argv) {
     }
     std::printf("streams %d: %d tokens in %.2f s = %.1f t/s aggregate\n", streams, total, secs, agg);
   }
-  // One stream against the engine alone, alternated (this machine's speed drifts), medians.
+  // One stream against the engine alone, alternated (this machine's speed drifts), medians. Both
+  // load the model afresh each round: where its pages land moves decode speed by several percent
+  // from one load to the next, and a worker loaded once would carry one draw through every round.
   std::vector<double> sse, eng;
   for (int round = 0; round < 5; ++round) {
+    net::http_call(u, "POST", "/v1/jobs",
+                   R"({"operation":"worker_stop","hive_id":"localhost","worker_id":")" + path + "\"}");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stream_once(u, path, 2); // load it again (not timed)
     auto f = stream_once(u, path, n);
     sse.push_back((f.tokens - 1) / std::chrono::duration<double>(f.last - f.first).count());
     eng.push_back(engine_alone(path, n, s));
   }
   std::sort(sse.begin(), sse.end());
   std::sort(eng.begin(), eng.end());
-  std::printf("one stream, 5 alternated rounds, medians: HTTP SSE %.1f t/s, engine alone %.1f t/s = %.1f%%\n",
+  std::printf("one stream, 5 alternated rounds, medians: HTTP SSE %.1f t/s, engine alone (this process) %.1f t/s = %.1f%%\n",
               sse[2], eng[2], 100 * sse[2] / eng[2]);
+  // The same against `rbee bench` in its own process, alternated with the stream.
+  std::string rbee = (std::filesystem::path(argv[0]).parent_path().parent_path() / "rbee").string();
+  if (const char* b = std::getenv("RBEE_BIN")) rbee = b;
+  if (std::filesystem::exists(rbee)) {
+    std::vector<double> sse2, cli;
+    for (int round = 0; round < 5; ++round) {
+      auto f = stream_once(u, path, n);
+      sse2.push_back((f.tokens - 1) / std::chrono::duration<double>(f.last - f.first).count());
+      cli.push_back(engine_process(rbee, path, n));
+    }
+    std::sort(sse2.begin(), sse2.end());
+    std::sort(cli.begin(), cli.end());
+    std::printf("one stream, 5 alternated rounds, medians: HTTP SSE %.1f t/s, `rbee bench` %.1f t/s = %.1f%%\n", sse2[2],
+                cli[2], cli[2] > 0 ? 100 * sse2[2] / cli[2] : 0);
+  }
   (void)single;
   return 0;
 }

@@ -29,6 +29,10 @@ struct http_server::impl {
         retry.async_wait([this](beast::error_code e) { if (!e) accept(); });
         return;
       }
+      // Tokens go out as small SSE writes: without TCP_NODELAY, Nagle holds each one back until the
+      // client's delayed ACK (~40 ms), capping a stream near 25 events/s.
+      beast::error_code nd;
+      sock.set_option(asio::ip::tcp::no_delay(true), nd);
       std::make_shared<session>(std::move(sock), ctx)->run();
       accept();
     });
