@@ -135,6 +135,14 @@ TEST_F(AutoRun, EachFailingStepIsNamed) {
     EXPECT_NE(r.err.find(step), std::string::npos) << fields << "\n" << r.err;
     EXPECT_NE(r.err.find(cause), std::string::npos) << fields << "\n" << r.err;
   }
+  // Hostile names: refused at the model step (or by the API), nothing written outside the store.
+  for (std::string bad : {R"(,"model":"a/..")", R"(,"model":"../../etc/passwd")", R"(,"model":"a/b;rm -rf x")",
+                          R"(,"model":"test/tiny:../../x")"}) {
+    auto r = auto_run(bad);
+    EXPECT_EQ(r.status, 1) << bad << "\n" << r.out;
+  }
+  EXPECT_FALSE(fs::exists(s->home + "/data/rbee/models/a"));
+  EXPECT_FALSE(fs::exists(s->home + "/data/rbee/x"));
   EXPECT_FALSE(fs::exists(s->home + "/data/rbee/workers/broken-worker"));
   // The daemon is fine afterwards.
   EXPECT_EQ(net::http_call(s->serve.url(), "GET", "/health", {}).status, 200);
