@@ -16,8 +16,6 @@ namespace rbee::cli {
 
 namespace {
 
-constexpr uintmax_t max_source = 512u << 20;
-
 net::static_reply not_found(std::string what) { return {errc::not_found, std::move(what), ""}; }
 
 } // namespace
@@ -36,14 +34,8 @@ net::extra_routes catalog_routes(std::shared_ptr<const worker_catalog> c) {
     if (p[0] == "sources") {
       std::string path = p.size() == 2 ? c->source_path(p[1]) : "";
       if (path.empty()) return not_found("no such source");
-      std::ifstream in(path, std::ios::binary);
-      in.seekg(0, std::ios::end);
-      auto size = static_cast<uintmax_t>(in.tellg());
-      if (!in || size > max_source) return net::static_reply{errc::internal, "cannot serve this source", ""};
-      in.seekg(0);
-      std::string body(size, '\0');
-      in.read(body.data(), static_cast<std::streamsize>(size));
-      return net::static_reply{errc::none, std::move(body), "application/octet-stream"};
+      // Streamed from disk as it is sent: a large tarball never sits in memory.
+      return net::static_reply{errc::none, "", "application/octet-stream", path};
     }
     return std::nullopt;
   };

@@ -107,6 +107,7 @@ void dispatch(const session_ptr& s) {
     if (auto r = be.extra(path, query)) {
       if (!get) return not_allowed();
       if (r->error != errc::none) return s->reply_error(r->error, r->body);
+      if (!r->file.empty()) return s->reply_file(r->file, r->content_type.c_str());
       return s->reply(200, std::move(r->body), r->content_type.c_str());
     }
   }

@@ -21,6 +21,11 @@ struct static_reply {
   errc error = errc::none;
   std::string body; ///< the error's message when `error` is set
   std::string content_type = "application/json";
+  std::string file; ///< when set: the body is this file, streamed from disk (body unused)
+
+  static_reply() = default;
+  static_reply(errc e, std::string b, std::string type = "application/json", std::string f = {})
+      : error(e), body(std::move(b)), content_type(std::move(type)), file(std::move(f)) {}
 };
 
 /// GET routes wired in by the program (the dashboard at /, the worker catalog:

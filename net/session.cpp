@@ -190,6 +190,26 @@ void session::reply(unsigned status, std::string body, const char* content_type)
   write(std::move(res));
 }
 
+void session::reply_file(const std::string& path, const char* content_type) {
+  http::response<http::file_body> res{http::status::ok, req_.version() ? req_.version() : 11};
+  beast::error_code ec;
+  res.body().open(path.c_str(), beast::file_mode::scan, ec);
+  if (ec) return reply_error(errc::not_found, "cannot read this file");
+  res.set(http::field::server, "rbee");
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.keep_alive(keep_alive_);
+  add_cors(res.base());
+  res.prepare_payload();
+  auto sp = std::make_shared<http::response<http::file_body>>(std::move(res));
+  stream_.expires_after(std::chrono::milliseconds(ctx_->cfg.read_timeout_ms));
+  http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code e, size_t) {
+    if (e || !self->keep_alive_) return self->close();
+    self->do_read();
+  });
+}
+
 void session::reply_error(errc code, std::string_view message) {
   reply(status_for(code), json::error_body(code, message));
 }

@@ -48,6 +48,8 @@ public:
   // -- used by the routes (always on the session's strand) --
   void reply(unsigned status, std::string body, const char* content_type = "application/json");
   void reply_error(errc code, std::string_view message);
+  /// 200 with the file at `path` as the body, read from disk as it is sent.
+  void reply_file(const std::string& path, const char* content_type);
   /// Subscribes to a job's events ("" = global feed) and streams them as SSE.
   void start_sse(std::string job_id, bool resume, uint64_t last_event_id);
 
