@@ -1,11 +1,10 @@
-// The CUDA kernels of the engine's operations. Scalar-simple and checked
-// against the CPU references (tests/kernels/cuda_ops_test.cpp); the
-// matrix-vector products read every weight once per step for up to 8 tokens.
+// The CUDA kernels of the engine's element-wise, normalising and attention
+// operations (the weight-reading ones are in matvec.cu). Scalar-simple and
+// checked against the CPU references (tests/kernels/cuda_ops_test.cpp).
 #include "kernels/cuda/ops.hpp"
-#include "kernels/cuda/quant.cuh"
+#include "kernels/cuda/reduce.cuh"
 
 #include <string>
-#include <type_traits>
 
 namespace rbee::kernels::cuda {
 
@@ -14,45 +13,6 @@ void check(cudaError_t rc, const char* what) {
 }
 
 namespace {
-
-constexpr int max_tok = 8;
-
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
-/// Sum over the block (blockDim.x a multiple of 32, at most 1024).
-__device__ float block_sum(float v, float* shared) {
-  v = warp_sum(v);
-  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  if (lane == 0) shared[warp] = v;
-  __syncthreads();
-  int warps = blockDim.x >> 5;
-  v = threadIdx.x < warps ? shared[threadIdx.x] : 0.f;
-  if (warp == 0) v = warp_sum(v);
-  if (threadIdx.x == 0) shared[0] = v;
-  __syncthreads();
-  float r = shared[0];
-  __syncthreads();
-  return r;
-}
-
-__device__ float block_max(float v, float* shared) {
-  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  if (lane == 0) shared[warp] = v;
-  __syncthreads();
-  int warps = blockDim.x >> 5;
-  v = threadIdx.x < warps ? shared[threadIdx.x] : -INFINITY;
-  if (warp == 0)
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-  if (threadIdx.x == 0) shared[0] = v;
-  __syncthreads();
-  float r = shared[0];
-  __syncthreads();
-  return r;
-}
 
 __global__ void rmsnorm_k(float* out, const float* x, const float* w, int d, float eps) {
   __shared__ float sh[32];
@@ -100,54 +60,6 @@ __global__ void rope_k(float* x, int n_heads, int hd, const int* pos, float pos_
     v[a] = x0 * c - x1 * s;
     v[b] = x0 * s + x1 * c;
   }
-}
-
-/// One warp per output row; lanes take the row's blocks in turn.
-template <int T, int NT>
-__global__ void matvec_k(const uint8_t* w, size_t row_bytes, int rows, int cols, const float* x, float* y) {
-  int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-  int lane = threadIdx.x & 31;
-  if (row >= rows) return;
-  const uint8_t* r = w + static_cast<size_t>(row) * row_bytes;
-  constexpr int E = block<T>::elems, B = block<T>::bytes;
-  int nblocks = cols / E;
-  float acc[NT];
-#pragma unroll
-  for (int t = 0; t < NT; ++t) acc[t] = 0.f;
-  for (int b = lane; b < nblocks; b += 32) {
-    const float* xb = x + static_cast<size_t>(b) * E;
-    each<T>(r + static_cast<size_t>(b) * B, [&](int i, float v) {
-#pragma unroll
-      for (int t = 0; t < NT; ++t) acc[t] += v * xb[static_cast<size_t>(t) * cols + i];
-    });
-  }
-#pragma unroll
-  for (int t = 0; t < NT; ++t) {
-    float s = warp_sum(acc[t]);
-    if (lane == 0) y[static_cast<size_t>(t) * rows + row] = s;
-  }
-}
-
-/// One thread per block of the matrix.
-template <int T>
-__global__ void dequant_f16_k(const uint8_t* w, size_t row_bytes, int rows, int cols, __half* out) {
-  constexpr int E = block<T>::elems, B = block<T>::bytes;
-  size_t per_row = cols / E;
-  size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
-  if (i >= per_row * rows) return;
-  size_t row = i / per_row, b = i % per_row;
-  __half* o = out + row * cols + b * E;
-  each<T>(w + row * row_bytes + b * B, [&](int j, float v) { o[j] = __float2half(v); });
-}
-
-template <int T>
-__global__ void embed_k(const uint8_t* w, size_t row_bytes, int cols, const int* tokens, float* x) {
-  constexpr int E = block<T>::elems, B = block<T>::bytes;
-  int t = blockIdx.y;
-  const uint8_t* r = w + static_cast<size_t>(tokens[t]) * row_bytes;
-  float* o = x + static_cast<size_t>(t) * cols;
-  for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < cols / E; b += gridDim.x * blockDim.x)
-    each<T>(r + static_cast<size_t>(b) * B, [&](int j, float v) { o[b * E + j] = v; });
 }
 
 __global__ void to_f16_k(const float* x, __half* out, size_t n) {
@@ -218,25 +130,6 @@ unsigned blocks_for(size_t n, unsigned per = 256) {
   return static_cast<unsigned>((n + per - 1) / per);
 }
 
-template <int T>
-using type_tag = std::integral_constant<int, T>;
-
-/// Calls f(type_tag<T>{}) for the weight's type.
-template <class F>
-void by_type(dtype t, F&& f) {
-  switch (t) {
-    case dtype::f32: return f(type_tag<t_f32>{});
-    case dtype::f16: return f(type_tag<t_f16>{});
-    case dtype::bf16: return f(type_tag<t_bf16>{});
-    case dtype::q8_0: return f(type_tag<t_q8_0>{});
-    case dtype::q4_0: return f(type_tag<t_q4_0>{});
-    case dtype::q4_k: return f(type_tag<t_q4_k>{});
-    case dtype::q5_k: return f(type_tag<t_q5_k>{});
-    case dtype::q6_k: return f(type_tag<t_q6_k>{});
-    default: throw kernel_error("tensor type " + std::string(name(t)) + " has no CUDA kernel");
-  }
-}
-
 } // namespace
 
 void rmsnorm(float* out, const float* x, const float* w, int n, int d, float eps, cudaStream_t s) {
@@ -256,44 +149,8 @@ void rope(float* x, int n_tok, int n_heads, int head_dim, const int* pos, float 
   rope_k<<<dim3(n_tok, n_heads), 64, 0, s>>>(x, n_heads, head_dim, pos, pos_scale, style == rope_style::neox, base, ff);
 }
 
-void matvec(const dweight& w, const float* x, int n_tok, float* y, cudaStream_t s) {
-  constexpr int warps = 4;
-  dim3 grid((w.rows + warps - 1) / warps), threads(32 * warps);
-  for (int done = 0; done < n_tok; done += max_tok) {
-    int n = std::min(max_tok, n_tok - done);
-    const float* xs = x + static_cast<size_t>(done) * w.cols;
-    float* ys = y + static_cast<size_t>(done) * w.rows;
-    by_type(w.type, [&](auto tag) {
-    constexpr int T = decltype(tag)::value;
-      switch (n) {
-        case 1: matvec_k<T, 1><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
-        case 2: matvec_k<T, 2><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
-        case 3: matvec_k<T, 3><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
-        case 4: matvec_k<T, 4><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
-        default: matvec_k<T, max_tok><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
-      }
-    });
-  }
-}
-
-void dequantize_f16(const dweight& w, __half* out, cudaStream_t s) {
-  by_type(w.type, [&](auto tag) {
-    constexpr int T = decltype(tag)::value;
-    size_t n = static_cast<size_t>(w.rows) * (w.cols / block<T>::elems);
-    dequant_f16_k<T><<<blocks_for(n), 256, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, out);
-  });
-}
-
 void to_f16(const float* x, __half* out, size_t n, cudaStream_t s) {
   to_f16_k<<<blocks_for(n), 256, 0, s>>>(x, out, n);
-}
-
-void embed(const dweight& w, const int* tokens, int n_tok, float* x, cudaStream_t s) {
-  by_type(w.type, [&](auto tag) {
-    constexpr int T = decltype(tag)::value;
-    unsigned nb = static_cast<unsigned>(w.cols / block<T>::elems);
-    embed_k<T><<<dim3(blocks_for(nb, 128), n_tok), 128, 0, s>>>(w.data, w.row_bytes, w.cols, tokens, x);
-  });
 }
 
 void add_bias(float* x, const float* b, int n, int d, cudaStream_t s) {
