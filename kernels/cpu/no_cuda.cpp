@@ -18,6 +18,11 @@ namespace {
 }
 } // namespace
 
+bool built() {
+  return false;
+}
+void host_dequantize(dtype, const void*, float*, size_t) { none(); }
+
 bool available(std::string& why) {
   why = "this build has no CUDA backend (nvcc was not found at build time)";
   return false;

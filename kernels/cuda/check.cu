@@ -1,10 +1,12 @@
 // cuda_check: each CUDA op on host data (copy in, run, copy out) for the tests.
 #include "kernels/cuda/check.hpp"
 #include "kernels/cuda/ops.hpp"
+#include "kernels/cuda/quant.cuh"
 
 #include <cublas_v2.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 namespace rbee::kernels::cuda_check {
@@ -35,6 +37,30 @@ struct dev_weight {
 };
 
 } // namespace
+
+bool built() {
+  return true;
+}
+
+void host_dequantize(dtype t, const void* src, float* y, size_t n) {
+  auto run = [&](auto tag) {
+    constexpr int T = decltype(tag)::value;
+    const auto* b = static_cast<const uint8_t*>(src);
+    for (size_t blk = 0; blk < n / cuda::block<T>::elems; ++blk)
+      cuda::each<T>(b + blk * cuda::block<T>::bytes, [&](int i, float v) { y[blk * cuda::block<T>::elems + i] = v; });
+  };
+  switch (t) {
+    case dtype::f32: return run(std::integral_constant<int, cuda::t_f32>{});
+    case dtype::f16: return run(std::integral_constant<int, cuda::t_f16>{});
+    case dtype::bf16: return run(std::integral_constant<int, cuda::t_bf16>{});
+    case dtype::q8_0: return run(std::integral_constant<int, cuda::t_q8_0>{});
+    case dtype::q4_0: return run(std::integral_constant<int, cuda::t_q4_0>{});
+    case dtype::q4_k: return run(std::integral_constant<int, cuda::t_q4_k>{});
+    case dtype::q5_k: return run(std::integral_constant<int, cuda::t_q5_k>{});
+    case dtype::q6_k: return run(std::integral_constant<int, cuda::t_q6_k>{});
+    default: throw kernel_error("no CUDA decoder for this type");
+  }
+}
 
 bool available(std::string& why) {
   int n = 0;

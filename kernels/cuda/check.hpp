@@ -11,6 +11,11 @@ namespace rbee::kernels::cuda_check {
 /// Whether CUDA ops can run here (a CUDA build and a usable GPU); `why` says why not.
 bool available(std::string& why);
 
+/// Whether this build has the CUDA backend (it may still have no GPU to run on).
+bool built();
+/// The GPU kernels' block decoders (quant.cuh) run on the host: y = n values of `src`.
+void host_dequantize(dtype t, const void* src, float* y, size_t n);
+
 void rmsnorm(float* out, const float* x, const float* w, int n, int d, float eps);
 void softmax(float* x, int n, int d);
 void swiglu(float* gate, const float* up, int n);

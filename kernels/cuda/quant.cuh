@@ -1,24 +1,36 @@
 #pragma once
-// Device-side decoding of the GGUF block types, element by element: each
-// `each_*` calls f(i, value) for the block's elements in any order. The same
-// layouts as kernels/types.hpp (read byte-wise: blocks are not aligned).
+// Decoding of the GGUF block types, element by element: each<T> calls
+// f(i, value) for the block's elements in any order. The same layouts as
+// kernels/types.hpp (read byte-wise: blocks are not aligned). Host and device:
+// the host build is tested against the CPU reference where no GPU is.
 
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace rbee::kernels::cuda {
 
-__device__ __forceinline__ float half_at(const uint8_t* p) {
+__host__ __device__ __forceinline__ float bits_float(unsigned u) {
+#ifdef __CUDA_ARCH__
+  return __uint_as_float(u);
+#else
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+#endif
+}
+
+__host__ __device__ __forceinline__ float half_at(const uint8_t* p) {
   return __half2float(__ushort_as_half(static_cast<unsigned short>(p[0] | (p[1] << 8))));
 }
 
-__device__ __forceinline__ float bf16_at(const uint8_t* p) {
-  return __uint_as_float(static_cast<unsigned>(p[0] | (p[1] << 8)) << 16);
+__host__ __device__ __forceinline__ float bf16_at(const uint8_t* p) {
+  return bits_float(static_cast<unsigned>(p[0] | (p[1] << 8)) << 16);
 }
 
 /// The 6-bit scale and min of sub-block j (0-7) of a Q4_K/Q5_K super-block.
-__device__ __forceinline__ void scale_min_k4(int j, const uint8_t* q, float& sc, float& m) {
+__host__ __device__ __forceinline__ void scale_min_k4(int j, const uint8_t* q, float& sc, float& m) {
   if (j < 4) {
     sc = static_cast<float>(q[j] & 63);
     m = static_cast<float>(q[j + 4] & 63);
@@ -42,9 +54,9 @@ template <> struct block<t_q5_k> { static constexpr int elems = 256, bytes = 176
 template <> struct block<t_q6_k> { static constexpr int elems = 256, bytes = 210; };
 
 template <int T, class F>
-__device__ __forceinline__ void each(const uint8_t* b, F&& f) {
+__host__ __device__ __forceinline__ void each(const uint8_t* b, F&& f) {
   if constexpr (T == t_f32) {
-    f(0, __uint_as_float(static_cast<unsigned>(b[0] | (b[1] << 8) | (b[2] << 16)) | (static_cast<unsigned>(b[3]) << 24)));
+    f(0, bits_float(static_cast<unsigned>(b[0] | (b[1] << 8) | (b[2] << 16)) | (static_cast<unsigned>(b[3]) << 24)));
   } else if constexpr (T == t_f16) {
     f(0, half_at(b));
   } else if constexpr (T == t_bf16) {

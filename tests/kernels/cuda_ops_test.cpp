@@ -51,6 +51,21 @@ owned_weight make_weight(dtype t, int rows, int cols, uint32_t seed) {
 
 } // namespace
 
+// The GPU's block decoders also compile for the host: checked on every machine
+// with a CUDA build, GPU or not.
+TEST(CudaDecoders, MatchTheCpuReferenceOnTheHost) {
+  if (!cuda_check::built()) GTEST_SKIP() << "this build has no CUDA backend";
+  for (dtype t : {dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0, dtype::q4_0, dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
+    auto w = make_weight(t, 3, 1024, 17);
+    for (int r = 0; r < 3; ++r) {
+      std::vector<float> ref(1024), got(1024);
+      dequantize_row(t, w.w.row(r), ref.data(), ref.size());
+      cuda_check::host_dequantize(t, w.w.row(r), got.data(), got.size());
+      EXPECT_EQ(got, ref) << name(t) << " row " << r;
+    }
+  }
+}
+
 TEST_F(CudaOps, MatmulEveryTypeDecodeAndPrefill) {
   for (dtype t : {dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0, dtype::q4_0, dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
     auto w = make_weight(t, 70, 512, 3);
