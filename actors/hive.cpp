@@ -114,11 +114,7 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
     },
     [=](workers_atom) { return hive_worker_list(self); },
     [=](worker_up_atom, const std::string& id, worker_actor w) { hive_worker_up(self, id, std::move(w)); },
-    [=](choose_atom, const std::string& requested) -> caf::result<worker_choice> {
-      auto c = hive_choose(self, requested);
-      if (!c) return std::move(c.error());
-      return std::move(*c);
-    },
+    [=](choose_atom, const std::string& requested) -> caf::result<worker_choice> { return hive_choose(self, requested); },
     [=](resolve_atom, const std::string& name) -> caf::result<model_entry> {
       auto path = self->state.store->resolve(name, self->state.opts.allow_model_paths);
       if (!path) return std::move(path.error());

@@ -12,15 +12,46 @@
 #include <rapidjson/writer.h>
 
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 
 namespace rbee {
 
 namespace {
 
+/// Runs `work` — blocking HTTP to the catalog, which may take as long as its
+/// timeouts — on a thread of its own, so that the hive keeps answering (its
+/// heartbeats above all) meanwhile; the answer is `work`'s result.
+template <class T>
+caf::result<T> off_thread(hive_ptr self, std::function<caf::expected<T>()> work) {
+  auto helper = self->system().spawn<caf::detached>([work](caf::event_based_actor*) -> caf::behavior {
+    return {[=](run_atom) -> caf::result<T> {
+      auto r = work();
+      if (!r) return std::move(r.error());
+      return std::move(*r);
+    }};
+  });
+  auto rp = self->make_response_promise<T>();
+  self->request(helper, std::chrono::seconds(300), run_atom::value)
+    .then(
+      [=](T& r) mutable {
+        caf::anon_send_exit(helper, caf::exit_reason::user_shutdown);
+        rp.deliver(std::move(r));
+      },
+      [=](caf::error& e) mutable {
+        caf::anon_send_exit(helper, caf::exit_reason::user_shutdown);
+        rp.deliver(std::move(e));
+      });
+  return rp;
+}
+
 caf::result<job_result> from_catalog(hive_ptr self, const std::string& path) {
-  auto body = catalog_get(self->state.opts.catalog_url, path);
-  if (!body) return std::move(body.error());
-  return job_result{std::move(*body)};
+  std::string url = self->state.opts.catalog_url;
+  return off_thread<job_result>(self, [url, path]() -> caf::expected<job_result> {
+    auto body = catalog_get(url, path);
+    if (!body) return std::move(body.error());
+    return job_result{std::move(*body)};
+  });
 }
 
 } // namespace
@@ -87,17 +118,24 @@ std::optional<caf::result<job_result>> hive_worker_catalog_op(hive_ptr self, con
   return std::nullopt;
 }
 
-caf::expected<worker_choice> hive_choose(hive_ptr self, const std::string& requested) {
+caf::result<worker_choice> hive_choose(hive_ptr self, const std::string& requested) {
   auto& st = self->state;
+  capabilities caps = st.caps;
+  std::string data_dir = st.opts.data_dir, url = st.opts.catalog_url;
+  return off_thread<worker_choice>(self, [=]() { return choose_on(caps, data_dir, url, requested); });
+}
+
+caf::expected<worker_choice> choose_on(const capabilities& caps, const std::string& data_dir, const std::string& catalog_url,
+                                       const std::string& requested) {
   choice_inputs in;
-  in.host = this_platform(!st.caps.gpus.empty());
-  if (st.caps.gpus.empty()) {
-    in.gpu_summary = st.caps.cuda_note.empty() ? "no GPU found" : st.caps.cuda_note;
+  in.host = this_platform(!caps.gpus.empty());
+  if (caps.gpus.empty()) {
+    in.gpu_summary = caps.cuda_note.empty() ? "no GPU found" : caps.cuda_note;
   } else {
-    in.gpu_summary = std::to_string(st.caps.gpus.size()) + " GPU(s) (" + st.caps.gpus[0].name + ")";
+    in.gpu_summary = std::to_string(caps.gpus.size()) + " GPU(s) (" + caps.gpus[0].name + ")";
   }
-  in.installed = worker_store(st.opts.data_dir).list();
-  if (auto body = catalog_get(st.opts.catalog_url, "/workers"); !body) {
+  in.installed = worker_store(data_dir).list();
+  if (auto body = catalog_get(catalog_url, "/workers"); !body) {
     in.catalog_error = message_of(body.error());
   } else {
     rapidjson::Document d;

@@ -9,8 +9,13 @@
 #include "tests/support/archive_fixture.hpp"
 #include "tests/support/hf_server.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace rbee;
 using namespace rbee::test;
@@ -167,4 +172,36 @@ TEST_F(AutoRun, CancelStopsTheStepThatRuns) {
   // The build was stopped: the worker never appears, and the sleeping recipe is gone.
   EXPECT_TRUE(eventually([&] { return run({"/usr/bin/pgrep", "-f", "sleep 121"}).status != 0; }, 5s));
   EXPECT_FALSE(fs::exists(s->home + "/data/rbee/workers/slow-worker"));
+}
+
+// A catalog that accepts connections and never answers: auto_run waits at its
+// worker step, but the hive keeps answering (heartbeats, other jobs) meanwhile.
+TEST(AutoRunBlackhole, ASilentCatalogDoesNotStallTheHive) {
+  if (!fs::exists(stories("stories260K-q8_0.gguf"))) GTEST_SKIP() << "stories260K not found";
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(::listen(fd, 16), 0); // never accepted: requests sit in the backlog unanswered
+  socklen_t n = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  auto env = private_env();
+  env.push_back("RBEE_CATALOG_URL=http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
+  auto d = start_daemon({"serve", "--port", "0"}, env);
+  ASSERT_GT(d.port, 0);
+  auto r = net::http_call(d.url(), "POST", "/v1/jobs",
+                          R"({"operation":"auto_run","model":")" + stories("stories260K-q8_0.gguf") + "\"}");
+  ASSERT_EQ(r.status, 202) << r.body;
+  std::string id = r.body.substr(r.body.find("job-"), 20);
+  std::this_thread::sleep_for(7s); // longer than the hive's lease (5 s)
+  auto hives = net::http_call(d.url(), "GET", "/v1/hives", {});
+  EXPECT_NE(hives.body.find("\"state\":\"online\""), std::string::npos) << hives.body;
+  // Another job on the same hive completes meanwhile (it used to wait for the catalog's timeout).
+  auto get = run({rbee_bin(), "job", "submit", R"({"operation":"hive_get","hive_id":"localhost"})", "--queen", d.base()}, env, 20s);
+  EXPECT_EQ(get.status, 0) << get.err;
+  auto job = net::http_call(d.url(), "GET", "/v1/jobs/" + id, {});
+  EXPECT_NE(job.body.find("\"state\":\"running\""), std::string::npos) << job.body;
+  EXPECT_EQ(net::http_call(d.url(), "DELETE", "/v1/jobs/" + id, {}).status, 200);
+  ::close(fd);
 }
