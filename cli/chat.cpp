@@ -194,14 +194,15 @@ int cmd_ps(const config::settings& s) {
   }
   rapidjson::Document d;
   if (!fetch_workers(*c, d)) return failure;
-  std::printf("%-36s %-14s %-12s %-7s %-10s %-6s %s\n", "MODEL", "HIVE", "WORKER", "DEVICE", "MEMORY", "BUSY", "IDLE");
+  std::printf("%-36s %-14s %-12s %-7s %-10s %-6s %-7s %s\n", "MODEL", "HIVE", "WORKER", "DEVICE", "MEMORY", "BUSY", "TOK/S", "IDLE");
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (auto& w : d["workers"].GetArray()) {
     double mib = static_cast<double>(w["memory_bytes"].GetUint64()) / (1 << 20);
     int64_t idle = (now - w["last_used_ms"].GetInt64()) / 1000;
-    std::printf("%-36s %-14s %-12s %-7s %7.0f MiB %-6d %llds (keep %ds)\n", w["model"].GetString(),
+    double tps = w.HasMember("tokens_per_s") && w["tokens_per_s"].IsNumber() ? w["tokens_per_s"].GetDouble() : 0;
+    std::printf("%-36s %-14s %-12s %-7s %7.0f MiB %-6d %-7.1f %llds (keep %ds)\n", w["model"].GetString(),
                 w["hive_id"].GetString(), w["worker_id"].GetString(), w["device"].GetString(), mib,
-                w["busy"].GetInt(), static_cast<long long>(idle), w["keep_alive_s"].GetInt());
+                w["busy"].GetInt(), tps, static_cast<long long>(idle), w["keep_alive_s"].GetInt());
   }
   return ok;
 }
