@@ -1,7 +1,9 @@
 // Serving end to end: aggregate decode t/s of 1, 2, 4, 8 concurrent OpenAI
 // streams against one worker (continuous batching), and one stream through
 // HTTP SSE against the engine alone.
-// Usage: bench_serving MODEL [tokens=64]
+// Usage: bench_serving MODEL [tokens=64] [http://HOST:PORT]
+// With a URL, the streams go to that server (e.g. a `rbee serve` process of its
+// own) instead of one started in this process.
 #include "bench/bench_server.hpp"
 #include "kernels/context.hpp"
 #include "kernels/parallel.hpp"
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <thread>
 
 extern char** environ;
@@ -92,8 +95,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", err->to_string().c_str());
     return 2;
   }
-  bench::server srv(s);
-  net::url u{"127.0.0.1", std::to_string(srv.port())};
+  std::unique_ptr<bench::server> srv;
+  net::url u;
+  if (argc > 3) {
+    std::string err;
+    auto parsed = net::parse_url(argv[3], err);
+    if (!parsed) {
+      std::fprintf(stderr, "bench_serving: %s\n", err.c_str());
+      return 2;
+    }
+    u = *parsed;
+  } else {
+    srv = std::make_unique<bench::server>(s);
+    u = net::url{"127.0.0.1", std::to_string(srv->port())};
+  }
   stream_once(u, path, 4); // load the model
   double single = 0;
   for (int streams : {1, 2, 4, 8}) {
