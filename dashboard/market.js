@@ -1,7 +1,6 @@
 // Marketplace: GGUF models on Hugging Face through the queen (search, filters,
 // sort), a model page with its files, and "Run locally" (auto_run) on a hive.
 import { call, submit, esc, bytes } from './api.js';
-import { live } from './app.js';
 
 const num = (n) => (n >= 1e6 ? (n / 1e6).toFixed(1) + 'M' : n >= 1e3 ? (n / 1e3).toFixed(1) + 'k' : String(n ?? 0));
 const params = (n) => (!n ? '' : n >= 1e9 ? (n / 1e9).toFixed(1) + 'B params' : n >= 1e6 ? (n / 1e6).toFixed(0) + 'M params'
@@ -61,8 +60,10 @@ export function market() {
 export function modelPage(id) {
   const view = document.getElementById('view');
   view.innerHTML = `<p><a href="#/market">← Marketplace</a></p><h1>${esc(id)}</h1><div id="mp-body" class="muted">loading…</div>`;
-  const hives = [...live.hives.values()].filter((h) => h.state === 'online').map((h) => h.hive_id);
-  call('/v1/marketplace/models/' + id).then((m) => {
+  let hives = [];
+  Promise.all([call('/v1/marketplace/models/' + id), call('/v1/hives')]).then(([m, h]) => {
+    // Asked afresh: a page opened directly may come before the live feed's first events.
+    hives = (h.hives || []).filter((x) => x.state === 'online').map((x) => x.hive_id);
     const chooser = hives.length > 1
       ? `<label>Run on… <select id="mp-hive">${hives.map((h) => `<option>${esc(h)}</option>`).join('')}</select></label>` : '';
     const rows = (m.files || []).map((f) => `<tr><td>${esc(f.path)}</td><td>${esc(f.quantization)}</td><td>${bytes(f.size)}</td>

@@ -163,3 +163,34 @@ TEST(Browser, DashboardReconnectsAfterARestart) {
   EXPECT_EQ(browser.wait(10s), 0) << out << browser.stderr_text();
   EXPECT_NE(out.find("ok: a job of the new server is shown"), std::string::npos) << out;
 }
+
+TEST(Browser, RunOnTheChosenHive) {
+  std::string dir = std::string(RBEE_SOURCE_DIR) + "/tests/browser";
+  if (!fs::exists("/usr/bin/chromium") || !fs::exists("/usr/bin/node") ||
+      !fs::exists(dir + "/node_modules/playwright-core/package.json"))
+    GTEST_SKIP() << "chromium, node or playwright-core is not installed";
+  if (!exists(stories("stories260K-q8_0.gguf"))) GTEST_SKIP() << "stories260K not found";
+  hf_server hf;
+  hf.add_file("test/tiny", "tiny-Q8_0.gguf", read_text(stories("stories260K-q8_0.gguf")));
+  auto env = private_env();
+  env.push_back("HF_ENDPOINT=" + hf.endpoint());
+  env.push_back("RBEE_CATALOG_URL=http://127.0.0.1:1"); // no catalog: the engine built into rbee serves
+  auto queen = start_daemon({"queen", "--port", "0", "--cluster-port", "0"}, env);
+  ASSERT_GT(queen.port, 0);
+  auto line = queen.proc->read_line(10s);
+  ASSERT_TRUE(line && line->rfind("cluster on ", 0) == 0);
+  std::string cluster = line->substr(11), root = temp_dir();
+  process alpha({rbee_bin(), "hive", "--queen", cluster, "--id", "alpha", "--data-dir", root + "/alpha"}, env);
+  process beta({rbee_bin(), "hive", "--queen", cluster, "--id", "beta", "--data-dir", root + "/beta"}, env);
+  ASSERT_TRUE(eventually([&] {
+    auto h = net::http_call(queen.url(), "GET", "/v1/hives", {}).body;
+    return h.find("\"hive_id\":\"alpha\"") != std::string::npos && h.find("\"hive_id\":\"beta\"") != std::string::npos;
+  }, 20s));
+  std::string shots = fs::current_path().string() + "/screenshots";
+  fs::create_directories(shots);
+  auto r = run({"/usr/bin/node", dir + "/run_on.mjs", queen.base(), shots}, env, 120s);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("ok: auto_run on the chosen hive"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(root + "/beta/models/test/tiny/tiny-Q8_0.gguf"));
+  EXPECT_FALSE(fs::exists(root + "/alpha/models/test/tiny"));
+}
