@@ -106,7 +106,8 @@ net::extra_routes web_routes(const config::settings& s, net::extra_routes catalo
     if (path.empty()) return file("/index.html");
     if (path.size() == 1)
       if (auto r = file("/" + path[0])) return r;
-    if (path.size() >= 3 && path[0] == "v1" && path[1] == "marketplace" && path[2] == "models") return market->route(path, query);
+    if (path.size() >= 3 && path[0] == "v1" && path[1] == "marketplace" && path[2] == "models") // may wait on HF
+      return net::static_reply{errc::none, "", "", "", [market, path, query] { return market->route(path, query); }};
     if (catalog && !path.empty() && path[0] != "v1") return catalog(path, query);
     return std::nullopt;
   };

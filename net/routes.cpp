@@ -3,7 +3,9 @@
 #include "net/ask.hpp"
 #include "net/session.hpp"
 
+#include <atomic>
 #include <charconv>
+#include <thread>
 
 namespace rbee::net {
 
@@ -83,6 +85,29 @@ void stream(const session_ptr& s, std::string job_id) {
 
 } // namespace
 
+/// Runs a slow extra route on a thread of its own (at most 16 at a time: then 503)
+/// and answers on the session's strand.
+void answer_later(const session_ptr& s, std::function<static_reply()> work) {
+  static std::atomic<int> running{0};
+  if (running.fetch_add(1) >= 16) {
+    running.fetch_sub(1);
+    return s->reply_error(errc::unavailable, "too many requests to other servers at once; try again");
+  }
+  std::thread([s, work = std::move(work)] {
+    static_reply r;
+    try {
+      r = work();
+    } catch (const std::exception& e) {
+      r = static_reply{errc::internal, e.what(), ""};
+    }
+    running.fetch_sub(1);
+    s->post([s, r = std::move(r)] {
+      if (r.error != errc::none) return s->reply_error(r.error, r.body);
+      s->reply(200, r.body, r.content_type.c_str());
+    });
+  }).detach();
+}
+
 void dispatch(const session_ptr& s) {
   const auto& req = s->req();
   auto parts = split_path(std::string_view(req.target().data(), req.target().size()));
@@ -106,6 +131,7 @@ void dispatch(const session_ptr& s) {
     std::string query(q == std::string_view::npos ? std::string_view{} : target.substr(q + 1));
     if (auto r = be.extra(path, query)) {
       if (!get) return not_allowed();
+      if (r->later) return answer_later(s, std::move(r->later));
       if (r->error != errc::none) return s->reply_error(r->error, r->body);
       if (!r->file.empty()) return s->reply_file(r->file, r->content_type.c_str());
       return s->reply(200, std::move(r->body), r->content_type.c_str());

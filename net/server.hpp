@@ -22,10 +22,14 @@ struct static_reply {
   std::string body; ///< the error's message when `error` is set
   std::string content_type = "application/json";
   std::string file; ///< when set: the body is this file, streamed from disk (body unused)
+  /// When set: the answer is what this returns, worked out on a thread of its own (it may
+  /// block, e.g. on another server) so that the HTTP threads keep serving meanwhile.
+  std::function<static_reply()> later;
 
   static_reply() = default;
-  static_reply(errc e, std::string b, std::string type = "application/json", std::string f = {})
-      : error(e), body(std::move(b)), content_type(std::move(type)), file(std::move(f)) {}
+  static_reply(errc e, std::string b, std::string type = "application/json", std::string f = {},
+               std::function<static_reply()> l = {})
+      : error(e), body(std::move(b)), content_type(std::move(type)), file(std::move(f)), later(std::move(l)) {}
 };
 
 /// GET routes wired in by the program (the dashboard at /, the worker catalog:

@@ -8,11 +8,14 @@
 #include "tests/support/archive_fixture.hpp"
 #include "tests/support/hf_server.hpp"
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace rbee;
 using namespace rbee::test;
@@ -193,4 +196,29 @@ TEST(Browser, RunOnTheChosenHive) {
   EXPECT_NE(r.out.find("ok: auto_run on the chosen hive"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(root + "/beta/models/test/tiny/tiny-Q8_0.gguf"));
   EXPECT_FALSE(fs::exists(root + "/alpha/models/test/tiny"));
+}
+
+// A Hugging Face that accepts connections and never answers: marketplace calls
+// wait on their own threads; the API keeps answering even with one HTTP thread.
+TEST(Marketplace, ASilentHuggingFaceDoesNotStallTheApi) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t n = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  auto env = private_env();
+  env.push_back("HF_ENDPOINT=http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
+  env.push_back("RBEE_HTTP_THREADS=1");
+  auto d = start_daemon({"serve", "--port", "0"}, env);
+  ASSERT_GT(d.port, 0);
+  std::thread waiting([&] { net::http_call(d.url(), "GET", "/v1/marketplace/models?search=x", {}, {}, 3s); });
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(net::http_call(d.url(), "GET", "/health", {}, {}, 2s).status, 200);
+  EXPECT_EQ(net::http_call(d.url(), "GET", "/v1/jobs", {}, {}, 2s).status, 200);
+  EXPECT_EQ(net::http_call(d.url(), "GET", "/", {}, {}, 2s).status, 200);
+  waiting.join();
+  ::close(fd);
 }
