@@ -222,3 +222,20 @@ TEST(Marketplace, ASilentHuggingFaceDoesNotStallTheApi) {
   waiting.join();
   ::close(fd);
 }
+
+TEST(Browser, TheTokenIsEnteredOnceAndKept) {
+  std::string dir = std::string(RBEE_SOURCE_DIR) + "/tests/browser";
+  if (!fs::exists("/usr/bin/chromium") || !fs::exists("/usr/bin/node") ||
+      !fs::exists(dir + "/node_modules/playwright-core/package.json"))
+    GTEST_SKIP() << "chromium, node or playwright-core is not installed";
+  auto env = private_env();
+  std::string token = "tok-browser-0123456789abcdef";
+  env.push_back("RBEE_API_TOKEN=" + token);
+  auto d = start_daemon({"serve", "--port", "0"}, env);
+  ASSERT_GT(d.port, 0);
+  std::string shots = fs::current_path().string() + "/screenshots";
+  fs::create_directories(shots);
+  auto r = run({"/usr/bin/node", dir + "/token.mjs", d.base(), token, shots}, env, 90s);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("ok: the token is asked once and kept"), std::string::npos) << r.out;
+}
