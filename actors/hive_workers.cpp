@@ -7,6 +7,10 @@
 
 #include <caf/actor_system.hpp>
 
+#include <unistd.h>
+
+#include <fstream>
+
 namespace rbee {
 
 namespace {
@@ -49,7 +53,16 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, c
   return &st.workers.emplace(o.worker_id, std::move(w)).first->second;
 }
 
-/// Copies what the worker knows of itself (state, memory) into the hive's record.
+/// The resident memory of a worker's own process (0 when it cannot be read).
+uint64_t process_rss(int pid) {
+  std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
+  uint64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+/// Copies what the worker knows of itself (state, memory) into the hive's record;
+/// a worker in its own process is measured (resident memory), not estimated.
 void refresh(hive_ptr self, const std::string& id) {
   auto it = self->state.workers.find(id);
   if (it == self->state.workers.end() || !it->second.handle) return;
@@ -59,6 +72,8 @@ void refresh(hive_ptr self, const std::string& id) {
         if (auto w = self->state.workers.find(id); w != self->state.workers.end()) {
           w->second.info.state = info.state;
           w->second.info.memory_bytes = info.memory_bytes;
+          if (w->second.pid > 0)
+            if (uint64_t rss = process_rss(w->second.pid)) w->second.info.memory_bytes = rss;
           w->second.info.tokens_per_s = info.tokens_per_s;
         }
       },

@@ -80,6 +80,13 @@ TEST_F(WorkerProcess, RunsInItsOwnProcess) {
   ASSERT_GT(pid, 0);
   EXPECT_NE(pid, d.proc->pid());
   EXPECT_EQ(::kill(pid, 0), 0); // alive
+  // Its memory is measured: the process's resident set, more than the weights alone.
+  std::string body;
+  EXPECT_TRUE(eventually([&] { // the hive refreshes its record just after the job
+    body = net::http_call(d.url(), "GET", "/v1/workers", {}).body;
+    auto at = body.find("\"memory_bytes\":");
+    return at != std::string::npos && std::stoull(body.substr(at + 15)) > (2ull << 20); // the weights: ~0.5 MiB
+  }, 5s)) << body;
 }
 
 TEST_F(WorkerProcess, KilledWorkerFailsOnlyItsJobAndIsRestarted) {
