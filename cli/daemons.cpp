@@ -26,6 +26,8 @@ namespace rbee::cli {
 net::extra_routes embedded_catalog(const config::settings& s);
 /// The dashboard, the marketplace and `catalog` (may be empty) as extra routes (web_routes.cpp).
 net::extra_routes web_routes(const config::settings& s, net::extra_routes catalog);
+/// The hive-level subset of the API, answered by `hive` (hive_http.cpp).
+net::extra_routes hive_routes(caf::actor_system& sys, hive_actor hive);
 
 namespace {
 
@@ -159,6 +161,17 @@ int run_hive(config::settings s) {
     lost = true;
   };
   auto hive = spawn_hive(sys, hopts);
+  // The hive's own HTTP port: the hive-level subset of the API. A hive without it
+  // (the port is taken, e.g. by another hive on this machine) still serves its queen.
+  net::http_server http(s, net::backend{&sys, queen_actor{}, bridge_actor{}, version, hive_routes(sys, hive)});
+  try {
+    uint16_t bound = http.start(s.bind, s.hive_port);
+    std::string shown = s.bind.find(':') != std::string::npos ? "[" + s.bind + "]" : s.bind;
+    std::printf("listening on http://%s:%u\n", shown.c_str(), bound);
+    std::fflush(stdout);
+  } catch (const std::exception& e) {
+    log->warn("no hive HTTP port: {}", e.what());
+  }
   bool stop = false;
   while (!stop) {
     auto queen = sys.middleman().remote_actor<queen_actor>(host, static_cast<uint16_t>(port));
@@ -184,6 +197,7 @@ int run_hive(config::settings s) {
     }
   }
   log->info("shutting down");
+  http.stop();
   caf::anon_send_exit(hive, caf::exit_reason::user_shutdown);
   return ok;
 }

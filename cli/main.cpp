@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
   hive->add_option("--queen", f.queen, "the queen's cluster address HOST:PORT (default 127.0.0.1:7834)");
   hive->add_option("--id", f.hive_id, "the hive's id (default: the host name)");
   hive->add_option("--data-dir", f.data_dir, "where models and workers live");
+  hive->add_option("--port", f.port, "the hive's own HTTP port (default 7835; 0 picks a free one)");
+  hive->add_option("--bind", f.bind, "address of that port (default 127.0.0.1; others need api_token)");
   hive->add_flag("--no-sandbox", no_sandbox, "build worker recipes without bubblewrap (install_sandbox=0)");
 
   worker_args wa;

@@ -142,3 +142,22 @@ TEST_F(Cluster, InferGoesToTheHiveThatHasTheModel) {
   EXPECT_EQ(none.status, 1);
   EXPECT_NE(none.err.find("no hive has the model"), std::string::npos) << none.err;
 }
+
+// The hive's own HTTP port: the hive-level subset of the API.
+TEST_F(Cluster, TheHiveServesItsSubsetOfTheApi) {
+  process hive({rbee_bin(), "hive", "--queen", cluster, "--id", "h1", "--port", "0", "--data-dir", temp_dir()}, env);
+  auto line = hive.read_line(10s);
+  ASSERT_TRUE(line) << hive.stderr_text();
+  int port = port_of(*line);
+  ASSERT_GT(port, 0) << *line;
+  net::url u{"127.0.0.1", std::to_string(port)};
+  EXPECT_EQ(net::http_call(u, "GET", "/health").status, 200);
+  auto caps = net::http_call(u, "GET", "/v1/capabilities");
+  EXPECT_EQ(caps.status, 200);
+  EXPECT_NE(caps.body.find("\"cores\":"), std::string::npos) << caps.body;
+  EXPECT_EQ(net::http_call(u, "GET", "/v1/workers").body, R"({"workers":[]})");
+  EXPECT_EQ(net::http_call(u, "GET", "/v1/models").body, R"({"models":[]})");
+  EXPECT_EQ(net::http_call(u, "GET", "/v1/jobs").status, 404) << "jobs go through the queen";
+  EXPECT_EQ(net::http_call(u, "POST", "/v1/capabilities", "{}").status, 405);
+  EXPECT_EQ(net::http_call(u, "GET", "/v1/capabilities/../../etc").status, 404);
+}
