@@ -56,11 +56,26 @@ caf::result<job_result> from_catalog(hive_ptr self, const std::string& path) {
 
 } // namespace
 
+/// Ends the record of an install; the jobs that joined it, to answer.
+static std::vector<caf::typed_response_promise<job_result>> take_joined(hive_ptr self, const std::string& id) {
+  std::vector<caf::typed_response_promise<job_result>> out;
+  if (auto it = self->state.installs.find(id); it != self->state.installs.end()) {
+    out = std::move(it->second.joined);
+    self->state.installs.erase(it);
+  }
+  return out;
+}
+
 caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const worker_install_op& op) {
   auto& st = self->state;
   if (!valid_worker_id(op.worker_id)) return make_error(errc::invalid_value, "invalid worker id '" + op.worker_id.substr(0, 64) + "'");
-  if (auto it = st.installs.find(op.worker_id); it != st.installs.end())
-    return make_error(errc::job_finished, op.worker_id + " is being installed by job " + it->second.job_id);
+  if (auto it = st.installs.find(op.worker_id); it != st.installs.end()) { // join it, as downloads do
+    hive_say(self, ctx, "install", op.worker_id + " is being installed by job " + it->second.job_id +
+                                     "; this job follows it (the build streams there)");
+    auto rp = self->make_response_promise<job_result>();
+    it->second.joined.push_back(rp);
+    return rp;
+  }
   install_options o;
   o.catalog_url = st.opts.catalog_url;
   o.data_dir = st.opts.data_dir;
@@ -79,11 +94,11 @@ caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const wo
   self->request(installer, std::chrono::seconds(7 * 24 * 3600), run_atom::value)
     .then(
       [=](job_result& r) mutable {
-        self->state.installs.erase(id);
+        for (auto& j : take_joined(self, id)) j.deliver(r);
         rp.deliver(std::move(r));
       },
       [=](caf::error& e) mutable {
-        self->state.installs.erase(id);
+        for (auto& j : take_joined(self, id)) j.deliver(e);
         rp.deliver(std::move(e));
       });
   return rp;

@@ -58,6 +58,8 @@ struct hive_actor_state {
   struct install {
     std::string job_id;
     std::shared_ptr<std::atomic<bool>> cancel;
+    /// Later jobs for the same worker: they join this install and get its answer.
+    std::vector<caf::typed_response_promise<job_result>> joined;
   };
   std::map<std::string, install> installs;
   /// Cancel flags of every long job (installs, downloads), set when the hive

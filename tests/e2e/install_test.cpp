@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace rbee;
 using namespace rbee::test;
@@ -57,6 +58,7 @@ protected:
     recipe("evil-worker", "", compile, "evil-$pkgver.tar.gz", sha256_hex(evil));
     recipe("failing-worker", "", "  echo 'compiling...'\n  echo 'error: boom in hello.c' >&2\n  exit 3");
     recipe("slow-worker", "", "  echo started-slow\n  sleep 120");
+    recipe("sleepy-worker", "", "  sleep 2\n" + compile);
     recipe("canary-write", "", "  touch /usr/rbee-canary-write\n" + compile);
     recipe("canary-token", "", "  cat '" + s->home + "/config/rbee/secret-token'\n" + compile);
     recipe("canary-net", "", "  exec 3<>/dev/tcp/127.0.0.1/@PORT@\n" + compile);
@@ -195,3 +197,31 @@ TEST_F(Install, SigkillOfTheHiveMidInstallKeepsThePreviousVersion) {
 }
 
 } // namespace
+
+TEST_F(Install, ASecondInstallOfTheSameWorkerJoinsTheFirst) {
+  auto post = [&] {
+    auto r = net::http_call(s->serve.url(), "POST", "/v1/jobs", R"({"operation":"worker_install","worker_id":"sleepy-worker"})");
+    EXPECT_EQ(r.status, 202) << r.body;
+    return r.body.substr(r.body.find("job-"), 20);
+  };
+  auto follow = [&](const std::string& id, std::string& text, std::string& end) {
+    net::sse_get(s->serve.url(), "/v1/jobs/" + id + "/stream", {}, [&](const net::sse_event& e) {
+      text += e.data + "\n";
+      if (e.event == "done" || e.event == "error" || e.event == "cancelled") {
+        end = e.event;
+        return false;
+      }
+      return true;
+    }, 60s);
+  };
+  std::string first = post(), second = post();
+  std::string t1, t2, e1, e2;
+  std::thread a([&] { follow(first, t1, e1); });
+  follow(second, t2, e2);
+  a.join();
+  EXPECT_EQ(e1, "done") << t1;
+  EXPECT_EQ(e2, "done") << t2;
+  EXPECT_NE(t2.find("this job follows it"), std::string::npos) << t2;
+  EXPECT_NE(t2.find("\"version\":\"1.0-1\""), std::string::npos) << "the joined job gets the install's answer:\n" << t2;
+  EXPECT_TRUE(fs::exists(workers() + "/sleepy-worker/current/hello"));
+}
