@@ -198,3 +198,23 @@ TEST(KeeperCli, CompletionAndJson) {
   EXPECT_EQ(version.status, 0);
   EXPECT_FALSE(version.out.empty());
 }
+
+// `rbee serve` answers the catalog it finds in <data_dir>/catalog and, with
+// catalog_url left at its default, its local hive reads that one.
+TEST(KeeperCatalog, ServeUsesItsOwnCatalogByDefault) {
+  auto env = private_env();
+  auto data = dir_of(env, "XDG_DATA_HOME") + "/rbee/catalog/workers/hello-worker";
+  fs::create_directories(data);
+  std::ofstream(data + "/PKGBUILD") << "pkgname=hello-worker\npkgver=1.0\npkgrel=1\nsource=()\nsha256sums=()\n"
+                                       "package() {\n  true\n}\n";
+  std::ofstream(data + "/meta.json")
+    << R"({"name":"hello","platforms":["linux"],"architectures":["x86_64","aarch64"],"backend":"cpu","binary":"hello"})";
+  int port = free_port();
+  auto d = start_daemon({"serve", "--port", std::to_string(port)}, env);
+  ASSERT_EQ(d.port, port);
+  EXPECT_EQ(net::http_call(d.url(), "GET", "/workers/hello-worker", {}).status, 200);
+  env.push_back("RBEE_QUEEN_URL=" + d.base());
+  auto listed = run({rbee_bin(), "workers", "available"}, env, 30s);
+  EXPECT_EQ(listed.status, 0) << listed.err;
+  EXPECT_NE(listed.out.find("hello-worker"), std::string::npos) << "the hive read the served catalog:\n" << listed.out << listed.err;
+}
