@@ -218,3 +218,47 @@ TEST(KeeperCatalog, ServeUsesItsOwnCatalogByDefault) {
   EXPECT_EQ(listed.status, 0) << listed.err;
   EXPECT_NE(listed.out.find("hello-worker"), std::string::npos) << "the hive read the served catalog:\n" << listed.out << listed.err;
 }
+
+// The interactive chat in a real terminal: Ctrl-C stops the current answer (the
+// server cancels its job) and the chat goes on; Ctrl-D quits.
+TEST(KeeperChat, CtrlCStopsTheAnswerAndCtrlDQuits) {
+  if (access("/usr/bin/tmux", X_OK) != 0) GTEST_SKIP() << "tmux is not installed";
+  auto env = private_env();
+  auto dir = dir_of(env, "XDG_CONFIG_HOME");
+  fs::create_directories(dir);
+  std::string model = dir + "/s15m.gguf"; // random weights: it talks until the context is full
+  ASSERT_EQ(run({rbee_bin(), "model", "synth", "--shape", "stories15m", "--type", "q8_0", "--out", model}).status, 0);
+  env.push_back("RBEE_WORKER_CTX=8192"); // seconds of answer: Ctrl-C lands while it streams
+  auto d = start_daemon({"serve", "--port", "0"}, env);
+  env.push_back("RBEE_QUEEN_URL=" + d.base());
+  std::string sock = dir + "/tmux.sock", script = dir + "/chat.sh";
+  std::ofstream s(script);
+  for (auto& e : env) s << "export '" << e << "'\n";
+  s << "'" << rbee_bin() << "' run '" << model << "'\necho $? > '" << dir << "/rc'\nsleep 30\n";
+  s.close();
+  ASSERT_EQ(run({"/usr/bin/tmux", "-S", sock, "new-session", "-d", "-x", "150", "-y", "40", "/bin/bash " + script}).status, 0);
+  auto screen = [&] { return run({"/usr/bin/tmux", "-S", sock, "capture-pane", "-p"}).out; };
+  auto keys = [&](std::vector<std::string> k) {
+    k.insert(k.begin(), {"/usr/bin/tmux", "-S", sock, "send-keys"});
+    run(k);
+  };
+  auto jobs = [&] { return net::http_call(d.url(), "GET", "/v1/jobs", {}).body; };
+  EXPECT_TRUE(eventually([&] { return screen().find(">>>") != std::string::npos; }, 20s)) << screen();
+  keys({"tell me a story", "Enter"});
+  EXPECT_TRUE(eventually([&] { // an answer is streaming
+    auto j = jobs();
+    return j.find("\"operation\":\"infer\"") != std::string::npos && j.find("\"state\":\"running\"") != std::string::npos;
+  }, 20s)) << jobs();
+  keys({"C-c"});
+  EXPECT_TRUE(eventually([&] { return jobs().find("\"state\":\"cancelled\"") != std::string::npos; }, 10s))
+    << "Ctrl-C cancels the answer's job: " << jobs();
+  EXPECT_TRUE(eventually([&] {
+    auto sc = screen();
+    auto asked = sc.find("tell me a story");
+    return asked != std::string::npos && sc.rfind(">>>") > asked;
+  }, 10s)) << "and the chat asks again:\n" << screen();
+  keys({"C-d"});
+  EXPECT_TRUE(eventually([&] { return fs::exists(dir + "/rc") && !read_text(dir + "/rc").empty(); }, 10s)) << screen();
+  run({"/usr/bin/tmux", "-S", sock, "kill-server"});
+  EXPECT_EQ(read_text(dir + "/rc"), "0\n");
+}
