@@ -39,7 +39,8 @@ using worker_ptr = worker_actor::stateful_pointer<worker_state>;
 
 void load(worker_ptr self) {
   auto& st = self->state;
-  auto m = kernels::model::load(st.opts.model_path);
+  bool cpu = st.opts.device.empty() || st.opts.device == "cpu";
+  auto m = kernels::model::load(st.opts.model_path, cpu); // a GPU takes the file's layout
   if (!m) {
     st.load_error = m.error();
     st.info.state = "failed";

@@ -18,8 +18,8 @@ struct loaded {
   std::shared_ptr<kernels::tokenizer> tok;
 };
 
-std::optional<loaded> load(const std::string& path) {
-  auto m = kernels::model::load(path);
+std::optional<loaded> load(const std::string& path, bool for_cpu = true) {
+  auto m = kernels::model::load(path, for_cpu);
   if (!m) {
     std::cerr << "rbee: " << path << ": " << m.error() << "\n";
     return std::nullopt;
@@ -64,7 +64,7 @@ int cmd_tokenize(const tokenize_args& a) {
 }
 
 int cmd_generate(const generate_args& a) {
-  auto l = load(a.model);
+  auto l = load(a.model, a.device.empty() || a.device == "cpu");
   if (!l) return failure;
   kernels::set_threads(a.threads);
   kernels::context_params cp;

@@ -40,7 +40,7 @@ int cmd_quantize(const quantize_args& a) {
 
 int cmd_bench(const bench_args& a) {
   using clk = std::chrono::steady_clock;
-  auto m = kernels::model::load(a.model);
+  auto m = kernels::model::load(a.model, a.device.empty() || a.device == "cpu");
   if (!m) {
     std::cerr << "rbee: " << a.model << ": " << m.error() << "\n";
     return failure;

@@ -62,18 +62,18 @@ std::vector<float> vector_f32(const gguf_file& f, const std::string& name, int n
 
 } // namespace
 
-result<std::shared_ptr<model>> model::load(const std::string& path) {
+result<std::shared_ptr<model>> model::load(const std::string& path, bool for_cpu) {
   auto f = gguf_file::open(path);
   if (!f) return result<std::shared_ptr<model>>::failure(f.error());
-  return from_gguf(*f);
+  return from_gguf(*f, for_cpu);
 }
 
-result<std::shared_ptr<model>> model::from_gguf(std::shared_ptr<gguf_file> f) {
+result<std::shared_ptr<model>> model::from_gguf(std::shared_ptr<gguf_file> f, bool for_cpu) {
   return guarded([&] {
     std::shared_ptr<model> m(new model);
     m->file_ = std::move(f);
     m->load_tensors();
-    m->pack_weights();
+    if (for_cpu) m->pack_weights();
     return m;
   });
 }

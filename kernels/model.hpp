@@ -53,9 +53,11 @@ struct layer_weights {
 class model {
 public:
   /// Opens, validates and maps a model; the error names what is wrong.
-  static result<std::shared_ptr<model>> load(const std::string& path);
+  /// `for_cpu` false (a model for a GPU): the weights are not interleaved for the CPU
+  /// kernels — the GPU backend uploads the file's layout — which saves RAM and time.
+  static result<std::shared_ptr<model>> load(const std::string& path, bool for_cpu = true);
   /// The same from an already validated GGUF file.
-  static result<std::shared_ptr<model>> from_gguf(std::shared_ptr<gguf_file> f);
+  static result<std::shared_ptr<model>> from_gguf(std::shared_ptr<gguf_file> f, bool for_cpu = true);
 
   const hparams& hp() const { return hp_; }
   const gguf_file& file() const { return *file_; }

@@ -136,7 +136,7 @@ TEST_F(CudaOps, AttentionOverAHalfKvCache) {
 namespace {
 
 std::string greedy_text(const std::string& file, const std::string& device) {
-  auto m = model::load(rbee::test::stories(file));
+  auto m = model::load(rbee::test::stories(file), device == "cpu");
   EXPECT_TRUE(m) << m.error();
   if (!m) return "";
   auto tok = tokenizer::from_gguf((*m)->file());

@@ -15,9 +15,9 @@ struct run {
   std::string text;
 };
 
-run greedy(const std::string& file, int n, bool reference = false) {
+run greedy(const std::string& file, int n, bool reference = false, bool packed = true) {
   run out;
-  auto m = model::load(stories(file));
+  auto m = model::load(stories(file), packed);
   EXPECT_TRUE(m) << m.error();
   if (!m) return out;
   auto tok = tokenizer::from_gguf((*m)->file());
@@ -70,6 +70,13 @@ TEST_F(Golden, Q4_0MatchesForAtLeast20Tokens) {
   auto r20 = greedy("stories260K-q4_0.gguf", 20);
   auto g = golden("golden_llamasimple_q4_0.txt");
   EXPECT_EQ(r20.text, g.substr(0, r20.text.size()));
+}
+
+TEST_F(Golden, WeightsLoadedForAGpuStillRunOnTheCpu) {
+  auto m = model::load(stories("stories260K-q8_0.gguf"), false); // no interleaving: the file's layout
+  ASSERT_TRUE(m) << m.error();
+  EXPECT_EQ((*m)->layers()[0].wq.packed, nullptr);
+  EXPECT_EQ(greedy("stories260K-q8_0.gguf", 63, false, false).text, golden("golden_llamasimple_q8_0.txt"));
 }
 
 TEST_F(Golden, ScalarReferenceAgrees) {
