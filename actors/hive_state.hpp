@@ -102,9 +102,6 @@ bool hive_cancel_install(hive_ptr self, const std::string& job_id);
 /// The worker auto_run should use on this hive (worker_choice.hpp), worked out off the
 /// hive's thread (it reads the catalog over HTTP).
 caf::result<worker_choice> hive_choose(hive_ptr self, const std::string& requested);
-/// The same, blocking: the catalog, the installed workers and this platform.
-caf::expected<worker_choice> choose_on(const capabilities& caps, const std::string& data_dir, const std::string& catalog_url,
-                                       const std::string& requested);
 
 // -- child processes (hive_processes.cpp) --
 /// Starts `rbee worker` for `o` joining this hive; returns the pid or an error.

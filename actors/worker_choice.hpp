@@ -6,6 +6,7 @@
 
 #include "actors/install_steps.hpp"
 #include "actors/worker_store.hpp"
+#include "messages/capabilities.hpp"
 #include "messages/worker.hpp"
 
 #include <caf/expected.hpp>
@@ -27,5 +28,10 @@ struct choice_inputs {
 /// errc::platform_unsupported (asked for what cannot run here), errc::not_found
 /// (asked for an id neither installed nor in the catalog), errc::invalid_value.
 caf::expected<worker_choice> choose_worker(const choice_inputs& in, const std::string& requested);
+
+/// The same with its inputs gathered (blocking: it reads the catalog at
+/// `catalog_url` and the workers installed under `data_dir`) — a hive's answer.
+caf::expected<worker_choice> choose_on(const capabilities& caps, const std::string& data_dir, const std::string& catalog_url,
+                                       const std::string& requested);
 
 } // namespace rbee

@@ -161,6 +161,11 @@ std::string hf_server::list_models(const std::string& query) {
   return body + "]";
 }
 
+void hf_server::raw(const std::string& prefix, std::string body) {
+  std::lock_guard<std::mutex> g{mtx_};
+  raw_[prefix] = std::move(body);
+}
+
 void hf_server::serve() {
   while (!stop_) {
     pollfd p{listen_fd_, POLLIN, 0};
@@ -203,6 +208,8 @@ std::string hf_server::handle(const std::string& req, int fd) {
     if (auth != "Bearer " + it->second) return response(403, "Forbidden", "", R"({"error":"forbidden"})");
     return "";
   };
+  for (auto& [prefix, body] : raw_)
+    if (target.rfind(prefix, 0) == 0) return response(200, "OK", "Content-Type: application/json\r\n", body);
   if (target.rfind("/api/models?", 0) == 0 || target == "/api/models")
     return response(200, "OK", "Content-Type: application/json\r\n", list_models(target.size() > 12 ? target.substr(12) : ""));
   if (target.rfind("/api/models/", 0) == 0) {

@@ -35,6 +35,9 @@ public:
   void hide_lfs(const std::string& repo);
   /// What /api/models lists about a repo (searches sort by downloads, likes).
   void meta(const std::string& repo, int64_t downloads, int64_t likes, const std::string& license, int64_t parameters = 0);
+  /// Answers every request whose target starts with `prefix` with 200 and `body`
+  /// as is (hostile or malformed answers for the clients under test).
+  void raw(const std::string& prefix, std::string body);
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int requests() const { return requests_; }
@@ -63,6 +66,7 @@ private:
     int64_t parameters = 0;
   };
   std::map<std::string, repo_meta> meta_;
+  std::map<std::string, std::string> raw_;
   std::string list_models(const std::string& query);
   std::thread thread_;
 };
