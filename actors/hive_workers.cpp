@@ -3,6 +3,7 @@
 #include "actors/hive_state.hpp"
 #include "actors/worker.hpp"
 #include "actors/worker_store.hpp"
+#include "kernels/context.hpp"
 #include "messages/json.hpp"
 
 #include <caf/actor_system.hpp>
@@ -152,18 +153,14 @@ caf::result<job_result> hive_infer(hive_ptr self, const job_ctx& ctx, infer_op o
 caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, const worker_spawn_op& op) {
   auto& st = self->state;
   // The device: cpu, or cuda:N of a GPU this hive has (never a silent CPU fallback).
-  std::string device = op.device.empty() ? (op.worker == "cuda" ? "cuda:0" : "cpu") : op.device;
-  if (device == "cuda") device = "cuda:0";
-  if (device != "cpu") {
-    int index = -1;
-    if (device.rfind("cuda:", 0) == 0 && device.size() > 5 && device.size() <= 8 &&
-        device.find_first_not_of("0123456789", 5) == std::string::npos)
-      index = std::stoi(device.substr(5));
-    if (index < 0) return make_error(errc::invalid_value, "device: cpu, cuda or cuda:N");
+  auto index = kernels::cuda_index(op.device.empty() && op.worker == "cuda" ? "cuda" : op.device);
+  if (!index) return make_error(errc::invalid_value, "device: cpu, cuda or cuda:N");
+  std::string device = *index < 0 ? "cpu" : "cuda:" + std::to_string(*index);
+  if (*index >= 0) {
     bool present = false;
-    for (auto& g : st.caps.gpus) present = present || g.index == index;
+    for (auto& g : st.caps.gpus) present = present || g.index == *index;
     if (!present)
-      return make_error(errc::platform_unsupported, "hive '" + st.opts.hive_id + "' has no CUDA device " + std::to_string(index) +
+      return make_error(errc::platform_unsupported, "hive '" + st.opts.hive_id + "' has no CUDA device " + std::to_string(*index) +
                                                       (st.caps.cuda_note.empty() ? "" : " (" + st.caps.cuda_note + ")"));
   }
   // "cpu"/"cuda": the engine of this rbee; a worker id: that installed binary, verified.

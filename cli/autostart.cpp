@@ -20,13 +20,13 @@ extern char** environ;
 
 namespace rbee::cli {
 
-namespace {
-
 std::string self_exe() {
   char buf[4096];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "rbee";
 }
+
+namespace {
 
 /// Starts `rbee serve --port PORT` detached; its pid, or -1 (printed why).
 pid_t start_background(const config::settings& s, const std::string& port, std::string& log) {

@@ -107,21 +107,6 @@ std::optional<std::string> answer(const client& c, const std::string& model, con
   return text;
 }
 
-/// GET /v1/workers, parsed; prints the problem and returns false on failure.
-bool fetch_workers(const client& c, rapidjson::Document& d) {
-  auto r = net::http_call(c.u, "GET", "/v1/workers", {}, c.auth);
-  if (r.status != 200) {
-    report(c, r);
-    return false;
-  }
-  d.Parse(r.body.c_str());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("workers") || !d["workers"].IsArray()) {
-    std::cerr << "rbee: the queen answered something unexpected\n";
-    return false;
-  }
-  return true;
-}
-
 } // namespace
 
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
@@ -186,14 +171,8 @@ int cmd_run(const config::settings& s, const std::string& model, const std::stri
 int cmd_ps(const config::settings& s) {
   auto c = connect(s);
   if (!c) return usage;
-  if (json_output) {
-    auto r = net::http_call(c->u, "GET", "/v1/workers", {}, c->auth);
-    if (r.status != 200) return report(*c, r);
-    std::printf("%s\n", r.body.c_str());
-    return ok;
-  }
   rapidjson::Document d;
-  if (!fetch_workers(*c, d)) return failure;
+  if (auto done = get_list(*c, "/v1/workers", "workers", d)) return *done;
   std::printf("%-36s %-14s %-12s %-7s %-10s %-6s %-7s %s\n", "MODEL", "HIVE", "WORKER", "DEVICE", "MEMORY", "BUSY", "TOK/S", "IDLE");
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (auto& w : d["workers"].GetArray()) {
@@ -211,7 +190,7 @@ int cmd_stop(const config::settings& s, const std::string& model) {
   auto c = connect(s);
   if (!c) return usage;
   rapidjson::Document d;
-  if (!fetch_workers(*c, d)) return failure;
+  if (auto done = get_list(*c, "/v1/workers", "workers", d)) return *done;
   std::string ref = model_ref(model);
   int stopped = 0;
   for (auto& w : d["workers"].GetArray()) {

@@ -4,6 +4,7 @@
 
 #include <rapidjson/document.h>
 
+#include <cstdio>
 #include <iostream>
 
 namespace rbee::cli {
@@ -36,6 +37,21 @@ int report(const client& c, const net::http_result& r) {
     std::cerr << "rbee: HTTP " << r.status << ": " << r.body.substr(0, 300) << "\n";
   }
   return failure;
+}
+
+std::optional<int> get_list(const client& c, const std::string& path, const char* key, rapidjson::Document& d) {
+  auto r = net::http_call(c.u, "GET", path, {}, c.auth);
+  if (r.status != 200) return report(c, r);
+  if (json_output) {
+    std::printf("%s\n", r.body.c_str());
+    return ok;
+  }
+  d.Parse(r.body.c_str());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember(key) || !d[key].IsArray()) {
+    std::cerr << "rbee: the queen answered something unexpected\n";
+    return failure;
+  }
+  return std::nullopt;
 }
 
 } // namespace rbee::cli

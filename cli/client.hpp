@@ -4,6 +4,8 @@
 #include "config/settings.hpp"
 #include "net/http_client.hpp"
 
+#include <rapidjson/document.h>
+
 #include <signal.h>
 
 #include <atomic>
@@ -26,6 +28,11 @@ std::optional<client> connect(const config::settings& s);
 
 /// Prints why a call failed (no queen, or the API's error message); returns 1.
 int report(const client& c, const net::http_result& r);
+
+/// GET `path`, a JSON object whose `key` is an array (/v1/jobs: "jobs"). With --json
+/// it is printed as is. Returns the exit code when the command is done (printed, or
+/// failed and said why), nullopt when `d` holds the parsed answer for a table.
+std::optional<int> get_list(const client& c, const std::string& path, const char* key, rapidjson::Document& d);
 
 /// While alive: SIGINT/SIGTERM are taken by a thread that calls `on_first` once
 /// (cancel the job) and leaves the process with 130 on the second.
@@ -54,6 +61,9 @@ struct follow_options {
 /// Submits `op_json`, follows its stream until it ends (Ctrl-C cancels the job).
 /// Returns ok, failure, or cancelled.
 int follow_job(const client& c, const std::string& op_json, const follow_options& o);
+
+/// This program's own path (/proc/self/exe), for what it starts or registers.
+std::string self_exe();
 
 /// The queen of `s`; when none answers and queen_url is on this machine,
 /// starts `rbee serve` in the background (logging to <state_dir>/serve.log)

@@ -80,18 +80,8 @@ int cmd_status(const config::settings& s) {
 int cmd_jobs(const config::settings& s) {
   auto c = connect(s);
   if (!c) return usage;
-  auto r = net::http_call(c->u, "GET", "/v1/jobs", {}, c->auth);
-  if (r.status != 200) return report(*c, r);
-  if (json_output) {
-    std::printf("%s\n", r.body.c_str());
-    return ok;
-  }
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("jobs") || !d["jobs"].IsArray()) {
-    std::cerr << "rbee: the queen answered something unexpected\n";
-    return failure;
-  }
+  if (auto done = get_list(*c, "/v1/jobs", "jobs", d)) return *done;
   std::printf("%-22s %-22s %-16s %-10s %s\n", "JOB", "OPERATION", "HIVE", "STATE", "ERROR");
   for (auto& j : d["jobs"].GetArray()) {
     std::string err = j.HasMember("error") ? str(j["error"], "code") : "";

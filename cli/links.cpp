@@ -68,12 +68,16 @@ int spawn(std::vector<std::string> args, bool wait) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/// Opens `url` in the user's browser when there is a display and xdg-open.
-bool open_in_browser(const std::string& url) {
+/// xdg-open, when there is a display to open a browser on; "" otherwise.
+std::string browser_opener() {
   const char* x = std::getenv("DISPLAY");
   const char* w = std::getenv("WAYLAND_DISPLAY");
-  if (!((x && *x) || (w && *w))) return false;
-  std::string xdg = on_path("xdg-open");
+  return (x && *x) || (w && *w) ? on_path("xdg-open") : "";
+}
+
+/// Opens `url` in the user's browser when there is one.
+bool open_in_browser(const std::string& url) {
+  std::string xdg = browser_opener();
   return !xdg.empty() && spawn({xdg, url}, false) == 0;
 }
 
@@ -96,10 +100,7 @@ int cmd_open(const config::settings& s, const std::string& url, bool json) {
     return ok;
   }
   std::string job = rbee_link_job(*link);
-  const char* x = std::getenv("DISPLAY");
-  const char* w = std::getenv("WAYLAND_DISPLAY");
-  bool display = ((x && *x) || (w && *w)) && !on_path("xdg-open").empty();
-  if (!display || json) { // no browser: the progress in this terminal
+  if (browser_opener().empty() || json) { // no browser: the progress in this terminal
     follow_options o;
     o.json = json;
     int rc = follow_job(*c, job, o);
@@ -124,9 +125,7 @@ int cmd_protocol(bool enable) {
   std::string mimeapps = env_dir("XDG_CONFIG_HOME", "/.config") + "/mimeapps.list";
   std::string xdg_mime = on_path("xdg-mime");
   if (enable) {
-    char buf[4096];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    std::string exe = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "rbee";
+    std::string exe = self_exe();
     std::error_code ec;
     fs::create_directories(apps, ec);
     std::string entry = "[Desktop Entry]\nType=Application\nName=rbee\nComment=Run large language models on this machine (rbee:// links)\n"

@@ -59,18 +59,8 @@ int cmd_rm(const config::settings& s, const std::string& model) {
 int cmd_ls(const config::settings& s) {
   auto c = connect(s);
   if (!c) return usage;
-  auto r = net::http_call(c->u, "GET", "/v1/models", {}, c->auth);
-  if (r.status != 200) return report(*c, r);
-  if (json_output) {
-    std::printf("%s\n", r.body.c_str());
-    return ok;
-  }
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  if (d.HasParseError() || !d.HasMember("data") || !d["data"].IsArray()) {
-    std::cerr << "rbee: the queen answered something unexpected\n";
-    return failure;
-  }
+  if (auto done = get_list(*c, "/v1/models", "data", d)) return *done;
   std::printf("%-50s %-8s %8s %-8s %7s %10s  %s\n", "MODEL", "ARCH", "PARAMS", "QUANT", "CTX", "SIZE", "LOADED");
   for (auto& m : d["data"].GetArray()) {
     auto text = [&](const char* k) { return m.HasMember(k) && m[k].IsString() ? std::string(m[k].GetString()) : ""; };

@@ -8,7 +8,8 @@ export const token = {
   set: (t) => (t ? localStorage.setItem(tokenKey, t) : localStorage.removeItem(tokenKey)),
 };
 
-function headers(extra = {}) {
+/** Request headers with the API token, when one is kept. */
+export function headers(extra = {}) {
   const h = { ...extra };
   const t = token.get();
   if (t) h.Authorization = 'Bearer ' + t;
@@ -36,7 +37,7 @@ export const submit = (op) => call('/v1/jobs', { method: 'POST', body: op });
 export const cancel = (id) => call('/v1/jobs/' + encodeURIComponent(id), { method: 'DELETE' });
 
 /** Parses an SSE byte stream; calls onEvent({id, event, data}) per event. */
-async function readEvents(body, onEvent) {
+export async function readEvents(body, onEvent) {
   const reader = body.getReader();
   const dec = new TextDecoder();
   let buf = '', ev = { event: 'message', data: [], id: null };

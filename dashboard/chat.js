@@ -1,6 +1,6 @@
 // Chat: pick a model (and a hive), stream the answer through the
 // OpenAI-compatible endpoint, stop it, see tokens per second.
-import { call, esc, token } from './api.js';
+import { call, esc, headers, readEvents } from './api.js';
 import { live } from './app.js';
 
 export function chat() {
@@ -40,38 +40,26 @@ export function chat() {
     try {
       const body = { model, messages: history, stream: true };
       if ($('chat-hive').value) body.hive_id = $('chat-hive').value;
-      const h = { 'Content-Type': 'application/json' };
-      if (token.get()) h.Authorization = 'Bearer ' + token.get();
-      const r = await fetch('/v1/chat/completions', { method: 'POST', headers: h, body: JSON.stringify(body), signal: abort.signal });
+      const r = await fetch('/v1/chat/completions', {
+        method: 'POST', headers: headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(body), signal: abort.signal,
+      });
       if (!r.ok) {
         const err = await r.json().catch(() => ({}));
         throw new Error(err.error ? err.error.message : 'HTTP ' + r.status);
       }
-      const reader = r.body.getReader(), dec = new TextDecoder();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (!line.startsWith('data:')) continue;
-          const data = line.slice(5).trim();
-          if (data === '[DONE]') continue;
-          const chunk = JSON.parse(data);
-          if (chunk.error) throw new Error(chunk.error.message);
-          const piece = chunk.choices && chunk.choices[0] && chunk.choices[0].delta ? chunk.choices[0].delta.content || '' : '';
-          if (!piece) continue;
-          if (!n) first = performance.now();
-          n += 1;
-          answer += piece;
-          out.textContent = answer;
-          const secs = (performance.now() - first) / 1000;
-          if (n > 1 && secs > 0) $('chat-speed').textContent = `${((n - 1) / secs).toFixed(1)} tokens/s`;
-        }
-      }
+      await readEvents(r.body, (e) => { // OpenAI's chunks, ending with data: [DONE]
+        if (e.data === '[DONE]') return;
+        const chunk = JSON.parse(e.data);
+        if (chunk.error) throw new Error(chunk.error.message);
+        const piece = chunk.choices && chunk.choices[0] && chunk.choices[0].delta ? chunk.choices[0].delta.content || '' : '';
+        if (!piece) return;
+        if (!n) first = performance.now();
+        n += 1;
+        answer += piece;
+        out.textContent = answer;
+        const secs = (performance.now() - first) / 1000;
+        if (n > 1 && secs > 0) $('chat-speed').textContent = `${((n - 1) / secs).toFixed(1)} tokens/s`;
+      });
     } catch (err) {
       if (err.name !== 'AbortError') out.insertAdjacentHTML('beforeend', `<p class="error">${esc(err.message)}</p>`);
     } finally {

@@ -8,12 +8,16 @@
 #include "kernels/model.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace rbee::kernels {
 
 class forward_pass;
+
+/// A device name: "cpu" gives -1, "cuda" 0 and "cuda:N" N; nullopt for anything else.
+std::optional<int> cuda_index(const std::string& device);
 
 struct context_params {
   int n_ctx = 0;     ///< per slot; 0: the model's training context, at most 4096

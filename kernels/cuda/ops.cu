@@ -28,15 +28,7 @@ __global__ void rmsnorm_k(float* out, const float* x, const float* w, int d, flo
 __global__ void softmax_k(float* x, int d) {
   __shared__ float sh[32];
   float* r = x + static_cast<size_t>(blockIdx.x) * d;
-  float m = -INFINITY;
-  for (int i = threadIdx.x; i < d; i += blockDim.x) m = fmaxf(m, r[i]);
-  m = block_max(m, sh);
-  float sum = 0;
-  for (int i = threadIdx.x; i < d; i += blockDim.x) {
-    r[i] = __expf(r[i] - m);
-    sum += r[i];
-  }
-  sum = block_sum(sum, sh);
+  float sum = block_exp_sum(r, d, sh);
   for (int i = threadIdx.x; i < d; i += blockDim.x) r[i] /= sum;
 }
 
@@ -103,15 +95,7 @@ __global__ void attend_k(const float* q, const __half* kc, const __half* vc, int
     score[p] = dot * scale;
   }
   __syncthreads();
-  float m = -INFINITY;
-  for (int p = threadIdx.x; p < n_pos; p += blockDim.x) m = fmaxf(m, score[p]);
-  m = block_max(m, sh);
-  float sum = 0;
-  for (int p = threadIdx.x; p < n_pos; p += blockDim.x) {
-    score[p] = __expf(score[p] - m);
-    sum += score[p];
-  }
-  sum = block_sum(sum, sh);
+  float sum = block_exp_sum(score, n_pos, sh); // its barriers also publish the weights to every thread
   float* o = out + (static_cast<size_t>(t) * n_head + h) * hd;
   for (int i = threadIdx.x; i < hd; i += blockDim.x) {
     float acc = 0;

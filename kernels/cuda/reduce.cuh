@@ -44,4 +44,18 @@ __device__ __forceinline__ float block_max(float v, float* shared) {
   return r;
 }
 
+/// v[i] = exp(v[i] - max(v)) over n values shared by the block; returns their sum
+/// (the caller divides: softmax, or attention's weighted sum).
+__device__ __forceinline__ float block_exp_sum(float* v, int n, float* shared) {
+  float m = -INFINITY;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) m = fmaxf(m, v[i]);
+  m = block_max(m, shared);
+  float sum = 0;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    v[i] = __expf(v[i] - m);
+    sum += v[i];
+  }
+  return block_sum(sum, shared);
+}
+
 } // namespace rbee::kernels::cuda

@@ -3,18 +3,14 @@
 // real `rbee serve` and the Hugging Face test server:
 //   node dashboard.mjs BASE_URL SCREENSHOT_DIR SITE_WITH_RBEE SITE_WITHOUT_RBEE
 // Prints "ok: <step>" or "FAIL: <step>: <why>" per step; exits 1 if any failed.
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const [base, shots, siteUp, siteDown] = process.argv.slice(2);
 fs.mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 page.setDefaultTimeout(20000);
 let failed = 0;

@@ -2,16 +2,12 @@
 // tests/e2e/browser_test.cpp, which restarts `rbee serve` on the same port
 // once READY_FILE exists and then submits a job this page must show.
 //   node reconnect.mjs BASE_URL READY_FILE SCREENSHOT_DIR
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const [base, ready, shots] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const page = await browser.newPage();
 let rc = 0;
 try {

@@ -1,15 +1,11 @@
 // "Run on…": with two hives, the model page offers both and auto_run goes to
 // the chosen one. Run by tests/e2e/browser_test.cpp against `rbee queen` with
 // hives alpha and beta:   node run_on.mjs BASE_URL SCREENSHOT_DIR
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import path from 'node:path';
 
 const [base, shots] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const page = await browser.newPage();
 page.setDefaultTimeout(30000);
 let rc = 0;

@@ -1,15 +1,11 @@
 // With an API token set on the server, the dashboard's own files load, its
 // data waits for the token, and the token entered once is kept by the browser.
 //   node token.mjs BASE_URL TOKEN SCREENSHOT_DIR
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 import path from 'node:path';
 
 const [base, token, shots] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const page = await browser.newPage();
 page.setDefaultTimeout(20000);
 let rc = 0;

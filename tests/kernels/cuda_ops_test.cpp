@@ -175,6 +175,16 @@ TEST_F(CudaOps, GreedyGenerationMatchesTheGolden) {
   EXPECT_EQ(greedy_text("stories260K-q8_0.gguf", "cuda:0"), golden("golden_llamasimple_q8_0.txt"));
 }
 
+TEST(CudaDevice, DeviceNames) {
+  EXPECT_EQ(cuda_index("cpu"), -1);
+  EXPECT_EQ(cuda_index(""), -1);
+  EXPECT_EQ(cuda_index("cuda"), 0);
+  EXPECT_EQ(cuda_index("cuda:0"), 0);
+  EXPECT_EQ(cuda_index("cuda:123"), 123);
+  for (std::string bad : {"cuda:", "cuda:-1", "cuda:x", "cuda:1234", "CUDA", "gpu", "cuda:1 ", " cpu", "cuda:../1"})
+    EXPECT_EQ(cuda_index(bad), std::nullopt) << bad;
+}
+
 TEST(CudaDevice, AMissingDeviceIsAnErrorNeverACpuFallback) {
   if (!rbee::test::exists(rbee::test::stories("stories260K-q8_0.gguf"))) GTEST_SKIP() << "stories260K not found";
   auto m = model::load(rbee::test::stories("stories260K-q8_0.gguf"));
