@@ -26,3 +26,11 @@ for shape in tinyllama-1.1b llama-3.2-1b; do
     rm -f "$tmp/m.gguf"
   done
 done
+# What replaying decode steps from CUDA graphs buys: the same models launched kernel by kernel.
+for shape in tinyllama-1.1b llama-3.2-1b; do
+  "$rbee" model synth --shape "$shape" --type q4_0 --out "$tmp/m.gguf" >/dev/null
+  on="$("$rbee" bench --model "$tmp/m.gguf" --device "$device" -p 0 -n 128 --json | grep -o '"decode_tps":[0-9.]*' | cut -d: -f2)"
+  off="$(RBEE_CUDA_GRAPHS=0 "$rbee" bench --model "$tmp/m.gguf" --device "$device" -p 0 -n 128 --json | grep -o '"decode_tps":[0-9.]*' | cut -d: -f2)"
+  printf '%-16s q4_0 tg128: %8.1f t/s with CUDA graphs, %8.1f without\n' "$shape" "$on" "$off"
+  rm -f "$tmp/m.gguf"
+done

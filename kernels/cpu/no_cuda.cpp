@@ -21,7 +21,8 @@ namespace {
 bool built() {
   return false;
 }
-void host_dequantize(dtype, const void*, float*, size_t) { none(); }
+void host_dequantize(dtype, const void*, float*, size_t, bool) { none(); }
+void host_matvec(const weight&, const float*, int, float*) { none(); }
 
 bool available(std::string& why) {
   why = "this build has no CUDA backend (nvcc was not found at build time)";

@@ -1,11 +1,13 @@
 // cuda_check: each CUDA op on host data (copy in, run, copy out) for the tests.
 #include "kernels/cuda/check.hpp"
+#include "kernels/cuda/chunks.cuh"
 #include "kernels/cuda/ops.hpp"
 #include "kernels/cuda/quant.cuh"
 
 #include <cublas_v2.h>
 
 #include <algorithm>
+#include <cmath>
 #include <type_traits>
 #include <vector>
 
@@ -42,24 +44,67 @@ bool built() {
   return true;
 }
 
-void host_dequantize(dtype t, const void* src, float* y, size_t n) {
-  auto run = [&](auto tag) {
-    constexpr int T = decltype(tag)::value;
-    const auto* b = static_cast<const uint8_t*>(src);
-    for (size_t blk = 0; blk < n / cuda::block<T>::elems; ++blk)
-      cuda::each<T>(b + blk * cuda::block<T>::bytes, [&](int i, float v) { y[blk * cuda::block<T>::elems + i] = v; });
-  };
+namespace {
+
+/// Calls f(tag) with tag::value the quant.cuh id of t.
+template <class F>
+void by_type(dtype t, F&& f) {
   switch (t) {
-    case dtype::f32: return run(std::integral_constant<int, cuda::t_f32>{});
-    case dtype::f16: return run(std::integral_constant<int, cuda::t_f16>{});
-    case dtype::bf16: return run(std::integral_constant<int, cuda::t_bf16>{});
-    case dtype::q8_0: return run(std::integral_constant<int, cuda::t_q8_0>{});
-    case dtype::q4_0: return run(std::integral_constant<int, cuda::t_q4_0>{});
-    case dtype::q4_k: return run(std::integral_constant<int, cuda::t_q4_k>{});
-    case dtype::q5_k: return run(std::integral_constant<int, cuda::t_q5_k>{});
-    case dtype::q6_k: return run(std::integral_constant<int, cuda::t_q6_k>{});
+    case dtype::f32: return f(std::integral_constant<int, cuda::t_f32>{});
+    case dtype::f16: return f(std::integral_constant<int, cuda::t_f16>{});
+    case dtype::bf16: return f(std::integral_constant<int, cuda::t_bf16>{});
+    case dtype::q8_0: return f(std::integral_constant<int, cuda::t_q8_0>{});
+    case dtype::q4_0: return f(std::integral_constant<int, cuda::t_q4_0>{});
+    case dtype::q4_k: return f(std::integral_constant<int, cuda::t_q4_k>{});
+    case dtype::q5_k: return f(std::integral_constant<int, cuda::t_q5_k>{});
+    case dtype::q6_k: return f(std::integral_constant<int, cuda::t_q6_k>{});
     default: throw kernel_error("no CUDA decoder for this type");
   }
+}
+
+} // namespace
+
+void host_dequantize(dtype t, const void* src, float* y, size_t n, bool by_chunks) {
+  by_type(t, [&](auto tag) {
+    constexpr int T = decltype(tag)::value;
+    const auto* b = static_cast<const uint8_t*>(src);
+    if (!by_chunks) {
+      for (size_t blk = 0; blk < n / cuda::block<T>::elems; ++blk)
+        cuda::each<T>(b + blk * cuda::block<T>::bytes, [&](int i, float v) { y[blk * cuda::block<T>::elems + i] = v; });
+      return;
+    }
+    using U = cuda::unit<T>;
+    std::fill(y, y + n, std::nanf(""));
+    for (size_t u = 0; u < n / U::elems; ++u)
+      for (int c = 0; c < U::chunks; ++c)
+        cuda::each_chunk<T>(b + u * U::bytes, c, [&](int i, float v) {
+          if (i < 0 || i >= U::elems || !std::isnan(y[u * U::elems + i])) throw kernel_error("a chunk decoder wrote a value twice");
+          y[u * U::elems + i] = v;
+        });
+  });
+}
+
+void host_matvec(const weight& w, const float* x, int n_tok, float* y) {
+  constexpr int NT = 3;
+  by_type(w.type, [&](auto tag) {
+    constexpr int T = decltype(tag)::value;
+    if (w.cols % cuda::unit<T>::elems != 0) throw kernel_error("host_matvec: row length is no multiple of the unit");
+    std::vector<float> xs(static_cast<size_t>(NT) * w.cols);
+    for (int done = 0; done < n_tok; done += NT) {
+      int n = std::min(NT, n_tok - done);
+      std::fill(xs.begin(), xs.end(), 0.f);
+      std::copy(x + static_cast<size_t>(done) * w.cols, x + static_cast<size_t>(done + n) * w.cols, xs.begin());
+      for (int r = 0; r < w.rows; ++r) {
+        float sum[NT] = {};
+        for (int lane = 0; lane < 32; ++lane) {  // a warp's lanes, one after another
+          float acc[NT] = {};
+          cuda::lane_dot<T, NT>(static_cast<const uint8_t*>(w.row(r)), w.cols, xs.data(), lane, acc);
+          for (int t = 0; t < NT; ++t) sum[t] += acc[t];
+        }
+        for (int t = 0; t < n; ++t) y[static_cast<size_t>(done + t) * w.rows + r] = sum[t];
+      }
+    }
+  });
 }
 
 bool available(std::string& why) {

@@ -13,8 +13,12 @@ bool available(std::string& why);
 
 /// Whether this build has the CUDA backend (it may still have no GPU to run on).
 bool built();
-/// The GPU kernels' block decoders (quant.cuh) run on the host: y = n values of `src`.
-void host_dequantize(dtype t, const void* src, float* y, size_t n);
+/// The GPU kernels' block decoders run on the host: y = n values of `src`, decoded a block
+/// at a time (quant.cuh) or a chunk at a time as the matrix-vector kernels do (chunks.cuh).
+void host_dequantize(dtype t, const void* src, float* y, size_t n, bool by_chunks = false);
+/// The matrix-vector kernels' per-lane loop (chunks.cuh) on the host, the 32 lanes of each
+/// row's warp run one after another: y (n_tok, w.rows) = x W^T. Misaligned loads throw.
+void host_matvec(const weight& w, const float* x, int n_tok, float* y);
 
 void rmsnorm(float* out, const float* x, const float* w, int n, int d, float eps);
 void softmax(float* x, int n, int d);

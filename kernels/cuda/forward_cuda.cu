@@ -3,7 +3,10 @@
 // host-device copy in (tokens, positions, slots) and one out (the logits asked
 // for) per step. Decode steps use the dequantizing matrix-vector kernels;
 // prefill steps (more than 8 tokens) dequantize each matrix to halves and
-// multiply with cuBLAS.
+// multiply with cuBLAS. A decode step's ~15 launches per layer are captured
+// once per batch shape into a CUDA graph and replayed: the kernels take
+// positions and slots from device memory, so one graph serves every step of
+// that shape (RBEE_CUDA_GRAPHS=0 turns this off; a failed capture falls back).
 #include "kernels/cuda/ops.hpp"
 #include "kernels/forward.hpp"
 
@@ -11,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -50,6 +54,10 @@ private:
   dweight upload(const weight& w);
   const float* upload(const std::vector<float>& v);
   void matmul(const dweight& w, const float* x, int n, float* y);
+  /// Queues the step's kernels for n tokens, `wanted` of them with logits (into logits_).
+  void enqueue(int n, int wanted);
+  /// The graph of a decode step of this shape, captured on first use; null where capture failed.
+  cudaGraphExec_t graph_for(int n, int wanted);
 
   std::shared_ptr<const model> model_;
   int device_ = 0, n_ctx_ = 0, n_slots_ = 0, n_batch_ = 0;
@@ -64,6 +72,9 @@ private:
   dbuf<float> x_, xb_, q_, k_, v_, att_, gate_, up_, normed_, logits_;
   dbuf<int> ints_; ///< tokens, positions, slots, wanted rows (n_batch each)
   std::vector<int> host_ints_;
+  bool use_graphs_ = true;
+  std::vector<cudaGraphExec_t> graphs_; ///< by n * (max_graph_tokens + 1) + wanted
+  static constexpr int max_graph_tokens = 8;
 };
 
 cuda_forward::cuda_forward(std::shared_ptr<const model> m, const forward_shape& s, int device)
@@ -123,10 +134,15 @@ cuda_forward::cuda_forward(std::shared_ptr<const model> m, const forward_shape& 
   ints_.alloc(4 * b);
   host_ints_.resize(4 * b);
   check(cudaStreamSynchronize(stream_), "uploading the model");
+  const char* g = std::getenv("RBEE_CUDA_GRAPHS");
+  use_graphs_ = !(g && std::string(g) == "0");
+  graphs_.assign((max_graph_tokens + 1) * (max_graph_tokens + 1), nullptr);
 }
 
 cuda_forward::~cuda_forward() {
   if (stream_) cudaStreamSynchronize(stream_);
+  for (auto g : graphs_)
+    if (g) cudaGraphExecDestroy(g);
   for (void* p : owned_) cudaFree(p);
   if (blas_) cublasDestroy(blas_);
   if (stream_) cudaStreamDestroy(stream_);
@@ -163,7 +179,6 @@ void cuda_forward::matmul(const dweight& w, const float* x, int n, float* y) {
 void cuda_forward::run(const batch_entry* entries, const int* pos, int n, float* logits_out) {
   check(cudaSetDevice(device_), "cudaSetDevice");
   const auto& h = model_->hp();
-  const int d = h.n_embd, hd = h.head_dim, q_dim = h.n_head * hd, kv_dim = h.n_head_kv * hd;
   size_t b = static_cast<size_t>(n_batch_);
   int* tokens = host_ints_.data();
   int* positions = tokens + b;
@@ -177,6 +192,50 @@ void cuda_forward::run(const batch_entry* entries, const int* pos, int n, float*
     if (entries[t].logits) wanted_rows[wanted++] = t;
   }
   check(cudaMemcpyAsync(ints_.p, host_ints_.data(), 4 * b * sizeof(int), cudaMemcpyHostToDevice, stream_), "copying the batch");
+  cudaGraphExec_t g = n <= max_graph_tokens && use_graphs_ ? graph_for(n, wanted) : nullptr;
+  if (g)
+    check(cudaGraphLaunch(g, stream_), "launching the step's graph");
+  else
+    enqueue(n, wanted);
+  if (wanted)
+    check(cudaMemcpyAsync(logits_out, logits_.p, static_cast<size_t>(wanted) * h.n_vocab * sizeof(float),
+                          cudaMemcpyDeviceToHost, stream_),
+          "copying the logits");
+  check(cudaGetLastError(), "launching a kernel");
+  check(cudaStreamSynchronize(stream_), "the forward pass");
+}
+
+cudaGraphExec_t cuda_forward::graph_for(int n, int wanted) {
+  cudaGraphExec_t& g = graphs_[static_cast<size_t>(n) * (max_graph_tokens + 1) + wanted];
+  if (g) return g;
+  cudaGraph_t graph = nullptr;
+  if (cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
+    cudaGetLastError();
+    use_graphs_ = false;
+    return nullptr;
+  }
+  try {
+    enqueue(n, wanted);
+  } catch (...) {  // leave the stream usable
+    cudaStreamEndCapture(stream_, &graph);
+    if (graph) cudaGraphDestroy(graph);
+    throw;
+  }
+  cudaError_t rc = cudaStreamEndCapture(stream_, &graph);
+  if (rc == cudaSuccess) rc = cudaGraphInstantiate(&g, graph, 0);
+  if (graph) cudaGraphDestroy(graph);
+  if (rc != cudaSuccess) {  // not capturable here: launch kernel by kernel from now on
+    cudaGetLastError();
+    g = nullptr;
+    use_graphs_ = false;
+  }
+  return g;
+}
+
+void cuda_forward::enqueue(int n, int wanted) {
+  const auto& h = model_->hp();
+  const int d = h.n_embd, hd = h.head_dim, q_dim = h.n_head * hd, kv_dim = h.n_head_kv * hd;
+  size_t b = static_cast<size_t>(n_batch_);
   const int* d_tok = ints_.p;
   const int* d_pos = ints_.p + b;
   const int* d_slot = ints_.p + 2 * b;
@@ -214,12 +273,7 @@ void cuda_forward::run(const batch_entry* entries, const int* pos, int n, float*
     gather_rows(x_.p, d_rows, wanted, d, xb_.p, stream_);
     rmsnorm(normed_.p, xb_.p, output_norm_, wanted, d, h.rms_eps, stream_);
     matmul(output_, normed_.p, wanted, logits_.p);
-    check(cudaMemcpyAsync(logits_out, logits_.p, static_cast<size_t>(wanted) * h.n_vocab * sizeof(float),
-                          cudaMemcpyDeviceToHost, stream_),
-          "copying the logits");
   }
-  check(cudaGetLastError(), "launching a kernel");
-  check(cudaStreamSynchronize(stream_), "the forward pass");
 }
 
 } // namespace

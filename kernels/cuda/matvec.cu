@@ -1,6 +1,7 @@
 // The CUDA kernels that read weights: dequantizing matrix-vector products
 // (one warp per row, up to 8 tokens per weight read), dequantization to halves
 // for cuBLAS, and embedding rows — for every supported tensor type.
+#include "kernels/cuda/chunks.cuh"
 #include "kernels/cuda/ops.hpp"
 #include "kernels/cuda/quant.cuh"
 #include "kernels/cuda/reduce.cuh"
@@ -14,30 +15,35 @@ namespace {
 
 constexpr int max_tok = 8;
 
-/// One warp per output row; lanes take the row's blocks in turn.
+/// One warp per output row; lanes take consecutive chunks of the row (chunks.cuh).
 template <int T, int NT>
-__global__ void matvec_k(const uint8_t* w, size_t row_bytes, int rows, int cols, const float* x, float* y) {
+__global__ void matvec_k(const uint8_t* __restrict__ w, size_t row_bytes, int rows, int cols, const float* __restrict__ x,
+                         float* __restrict__ y) {
   int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   int lane = threadIdx.x & 31;
   if (row >= rows) return;
-  const uint8_t* r = w + static_cast<size_t>(row) * row_bytes;
-  constexpr int E = block<T>::elems, B = block<T>::bytes;
-  int nblocks = cols / E;
   float acc[NT];
 #pragma unroll
   for (int t = 0; t < NT; ++t) acc[t] = 0.f;
-  for (int b = lane; b < nblocks; b += 32) {
-    const float* xb = x + static_cast<size_t>(b) * E;
-    each<T>(r + static_cast<size_t>(b) * B, [&](int i, float v) {
-#pragma unroll
-      for (int t = 0; t < NT; ++t) acc[t] += v * xb[static_cast<size_t>(t) * cols + i];
-    });
-  }
+  lane_dot<T, NT>(w + static_cast<size_t>(row) * row_bytes, cols, x, lane, acc);
 #pragma unroll
   for (int t = 0; t < NT; ++t) {
     float s = warp_sum(acc[t]);
     if (lane == 0) y[static_cast<size_t>(t) * rows + row] = s;
   }
+}
+
+/// For rows of a plain type whose length is no multiple of 4: lanes take the row's values in turn.
+template <int T>
+__global__ void matvec_any_k(const uint8_t* w, size_t row_bytes, int rows, int cols, const float* x, float* y) {
+  int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+  int lane = threadIdx.x & 31;
+  if (row >= rows) return;
+  const uint8_t* r = w + static_cast<size_t>(row) * row_bytes;
+  float acc = 0.f;
+  for (int i = lane; i < cols; i += 32) each<T>(r + static_cast<size_t>(i) * block<T>::bytes, [&](int, float v) { acc += v * x[i]; });
+  float s = warp_sum(acc);
+  if (lane == 0) y[row] = s;
 }
 
 /// One thread per block of the matrix.
@@ -95,7 +101,15 @@ void matvec(const dweight& w, const float* x, int n_tok, float* y, cudaStream_t 
     const float* xs = x + static_cast<size_t>(done) * w.cols;
     float* ys = y + static_cast<size_t>(done) * w.rows;
     by_type(w.type, [&](auto tag) {
-    constexpr int T = decltype(tag)::value;
+      constexpr int T = decltype(tag)::value;
+      if constexpr (block<T>::elems == 1) {  // quantized rows are whole blocks, hence whole units
+        if (w.cols % unit<T>::elems != 0) {
+          for (int t = 0; t < n; ++t)
+            matvec_any_k<T><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs + static_cast<size_t>(t) * w.cols,
+                                                     ys + static_cast<size_t>(t) * w.rows);
+          return;
+        }
+      }
       switch (n) {
         case 1: matvec_k<T, 1><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
         case 2: matvec_k<T, 2><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 using namespace rbee::kernels;
 using rbee::test::random_floats;
@@ -62,8 +63,27 @@ TEST(CudaDecoders, MatchTheCpuReferenceOnTheHost) {
       dequantize_row(t, w.w.row(r), ref.data(), ref.size());
       cuda_check::host_dequantize(t, w.w.row(r), got.data(), got.size());
       EXPECT_EQ(got, ref) << name(t) << " row " << r;
+      cuda_check::host_dequantize(t, w.w.row(r), got.data(), got.size(), true);
+      EXPECT_EQ(got, ref) << name(t) << " row " << r << ", chunk by chunk";
     }
   }
+}
+
+// The matrix-vector kernels' lane loop (each lane its chunks, loads as aligned as
+// on the GPU) on the host: the 32 partial sums of a warp make the whole product.
+TEST(CudaDecoders, TheLanesOfAWarpMakeTheMatrixVectorProductOnTheHost) {
+  if (!cuda_check::built()) GTEST_SKIP() << "this build has no CUDA backend";
+  for (dtype t : {dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0, dtype::q4_0, dtype::q4_k, dtype::q5_k, dtype::q6_k})
+    for (int cols : {256, 768, 2816}) {  // fewer chunks than lanes (K-quants), and rows of odd unit counts
+      auto w = make_weight(t, 9, cols, 5);
+      for (int n : {1, 3, 5}) {
+        auto x = random_floats(static_cast<size_t>(n) * cols, 11 + n, 1.f);
+        std::vector<float> ref(static_cast<size_t>(n) * 9), got(ref.size());
+        ops::ref_matmul(w.w, x.data(), n, ref.data());
+        cuda_check::host_matvec(w.w, x.data(), n, got.data());
+        EXPECT_LT(rel(got, ref), 1e-5) << name(t) << ", " << cols << " columns, " << n << " tokens";
+      }
+    }
 }
 
 TEST_F(CudaOps, MatmulEveryTypeDecodeAndPrefill) {
@@ -171,8 +191,12 @@ std::string golden(const std::string& file) {
 
 TEST_F(CudaOps, GreedyGenerationMatchesTheGolden) {
   if (!rbee::test::exists(rbee::test::stories("stories260K-f32.gguf"))) GTEST_SKIP() << "stories260K not found";
-  EXPECT_EQ(greedy_text("stories260K-f32.gguf", "cuda"), golden("golden_llamasimple_f32.txt"));
-  EXPECT_EQ(greedy_text("stories260K-q8_0.gguf", "cuda:0"), golden("golden_llamasimple_q8_0.txt"));
+  for (const char* graphs : {"1", "0"}) {  // decode steps replayed from CUDA graphs, and launched one by one
+    setenv("RBEE_CUDA_GRAPHS", graphs, 1);
+    EXPECT_EQ(greedy_text("stories260K-f32.gguf", "cuda"), golden("golden_llamasimple_f32.txt")) << "graphs " << graphs;
+    EXPECT_EQ(greedy_text("stories260K-q8_0.gguf", "cuda:0"), golden("golden_llamasimple_q8_0.txt")) << "graphs " << graphs;
+  }
+  unsetenv("RBEE_CUDA_GRAPHS");
 }
 
 TEST(CudaDevice, DeviceNames) {
