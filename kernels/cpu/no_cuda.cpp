@@ -33,6 +33,9 @@ void softmax(float*, int, int) { none(); }
 void swiglu(float*, const float*, int) { none(); }
 void rope(float*, int, int, int, const int*, float, rope_style, float, const float*) { none(); }
 void matmul(const weight&, const float*, int, float*, bool) { none(); }
+void matvec_add(const weight&, const float*, int, float*) { none(); }
+void matvec_swiglu(const weight&, const weight&, const float*, int, float*) { none(); }
+void matvec_parts(const weight* const*, int, const float*, int, float* const*) { none(); }
 void attend(const float*, const float*, const float*, int, int, float, float*) { none(); }
 void embed(const weight&, int, float*) { none(); }
 double copy_bandwidth(int) { return 0; }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -171,6 +172,38 @@ void matmul(const weight& w, const float* x, int n_tok, float* y, bool prefill) 
     if (rc != CUBLAS_STATUS_SUCCESS) throw kernel_error("cuBLAS GEMM failed");
   }
   dy.to(y, ny);
+}
+
+void matvec_add(const weight& w, const float* x, int n_tok, float* y) {
+  dev_weight dw(w);
+  size_t ny = static_cast<size_t>(n_tok) * w.rows;
+  dev<float> dx(static_cast<size_t>(n_tok) * w.cols, x), dy(ny, y);
+  cuda::matvec(dw.w, dx.p, n_tok, dy.p, nullptr, true);
+  dy.to(y, ny);
+}
+
+void matvec_swiglu(const weight& gate, const weight& up, const float* x, int n_tok, float* out) {
+  dev_weight g(gate), u(up);
+  size_t ny = static_cast<size_t>(n_tok) * gate.rows;
+  dev<float> dx(static_cast<size_t>(n_tok) * gate.cols, x), dout(ny), scratch(ny);
+  cuda::matvec_swiglu(g.w, u.w, dx.p, n_tok, dout.p, scratch.p, nullptr);
+  dout.to(out, ny);
+}
+
+void matvec_parts(const weight* const* w, int parts, const float* x, int n_tok, float* const* y) {
+  std::vector<std::unique_ptr<dev_weight>> dw;
+  std::vector<std::unique_ptr<dev<float>>> dy;
+  std::vector<const dweight*> wp;
+  std::vector<float*> yp;
+  for (int p = 0; p < parts; ++p) {
+    dw.push_back(std::make_unique<dev_weight>(*w[p]));
+    dy.push_back(std::make_unique<dev<float>>(static_cast<size_t>(n_tok) * w[p]->rows));
+    wp.push_back(&dw.back()->w);
+    yp.push_back(dy.back()->p);
+  }
+  dev<float> dx(static_cast<size_t>(n_tok) * w[0]->cols, x);
+  cuda::matvec_parts(wp.data(), yp.data(), parts, dx.p, n_tok, nullptr);
+  for (int p = 0; p < parts; ++p) dy[p]->to(y[p], static_cast<size_t>(n_tok) * w[p]->rows);
 }
 
 void attend(const float* q, const float* k, const float* v, int n_pos, int hd, float scale, float* out) {

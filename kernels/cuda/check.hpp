@@ -27,6 +27,11 @@ void rope(float* x, int n_tok, int n_heads, int head_dim, const int* pos, float 
           const float* freq_factors);
 /// y (n_tok, w.rows) = x W^T: the matrix-vector kernels (prefill = false) or dequantize + cuBLAS.
 void matmul(const weight& w, const float* x, int n_tok, float* y, bool prefill);
+/// The decode step's fused products: y (n_tok, w.rows) += x W^T; out = silu(x G^T) * (x U^T);
+/// y[p] = x W[p]^T for the weights in one launch.
+void matvec_add(const weight& w, const float* x, int n_tok, float* y);
+void matvec_swiglu(const weight& gate, const weight& up, const float* x, int n_tok, float* out);
+void matvec_parts(const weight* const* w, int parts, const float* x, int n_tok, float* const* y);
 /// One query (hd) against n_pos positions of K and V (n_pos, hd), stored as halves.
 void attend(const float* q, const float* k, const float* v, int n_pos, int hd, float scale, float* out);
 void embed(const weight& w, int token, float* out);

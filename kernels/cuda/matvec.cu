@@ -15,27 +15,44 @@ namespace {
 
 constexpr int max_tok = 8;
 
-/// One warp per output row; lanes take consecutive chunks of the row (chunks.cuh).
+enum mv_mode : int { mv_set, mv_add, mv_glu };
+
+/// One launch's matrix-vector products of the same x: up to three parts (Q, K, V) of one type.
+struct mv_args {
+  const uint8_t* w[3];
+  size_t row_bytes[3];
+  int rows[3];
+  float* y[3];
+  int cols;
+  const float* x;
+  int mode;
+};
+
+/// One warp per output row of part blockIdx.y; lanes take consecutive chunks of the row
+/// (chunks.cuh). Modes: y = Wx, y += Wx, or (two weights, one part) y = silu(Wx) * (W2 x).
 template <int T, int NT>
-__global__ void matvec_k(const uint8_t* __restrict__ w, size_t row_bytes, int rows, int cols, const float* __restrict__ x,
-                         float* __restrict__ y) {
+__global__ void matvec_k(mv_args a) {
+  const int p = blockIdx.y, rows = a.rows[p];
   int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   int lane = threadIdx.x & 31;
   if (row >= rows) return;
-  float acc[NT];
+  float acc[NT], acc2[NT];
 #pragma unroll
-  for (int t = 0; t < NT; ++t) acc[t] = 0.f;
-  lane_dot<T, NT>(w + static_cast<size_t>(row) * row_bytes, cols, x, lane, acc);
+  for (int t = 0; t < NT; ++t) acc[t] = acc2[t] = 0.f;
+  lane_dot<T, NT>(a.w[p] + static_cast<size_t>(row) * a.row_bytes[p], a.cols, a.x, lane, acc);
+  if (a.mode == mv_glu) lane_dot<T, NT>(a.w[1] + static_cast<size_t>(row) * a.row_bytes[1], a.cols, a.x, lane, acc2);
 #pragma unroll
   for (int t = 0; t < NT; ++t) {
-    float s = warp_sum(acc[t]);
-    if (lane == 0) y[static_cast<size_t>(t) * rows + row] = s;
+    float v = warp_sum(acc[t]);
+    if (a.mode == mv_glu) v = v / (1.f + __expf(-v)) * warp_sum(acc2[t]);
+    float* y = a.y[p] + static_cast<size_t>(t) * rows + row;
+    if (lane == 0) *y = a.mode == mv_add ? *y + v : v;
   }
 }
 
 /// For rows of a plain type whose length is no multiple of 4: lanes take the row's values in turn.
 template <int T>
-__global__ void matvec_any_k(const uint8_t* w, size_t row_bytes, int rows, int cols, const float* x, float* y) {
+__global__ void matvec_any_k(const uint8_t* w, size_t row_bytes, int rows, int cols, const float* x, float* y, bool add) {
   int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   int lane = threadIdx.x & 31;
   if (row >= rows) return;
@@ -43,7 +60,7 @@ __global__ void matvec_any_k(const uint8_t* w, size_t row_bytes, int rows, int c
   float acc = 0.f;
   for (int i = lane; i < cols; i += 32) each<T>(r + static_cast<size_t>(i) * block<T>::bytes, [&](int, float v) { acc += v * x[i]; });
   float s = warp_sum(acc);
-  if (lane == 0) y[row] = s;
+  if (lane == 0) y[row] = add ? y[row] + s : s;
 }
 
 /// One thread per block of the matrix.
@@ -91,34 +108,87 @@ void by_type(dtype t, F&& f) {
   }
 }
 
-} // namespace
-
-void matvec(const dweight& w, const float* x, int n_tok, float* y, cudaStream_t s) {
+void matvec(const mv_args& args, int parts, int n_tok, dtype type, cudaStream_t s) {
   constexpr int warps = 4;
-  dim3 grid((w.rows + warps - 1) / warps), threads(32 * warps);
+  int most = 0;
+  for (int p = 0; p < parts; ++p) most = std::max(most, args.rows[p]);
+  dim3 grid((most + warps - 1) / warps, parts), threads(32 * warps);
   for (int done = 0; done < n_tok; done += max_tok) {
+    mv_args a = args;
     int n = std::min(max_tok, n_tok - done);
-    const float* xs = x + static_cast<size_t>(done) * w.cols;
-    float* ys = y + static_cast<size_t>(done) * w.rows;
-    by_type(w.type, [&](auto tag) {
+    a.x += static_cast<size_t>(done) * a.cols;
+    for (int p = 0; p < parts; ++p) a.y[p] += static_cast<size_t>(done) * a.rows[p];
+    by_type(type, [&](auto tag) {
       constexpr int T = decltype(tag)::value;
-      if constexpr (block<T>::elems == 1) {  // quantized rows are whole blocks, hence whole units
-        if (w.cols % unit<T>::elems != 0) {
-          for (int t = 0; t < n; ++t)
-            matvec_any_k<T><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs + static_cast<size_t>(t) * w.cols,
-                                                     ys + static_cast<size_t>(t) * w.rows);
-          return;
-        }
-      }
       switch (n) {
-        case 1: matvec_k<T, 1><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
-        case 2: matvec_k<T, 2><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
-        case 3: matvec_k<T, 3><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
-        case 4: matvec_k<T, 4><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
-        default: matvec_k<T, max_tok><<<grid, threads, 0, s>>>(w.data, w.row_bytes, w.rows, w.cols, xs, ys); break;
+        case 1: matvec_k<T, 1><<<grid, threads, 0, s>>>(a); break;
+        case 2: matvec_k<T, 2><<<grid, threads, 0, s>>>(a); break;
+        case 3: matvec_k<T, 3><<<grid, threads, 0, s>>>(a); break;
+        case 4: matvec_k<T, 4><<<grid, threads, 0, s>>>(a); break;
+        default: matvec_k<T, max_tok><<<grid, threads, 0, s>>>(a); break;
       }
     });
   }
+}
+
+/// Whether the chunked kernels can read w (rows of plain types need a multiple of 4 values).
+bool chunked(const dweight& w) {
+  bool ok = true;
+  by_type(w.type, [&](auto tag) { ok = w.cols % unit<decltype(tag)::value>::elems == 0; });
+  return ok;
+}
+
+} // namespace
+
+void matvec(const dweight& w, const float* x, int n_tok, float* y, cudaStream_t s, bool accumulate) {
+  if (!chunked(w)) {  // a plain type's odd row length: token by token, then the sum
+    by_type(w.type, [&](auto tag) {
+      constexpr int T = decltype(tag)::value;
+      if constexpr (block<T>::elems == 1) {
+        constexpr int warps = 4;
+        for (int t = 0; t < n_tok; ++t)
+          matvec_any_k<T><<<(w.rows + warps - 1) / warps, 32 * warps, 0, s>>>(
+              w.data, w.row_bytes, w.rows, w.cols, x + static_cast<size_t>(t) * w.cols, y + static_cast<size_t>(t) * w.rows,
+              accumulate);
+      }
+    });
+    return;
+  }
+  mv_args a{};
+  a.w[0] = w.data, a.row_bytes[0] = w.row_bytes, a.rows[0] = w.rows, a.y[0] = y;
+  a.cols = w.cols, a.x = x, a.mode = accumulate ? mv_add : mv_set;
+  matvec(a, 1, n_tok, w.type, s);
+}
+
+void matvec_parts(const dweight* const* w, float* const* y, int parts, const float* x, int n_tok, cudaStream_t s) {
+  for (int p = 0; p < parts;) {  // runs of one type (Q4_K_M: Q and K together, V in Q6_K on its own)
+    int e = p + 1;
+    while (e < parts && e - p < 3 && w[e]->type == w[p]->type && w[e]->cols == w[p]->cols && chunked(*w[p])) ++e;
+    mv_args a{};
+    for (int i = p; i < e; ++i)
+      a.w[i - p] = w[i]->data, a.row_bytes[i - p] = w[i]->row_bytes, a.rows[i - p] = w[i]->rows, a.y[i - p] = y[i];
+    a.cols = w[p]->cols, a.x = x, a.mode = mv_set;
+    if (e - p == 1)
+      matvec(*w[p], x, n_tok, y[p], s);
+    else
+      matvec(a, e - p, n_tok, w[p]->type, s);
+    p = e;
+  }
+}
+
+void matvec_swiglu(const dweight& gate, const dweight& up, const float* x, int n_tok, float* out, float* scratch,
+                   cudaStream_t s) {
+  if (gate.type != up.type || gate.rows != up.rows || gate.cols != up.cols || !chunked(gate)) {
+    matvec(gate, x, n_tok, out, s);
+    matvec(up, x, n_tok, scratch, s);
+    swiglu(out, scratch, static_cast<size_t>(n_tok) * gate.rows, s);
+    return;
+  }
+  mv_args a{};
+  a.w[0] = gate.data, a.row_bytes[0] = gate.row_bytes, a.rows[0] = gate.rows, a.y[0] = out;
+  a.w[1] = up.data, a.row_bytes[1] = up.row_bytes, a.rows[1] = up.rows;
+  a.cols = gate.cols, a.x = x, a.mode = mv_glu;
+  matvec(a, 1, n_tok, gate.type, s);
 }
 
 void dequantize_f16(const dweight& w, __half* out, cudaStream_t s) {

@@ -27,8 +27,16 @@ void swiglu(float* gate, const float* up, size_t n, cudaStream_t s);
 /// Rotates x (n_tok, n_heads, head_dim), token t at position pos[t] * pos_scale.
 void rope(float* x, int n_tok, int n_heads, int head_dim, const int* pos, float pos_scale, rope_style style, float base,
           const float* freq_factors, cudaStream_t s);
-/// y (n_tok, w.rows) = x (n_tok, w.cols) @ W^T, one warp per row; n_tok <= 8 per launch.
-void matvec(const dweight& w, const float* x, int n_tok, float* y, cudaStream_t s);
+/// y (n_tok, w.rows) = x (n_tok, w.cols) @ W^T (or y += that, for a residual), one warp per row;
+/// n_tok <= 8 per launch.
+void matvec(const dweight& w, const float* x, int n_tok, float* y, cudaStream_t s, bool accumulate = false);
+/// y[p] = x @ W[p]^T for several weights (Q, K, V): one launch for each run of up to three
+/// neighbours of one type.
+void matvec_parts(const dweight* const* w, float* const* y, int parts, const float* x, int n_tok, cudaStream_t s);
+/// out (n_tok, gate.rows) = silu(x @ gate^T) * (x @ up^T) in one launch where the two weights
+/// have one type and shape; else two products and swiglu (`scratch`: n_tok * up.rows floats).
+void matvec_swiglu(const dweight& gate, const dweight& up, const float* x, int n_tok, float* out, float* scratch,
+                   cudaStream_t s);
 /// out (w.rows, w.cols) = W as halves, for cuBLAS.
 void dequantize_f16(const dweight& w, __half* out, cudaStream_t s);
 /// out = half(x), n values.

@@ -105,6 +105,44 @@ TEST_F(CudaOps, MatmulEveryTypeDecodeAndPrefill) {
   }
 }
 
+// The decode step's fused launches against their unfused CPU references, including
+// the fallbacks (types that differ: separate launches; an odd row length of F32).
+TEST_F(CudaOps, FusedDecodeProducts) {
+  for (auto [ta, tb] : {std::pair{dtype::q4_k, dtype::q4_k}, {dtype::q4_k, dtype::q6_k}, {dtype::q4_0, dtype::q4_0},
+                        {dtype::f16, dtype::f16}, {dtype::q8_0, dtype::bf16}})
+    for (int n : {1, 2, 5, 8, 9}) {
+      const int cols = 512, rows = 96;
+      auto a = make_weight(ta, rows, cols, 21), b = make_weight(tb, rows, cols, 22), c = make_weight(tb, 40, cols, 23);
+      auto x = random_floats(static_cast<size_t>(n) * cols, 31 + n, 1.f);
+      std::string what = std::string(name(ta)).append("/").append(name(tb)).append(", " + std::to_string(n) + " tokens");
+      std::vector<float> ra(static_cast<size_t>(n) * rows), rb(ra.size()), rc(static_cast<size_t>(n) * 40);
+      ops::ref_matmul(a.w, x.data(), n, ra.data());
+      ops::ref_matmul(b.w, x.data(), n, rb.data());
+      ops::ref_matmul(c.w, x.data(), n, rc.data());
+
+      auto y = random_floats(ra.size(), 41, 1.f), ref = y;
+      for (size_t i = 0; i < ref.size(); ++i) ref[i] += ra[i];
+      cuda_check::matvec_add(a.w, x.data(), n, y.data());
+      EXPECT_LT(rel(y, ref), 1e-5) << "y += x W^T, " << what;
+
+      if (ta == tb) {
+        ref = ra;
+        ops::ref_swiglu(ref.data(), rb.data(), static_cast<int>(ref.size()));
+        std::vector<float> got(ref.size());
+        cuda_check::matvec_swiglu(a.w, b.w, x.data(), n, got.data());
+        EXPECT_LT(rel(got, ref), 1e-5) << "silu(x G^T) * (x U^T), " << what;
+      }
+
+      const weight* ws[3] = {&a.w, &b.w, &c.w};
+      std::vector<float> ga(ra.size()), gb(rb.size()), gc(rc.size());
+      float* ys[3] = {ga.data(), gb.data(), gc.data()};
+      cuda_check::matvec_parts(ws, 3, x.data(), n, ys);
+      EXPECT_LT(rel(ga, ra), 1e-5) << "part 0, " << what;
+      EXPECT_LT(rel(gb, rb), 1e-5) << "part 1, " << what;
+      EXPECT_LT(rel(gc, rc), 1e-5) << "part 2, " << what;
+    }
+}
+
 TEST_F(CudaOps, NormSoftmaxSwigluRope) {
   int n = 5, d = 288;
   auto x = random_floats(static_cast<size_t>(n) * d, 1, 2.f), w = random_floats(d, 2, 1.f);
