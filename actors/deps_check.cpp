@@ -43,16 +43,17 @@ std::set<std::string> installed_packages(const std::string& status_file) {
   return out;
 }
 
-bool on_path(const std::string& name, const std::string& path) {
+/// The executable `name` on `path`, or "".
+std::string which(const std::string& name, const std::string& path) {
   size_t i = 0;
   while (i <= path.size()) {
     size_t j = path.find(':', i);
     if (j == std::string::npos) j = path.size();
     std::string dir = path.substr(i, j - i);
-    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) return true;
+    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) return dir + "/" + name;
     i = j + 1;
   }
-  return false;
+  return "";
 }
 
 bool pkg_config_has(const std::string& name) {
@@ -76,7 +77,20 @@ bool pkg_config_has(const std::string& name) {
   return false;
 }
 
+std::string env_path(const std::string& path) {
+  if (!path.empty()) return path;
+  const char* p = std::getenv("PATH");
+  return p ? p : "/usr/bin:/bin";
+}
+
 } // namespace
+
+std::string find_nvcc(const std::string& path) {
+  if (auto on_path = which("nvcc", env_path(path)); !on_path.empty()) return on_path;
+  for (const char* nvcc : {"/usr/local/cuda/bin/nvcc", "/opt/cuda/bin/nvcc"})
+    if (::access(nvcc, X_OK) == 0) return nvcc;
+  return "";
+}
 
 std::string deps_report::message() const {
   if (missing.empty()) return "all dependencies are installed";
@@ -86,11 +100,7 @@ std::string deps_report::message() const {
 }
 
 caf::expected<deps_report> check_dependencies(const std::vector<std::string>& names, const deps_options& opts) {
-  std::string path = opts.path;
-  if (path.empty()) {
-    const char* p = std::getenv("PATH");
-    path = p ? p : "/usr/bin:/bin";
-  }
+  std::string path = env_path(opts.path);
   std::set<std::string> packages;
   bool loaded = false;
   deps_report r;
@@ -103,12 +113,12 @@ caf::expected<deps_report> check_dependencies(const std::vector<std::string>& na
       packages = installed_packages(opts.dpkg_status);
       loaded = true;
     }
-    if (packages.count(n) || on_path(n, path) || pkg_config_has(n)) continue;
+    if (packages.count(n) || !which(n, path).empty() || pkg_config_has(n) || (n == "nvcc" && !find_nvcc(path).empty())) continue;
     r.missing.push_back(n);
   }
   if (!r.missing.empty()) {
     r.apt_command = "apt-get install -y";
-    for (auto& m : r.missing) r.apt_command += " " + m;
+    for (auto& m : r.missing) r.apt_command += " " + (m == "nvcc" ? std::string("nvidia-cuda-toolkit") : m);
   }
   return r;
 }

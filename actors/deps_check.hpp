@@ -3,6 +3,7 @@
 // satisfied by an installed Debian package of that name (dpkg's status
 // file), an executable of that name on PATH, or a pkg-config module. Every
 // missing one is listed, with the apt-get command that would install them.
+// `nvcc` is also found where CUDA toolkits install it off PATH (/usr/local/cuda).
 
 #include <caf/expected.hpp>
 
@@ -21,6 +22,9 @@ struct deps_options {
   std::string dpkg_status = "/var/lib/dpkg/status";
   std::string path; ///< "" = $PATH
 };
+
+/// nvcc on `path` (or $PATH), else where CUDA toolkits install it; "" when there is none.
+std::string find_nvcc(const std::string& path = "");
 
 /// Checks every name (version constraints such as `cmake>=3.20` are dropped).
 /// A name with characters no package has is an error (errc::bad_request).

@@ -84,6 +84,7 @@ caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const wo
   o.sandbox = st.opts.install_sandbox;
   o.keep_failed_tree = st.opts.keep_failed_builds;
   o.cuda_gpu = !st.caps.gpus.empty();
+  o.without_gpu = op.without_gpu;
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   st.installs[op.worker_id] = {ctx.job_id, cancel};
   std::erase_if(*st.stop_flags, [](const auto& w) { return w.expired(); });

@@ -39,8 +39,9 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, c
   o.keep_alive_s = keep_alive_s >= 0 ? keep_alive_s : st.opts.keep_alive_s;
   o.device = device;
   hive_worker w;
-  w.info = worker_info{o.worker_id, name, path, st.opts.hive_id, device, "ready", o.slots, 0, 0, now_ms(), now_ms(),
-                       o.keep_alive_s, 0};
+  w.info.worker_id = o.worker_id, w.info.model = name, w.info.model_path = path, w.info.hive_id = st.opts.hive_id;
+  w.info.device = device, w.info.state = "ready", w.info.slots = o.slots;
+  w.info.loaded_ms = w.info.last_used_ms = now_ms(), w.info.keep_alive_s = o.keep_alive_s;
   if (st.opts.worker_processes || !program.empty()) {
     auto pid = hive_start_process(self, o, program);
     if (!pid) return std::move(pid.error());

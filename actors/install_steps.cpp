@@ -1,4 +1,5 @@
 #include "actors/install_steps.hpp"
+#include "actors/deps_check.hpp"
 
 #include "messages/errc.hpp"
 
@@ -43,8 +44,7 @@ host_platform this_platform(bool cuda_gpu) {
   utsname u{};
   if (::uname(&u) == 0) h.arch = u.machine;
   if (h.arch == "arm64") h.arch = "aarch64";
-  for (const char* nvcc : {"/usr/local/cuda/bin/nvcc", "/usr/bin/nvcc", "/usr/local/bin/nvcc", "/opt/cuda/bin/nvcc"})
-    if (::access(nvcc, X_OK) == 0) h.cuda_toolkit = true;
+  h.cuda_toolkit = !find_nvcc().empty();
   h.cuda_gpu = cuda_gpu;
   return h;
 }
@@ -56,7 +56,9 @@ caf::error check_platform(const catalog_entry& e, const host_platform& h) {
   if (e.backend == "cuda") {
     if (!h.cuda_toolkit)
       return make_error(errc::platform_unsupported, e.id + " needs the CUDA toolkit (nvcc) to build; none was found");
-    if (!h.cuda_gpu) return make_error(errc::platform_unsupported, e.id + " needs an NVIDIA GPU to run; this hive has none");
+    if (!h.cuda_gpu && !h.without_gpu)
+      return make_error(errc::platform_unsupported, e.id + " needs an NVIDIA GPU to run; this hive has none "
+                                                           "(to build it here anyway, for another machine: --without-gpu)");
   }
   return {};
 }

@@ -18,6 +18,7 @@ struct host_platform {
   std::string arch; ///< "x86_64", "aarch64"
   bool cuda_toolkit = false; ///< nvcc found
   bool cuda_gpu = false;     ///< from the hive's capabilities
+  bool without_gpu = false;  ///< asked to build a CUDA worker anyway (a build host)
 };
 
 /// This machine (the GPU flag comes from the hive's capabilities).

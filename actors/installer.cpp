@@ -80,8 +80,12 @@ struct installer_run {
     auto entry = parse_catalog_entry(*meta);
     if (!entry) return entry.error();
     auto host = this_platform(o.cuda_gpu);
+    host.without_gpu = o.without_gpu;
     if (auto err = check_platform(*entry, host)) return err;
-    say("platform", host.os + " " + host.arch + (entry->backend == "cuda" ? " with CUDA" : "") + ": compatible");
+    if (entry->backend == "cuda" && !host.cuda_gpu)
+      say("platform", host.os + " " + host.arch + " with the CUDA toolkit: builds here, but this hive has no GPU to run it");
+    else
+      say("platform", host.os + " " + host.arch + (entry->backend == "cuda" ? " with CUDA" : "") + ": compatible");
     auto text = catalog_get(o.catalog_url, "/workers/" + id + "/PKGBUILD");
     if (!text) return text.error();
     auto recipe = parse_pkgbuild(*text);

@@ -22,6 +22,7 @@ struct install_options {
   bool sandbox = true;           ///< false only with an explicit --no-sandbox
   bool keep_failed_tree = false; ///< keep the build tree of a failed install, for debugging
   bool cuda_gpu = false;         ///< from the hive's capabilities
+  bool without_gpu = false;      ///< build a CUDA worker on a hive without a GPU
   int jobs = 0;                  ///< MAKEFLAGS -j (0: the CPU count)
 };
 

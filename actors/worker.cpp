@@ -44,12 +44,14 @@ void load(worker_ptr self) {
   if (!m) {
     st.load_error = m.error();
     st.info.state = "failed";
+    st.info.error = st.load_error;
     return;
   }
   auto t = kernels::tokenizer::from_gguf((*m)->file());
   if (!t) {
     st.load_error = t.error();
     st.info.state = "failed";
+    st.info.error = st.load_error;
     return;
   }
   batcher::options o;
@@ -60,6 +62,7 @@ void load(worker_ptr self) {
   if (!b) {
     st.load_error = b.error();
     st.info.state = "failed";
+    st.info.error = st.load_error;
     return;
   }
   st.model = *m;
@@ -130,8 +133,10 @@ void step(worker_ptr self) {
 worker_actor::behavior_type worker_impl(worker_ptr self, worker_options opts) {
   auto& st = self->state;
   st.opts = opts;
-  st.info = worker_info{opts.worker_id, opts.model, opts.model_path, opts.hive_id, opts.device.empty() ? "cpu" : opts.device, "loading",
-                        opts.slots, 0, 0, now_ms(), now_ms(), opts.keep_alive_s};
+  st.info = worker_info{};
+  st.info.worker_id = opts.worker_id, st.info.model = opts.model, st.info.model_path = opts.model_path;
+  st.info.hive_id = opts.hive_id, st.info.device = opts.device.empty() ? "cpu" : opts.device, st.info.state = "loading";
+  st.info.slots = opts.slots, st.info.loaded_ms = st.info.last_used_ms = now_ms(), st.info.keep_alive_s = opts.keep_alive_s;
   load(self);
   return {
     [=](generate_atom, const job_ctx& ctx, const infer_op& op) -> caf::result<infer_result> {

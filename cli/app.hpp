@@ -53,7 +53,8 @@ int cmd_run(const config::settings& s, const std::string& model, const std::stri
             int max_tokens);
 int cmd_ps(const config::settings& s);
 /// Submits a worker operation (install, remove, lists) and follows its stream.
-int cmd_worker_op(const config::settings& s, const std::string& op, const std::string& hive, const std::string& worker);
+int cmd_worker_op(const config::settings& s, const std::string& op, const std::string& hive, const std::string& worker,
+                  bool without_gpu = false);
 int cmd_pull(const config::settings& s, const std::string& model);
 int cmd_ls(const config::settings& s);
 int cmd_rm(const config::settings& s, const std::string& model);

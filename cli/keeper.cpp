@@ -119,7 +119,8 @@ int cmd_job_submit(const config::settings& s, const std::string& json, const std
   return follow_job(*c, json, o);
 }
 
-int cmd_worker_op(const config::settings& s, const std::string& op, const std::string& hive, const std::string& worker) {
+int cmd_worker_op(const config::settings& s, const std::string& op, const std::string& hive, const std::string& worker,
+                  bool without_gpu) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -130,6 +131,10 @@ int cmd_worker_op(const config::settings& s, const std::string& op, const std::s
   if (!worker.empty()) {
     w.Key("worker_id");
     w.String(worker.c_str(), static_cast<rapidjson::SizeType>(worker.size()));
+  }
+  if (without_gpu) {
+    w.Key("without_gpu");
+    w.Bool(true);
   }
   w.EndObject();
   if ((op != "worker_catalog_list" && op != "worker_list_installed") || json_output) return cmd_job_submit(s, buf.GetString());

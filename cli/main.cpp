@@ -129,6 +129,8 @@ int main(int argc, char** argv) {
   auto* workers_installed = workers->add_subcommand("installed", "the workers installed on a hive");
   auto* install = app.add_subcommand("install", "build and install a worker from the catalog (the build streams live)");
   install->add_option("worker", worker_id, "the worker id (rbee workers available)")->required();
+  bool without_gpu = false;
+  install->add_flag("--without-gpu", without_gpu, "build a CUDA worker on a hive with no GPU to run it (a build host)");
   auto* uninstall = app.add_subcommand("uninstall", "remove an installed worker");
   uninstall->add_option("worker", worker_id, "the worker id")->required();
   for (auto* c : {workers_available, workers_installed, install, uninstall}) {
@@ -255,7 +257,7 @@ int main(int argc, char** argv) {
   if (pull->parsed()) return cmd_pull(*s, pull_model);
   if (workers_available->parsed()) return cmd_worker_op(*s, "worker_catalog_list", worker_hive, "");
   if (workers_installed->parsed()) return cmd_worker_op(*s, "worker_list_installed", worker_hive, "");
-  if (install->parsed()) return cmd_worker_op(*s, "worker_install", worker_hive, worker_id);
+  if (install->parsed()) return cmd_worker_op(*s, "worker_install", worker_hive, worker_id, without_gpu);
   if (uninstall->parsed()) return cmd_worker_op(*s, "worker_remove", worker_hive, worker_id);
   if (ls->parsed()) return cmd_ls(*s);
   if (open->parsed()) return cmd_open(*s, open_url, json_output);

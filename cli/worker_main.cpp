@@ -51,7 +51,7 @@ int run_worker(config::settings s, const worker_args& a) {
     self->request(worker, std::chrono::minutes(10), info_atom::value)
       .receive([&](worker_info& i) { info = i; }, [&](caf::error&) { info.state = "failed"; });
     if (info.state != "ready") {
-      std::cerr << "rbee worker: cannot load " << a.model << "\n";
+      std::cerr << "rbee worker: cannot load " << a.model << (info.error.empty() ? "" : ": " + info.error) << "\n";
       rc = 3;
     } else {
       auto hive = sys.middleman().remote_actor<hive_actor>(a.hive.substr(0, colon), static_cast<uint16_t>(port));

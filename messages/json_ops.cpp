@@ -53,8 +53,15 @@ public:
     x.assign(s);
   }
 
+  void operator()(const char* name, bool& x, rule r) {
+    const value* v = take(name, r);
+    if (!v) return;
+    if (!v->IsBool()) return fail(errc::bad_request, name, "must be true or false");
+    x = v->GetBool();
+  }
+
   template <class T>
-    requires std::is_arithmetic_v<T>
+    requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
   void operator()(const char* name, T& x, rule r) {
     const value* v = take(name, r);
     if (!v) return;
@@ -147,8 +154,13 @@ struct writer_visitor {
     w.Key(name);
     w.String(x.c_str(), static_cast<rapidjson::SizeType>(x.size()));
   }
+  void operator()(const char* name, bool x, rule) {
+    if (!x) return; // absent and false read the same
+    w.Key(name);
+    w.Bool(x);
+  }
   template <class T>
-    requires std::is_arithmetic_v<T>
+    requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
   void operator()(const char* name, T x, rule) {
     w.Key(name);
     if constexpr (std::is_integral_v<T>) w.Int64(x); else w.Double(x);

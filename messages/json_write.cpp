@@ -258,6 +258,7 @@ void put(writer& w, const worker_info& x) {
   num(w, "pid", x.pid);
   w.Key("tokens_per_s");
   w.Double(x.tokens_per_s);
+  if (!x.error.empty()) str(w, "error", x.error);
   w.EndObject();
 }
 } // namespace

@@ -67,6 +67,7 @@ template <class V> void fields(V& v, worker_catalog_get_op& x) {
 template <class V> void fields(V& v, worker_install_op& x) {
   v("hive_id", x.hive_id, hive_rule);
   v("worker_id", x.worker_id, required_id);
+  v("without_gpu", x.without_gpu, rule{});
 }
 template <class V> void fields(V& v, worker_remove_op& x) {
   v("hive_id", x.hive_id, hive_rule);

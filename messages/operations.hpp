@@ -68,8 +68,9 @@ struct worker_catalog_list_op { std::string hive_id; };
 RBEE_INSPECT(worker_catalog_list_op, x.hive_id)
 struct worker_catalog_get_op { std::string hive_id; std::string worker_id; };
 RBEE_INSPECT(worker_catalog_get_op, x.hive_id, x.worker_id)
-struct worker_install_op { std::string hive_id; std::string worker_id; };
-RBEE_INSPECT(worker_install_op, x.hive_id, x.worker_id)
+/// without_gpu: build and install a CUDA worker on a hive with no GPU to run it (a build host).
+struct worker_install_op { std::string hive_id; std::string worker_id; bool without_gpu = false; };
+RBEE_INSPECT(worker_install_op, x.hive_id, x.worker_id, x.without_gpu)
 struct worker_remove_op { std::string hive_id; std::string worker_id; };
 RBEE_INSPECT(worker_remove_op, x.hive_id, x.worker_id)
 struct worker_list_installed_op { std::string hive_id; };

@@ -55,13 +55,14 @@ struct worker_info {
   int32_t keep_alive_s = 300;
   int32_t pid = 0;        ///< the worker's own process (0: inside the hive's)
   double tokens_per_s = 0; ///< generated tokens per second over the last second of work (all streams)
+  std::string error;       ///< why loading failed (state "failed")
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
   return f(caf::meta::type_name("rbee_worker_info"), x.worker_id, x.model, x.model_path, x.hive_id, x.device,
            x.state, x.slots, x.busy, x.memory_bytes, x.loaded_ms, x.last_used_ms, x.keep_alive_s, x.pid,
-           x.tokens_per_s);
+           x.tokens_per_s, x.error);
 }
 
 /// A model file in a hive's store (GET /v1/models).

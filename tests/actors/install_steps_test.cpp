@@ -41,6 +41,10 @@ TEST(InstallSteps, PlatformCheckSaysWhatIsMissing) {
   EXPECT_NE(caf::to_string(check_platform(cuda, toolkit_only)).find("NVIDIA GPU"), std::string::npos);
   host_platform full{"linux", "x86_64", true, true};
   EXPECT_FALSE(check_platform(cuda, full));
+  host_platform build_host{"linux", "x86_64", true, false, true}; // --without-gpu: the toolkit is still needed
+  EXPECT_FALSE(check_platform(cuda, build_host));
+  host_platform nothing{"linux", "x86_64", false, false, true};
+  EXPECT_NE(caf::to_string(check_platform(cuda, nothing)).find("CUDA toolkit"), std::string::npos);
   auto here = this_platform(false);
   EXPECT_FALSE(here.os.empty());
   EXPECT_FALSE(here.arch.empty());

@@ -65,6 +65,10 @@ TEST(JsonOperation, WrongTypesNameTheField) {
   EXPECT_EQ(code(R"({"operation":"infer","model":"m","stop":"x"})"), errc::bad_request);
   EXPECT_EQ(code(R"({"operation":"infer","model":"m","messages":[{"role":1}]})"), errc::bad_request);
   EXPECT_EQ(message(R"({"operation":"hive_get"})"), "field 'hive_id' is required");
+  for (const char* v : {"1", "\"true\"", "0", "[]", "{}"})
+    EXPECT_EQ(message(std::string(R"({"operation":"worker_install","worker_id":"w","without_gpu":)") + v + "}"),
+              "field 'without_gpu' must be true or false")
+        << v;
 }
 
 TEST(JsonOperation, OutOfBoundsValuesAreInvalid) {

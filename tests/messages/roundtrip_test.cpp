@@ -87,7 +87,7 @@ TEST_F(Roundtrip, EveryOperation) {
   std::vector<operation> ops = {
     status_op{}, hive_list_op{}, hive_get_op{"h"}, inf, model_download_op{"h", "org/repo:Q4_K_M"},
     model_list_op{"h"}, model_get_op{"h", "m"}, model_delete_op{"h", "m"},
-    worker_catalog_list_op{"h"}, worker_catalog_get_op{"h", "w"}, worker_install_op{"h", "w"},
+    worker_catalog_list_op{"h"}, worker_catalog_get_op{"h", "w"}, worker_install_op{"h", "w", true},
     worker_remove_op{"h", "w"}, worker_list_installed_op{"h"}, worker_spawn_op{"h", "m", "cpu", "cpu"},
     worker_stop_op{"h", "w"}, worker_list_op{"h"}, auto_run_op{"h", "m", "cuda"}};
   ASSERT_EQ(ops.size(), op_names().size());
