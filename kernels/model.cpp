@@ -152,19 +152,33 @@ void model::load_tensors() {
 
 void model::pack_weights() {
   if (const char* off = std::getenv("RBEE_NO_REPACK"); off && *off && *off != '0') return;
-  auto pack = [&](weight& w) {
-    if (!cpu::can_repack(w) || w.packed) return;
-    packed_.push_back(cpu::repack_for(w, cpu::best_kernels()));
+  std::vector<weight*> todo;
+  for (auto& l : layers_)
+    for (weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) todo.push_back(w);
+  if (output_.data != tok_embd_.data) todo.push_back(&output_);
+  std::erase_if(todo, [](weight* w) { return !cpu::can_repack(*w) || w->packed; });
+  // One region for every interleaved copy (huge pages), each at a 64-byte offset.
+  const auto& k = cpu::best_kernels();
+  std::vector<size_t> at;
+  size_t total = 0;
+  for (weight* w : todo) {
+    at.push_back(total);
+    total += (cpu::repacked_bytes(*w, cpu::repack_rows(*w, k)) + 63) / 64 * 64;
+  }
+  packed_ = cpu::huge_region(total);
+  for (size_t i = 0; i < todo.size(); ++i) {
+    weight& w = *todo[i];
+    int rows = cpu::repack_rows(w, k);
+    cpu::repack_into(w, rows, packed_.data() + at[i]);
+    w.packed = packed_.data() + at[i];
+    w.packed_rows = rows;
     // The mapped copy is no longer read on the hot path: let the kernel drop it
     // from our resident set (it stays in the page cache).
     auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
     auto begin = (reinterpret_cast<uintptr_t>(w.data) + page - 1) / page * page;
     auto end = (reinterpret_cast<uintptr_t>(w.data) + w.row_bytes * static_cast<size_t>(w.rows)) / page * page;
     if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-  };
-  for (auto& l : layers_)
-    for (weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) pack(*w);
-  if (output_.data != tok_embd_.data) pack(output_);
+  }
 }
 
 uint64_t model::weight_bytes_per_token() const {

@@ -2,6 +2,7 @@
 // A model's hyper-parameters and weights, read from a GGUF file (llama, qwen2)
 // and checked against each other before use. Weights stay in the mapping.
 
+#include "kernels/cpu/huge_pages.hpp"
 #include "kernels/gguf.hpp"
 
 #include <memory>
@@ -80,7 +81,7 @@ private:
   weight tok_embd_, output_;
   std::vector<float> output_norm_, rope_freqs_;
   std::vector<layer_weights> layers_;
-  std::vector<std::unique_ptr<uint8_t[]>> packed_; ///< owners of weight::packed
+  cpu::huge_region packed_; ///< the interleaved weights (weight::packed point into it)
 };
 
 } // namespace rbee::kernels

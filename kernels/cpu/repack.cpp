@@ -17,10 +17,9 @@ bool can_repack(const weight& w) {
 
 namespace {
 
-std::unique_ptr<uint8_t[]> repack_q4_k(const weight& w) {
+void repack_q4_k(const weight& w, uint8_t* out) {
   const int nb = w.cols / 256, groups = w.rows / 8;
-  std::unique_ptr<uint8_t[]> out(new uint8_t[sizeof(block_q4_kx8) * nb * groups]);
-  auto* dst = reinterpret_cast<block_q4_kx8*>(out.get());
+  auto* dst = reinterpret_cast<block_q4_kx8*>(out);
   parallel_for(0, groups, 8, [&](int lo, int hi) {
     for (int g = lo; g < hi; ++g)
       for (int b = 0; b < nb; ++b) {
@@ -39,13 +38,11 @@ std::unique_ptr<uint8_t[]> repack_q4_k(const weight& w) {
         }
       }
   });
-  return out;
 }
 
-std::unique_ptr<uint8_t[]> repack_q6_k(const weight& w) {
+void repack_q6_k(const weight& w, uint8_t* out) {
   const int nb = w.cols / 256, groups = w.rows / 8;
-  std::unique_ptr<uint8_t[]> out(new uint8_t[sizeof(block_q6_kx8) * nb * groups]);
-  auto* dst = reinterpret_cast<block_q6_kx8*>(out.get());
+  auto* dst = reinterpret_cast<block_q6_kx8*>(out);
   parallel_for(0, groups, 8, [&](int lo, int hi) {
     for (int g = lo; g < hi; ++g)
       for (int b = 0; b < nb; ++b) {
@@ -59,13 +56,11 @@ std::unique_ptr<uint8_t[]> repack_q6_k(const weight& w) {
         }
       }
   });
-  return out;
 }
 
-std::unique_ptr<uint8_t[]> repack_q4_0x16(const weight& w) {
+void repack_q4_0x16(const weight& w, uint8_t* out) {
   const int nb = w.cols / 32, groups = w.rows / 16;
-  std::unique_ptr<uint8_t[]> out(new uint8_t[sizeof(block_q4_0x16) * nb * groups]);
-  auto* dst = reinterpret_cast<block_q4_0x16*>(out.get());
+  auto* dst = reinterpret_cast<block_q4_0x16*>(out);
   parallel_for(0, groups, 4, [&](int lo, int hi) {
     for (int g = lo; g < hi; ++g)
       for (int b = 0; b < nb; ++b) {
@@ -77,27 +72,38 @@ std::unique_ptr<uint8_t[]> repack_q4_0x16(const weight& w) {
         }
       }
   });
-  return out;
 }
 
 } // namespace
 
-std::unique_ptr<uint8_t[]> repack_for(weight& w, const kernel_set& k) {
-  int rows = w.type == dtype::q4_0 && k.gemm_q4_0x16 && w.rows % 16 == 0 ? 16 : 8;
-  auto out = repack(w, rows);
-  w.packed = out.get();
-  w.packed_rows = rows;
-  return out;
+int repack_rows(const weight& w, const kernel_set& k) {
+  return w.type == dtype::q4_0 && k.gemm_q4_0x16 && w.rows % 16 == 0 ? 16 : 8;
+}
+
+size_t repacked_bytes(const weight& w, int rows_per_group) {
+  size_t rows = static_cast<size_t>(w.rows);
+  switch (w.type) {
+    case dtype::q4_k: return rows / 8 * (w.cols / 256) * sizeof(block_q4_kx8);
+    case dtype::q6_k: return rows / 8 * (w.cols / 256) * sizeof(block_q6_kx8);
+    case dtype::q4_0:
+      return rows_per_group == 16 && rows % 16 == 0 ? rows / 16 * (w.cols / 32) * sizeof(block_q4_0x16) : rows / 8 * (w.cols / 32) * sizeof(block_q4_0x8);
+    default: return rows / 8 * (w.cols / 32) * sizeof(block_q8_0x8);
+  }
 }
 
 std::unique_ptr<uint8_t[]> repack(const weight& w, int rows_per_group) {
-  if (rows_per_group == 16 && w.type == dtype::q4_0 && w.rows % 16 == 0) return repack_q4_0x16(w);
-  if (w.type == dtype::q4_k) return repack_q4_k(w);
-  if (w.type == dtype::q6_k) return repack_q6_k(w);
+  std::unique_ptr<uint8_t[]> out(new uint8_t[repacked_bytes(w, rows_per_group)]);
+  repack_into(w, rows_per_group, out.get());
+  return out;
+}
+
+void repack_into(const weight& w, int rows_per_group, uint8_t* out) {
+  if (rows_per_group == 16 && w.type == dtype::q4_0 && w.rows % 16 == 0) return repack_q4_0x16(w, out);
+  if (w.type == dtype::q4_k) return repack_q4_k(w, out);
+  if (w.type == dtype::q6_k) return repack_q6_k(w, out);
   const int nb = w.cols / 32, groups = w.rows / 8;
   if (w.type == dtype::q4_0) {
-    std::unique_ptr<uint8_t[]> out(new uint8_t[sizeof(block_q4_0x8) * nb * groups]);
-    auto* dst = reinterpret_cast<block_q4_0x8*>(out.get());
+    auto* dst = reinterpret_cast<block_q4_0x8*>(out);
     parallel_for(0, groups, 8, [&](int lo, int hi) {
       for (int g = lo; g < hi; ++g)
         for (int b = 0; b < nb; ++b) {
@@ -109,10 +115,9 @@ std::unique_ptr<uint8_t[]> repack(const weight& w, int rows_per_group) {
           }
         }
     });
-    return out;
+    return;
   }
-  std::unique_ptr<uint8_t[]> out(new uint8_t[sizeof(block_q8_0x8) * nb * groups]);
-  auto* dst = reinterpret_cast<block_q8_0x8*>(out.get());
+  auto* dst = reinterpret_cast<block_q8_0x8*>(out);
   parallel_for(0, groups, 8, [&](int lo, int hi) {
     for (int g = lo; g < hi; ++g)
       for (int b = 0; b < nb; ++b) {
@@ -124,7 +129,6 @@ std::unique_ptr<uint8_t[]> repack(const weight& w, int rows_per_group) {
         }
       }
   });
-  return out;
 }
 
 } // namespace rbee::kernels::cpu

@@ -54,12 +54,17 @@ struct block_q4_0x16 {
   uint8_t qs[256];
 };
 
-/// The interleaved copy of `w` (groups of `rows_per_group` rows, blocks in order
-/// inside a group). 16 is for Q4_0 only (rows a multiple of 16).
-std::unique_ptr<uint8_t[]> repack(const weight& w, int rows_per_group = 8);
+/// The rows per group the kernel set `k` reads `w` in: 16 where it has 512-bit Q4_0 kernels, else 8.
+int repack_rows(const weight& w, const struct kernel_set& k);
 
-/// Interleaves `w` for the kernel set `k` (16 rows where it has 512-bit Q4_0
-/// kernels) and sets w.packed and w.packed_rows; the owner of the copy is returned.
-std::unique_ptr<uint8_t[]> repack_for(weight& w, const struct kernel_set& k);
+/// Bytes of the interleaved copy of `w` in groups of `rows_per_group` rows.
+size_t repacked_bytes(const weight& w, int rows_per_group);
+
+/// Writes the interleaved copy of `w` (groups of `rows_per_group` rows, blocks in order
+/// inside a group) to `out` (repacked_bytes of it). 16 is for Q4_0 only (rows a multiple of 16).
+void repack_into(const weight& w, int rows_per_group, uint8_t* out);
+
+/// repack_into a new buffer.
+std::unique_ptr<uint8_t[]> repack(const weight& w, int rows_per_group = 8);
 
 } // namespace rbee::kernels::cpu
