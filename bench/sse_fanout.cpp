@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
   s.log_level = "off";
   s.max_connections = subs + 100;
   s.sse_max_queued_bytes = 64 << 20;
+  if (const char* t = std::getenv("RBEE_HTTP_THREADS")) s.http_threads = std::max(1, std::atoi(t));
+  std::printf("server HTTP threads: %d\n", s.http_threads);
   bench::server srv(s);
   asio::io_context ioc;
   asio::ip::tcp::endpoint ep{asio::ip::make_address("127.0.0.1"), srv.port()};
