@@ -21,6 +21,11 @@ bool wait_for_stop(const std::function<bool()>& done) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  if (!done) { // nothing to poll: sleep until a signal comes
+    while (sigwaitinfo(&set, nullptr) < 0) {
+    }
+    return true;
+  }
   timespec tick{0, 50'000'000};
   for (;;) {
     if (sigtimedwait(&set, nullptr, &tick) > 0) return true;
