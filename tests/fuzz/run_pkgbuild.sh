@@ -13,7 +13,7 @@ if ! echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned 
   echo "clang's libFuzzer runtime (libclang-rt-dev) not found: fuzzing skipped"; exit 77
 fi
 clang++ -std=c++20 -O1 -g -fsanitize=address,undefined,fuzzer -fno-sanitize-recover=undefined -I"$src" \
-  "$src/tests/fuzz/pkgbuild_fuzz.cpp" "$src/actors/pkgbuild.cpp" "$src/actors/install_steps.cpp" \
+  "$src/tests/fuzz/pkgbuild_fuzz.cpp" "$src/actors/pkgbuild.cpp" "$src/actors/install_steps.cpp" "$src/actors/deps_check.cpp" \
   "$src/actors/catalog.cpp" "$src/actors/worker_store.cpp" "$src/actors/atomic_file.cpp" "$src/actors/fetch.cpp" \
   "$src/messages/errc.cpp" -lcaf_core -lcurl -lcrypto -o "$work/pkgbuild_fuzz"
 for f in "$src"/catalog/*/PKGBUILD.in; do cp "$f" "$work/seeds/$(basename "$(dirname "$f")")"; done
