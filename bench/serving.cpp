@@ -1,7 +1,7 @@
 // Serving end to end: aggregate decode t/s of 1, 2, 4, 8 concurrent OpenAI
 // streams against one worker (continuous batching), and one stream through
 // HTTP SSE against the engine alone.
-// Usage: bench_serving MODEL [tokens=64] [http://HOST:PORT]
+// Usage: bench_serving MODEL [tokens=64] [http://HOST:PORT]   (RBEE_BENCH_ROUNDS: alternated rounds, 5)
 // With a URL, the streams go to that server (e.g. a `rbee serve` process of its
 // own) instead of one started in this process.
 #include "bench/bench_server.hpp"
@@ -130,8 +130,21 @@ int main(int argc, char** argv) {
   // One stream against the engine alone, alternated (this machine's speed drifts), medians. Both
   // load the model afresh each round: where its pages land moves decode speed by several percent
   // from one load to the next, and a worker loaded once would carry one draw through every round.
+  const char* r_env = std::getenv("RBEE_BENCH_ROUNDS");
+  const int rounds = std::max(1, r_env ? std::atoi(r_env) : 5);
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  };
+  auto report = [&](const char* other, const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> ratio;
+    for (size_t i = 0; i < a.size(); ++i) ratio.push_back(b[i] > 0 ? a[i] / b[i] : 0);
+    std::printf("one stream, %d alternated rounds, medians: HTTP SSE %.1f t/s, %s %.1f t/s = %.1f%% (median of the "
+                "rounds' ratios %.1f%%)\n",
+                rounds, median(a), other, median(b), median(b) > 0 ? 100 * median(a) / median(b) : 0, 100 * median(ratio));
+  };
   std::vector<double> sse, eng;
-  for (int round = 0; round < 5; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     net::http_call(u, "POST", "/v1/jobs",
                    R"({"operation":"worker_stop","hive_id":"localhost","worker_id":")" + path + "\"}");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -140,24 +153,18 @@ int main(int argc, char** argv) {
     sse.push_back((f.tokens - 1) / std::chrono::duration<double>(f.last - f.first).count());
     eng.push_back(engine_alone(path, n, s));
   }
-  std::sort(sse.begin(), sse.end());
-  std::sort(eng.begin(), eng.end());
-  std::printf("one stream, 5 alternated rounds, medians: HTTP SSE %.1f t/s, engine alone (this process) %.1f t/s = %.1f%%\n",
-              sse[2], eng[2], 100 * sse[2] / eng[2]);
+  report("engine alone (this process)", sse, eng);
   // The same against `rbee bench` in its own process, alternated with the stream.
   std::string rbee = (std::filesystem::path(argv[0]).parent_path().parent_path() / "rbee").string();
   if (const char* b = std::getenv("RBEE_BIN")) rbee = b;
   if (std::filesystem::exists(rbee)) {
     std::vector<double> sse2, cli;
-    for (int round = 0; round < 5; ++round) {
+    for (int round = 0; round < rounds; ++round) {
       auto f = stream_once(u, path, n);
       sse2.push_back((f.tokens - 1) / std::chrono::duration<double>(f.last - f.first).count());
       cli.push_back(engine_process(rbee, path, n));
     }
-    std::sort(sse2.begin(), sse2.end());
-    std::sort(cli.begin(), cli.end());
-    std::printf("one stream, 5 alternated rounds, medians: HTTP SSE %.1f t/s, `rbee bench` %.1f t/s = %.1f%%\n", sse2[2],
-                cli[2], cli[2] > 0 ? 100 * sse2[2] / cli[2] : 0);
+    report("`rbee bench`", sse2, cli);
   }
   (void)single;
   return 0;
