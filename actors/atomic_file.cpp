@@ -5,9 +5,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <atomic>
+#include <ctime>
 #include <random>
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,9 +24,7 @@ std::string dir_of(const std::string& path) {
 }
 
 std::string temp_beside(const std::string& path) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char suffix[20];
-  std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(rng()));
+  std::string suffix = random_suffix();
   auto slash = path.rfind('/');
   std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
   return dir_of(path) + "/." + base + ".tmp-" + suffix;
@@ -66,6 +67,19 @@ caf::expected<void> atomic_replace(const std::string& path, unsigned mode, Fill 
 }
 
 } // namespace
+
+std::string random_suffix() {
+  uint64_t v = 0;
+  // From the kernel on every call: a process forked from this one must not draw the same names.
+  if (::getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v)) {
+    static std::atomic<uint64_t> counter{0};
+    v = (static_cast<uint64_t>(::getpid()) << 40) ^ static_cast<uint64_t>(::time(nullptr)) ^ (++counter << 20) ^
+        static_cast<uint64_t>(std::random_device{}());
+  }
+  char out[20];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(v));
+  return out;
+}
 
 bool fsync_dir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -10,6 +10,9 @@
 
 namespace rbee {
 
+/// 16 hex digits from the kernel's random source (fork-safe), for temporary names.
+std::string random_suffix();
+
 /// fsyncs a directory (after a rename into it).
 bool fsync_dir(const std::string& dir);
 

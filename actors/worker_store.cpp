@@ -12,7 +12,6 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -26,11 +25,6 @@ bool valid_component(const std::string& s, std::string_view allowed) {
   for (char c : s)
     if (!std::isalnum(static_cast<unsigned char>(c)) && allowed.find(c) == std::string_view::npos) return false;
   return true;
-}
-
-std::string random_suffix() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return std::to_string(rng() % 1000000000ull);
 }
 
 std::string to_json(const installed_worker& w) {

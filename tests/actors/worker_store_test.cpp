@@ -175,7 +175,8 @@ TEST_F(WorkerStore, SigkillDuringInstallsLeavesARunnableVersion) {
     EXPECT_EQ(run(got->path), "worker " + got->version + "\n") << "round " << round;
   }
   // The next install cleans what the kills left.
-  ASSERT_TRUE(s.install("w", "9", "cpu", built("9")));
+  auto last = s.install("w", "9", "cpu", built("9"));
+  ASSERT_TRUE(last) << caf::to_string(last.error());
   for (auto& e : fs::directory_iterator(dir / "data/workers/w"))
     EXPECT_EQ(e.path().filename().string().rfind(".", 0), std::string::npos) << "leftover " << e.path();
 }
