@@ -1,5 +1,6 @@
 // The forward pass on the CPU: f32 activations and KV cache, the SIMD kernels
 // of ops.hpp (or the scalar references), oneTBB across rows and heads.
+#include "kernels/cpu/huge_pages.hpp"
 #include "kernels/forward.hpp"
 #include "kernels/ops.hpp"
 #include "kernels/parallel.hpp"
@@ -23,7 +24,9 @@ private:
   void (*matmul_)(const weight&, const float*, int, float*) = nullptr;
   bool reference_ = false;
   int n_ctx_ = 0, n_slots_ = 0;
-  std::vector<float> k_cache_, v_cache_; ///< (layer, slot, pos, kv_dim)
+  /// (layer, slot, pos, kv_dim) floats: huge pages, zero pages until a position is written, so
+  /// memory grows with the context in use.
+  cpu::huge_region k_cache_, v_cache_;
   std::vector<float> x_, xb_, q_, k_, v_, att_, ff_gate_, ff_up_;
 };
 
@@ -33,8 +36,8 @@ cpu_forward::cpu_forward(std::shared_ptr<const model> m, const forward_shape& s)
   const auto& h = model_->hp();
   size_t kv_dim = static_cast<size_t>(h.n_head_kv) * h.head_dim;
   size_t cache = static_cast<size_t>(h.n_layer) * s.n_slots * s.n_ctx * kv_dim;
-  k_cache_.assign(cache, 0.f);
-  v_cache_.assign(cache, 0.f);
+  k_cache_ = cpu::huge_region(cache * sizeof(float));
+  v_cache_ = cpu::huge_region(cache * sizeof(float));
   size_t b = static_cast<size_t>(s.n_batch);
   size_t q_dim = static_cast<size_t>(h.n_head) * h.head_dim;
   x_.resize(b * h.n_embd);
@@ -61,8 +64,8 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
 
   for (int l = 0; l < h.n_layer; ++l) {
     const auto& L = m.layers()[static_cast<size_t>(l)];
-    float* kc = &k_cache_[static_cast<size_t>(l) * layer_stride];
-    float* vc = &v_cache_[static_cast<size_t>(l) * layer_stride];
+    float* kc = reinterpret_cast<float*>(k_cache_.data()) + static_cast<size_t>(l) * layer_stride;
+    float* vc = reinterpret_cast<float*>(v_cache_.data()) + static_cast<size_t>(l) * layer_stride;
     // -- attention --
     for (int t = 0; t < n; ++t) ops::rmsnorm(&xb_[t * d], &x_[t * d], L.attn_norm.data(), d, h.rms_eps);
     matmul_(L.wq, xb_.data(), n, q_.data());
