@@ -1,5 +1,6 @@
 #include "kernels/cpu/huge_pages.hpp"
 
+#include <limits>
 #include <new>
 #include <utility>
 
@@ -13,6 +14,7 @@ constexpr size_t huge = size_t{2} << 20;
 
 huge_region::huge_region(size_t bytes) {
   if (bytes == 0) return;
+  if (bytes > std::numeric_limits<size_t>::max() / 2) throw std::bad_alloc(); // no wrap in the rounding
   size_ = (bytes + huge - 1) / huge * huge;
   map_size_ = size_ + huge; // room to align the start
   map_ = ::mmap(nullptr, map_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

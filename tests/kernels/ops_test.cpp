@@ -1,5 +1,6 @@
 // Every fast path against the scalar reference, for every kernel set this CPU
 // can run and every tensor type (like llama.cpp's test-backend-ops).
+#include "kernels/cpu/huge_pages.hpp"
 #include "kernels/cpu/quant_act.hpp"
 #include "kernels/cpu/repack.hpp"
 #include "kernels/ops.hpp"
@@ -91,6 +92,26 @@ TEST(Ops, InterleavedWeightsMatchTheReference) {
   }
   EXPECT_FALSE(cpu::can_repack(make_weight(dtype::q4_0, 12, 64, 1).w)); // rows not a multiple of 8
   EXPECT_FALSE(cpu::can_repack(make_weight(dtype::q5_k, 16, 256, 1).w));
+}
+
+// The memory of the interleaved weights and the KV cache: 2 MiB-aligned, zero until written,
+// its size rounded up to whole 2 MiB pages; moves hand it over; an impossible size is bad_alloc.
+TEST(Ops, HugeRegions) {
+  cpu::huge_region r(3 << 20);
+  ASSERT_NE(r.data(), nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(r.data()) % (2u << 20), 0u);
+  EXPECT_EQ(r.size(), size_t{4} << 20);
+  for (size_t i = 0; i < r.size(); i += 4096) EXPECT_EQ(r.data()[i], 0) << i;
+  r.data()[r.size() - 1] = 7;
+  cpu::huge_region moved(std::move(r));
+  EXPECT_EQ(r.data(), nullptr);
+  EXPECT_EQ(moved.data()[moved.size() - 1], 7);
+  cpu::huge_region other(1);
+  other = std::move(moved);
+  EXPECT_EQ(other.size(), size_t{4} << 20);
+  EXPECT_EQ(cpu::huge_region(0).data(), nullptr);
+  EXPECT_THROW(cpu::huge_region(size_t{1} << 62), std::bad_alloc);
+  EXPECT_THROW(cpu::huge_region(~size_t{0}), std::bad_alloc);
 }
 
 TEST(Ops, AttendAndSwigluMatchTheReference) {
