@@ -30,22 +30,29 @@ struct mv_args {
 
 /// One warp per output row of part blockIdx.y; lanes take consecutive chunks of the row
 /// (chunks.cuh). Modes: y = Wx, y += Wx, or (two weights, one part) y = silu(Wx) * (W2 x).
+/// a[p] with constant indices only: a runtime index into a kernel parameter copies the whole
+/// parameter block to local memory (112 bytes of stack per thread, ptxas says).
+template <class T>
+__device__ __forceinline__ T pick(const T (&a)[3], int p) {
+  return p == 0 ? a[0] : p == 1 ? a[1] : a[2];
+}
+
 template <int T, int NT>
 __global__ void matvec_k(mv_args a) {
-  const int p = blockIdx.y, rows = a.rows[p];
+  const int p = blockIdx.y, rows = pick(a.rows, p);
   int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
   int lane = threadIdx.x & 31;
   if (row >= rows) return;
   float acc[NT], acc2[NT];
 #pragma unroll
   for (int t = 0; t < NT; ++t) acc[t] = acc2[t] = 0.f;
-  lane_dot<T, NT>(a.w[p] + static_cast<size_t>(row) * a.row_bytes[p], a.cols, a.x, lane, acc);
+  lane_dot<T, NT>(pick(a.w, p) + static_cast<size_t>(row) * pick(a.row_bytes, p), a.cols, a.x, lane, acc);
   if (a.mode == mv_glu) lane_dot<T, NT>(a.w[1] + static_cast<size_t>(row) * a.row_bytes[1], a.cols, a.x, lane, acc2);
 #pragma unroll
   for (int t = 0; t < NT; ++t) {
     float v = warp_sum(acc[t]);
     if (a.mode == mv_glu) v = v / (1.f + __expf(-v)) * warp_sum(acc2[t]);
-    float* y = a.y[p] + static_cast<size_t>(t) * rows + row;
+    float* y = pick(a.y, p) + static_cast<size_t>(t) * rows + row;
     if (lane == 0) *y = a.mode == mv_add ? *y + v : v;
   }
 }
