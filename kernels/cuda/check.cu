@@ -45,28 +45,8 @@ bool built() {
   return true;
 }
 
-namespace {
-
-/// Calls f(tag) with tag::value the quant.cuh id of t.
-template <class F>
-void by_type(dtype t, F&& f) {
-  switch (t) {
-    case dtype::f32: return f(std::integral_constant<int, cuda::t_f32>{});
-    case dtype::f16: return f(std::integral_constant<int, cuda::t_f16>{});
-    case dtype::bf16: return f(std::integral_constant<int, cuda::t_bf16>{});
-    case dtype::q8_0: return f(std::integral_constant<int, cuda::t_q8_0>{});
-    case dtype::q4_0: return f(std::integral_constant<int, cuda::t_q4_0>{});
-    case dtype::q4_k: return f(std::integral_constant<int, cuda::t_q4_k>{});
-    case dtype::q5_k: return f(std::integral_constant<int, cuda::t_q5_k>{});
-    case dtype::q6_k: return f(std::integral_constant<int, cuda::t_q6_k>{});
-    default: throw kernel_error("no CUDA decoder for this type");
-  }
-}
-
-} // namespace
-
 void host_dequantize(dtype t, const void* src, float* y, size_t n, bool by_chunks) {
-  by_type(t, [&](auto tag) {
+  cuda::by_type(t, [&](auto tag) {
     constexpr int T = decltype(tag)::value;
     const auto* b = static_cast<const uint8_t*>(src);
     if (!by_chunks) {
@@ -87,7 +67,7 @@ void host_dequantize(dtype t, const void* src, float* y, size_t n, bool by_chunk
 
 void host_matvec(const weight& w, const float* x, int n_tok, float* y) {
   constexpr int NT = 3;
-  by_type(w.type, [&](auto tag) {
+  cuda::by_type(w.type, [&](auto tag) {
     constexpr int T = decltype(tag)::value;
     if (w.cols % cuda::unit<T>::elems != 0) throw kernel_error("host_matvec: row length is no multiple of the unit");
     std::vector<float> xs(static_cast<size_t>(NT) * w.cols);

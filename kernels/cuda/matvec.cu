@@ -28,8 +28,6 @@ struct mv_args {
   int mode;
 };
 
-/// One warp per output row of part blockIdx.y; lanes take consecutive chunks of the row
-/// (chunks.cuh). Modes: y = Wx, y += Wx, or (two weights, one part) y = silu(Wx) * (W2 x).
 /// a[p] with constant indices only: a runtime index into a kernel parameter copies the whole
 /// parameter block to local memory (112 bytes of stack per thread, ptxas says).
 template <class T>
@@ -37,6 +35,8 @@ __device__ __forceinline__ T pick(const T (&a)[3], int p) {
   return p == 0 ? a[0] : p == 1 ? a[1] : a[2];
 }
 
+/// One warp per output row of part blockIdx.y; lanes take consecutive chunks of the row
+/// (chunks.cuh). Modes: y = Wx, y += Wx, or (two weights, one part) y = silu(Wx) * (W2 x).
 template <int T, int NT>
 __global__ void matvec_k(mv_args a) {
   const int p = blockIdx.y, rows = pick(a.rows, p);
@@ -96,25 +96,6 @@ unsigned blocks_of(size_t n, unsigned per = 256) {
   return static_cast<unsigned>((n + per - 1) / per);
 }
 
-template <int T>
-using type_tag = std::integral_constant<int, T>;
-
-/// Calls f(type_tag<T>{}) for the weight's type.
-template <class F>
-void by_type(dtype t, F&& f) {
-  switch (t) {
-    case dtype::f32: return f(type_tag<t_f32>{});
-    case dtype::f16: return f(type_tag<t_f16>{});
-    case dtype::bf16: return f(type_tag<t_bf16>{});
-    case dtype::q8_0: return f(type_tag<t_q8_0>{});
-    case dtype::q4_0: return f(type_tag<t_q4_0>{});
-    case dtype::q4_k: return f(type_tag<t_q4_k>{});
-    case dtype::q5_k: return f(type_tag<t_q5_k>{});
-    case dtype::q6_k: return f(type_tag<t_q6_k>{});
-    default: throw kernel_error("tensor type " + std::string(name(t)) + " has no CUDA kernel");
-  }
-}
-
 void matvec(const mv_args& args, int parts, int n_tok, dtype type, cudaStream_t s) {
   constexpr int warps = 4;
   int most = 0;
@@ -171,14 +152,15 @@ void matvec_parts(const dweight* const* w, float* const* y, int parts, const flo
   for (int p = 0; p < parts;) {  // runs of one type (Q4_K_M: Q and K together, V in Q6_K on its own)
     int e = p + 1;
     while (e < parts && e - p < 3 && w[e]->type == w[p]->type && w[e]->cols == w[p]->cols && chunked(*w[p])) ++e;
-    mv_args a{};
-    for (int i = p; i < e; ++i)
-      a.w[i - p] = w[i]->data, a.row_bytes[i - p] = w[i]->row_bytes, a.rows[i - p] = w[i]->rows, a.y[i - p] = y[i];
-    a.cols = w[p]->cols, a.x = x, a.mode = mv_set;
-    if (e - p == 1)
+    if (e - p == 1) {
       matvec(*w[p], x, n_tok, y[p], s);
-    else
+    } else {
+      mv_args a{};
+      for (int i = p; i < e; ++i)
+        a.w[i - p] = w[i]->data, a.row_bytes[i - p] = w[i]->row_bytes, a.rows[i - p] = w[i]->rows, a.y[i - p] = y[i];
+      a.cols = w[p]->cols, a.x = x, a.mode = mv_set;
       matvec(a, e - p, n_tok, w[p]->type, s);
+    }
     p = e;
   }
 }

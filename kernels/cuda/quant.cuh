@@ -4,10 +4,15 @@
 // kernels/types.hpp (read byte-wise: blocks are not aligned). Host and device:
 // the host build is tested against the CPU reference where no GPU is.
 
+#include "kernels/status.hpp"
+#include "kernels/types.hpp"
+
 #include <cuda_fp16.h>
 
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <type_traits>
 
 namespace rbee::kernels::cuda {
 
@@ -112,6 +117,25 @@ __host__ __device__ __forceinline__ void each(const uint8_t* b, F&& f) {
         f(128 * h + l + 96, d * sc[is + 6] * q4);
       }
     }
+  }
+}
+
+template <int T>
+using type_tag = std::integral_constant<int, T>;
+
+/// Calls f(type_tag<T>{}) with T the id above of `t` (host side, to pick a kernel's instance).
+template <class F>
+void by_type(dtype t, F&& f) {
+  switch (t) {
+    case dtype::f32: return f(type_tag<t_f32>{});
+    case dtype::f16: return f(type_tag<t_f16>{});
+    case dtype::bf16: return f(type_tag<t_bf16>{});
+    case dtype::q8_0: return f(type_tag<t_q8_0>{});
+    case dtype::q4_0: return f(type_tag<t_q4_0>{});
+    case dtype::q4_k: return f(type_tag<t_q4_k>{});
+    case dtype::q5_k: return f(type_tag<t_q5_k>{});
+    case dtype::q6_k: return f(type_tag<t_q6_k>{});
+    default: throw kernel_error("tensor type " + std::string(name(t)) + " has no CUDA kernel");
   }
 }
 
