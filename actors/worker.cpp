@@ -26,7 +26,6 @@ struct worker_state {
   std::shared_ptr<kernels::tokenizer> tok;
   std::unique_ptr<batcher> batch;
   kernels::chat_family family = kernels::chat_family::fallback;
-  std::string load_error;
   std::unordered_map<std::string, pending> jobs;
   bool stepping = false;
   worker_info info;
@@ -37,22 +36,22 @@ struct worker_state {
 
 using worker_ptr = worker_actor::stateful_pointer<worker_state>;
 
+/// The worker cannot serve: every request is answered with why (worker_info.error).
+void failed(worker_state& st, const std::string& why) {
+  st.info.state = "failed";
+  st.info.error = why;
+}
+
 void load(worker_ptr self) {
   auto& st = self->state;
   bool cpu = st.opts.device.empty() || st.opts.device == "cpu";
   auto m = kernels::model::load(st.opts.model_path, cpu); // a GPU takes the file's layout
   if (!m) {
-    st.load_error = m.error();
-    st.info.state = "failed";
-    st.info.error = st.load_error;
-    return;
+    return failed(st, m.error());
   }
   auto t = kernels::tokenizer::from_gguf((*m)->file());
   if (!t) {
-    st.load_error = t.error();
-    st.info.state = "failed";
-    st.info.error = st.load_error;
-    return;
+    return failed(st, t.error());
   }
   batcher::options o;
   o.slots = st.opts.slots;
@@ -60,10 +59,7 @@ void load(worker_ptr self) {
   o.device = st.opts.device.empty() ? "cpu" : st.opts.device;
   auto b = batcher::create(*m, *t, o);
   if (!b) {
-    st.load_error = b.error();
-    st.info.state = "failed";
-    st.info.error = st.load_error;
-    return;
+    return failed(st, b.error());
   }
   st.model = *m;
   st.tok = *t;
@@ -141,7 +137,7 @@ worker_actor::behavior_type worker_impl(worker_ptr self, worker_options opts) {
   return {
     [=](generate_atom, const job_ctx& ctx, const infer_op& op) -> caf::result<infer_result> {
       auto& st = self->state;
-      if (!st.load_error.empty()) return make_error(errc::model_not_found, "cannot load the model: " + st.load_error);
+      if (!st.info.error.empty()) return make_error(errc::model_not_found, "cannot load the model: " + st.info.error);
       if (st.jobs.count(ctx.job_id)) return make_error(errc::bad_request, "job already running");
       auto prompt = prompt_of(st, op);
       if (!prompt) return std::move(prompt.error());
