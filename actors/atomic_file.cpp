@@ -5,12 +5,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <atomic>
-#include <ctime>
 #include <random>
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,15 +66,11 @@ caf::expected<void> atomic_replace(const std::string& path, unsigned mode, Fill 
 } // namespace
 
 std::string random_suffix() {
-  uint64_t v = 0;
-  // From the kernel on every call: a process forked from this one must not draw the same names.
-  if (::getrandom(&v, sizeof v, 0) != static_cast<ssize_t>(sizeof v)) {
-    static std::atomic<uint64_t> counter{0};
-    v = (static_cast<uint64_t>(::getpid()) << 40) ^ static_cast<uint64_t>(::time(nullptr)) ^ (++counter << 20) ^
-        static_cast<uint64_t>(std::random_device{}());
-  }
+  // A fresh draw from the OS each call (libstdc++'s random_device reads getrandom): a process
+  // forked from this one must not draw the same names, as a PRNG state copied by fork would.
+  std::random_device rd;
   char out[20];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(v));
+  std::snprintf(out, sizeof out, "%08x%08x", static_cast<unsigned>(rd()), static_cast<unsigned>(rd()));
   return out;
 }
 
