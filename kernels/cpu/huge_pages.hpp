@@ -1,10 +1,11 @@
 #pragma once
-// Memory the engine reads on every token (the interleaved weights), in one
-// anonymous mapping aligned to 2 MiB and offered to transparent huge pages
-// (MADV_HUGEPAGE: Debian's default THP mode is "madvise"). Decode walks all of
-// it once per token; with 4 KiB pages that is one TLB miss per 4 KiB, each a
-// nested page walk in a VM. Measured on a 2-core VM (TinyLlama Q4_0): +7-10%
-// decode t/s.
+// Memory the engine reads on every token (the interleaved weights, the KV
+// cache), in one anonymous mapping aligned to 2 MiB and offered to transparent
+// huge pages (MADV_HUGEPAGE: Debian's default THP mode is "madvise"). Decode
+// walks all the weights once per token; with 4 KiB pages that is one TLB miss
+// per 4 KiB, each a nested page walk in a VM. Measured on a 2-core VM
+// (TinyLlama Q4_0): +7-10% decode t/s. Pages are zero until first written, so
+// a KV cache costs memory only for the positions in use.
 
 #include <cstddef>
 #include <cstdint>

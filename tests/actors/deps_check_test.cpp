@@ -51,6 +51,27 @@ TEST_F(Deps, ThisMachine) {
   EXPECT_EQ(none->apt_command, "");
 }
 
+// nvcc: on PATH, else where CUDA toolkits put it (/usr/local/cuda/bin, /opt/cuda/bin); when it
+// is nowhere, the apt hint names Debian's package for it.
+TEST_F(Deps, Nvcc) {
+  std::ofstream(dir / "bin" / "nvcc") << "#!/bin/sh\n";
+  ::chmod((dir / "bin" / "nvcc").c_str(), 0755);
+  EXPECT_EQ(find_nvcc(opts.path), (dir / "bin" / "nvcc").string());
+  auto found = check_dependencies({"nvcc"}, opts);
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->missing.empty());
+  fs::remove(dir / "bin" / "nvcc");
+  auto r = check_dependencies({"nvcc"}, opts);
+  ASSERT_TRUE(r);
+  std::string off_path = find_nvcc(opts.path);
+  if (off_path.empty()) {
+    EXPECT_EQ(r->apt_command, "apt-get install -y nvidia-cuda-toolkit");
+  } else {  // this machine has a toolkit off PATH: found there
+    EXPECT_TRUE(off_path == "/usr/local/cuda/bin/nvcc" || off_path == "/opt/cuda/bin/nvcc") << off_path;
+    EXPECT_TRUE(r->missing.empty());
+  }
+}
+
 TEST_F(Deps, DuplicatesAreListedOnce) {
   auto r = check_dependencies({"rbee-x", "rbee-x>2", "rbee-x"}, opts);
   ASSERT_TRUE(r);
