@@ -2,11 +2,11 @@
 
 #include "actors/fetch.hpp"
 #include "actors/worker_store.hpp"
+#include "json/parse.hpp"
+#include "json/writer.hpp"
 #include "messages/errc.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cctype>
 #include <filesystem>
@@ -99,7 +99,7 @@ caf::expected<worker_catalog> worker_catalog::load(const std::string& dir) {
     auto meta = read_small(d.path() / "meta.json");
     if (!meta) return fail(meta.error());
     rapidjson::Document doc;
-    doc.Parse(meta->c_str());
+    rbee::json::parse(doc, *meta);
     if (doc.HasParseError()) return fail(make_error(errc::bad_request, "meta.json is not valid JSON"));
     auto e = fields(doc);
     if (!e) return fail(e.error());
@@ -109,7 +109,7 @@ caf::expected<worker_catalog> worker_catalog::load(const std::string& dir) {
     set_strings(doc, "depends", recipe->list("depends"));
     set_strings(doc, "makedepends", recipe->list("makedepends"));
     rapidjson::StringBuffer sb;
-    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+    rbee::json::writer w(sb);
     doc.Accept(w);
     e->id = id;
     e->pkgbuild_text = std::move(*text);
@@ -152,7 +152,7 @@ caf::expected<std::string> catalog_get(const std::string& catalog_url, const std
 
 caf::expected<catalog_entry> parse_catalog_entry(const std::string& json) {
   rapidjson::Document d;
-  d.Parse(json.c_str());
+  rbee::json::parse(d, json);
   if (d.HasParseError()) return make_error(errc::bad_request, "the catalog's answer is not JSON");
   auto e = fields(d);
   if (!e) return e.error();

@@ -1,6 +1,7 @@
 #include "actors/hf_api.hpp"
 
 #include "actors/fetch.hpp"
+#include "json/parse.hpp"
 #include "messages/json.hpp"
 
 #include <rapidjson/document.h>
@@ -81,7 +82,7 @@ caf::expected<std::vector<hf_file>> hf_tree(const std::string& endpoint, const s
                                          "); accept its terms and set HF_TOKEN");
   if (r.status != 200) return make_error(errc::unavailable, "HTTP " + std::to_string(r.status) + " listing " + repo);
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
+  rbee::json::parse(d, r.body);
   if (d.HasParseError() || !d.IsArray()) return make_error(errc::bad_request, "the file list of " + repo + " is malformed");
   std::vector<hf_file> out;
   for (auto& e : d.GetArray()) {

@@ -2,11 +2,11 @@
 
 #include "actors/fetch.hpp"
 #include "actors/hf_api.hpp"
+#include "json/parse.hpp"
+#include "json/writer.hpp"
 #include "messages/errc.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cctype>
@@ -16,7 +16,7 @@ namespace rbee {
 
 namespace {
 
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using writer = rbee::json::writer;
 
 std::string str(const rapidjson::Value& v, const char* k) {
   return v.IsObject() && v.HasMember(k) && v[k].IsString() ? v[k].GetString() : "";
@@ -83,7 +83,7 @@ caf::expected<rapidjson::Document> get_json(const std::string& url, const std::s
   if (r.status == 401 || r.status == 403) return make_error(errc::forbidden, "Hugging Face refused (gated or private)");
   if (r.status != 200) return make_error(errc::unavailable, "Hugging Face answered HTTP " + std::to_string(r.status));
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
+  rbee::json::parse(d, r.body);
   if (d.HasParseError()) return make_error(errc::bad_request, "Hugging Face answered something that is not JSON");
   return d;
 }

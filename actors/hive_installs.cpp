@@ -6,10 +6,10 @@
 #include "actors/installer.hpp"
 #include "actors/worker_choice.hpp"
 #include "actors/worker_store.hpp"
+#include "json/parse.hpp"
+#include "json/writer.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -155,13 +155,13 @@ caf::expected<worker_choice> choose_on(const capabilities& caps, const std::stri
     in.catalog_error = message_of(body.error());
   } else {
     rapidjson::Document d;
-    d.Parse(body->c_str());
+    rbee::json::parse(d, *body);
     if (d.HasParseError() || !d.IsArray()) {
       in.catalog_error = "the catalog's /workers is not a JSON array";
     } else {
       for (auto& v : d.GetArray()) {
         rapidjson::StringBuffer buf;
-        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+        rbee::json::writer w(buf);
         v.Accept(w);
         if (auto e = parse_catalog_entry(buf.GetString())) in.catalog.push_back(std::move(*e)); // a bad entry is skipped
       }

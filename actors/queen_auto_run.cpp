@@ -4,10 +4,10 @@
 // progress and build output lands in the one SSE stream, and a cancel of the
 // job reaches whichever step runs. A step with nothing to do says so.
 #include "actors/queen_state.hpp"
+#include "json/parse.hpp"
+#include "json/writer.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 namespace rbee {
 
@@ -52,7 +52,7 @@ void sub(queen_ptr self, run_ptr r, const char* step, operation op, F next) {
 
 std::string done_json(const run_ptr& r, const std::string& worker_id) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  rbee::json::writer w(buf);
   auto kv = [&](const char* k, const std::string& v) {
     w.Key(k);
     w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
@@ -71,7 +71,7 @@ std::string done_json(const run_ptr& r, const std::string& worker_id) {
 
 std::string field_of(const std::string& json, const char* key) {
   rapidjson::Document d;
-  d.Parse(json.c_str());
+  rbee::json::parse(d, json);
   if (d.HasParseError() || !d.IsObject() || !d.HasMember(key) || !d[key].IsString()) return "";
   return d[key].GetString();
 }

@@ -5,19 +5,32 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <random>
+#include <thread>
 #include <unordered_map>
 
 namespace rbee {
 
 namespace {
 
+/// A prompt tokenized on a thread of its own, so that the worker still reads its
+/// mailbox meanwhile: a cancel reaches it (and stops the tokenizer) at once.
+struct tokenizing {
+  std::atomic<bool> cancel{false};
+  std::atomic<bool> done{false};
+  std::vector<int32_t> tokens; ///< written by the thread before `done`
+};
+
 struct pending {
   job_ctx ctx;
   caf::typed_response_promise<infer_result> rp;
+  kernels::generate_params gp;
+  std::shared_ptr<tokenizing> tok; ///< set while the prompt is tokenized
 };
 
 struct worker_state {
@@ -69,8 +82,15 @@ void load(worker_ptr self) {
   st.info.memory_bytes = st.model->weight_bytes_per_token();
 }
 
-/// The prompt tokens of an infer operation (chat template for messages).
-caf::expected<std::vector<int32_t>> prompt_of(worker_state& st, const infer_op& op) {
+/// The text of an infer operation's prompt (chat template for messages) and whether
+/// control-token texts in it are tokens.
+struct prompt_text {
+  std::string text;
+  bool special = false;
+};
+
+caf::expected<prompt_text> prompt_of(worker_state& st, const infer_op& op) {
+  prompt_text p;
   if (!op.messages.empty()) {
     std::vector<kernels::chat_msg> msgs;
     for (auto& m : op.messages) {
@@ -78,11 +98,61 @@ caf::expected<std::vector<int32_t>> prompt_of(worker_state& st, const infer_op& 
         return make_error(errc::invalid_value, "field 'messages' has an unknown role '" + m.role.substr(0, 32) + "'");
       msgs.push_back({m.role, m.content});
     }
-    auto text = kernels::apply_chat_template(st.family, msgs, true);
-    return st.tok->encode(text, st.tok->add_bos(), true);
+    p.text = kernels::apply_chat_template(st.family, msgs, true);
+    p.special = true;
+  } else if (op.prompt.empty()) {
+    return make_error(errc::bad_request, "one of 'prompt' or 'messages' is required");
+  } else {
+    p.text = op.prompt;
   }
-  if (op.prompt.empty()) return make_error(errc::bad_request, "one of 'prompt' or 'messages' is required");
-  return st.tok->encode(op.prompt, st.tok->add_bos());
+  // Refused before tokenizing: a text of n bytes has at least n / max_token_bytes tokens.
+  auto holds = static_cast<size_t>(st.batch->n_ctx());
+  if (p.text.size() / st.tok->max_token_bytes() >= holds)
+    return make_error(errc::context_overflow, "context overflow: the prompt has " + std::to_string(p.text.size()) +
+                                                " bytes, more than the context of " + std::to_string(holds) +
+                                                " tokens can hold");
+  return p;
+}
+
+/// Tokenizes on a thread of its own and pokes the worker when done.
+void start_tokenizing(worker_ptr self, const std::shared_ptr<tokenizing>& job, prompt_text p) {
+  std::thread([tok = std::shared_ptr<const kernels::tokenizer>(self->state.tok), job, p = std::move(p),
+               me = caf::actor_cast<worker_actor>(self)] {
+    job->tokens = tok->encode(p.text, tok->add_bos(), p.special, &job->cancel);
+    job->done.store(true, std::memory_order_release);
+    caf::anon_send(me, tokenized_atom::value);
+  }).detach();
+}
+
+void start_stepping(worker_ptr self) {
+  auto& st = self->state;
+  if (!st.stepping && st.batch->busy()) {
+    st.stepping = true;
+    self->send(self, step_atom::value);
+  }
+}
+
+/// Prompts whose tokens are ready join the batch (or fail with why).
+void join_tokenized(worker_ptr self) {
+  auto& st = self->state;
+  for (auto it = st.jobs.begin(); it != st.jobs.end();) {
+    auto& p = it->second;
+    if (!p.tok || !p.tok->done.load(std::memory_order_acquire)) {
+      ++it;
+      continue;
+    }
+    auto tokens = std::move(p.tok->tokens);
+    p.tok.reset();
+    if (auto err = st.batch->add(it->first, std::move(tokens), p.gp)) {
+      p.rp.deliver(make_error(err->find("context overflow") != std::string::npos ? errc::context_overflow
+                                                                                 : errc::bad_request,
+                              *err));
+      it = st.jobs.erase(it);
+      continue;
+    }
+    ++it;
+  }
+  start_stepping(self);
 }
 
 void step(worker_ptr self) {
@@ -152,24 +222,23 @@ worker_actor::behavior_type worker_impl(worker_ptr self, worker_options opts) {
       gp.sampling.frequency_penalty = op.frequency_penalty;
       gp.sampling.presence_penalty = op.presence_penalty;
       gp.sampling.seed = op.has_seed ? op.seed : std::random_device{}();
-      if (auto err = st.batch->add(ctx.job_id, std::move(*prompt), gp))
-        return make_error(err->find("context overflow") != std::string::npos ? errc::context_overflow
-                                                                              : errc::bad_request,
-                          *err);
       auto rp = self->make_response_promise<infer_result>();
-      st.jobs.emplace(ctx.job_id, pending{ctx, rp});
-      if (!st.stepping) {
-        st.stepping = true;
-        self->send(self, step_atom::value);
-      }
+      auto job = std::make_shared<tokenizing>();
+      st.jobs.emplace(ctx.job_id, pending{ctx, rp, std::move(gp), job});
+      start_tokenizing(self, job, std::move(*prompt));
       return rp;
     },
+    [=](tokenized_atom) { join_tokenized(self); },
     [=](cancel_atom, const std::string& job_id) {
       auto& st = self->state;
-      if (st.batch && st.batch->cancel(job_id) && !st.stepping) {
-        st.stepping = true;
-        self->send(self, step_atom::value);
+      auto it = st.jobs.find(job_id);
+      if (it != st.jobs.end() && it->second.tok) { // still tokenizing: stop it and answer now
+        it->second.tok->cancel.store(true, std::memory_order_relaxed);
+        it->second.rp.deliver(make_error(errc::cancelled, "generation cancelled"));
+        st.jobs.erase(it);
+        return;
       }
+      if (st.batch && st.batch->cancel(job_id)) start_stepping(self);
     },
     [=](info_atom) { return self->state.info; },
     [=](step_atom) { step(self); },

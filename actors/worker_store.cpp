@@ -2,11 +2,11 @@
 
 #include "actors/atomic_file.hpp"
 #include "actors/fetch.hpp"
+#include "json/parse.hpp"
+#include "json/writer.hpp"
 #include "messages/errc.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cctype>
@@ -29,7 +29,7 @@ bool valid_component(const std::string& s, std::string_view allowed) {
 
 std::string to_json(const installed_worker& w) {
   rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> j(sb);
+  rbee::json::writer j(sb);
   j.StartObject();
   for (auto [k, v] : {std::pair{"id", &w.id}, {"version", &w.version}, {"backend", &w.backend}, {"binary", &w.binary},
                       {"sha256", &w.sha256}}) {
@@ -40,7 +40,7 @@ std::string to_json(const installed_worker& w) {
   return sb.GetString();
 }
 
-void write_installed(rapidjson::Writer<rapidjson::StringBuffer>& j, const installed_worker& w) {
+void write_installed(rbee::json::writer& j, const installed_worker& w) {
   j.StartObject();
   for (auto [k, v] : {std::pair{"worker_id", &w.id}, {"version", &w.version}, {"backend", &w.backend}, {"sha256", &w.sha256},
                       {"path", &w.path}}) {
@@ -54,14 +54,14 @@ void write_installed(rapidjson::Writer<rapidjson::StringBuffer>& j, const instal
 
 std::string installed_json(const installed_worker& w) {
   rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> j(sb);
+  rbee::json::writer j(sb);
   write_installed(j, w);
   return sb.GetString();
 }
 
 std::string installed_json(const std::vector<installed_worker>& ws) {
   rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> j(sb);
+  rbee::json::writer j(sb);
   j.StartArray();
   for (auto& w : ws) write_installed(j, w);
   j.EndArray();
@@ -144,7 +144,7 @@ caf::expected<installed_worker> worker_store::read(const std::string& id) const 
   std::stringstream ss;
   ss << in.rdbuf();
   rapidjson::Document d;
-  d.Parse(ss.str().c_str());
+  rbee::json::parse(d, ss.str());
   installed_worker w;
   if (d.HasParseError() || !d.IsObject())
     return make_error(errc::internal, "worker " + id + ": corrupt worker.json");
@@ -193,7 +193,7 @@ caf::expected<void> worker_store::remove(const std::string& id) {
 
 caf::expected<void> worker_store::write_capabilities() const {
   rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> j(sb);
+  rbee::json::writer j(sb);
   j.StartObject();
   j.Key("workers");
   j.StartArray();

@@ -23,6 +23,7 @@ net::static_reply not_found(std::string what) { return {errc::not_found, std::mo
 /// The catalog's routes for the HTTP front (also mounted by `rbee serve`).
 net::extra_routes catalog_routes(std::shared_ptr<const worker_catalog> c) {
   return [c](const std::vector<std::string>& p, const std::string&) -> std::optional<net::static_reply> {
+    if (p.empty()) return std::nullopt; // GET /: not a catalog route (404)
     if (p[0] == "workers") {
       if (p.size() == 1) return net::static_reply{errc::none, c->list_json()};
       const auto* e = c->find(p[1]);

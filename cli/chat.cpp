@@ -1,10 +1,10 @@
 // `rbee run MODEL [PROMPT]`, `rbee ps`, `rbee stop MODEL`: models as a user meets them.
 #include "cli/app.hpp"
 #include "cli/client.hpp"
+#include "json/parse.hpp"
+#include "json/writer.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <signal.h>
 #include <unistd.h>
@@ -41,7 +41,7 @@ struct message {
 
 std::string chat_body(const std::string& model, const std::vector<message>& history, int max_tokens) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  rbee::json::writer w(buf);
   w.StartObject();
   w.Key("model");
   w.String(model.c_str());
@@ -76,15 +76,16 @@ std::optional<std::string> answer(const client& c, const std::string& model, con
                               if (interrupted) return false; // Ctrl-C: hang up; the server cancels
                               if (e.data == "[DONE]") return false;
                               rapidjson::Document d;
-                              d.Parse(e.data.c_str());
+                              rbee::json::parse(d, e.data);
                               if (d.HasParseError() || !d.IsObject()) return true;
-                              if (d.HasMember("error") && d["error"].IsObject() && d["error"].HasMember("message")) {
+                              if (d.HasMember("error") && d["error"].IsObject() && d["error"].HasMember("message") &&
+                                  d["error"]["message"].IsString()) {
                                 error = d["error"]["message"].GetString();
                                 return false;
                               }
                               if (d.HasMember("choices") && d["choices"].IsArray() && !d["choices"].Empty()) {
                                 auto& ch = d["choices"][0];
-                                if (ch.HasMember("delta") && ch["delta"].HasMember("content") &&
+                                if (ch.IsObject() && ch.HasMember("delta") && ch["delta"].IsObject() && ch["delta"].HasMember("content") &&
                                     ch["delta"]["content"].IsString()) {
                                   std::string piece = ch["delta"]["content"].GetString();
                                   text += piece;
@@ -118,7 +119,7 @@ int cmd_run(const config::settings& s, const std::string& model, const std::stri
   // auto_run job: quiet when there is nothing to do, progress when there is.
   {
     rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    rbee::json::writer w(buf);
     w.StartObject();
     w.Key("operation");
     w.String("auto_run");

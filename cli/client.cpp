@@ -1,6 +1,7 @@
 #include "cli/client.hpp"
 
 #include "cli/app.hpp"
+#include "json/parse.hpp"
 
 #include <rapidjson/document.h>
 
@@ -28,7 +29,7 @@ int report(const client& c, const net::http_result& r) {
     return failure;
   }
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
+  rbee::json::parse(d, r.body);
   if (!d.HasParseError() && d.IsObject() && d.HasMember("error") && d["error"].IsObject() &&
       d["error"].HasMember("message") && d["error"]["message"].IsString()) {
     std::string code = d["error"].HasMember("code") && d["error"]["code"].IsString() ? d["error"]["code"].GetString() : "";
@@ -46,7 +47,7 @@ std::optional<int> get_list(const client& c, const std::string& path, const char
     std::printf("%s\n", r.body.c_str());
     return ok;
   }
-  d.Parse(r.body.c_str());
+  rbee::json::parse(d, r.body);
   if (d.HasParseError() || !d.IsObject() || !d.HasMember(key) || !d[key].IsArray()) {
     std::cerr << "rbee: the queen answered something unexpected\n";
     return failure;

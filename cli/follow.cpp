@@ -3,10 +3,11 @@
 // scripts), and turn Ctrl-C into a cancel of that job.
 #include "cli/client.hpp"
 #include "cli/app.hpp"
+#include "json/parse.hpp"
+#include "json/writer.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
 
 #include <signal.h>
 #include <unistd.h>
@@ -40,7 +41,7 @@ std::string size(double b) {
 
 std::string compact(const rapidjson::Value& v) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  rbee::json::writer w(buf);
   v.Accept(w);
   return buf.GetString();
 }
@@ -86,7 +87,7 @@ int follow_job(const client& c, const std::string& op_json, const follow_options
   auto r = net::http_call(c.u, "POST", "/v1/jobs", op_json, c.auth);
   if (r.status != 202) return report(c, r);
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
+  rbee::json::parse(d, r.body);
   std::string id = text(d, "job_id"), url = text(d, "sse_url");
   if (id.empty() || url.empty()) {
     std::fprintf(stderr, "rbee: the queen answered something unexpected\n");
@@ -110,7 +111,7 @@ int follow_job(const client& c, const std::string& op_json, const follow_options
   auto st = net::sse_get(c.u, url, c.auth, [&](const net::sse_event& e) {
     std::lock_guard<std::mutex> lock(out);
     rapidjson::Document ev;
-    ev.Parse(e.data.c_str());
+    rbee::json::parse(ev, e.data);
     if (ev.HasParseError() || !ev.IsObject()) return true;
     bool end = e.event == "done" || e.event == "error" || e.event == "cancelled";
     if (o.json) {

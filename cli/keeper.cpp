@@ -1,11 +1,11 @@
 // The keeper: `rbee status`, `rbee jobs`, `rbee job ...` — clients of the queen's HTTP API.
 #include "cli/app.hpp"
 #include "cli/client.hpp"
+#include "json/parse.hpp"
+#include "json/writer.hpp"
 #include "net/http_client.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstdio>
 #include <iostream>
@@ -50,8 +50,8 @@ int cmd_status(const config::settings& s) {
     return ok;
   }
   rapidjson::Document h, d;
-  h.Parse(health.body.c_str());
-  d.Parse(r.body.c_str());
+  rbee::json::parse(h, health.body);
+  rbee::json::parse(d, r.body);
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("hives") || !d["hives"].IsArray()) {
     std::cerr << "rbee: the queen answered something unexpected\n";
     return failure;
@@ -122,7 +122,7 @@ int cmd_job_submit(const config::settings& s, const std::string& json, const std
 int cmd_worker_op(const config::settings& s, const std::string& op, const std::string& hive, const std::string& worker,
                   bool without_gpu) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  rbee::json::writer w(buf);
   w.StartObject();
   w.Key("operation");
   w.String(op.c_str());
@@ -141,7 +141,7 @@ int cmd_worker_op(const config::settings& s, const std::string& op, const std::s
   // The lists as tables.
   return cmd_job_submit(s, buf.GetString(), [&](const std::string& result) {
     rapidjson::Document d;
-    d.Parse(result.c_str());
+    rbee::json::parse(d, result);
     if (d.HasParseError() || !d.IsArray()) return (void)std::printf("%s\n", result.c_str());
     auto text = [](const rapidjson::Value& v, const char* k) { return v.HasMember(k) && v[k].IsString() ? std::string(v[k].GetString()) : ""; };
     auto list = [](const rapidjson::Value& v, const char* k) {

@@ -3,6 +3,7 @@
 #include "actors/atomic_file.hpp"
 #include "cli/app.hpp"
 #include "cli/client.hpp"
+#include "json/parse.hpp"
 #include "messages/rbee_url.hpp"
 
 #include <fcntl.h>
@@ -111,7 +112,7 @@ int cmd_open(const config::settings& s, const std::string& url, bool json) {
   auto r = net::http_call(c->u, "POST", "/v1/jobs", job, c->auth);
   if (r.status != 202) return report(*c, r);
   rapidjson::Document d;
-  d.Parse(r.body.c_str());
+  rbee::json::parse(d, r.body);
   std::string id = d.IsObject() && d.HasMember("job_id") && d["job_id"].IsString() ? d["job_id"].GetString() : "";
   std::string page = c->base + "/#/jobs/" + id;
   open_in_browser(page);

@@ -5,12 +5,12 @@
 #include "actors/atomic_file.hpp"
 #include "actors/hf_market.hpp"
 #include "cli/app.hpp"
+#include "json/parse.hpp"
+#include "json/writer.hpp"
 #include "messages/errc.hpp"
 #include "messages/rbee_url.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -54,7 +54,7 @@ std::string size_text(double b) {
 /// JSON-LD for a model page (schema.org SoftwareApplication), safe inside <script>.
 std::string json_ld(const rapidjson::Value& m, const std::string& url) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  rbee::json::writer w(buf);
   auto kv = [&](const char* k, const std::string& v) {
     w.Key(k);
     w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
@@ -191,8 +191,12 @@ int cmd_marketplace_build(const config::settings& s, const marketplace_args& a) 
       return failure;
     }
     rapidjson::Document d;
-    d.Parse(cards->c_str());
-    for (auto& c : d.GetArray()) ids.push_back(str(c, "id"));
+    if (!rbee::json::parse(d, *cards) || !d.IsArray()) {
+      std::fprintf(stderr, "rbee: Hugging Face answered something that is not a list of models\n");
+      return failure;
+    }
+    for (auto& c : d.GetArray())
+      if (c.IsObject()) ids.push_back(str(c, "id"));
   }
   std::string site = a.site;
   while (!site.empty() && site.back() == '/') site.pop_back();
@@ -210,7 +214,7 @@ int cmd_marketplace_build(const config::settings& s, const marketplace_args& a) 
       continue;
     }
     rapidjson::Document m;
-    m.Parse(info->c_str());
+    rbee::json::parse(m, *info);
     if (!write(a.out + "/models/" + id + "/index.html", model_page(m, site, a.rbee_url))) return failure;
     index += "<li><a href=\"models/" + html(id) + "/index.html\">" + html(id) + "</a> <span class=\"muted\">" +
              std::to_string(num(m, "downloads")) + " downloads</span></li>";

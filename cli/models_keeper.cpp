@@ -1,10 +1,9 @@
 // `rbee pull`, `rbee ls`, `rbee rm`: the model store from the terminal.
 #include "cli/app.hpp"
 #include "cli/client.hpp"
+#include "json/writer.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <unistd.h>
 
@@ -17,7 +16,7 @@ namespace {
 
 std::string op_json(const char* op, const std::string& model) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  rbee::json::writer w(buf);
   w.StartObject();
   w.Key("operation");
   w.String(op);

@@ -1,9 +1,9 @@
 #include "config/settings.hpp"
 
 #include "config/keys.hpp"
+#include "json/parse.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -46,11 +46,8 @@ std::optional<config_error> set_key(settings& s, std::string_view key, std::stri
 
 std::optional<config_error> apply_json(settings& s, std::string_view json, std::string_view origin) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError())
-    return config_error{std::string(origin), std::string("invalid JSON at offset ") +
-                                               std::to_string(doc.GetErrorOffset()) + ": " +
-                                               rapidjson::GetParseError_En(doc.GetParseError())};
+  std::string error;
+  if (!rbee::json::parse(doc, json, &error)) return config_error{std::string(origin), error};
   if (!doc.IsObject()) return config_error{std::string(origin), "must be a JSON object"};
   for (auto& m : doc.GetObject()) {
     std::string name(m.name.GetString(), m.name.GetStringLength());

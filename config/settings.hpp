@@ -49,7 +49,10 @@ struct settings {
   uint64_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 1024 * 1024;
   int read_timeout_ms = 10'000;
-  int max_connections = 2048;
+  int max_connections = 2048;            ///< open HTTP connections (SSE streams apart), all clients
+  int max_connections_per_client = 512; ///< ... from one client address
+  int max_sse_streams = 4096;           ///< SSE streams (job streams, /v1/events, OpenAI streams)
+  int max_sse_streams_per_client = 256; ///< ... from one client address
   int request_timeout_ms = 10'000;
 
   // -- SSE and jobs --

@@ -19,6 +19,19 @@ size_t utf8_len(unsigned char c) {
 
 const std::string_view space_marker = "\xE2\x96\x81"; // U+2581
 
+/// The byte of a byte token's text "<0xHH>", or -1 when the text is anything else.
+int hex_byte(std::string_view s) {
+  auto digit = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  if (s.size() != 6 || !s.starts_with("<0x") || s[5] != '>') return -1;
+  int hi = digit(s[3]), lo = digit(s[4]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
 int32_t id_of(const gguf_file& f, const char* key, int32_t n_vocab, int32_t fallback) {
   if (!f.find(key)) return fallback;
   int64_t v = f.get_int(key);
@@ -43,7 +56,10 @@ result<std::shared_ptr<tokenizer>> tokenizer::from_gguf(const gguf_file& f) {
     if (tokens.empty() || tokens.size() > (1u << 24)) throw kernel_error("tokenizer.ggml.tokens has a bad size");
     auto n = static_cast<int32_t>(tokens.size());
     t->vocab_.assign(tokens.begin(), tokens.end());
-    for (int32_t i = 0; i < n; ++i) t->ids_.emplace(t->vocab_[i], i); // first wins
+    for (int32_t i = 0; i < n; ++i) {
+      t->ids_.emplace(t->vocab_[i], i); // first wins
+      t->max_token_bytes_ = std::max(t->max_token_bytes_, t->vocab_[i].size());
+    }
     if (f.find("tokenizer.ggml.scores")) t->scores_ = f.get_floats("tokenizer.ggml.scores");
     if (!t->scores_.empty() && t->scores_.size() != tokens.size())
       throw kernel_error("tokenizer.ggml.scores does not match the vocabulary size");
@@ -71,6 +87,9 @@ result<std::shared_ptr<tokenizer>> tokenizer::from_gguf(const gguf_file& f) {
     std::sort(t->specials_.begin(), t->specials_.end(),
               [&](int32_t a, int32_t b) { return t->vocab_[a].size() > t->vocab_[b].size(); });
     if (t->kind_ == kind::spm) {
+      for (int32_t i = 0; i < n; ++i) // a hostile vocabulary fails here, never mid-stream
+        if (t->types_[i] == token_type::byte && hex_byte(t->vocab_[i]) < 0)
+          throw kernel_error("token " + std::to_string(i) + " is a byte token but its text is not <0xHH>");
       t->byte_token_.assign(256, -1);
       for (int b = 0; b < 256; ++b) {
         char name[8];
@@ -94,13 +113,14 @@ bool tokenizer::is_eog(int32_t id) const {
   return std::find(eog_.begin(), eog_.end(), id) != eog_.end();
 }
 
-std::vector<int32_t> tokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
+std::vector<int32_t> tokenizer::encode(std::string_view text, bool add_bos, bool parse_special,
+                                       const std::atomic<bool>* cancel) const {
   std::vector<int32_t> out;
   if (add_bos && bos_ >= 0) out.push_back(bos_);
   bool leading = true; // SPM adds its space prefix to the first text fragment only
   auto plain = [&](std::string_view s) {
-    if (s.empty()) return;
-    auto body = kind_ == kind::spm ? encode_spm(s, leading) : encode_bpe(s);
+    if (s.empty() || (cancel && cancel->load(std::memory_order_relaxed))) return;
+    auto body = kind_ == kind::spm ? encode_spm(s, leading) : encode_bpe(s, cancel);
     out.insert(out.end(), body.begin(), body.end());
     leading = false;
   };
@@ -209,9 +229,7 @@ std::string tokenizer::piece(int32_t id) const {
   const std::string& s = vocab_[static_cast<size_t>(id)];
   if (type == token_type::control || type == token_type::unused) return {};
   if (kind_ == kind::spm) {
-    if (type == token_type::byte && s.size() == 6 && s.starts_with("<0x")) {
-      return std::string(1, static_cast<char>(std::stoi(s.substr(3, 2), nullptr, 16)));
-    }
+    if (type == token_type::byte) return std::string(1, static_cast<char>(hex_byte(s))); // checked at load
     std::string out;
     for (size_t i = 0; i < s.size();) {
       if (s.compare(i, 3, space_marker) == 0) {

@@ -4,6 +4,7 @@
 
 #include "kernels/gguf.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,7 +24,15 @@ public:
   /// Token ids of `text` (taken verbatim), with BOS first when `add_bos`.
   /// With `parse_special`, the texts of control tokens ("<|im_start|>") in
   /// `text` become those tokens (for chat templates); otherwise plain text.
-  std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special = false) const;
+  /// Near-linear in the text (O(n log n) in the longest pre-token). When `cancel`
+  /// turns true it stops early, returning a partial result the caller discards.
+  std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special = false,
+                              const std::atomic<bool>* cancel = nullptr) const;
+
+  /// The longest token text in bytes: a text of n bytes has at least
+  /// n / max_token_bytes() tokens, so a prompt can be refused as too long for a
+  /// context before it is tokenized.
+  size_t max_token_bytes() const { return max_token_bytes_; }
 
   /// The bytes a token stands for (control tokens: nothing). Bytes of a
   /// multi-byte character may be split across tokens: see detokenizer.
@@ -44,7 +53,7 @@ public:
 private:
   tokenizer() = default;
   std::vector<int32_t> encode_spm(std::string_view text, bool leading) const;
-  std::vector<int32_t> encode_bpe(std::string_view text) const;
+  std::vector<int32_t> encode_bpe(std::string_view text, const std::atomic<bool>* cancel) const;
   void bpe_word(std::string_view word, std::vector<int32_t>& out) const;
   std::string bpe_decode(const std::string& s, bool raw) const;
   const char* pre_pattern() const;
@@ -63,6 +72,7 @@ private:
   int32_t bos_ = -1, eos_ = -1, unk_ = -1;
   bool add_bos_ = true;
   bool add_space_prefix_ = true;
+  size_t max_token_bytes_ = 1;
 };
 
 /// GPT-2's byte-level alphabet: byte b as a printable code point, UTF-8 encoded.

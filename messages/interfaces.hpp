@@ -40,6 +40,7 @@ using info_atom = caf::atom_constant<caf::atom("info")>;
 using models_atom = caf::atom_constant<caf::atom("models")>;
 using workers_atom = caf::atom_constant<caf::atom("workers")>;
 using step_atom = caf::atom_constant<caf::atom("step")>;
+using tokenized_atom = caf::atom_constant<caf::atom("tokenized")>;
 using worker_up_atom = caf::atom_constant<caf::atom("worker_up")>;
 using resolve_atom = caf::atom_constant<caf::atom("resolve")>;
 using choose_atom = caf::atom_constant<caf::atom("choose")>;
@@ -90,7 +91,8 @@ using worker_actor = caf::typed_actor<
   caf::replies_to<generate_atom, job_ctx, infer_op>::with<infer_result>,
   caf::reacts_to<cancel_atom, std::string>,
   caf::replies_to<info_atom>::with<worker_info>,
-  caf::reacts_to<step_atom>>;
+  caf::reacts_to<step_atom>,
+  caf::reacts_to<tokenized_atom>>;
 
 /// A hive: capabilities, the operations routed to it, and joining a queen
 /// (connect carries the queen's handle; tick drives heartbeats).

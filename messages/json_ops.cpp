@@ -1,11 +1,10 @@
 // Reading and writing operations as JSON, driven by the field lists of op_fields.hpp.
 #include "messages/json.hpp"
+#include "json/parse.hpp"
+#include "json/writer.hpp"
 #include "messages/op_fields.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cmath>
 #include <set>
@@ -148,7 +147,7 @@ bool make_op(std::string_view name, operation& out) {
 
 /// Writes the fields of one operation.
 struct writer_visitor {
-  rapidjson::Writer<rapidjson::StringBuffer>& w;
+  rbee::json::writer& w;
   void operator()(const char* name, const std::string& x, rule r) {
     if (x.empty() && !r.required) return; // absent and empty read the same
     w.Key(name);
@@ -193,11 +192,8 @@ struct writer_visitor {
 
 caf::expected<operation> read_operation(std::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError())
-    return make_error(errc::bad_request,
-                      std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
-                        ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+  std::string error;
+  if (!rbee::json::parse(doc, body, &error)) return make_error(errc::bad_request, error);
   if (!doc.IsObject()) return make_error(errc::bad_request, "the body must be a JSON object");
   auto tag = doc.FindMember("operation");
   if (tag == doc.MemberEnd()) return make_error(errc::bad_request, "field 'operation' is required");
@@ -231,7 +227,7 @@ caf::expected<operation> read_operation(std::string_view body) {
 
 std::string write(const operation& op) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  rbee::json::writer w(buf);
   w.StartObject();
   w.Key("operation");
   auto name = op_name(op);

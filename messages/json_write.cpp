@@ -1,13 +1,11 @@
 #include "messages/json.hpp"
+#include "json/writer.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 namespace rbee::json {
 
 namespace {
 
-using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void str(writer& w, const char* key, std::string_view v) {
   w.Key(key);

@@ -3,13 +3,13 @@
 // token events become OpenAI chunks. Bodies are translated into the infer
 // operation's JSON and validated by the same code as POST /v1/jobs.
 #include "messages/json.hpp"
+#include "json/parse.hpp"
+#include "json/writer.hpp"
 #include "net/ask.hpp"
 #include "net/http_error.hpp"
 #include "net/session.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <chrono>
 
@@ -23,7 +23,7 @@ using value = rapidjson::Value;
 
 std::string openai_error(errc code, std::string_view message, std::string_view param = {}) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  rbee::json::writer w(buf);
   w.StartObject();
   w.Key("error");
   w.StartObject();
@@ -47,7 +47,7 @@ void fail(const session_ptr& s, errc code, std::string_view message, std::string
 
 std::string to_json(const value& v) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  rbee::json::writer w(buf);
   v.Accept(w);
   return buf.GetString();
 }
@@ -91,7 +91,7 @@ translated translate(const std::string& body, bool chat) {
     return t;
   };
   doc in;
-  in.Parse(body.data(), body.size());
+  rbee::json::parse(in, body);
   if (in.HasParseError() || !in.IsObject()) return bad("the body must be a JSON object", "");
   doc op(rapidjson::kObjectType);
   auto& a = op.GetAllocator();
@@ -191,7 +191,7 @@ struct stream_state {
   bool started = false;
 };
 
-using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using json_writer = rbee::json::writer;
 
 /// The fields every OpenAI response object starts with.
 void head(json_writer& w, const stream_state& st, const char* object) {
@@ -252,7 +252,7 @@ std::optional<session::stream_out> transform(stream_state& st, const std::string
   split_frame(frame, event, data);
   if (event == "token") {
     doc d;
-    d.Parse(data.c_str());
+    rbee::json::parse(d, data);
     if (d.HasParseError() || !d.HasMember("text") || !d["text"].IsString()) return std::nullopt;
     std::string text = d["text"].GetString();
     if (text.empty() && st.started) return std::nullopt;
@@ -262,7 +262,7 @@ std::optional<session::stream_out> transform(stream_state& st, const std::string
   }
   if (event == "done") {
     doc d;
-    d.Parse(data.c_str());
+    rbee::json::parse(d, data);
     std::string reason = "stop", usage = "{}";
     if (!d.HasParseError() && d.HasMember("result") && d["result"].IsObject()) {
       const auto& r = d["result"];
@@ -287,14 +287,14 @@ std::optional<session::stream_out> transform(stream_state& st, const std::string
   }
   if (event == "error") {
     doc d;
-    d.Parse(data.c_str());
+    rbee::json::parse(d, data);
     std::string code = "internal", message = "generation failed";
     if (!d.HasParseError() && d.HasMember("error") && d["error"].IsObject()) {
       if (d["error"].HasMember("code") && d["error"]["code"].IsString()) code = d["error"]["code"].GetString();
       if (d["error"].HasMember("message") && d["error"]["message"].IsString()) message = d["error"]["message"].GetString();
     }
     rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    rbee::json::writer w(buf);
     w.StartObject();
     w.Key("error");
     w.StartObject();
@@ -358,6 +358,7 @@ void openai_chat(const session_ptr& s, bool chat) {
   if (t.code != errc::none) return fail(s, t.code, t.message, t.param);
   auto op = json::read_operation(t.op_json);
   if (!op) return fail(s, code_of(op.error()), message_of(op.error()));
+  if (t.stream && !s->become_stream()) return; // before a job is submitted for it
   auto timeout = std::chrono::milliseconds(s->ctx().cfg.request_timeout_ms);
   ask<job_accepted>(
     *s->ctx().be.sys, s->ctx().be.queen, timeout,
@@ -383,7 +384,7 @@ void openai_chat(const session_ptr& s, bool chat) {
         }
         s->await_end(job, [s, st](const std::string& event, const std::string& data) {
           doc d;
-          d.Parse(data.c_str());
+          rbee::json::parse(d, data);
           if (event == "done" && !d.HasParseError() && d.HasMember("result") && d["result"].IsObject())
             return s->reply(200, full_response(*st, d["result"]));
           errc code = event == "cancelled" ? errc::cancelled : errc::internal;
@@ -413,7 +414,7 @@ void openai_models(const session_ptr& s) {
         *sys, queen, timeout,
         [s, models](caf::expected<std::vector<worker_info>> workers) {
           rapidjson::StringBuffer buf;
-          rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+          rbee::json::writer w(buf);
           w.StartObject();
           w.Key("object");
           w.String("list");

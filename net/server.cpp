@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 
 #include <unistd.h>
 
@@ -21,6 +22,21 @@ struct http_server::impl {
   std::vector<std::thread> threads;
   bool stopped = false;
 
+  /// Over a cap: a fixed 503 and close, before reading anything of the request.
+  static void refuse(asio::ip::tcp::socket sock) {
+    static const std::string answer = [] {
+      std::string body = R"({"error":{"code":"unavailable","message":"too many connections (from this address or in all); try again later"}})";
+      return "HTTP/1.1 503 Service Unavailable\r\nServer: rbee\r\nContent-Type: application/json\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body;
+    }();
+    auto s = std::make_shared<asio::ip::tcp::socket>(std::move(sock));
+    asio::async_write(*s, asio::buffer(answer), [s](beast::error_code, size_t) {
+      beast::error_code ec;
+      s->shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+      s->close(ec);
+    });
+  }
+
   void accept() {
     acceptor.async_accept(asio::make_strand(*ioc), [this](beast::error_code ec, asio::ip::tcp::socket sock) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
@@ -33,14 +49,19 @@ struct http_server::impl {
       // client's delayed ACK (~40 ms), capping a stream near 25 events/s.
       beast::error_code nd;
       sock.set_option(asio::ip::tcp::no_delay(true), nd);
-      std::make_shared<session>(std::move(sock), ctx)->run();
+      auto peer = sock.remote_endpoint(nd);
+      std::string client = nd ? std::string("?") : peer.address().to_string();
+      if (ctx->limits.admit(client))
+        std::make_shared<session>(std::move(sock), ctx, std::move(client))->run();
+      else
+        refuse(std::move(sock));
       accept();
     });
   }
 };
 
 http_server::http_server(config::settings s, backend b) : impl_(std::make_unique<impl>()) {
-  auto ctx = std::make_shared<shared_context>();
+  auto ctx = std::make_shared<shared_context>(s);
   ctx->allowed_hosts = {"localhost", "127.0.0.1", "::1"};
   char host[256] = {};
   if (gethostname(host, sizeof(host) - 1) == 0) ctx->allowed_hosts.emplace_back(host);
@@ -49,7 +70,6 @@ http_server::http_server(config::settings s, backend b) : impl_(std::make_unique
     for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     ctx->allowed_hosts.push_back(h);
   }
-  ctx->cfg = std::move(s);
   ctx->be = std::move(b);
   ctx->ioc = impl_->ioc;
   impl_->ctx = std::move(ctx);
@@ -91,7 +111,7 @@ void http_server::stop() {
 }
 
 int http_server::connections() const {
-  return impl_->ctx->connections;
+  return impl_->ctx->limits.connections() + impl_->ctx->limits.streams();
 }
 
 } // namespace rbee::net

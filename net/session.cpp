@@ -46,13 +46,19 @@ bool equal_const_time(std::string_view a, std::string_view b) {
 
 } // namespace
 
-session::session(asio::ip::tcp::socket socket, std::shared_ptr<shared_context> ctx)
-  : ctx_(std::move(ctx)), stream_(std::move(socket)) {
-  ++ctx_->connections;
-}
+session::session(asio::ip::tcp::socket socket, std::shared_ptr<shared_context> ctx, std::string client)
+  : ctx_(std::move(ctx)), client_(std::move(client)), stream_(std::move(socket)) {}
 
 session::~session() {
-  --ctx_->connections;
+  ctx_->limits.leave(client_, is_stream_);
+}
+
+bool session::become_stream() {
+  if (is_stream_) return true;
+  if (ctx_->limits.to_stream(client_)) return is_stream_ = true;
+  keep_alive_ = false;
+  reply_error(errc::unavailable, "too many event streams open (from this address or in all); close some and retry");
+  return false;
 }
 
 void session::run() {
@@ -81,8 +87,6 @@ void session::on_header(beast::error_code ec, size_t) {
                                                   std::to_string(ctx_->cfg.max_header_bytes) + " bytes");
   if (ec) return reply_error(errc::bad_request, "malformed HTTP request: " + ec.message());
   auto& h = parser_->get();
-  if (ctx_->connections > ctx_->cfg.max_connections)
-    return reply_error(errc::unavailable, "too many connections; try again later");
   keep_alive_ = h.keep_alive();
   if (!check_access()) return;
   auto len = parser_->content_length();

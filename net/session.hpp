@@ -5,6 +5,7 @@
 
 #include "config/settings.hpp"
 #include "messages/errc.hpp"
+#include "net/conn_limits.hpp"
 #include "net/server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -27,12 +28,14 @@ namespace asio = boost::asio;
 
 using request = http::request<http::string_body>;
 
-/// What every session shares: settings, backend, the connection counter.
+/// What every session shares: settings, backend, the connection counts.
 struct shared_context {
+  explicit shared_context(const config::settings& s)
+    : cfg(s), limits({s.max_connections, s.max_connections_per_client, s.max_sse_streams, s.max_sse_streams_per_client}) {}
   config::settings cfg;
   backend be;
   std::vector<std::string> allowed_hosts; ///< lower-case, without port
-  std::atomic<int> connections{0};
+  conn_limits limits;
   /// Shared so that a session still held by an actor's pending answer after the
   /// server stopped can be destroyed safely.
   std::shared_ptr<asio::io_context> ioc;
@@ -40,7 +43,8 @@ struct shared_context {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-  session(asio::ip::tcp::socket socket, std::shared_ptr<shared_context> ctx);
+  /// A connection from `client` that ctx->limits admitted.
+  session(asio::ip::tcp::socket socket, std::shared_ptr<shared_context> ctx, std::string client);
   ~session();
 
   void run();
@@ -50,6 +54,9 @@ public:
   void reply_error(errc code, std::string_view message);
   /// 200 with the file at `path` as the body, read from disk as it is sent.
   void reply_file(const std::string& path, const char* content_type);
+  /// Counts this connection as an SSE stream (once); false, after answering 503,
+  /// when the stream caps say no. start_sse and start_stream call it.
+  bool become_stream();
   /// Subscribes to a job's events ("" = global feed) and streams them as SSE.
   void start_sse(std::string job_id, bool resume, uint64_t last_event_id);
 
@@ -96,6 +103,8 @@ private:
   void sse_watch_close();
 
   std::shared_ptr<shared_context> ctx_; ///< first: destroyed after the stream
+  std::string client_; ///< the peer's address, for the per-client caps
+  bool is_stream_ = false;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;

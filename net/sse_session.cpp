@@ -69,12 +69,17 @@ void split_frame(const std::string& frame, std::string& event, std::string& data
 }
 
 void session::start_sse(std::string job_id, bool resume, uint64_t last_event_id) {
+  if (!become_stream()) return;
   // A retry hint for EventSource clients, sent first.
   sse_queue_.emplace_back(std::make_shared<const std::string>("retry: 2000\n\n"), false);
   subscribe(std::move(job_id), resume, last_event_id, std::make_shared<sse_sink>(weak_from_this(), nullptr));
 }
 
 void session::start_stream(std::string job_id, frame_transform transform, std::function<void()> on_abort) {
+  if (!become_stream()) {
+    if (on_abort) on_abort(); // the job was submitted for this stream: nobody will read it
+    return;
+  }
   on_abort_ = std::move(on_abort);
   subscribe(std::move(job_id), false, 0, std::make_shared<sse_sink>(weak_from_this(), std::move(transform)));
 }

@@ -1,12 +1,14 @@
 # Checks the layering of ARCHITECTURE.md on the sources (run with cmake -P):
 # kernels/ includes nothing of ours and no CAF/Boost; messages/ only CAF;
-# net/ never actors/ or kernels/; config/ nothing of ours but itself.
+# net/ never actors/ or kernels/; config/ nothing of ours but itself and json/;
+# json/ nothing of ours.
 set(root "${CMAKE_CURRENT_LIST_DIR}/..")
 set(rules
   "kernels|#include [<\"](caf/|boost/|messages/|actors/|net/|config/)"
   "messages|#include [<\"](actors/|net/|kernels/|config/|boost/)"
   "net|#include [<\"](actors/|kernels/)"
-  "config|#include [<\"](caf/|boost/|messages/|actors/|net/|kernels/)")
+  "config|#include [<\"](caf/|boost/|messages/|actors/|net/|kernels/)"
+  "json|#include [<\"](caf/|boost/|messages/|actors/|net/|kernels/|config/)")
 set(bad "")
 foreach(rule IN LISTS rules)
   string(REPLACE "|" ";" parts "${rule}")

@@ -54,7 +54,8 @@ TEST(Settings, ErrorsNameTheKey) {
 
 TEST(Settings, MalformedJsonIsAnErrorNamingTheFile) {
   settings s;
-  for (const char* bad : {"{", "[]", "nul", "{\"a\":}", "", "{\"queen_port\": 1} trailing"}) {
+  std::string deep = "{\"cors_origins\":" + std::string(300000, '[') + std::string(300000, ']') + "}";
+  for (std::string bad : {"{", "[]", "nul", "{\"a\":}", "", "{\"queen_port\": 1} trailing", deep.c_str()}) {
     auto err = apply_json(s, bad, "/x/config.json");
     ASSERT_TRUE(err) << bad;
     EXPECT_EQ(err->key, "/x/config.json") << bad;

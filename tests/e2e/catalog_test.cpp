@@ -80,11 +80,11 @@ TEST_F(Catalog, HostileAndUnknownPaths) {
   long_id.append(5000, 'a');
   for (const std::string& p : std::vector<std::string>{"/workers/nope", "/workers/../etc/passwd", "/workers/rbee-worker-cpu/../../x", "/sources/..%2f..%2fetc%2fpasswd",
                         "/sources/.hidden", "/sources/nope.tar.gz", "/sources/", "/workers/rbee-worker-cpu/meta.json",
-                        "/v1/jobs", "/nothing", long_id}) {
+                        "/v1/jobs", "/nothing", long_id, "/", "//", "/?x=1"}) {
     auto r = get(p);
     EXPECT_TRUE(r.status == 404 || r.status == 400 || r.status == 431 || r.status == 414) << p << " -> " << r.status << " " << r.body;
   }
-  // The server is still there after all of that.
+  // The server is still there after all of that (GET / once dereferenced an empty path and died).
   EXPECT_EQ(get("/health").status, 200);
 }
 

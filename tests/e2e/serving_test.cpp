@@ -1,6 +1,7 @@
 // Serving end to end: a real `rbee serve` with stories260K in its model store,
 // the job API, the OpenAI-compatible API, concurrency, cancellation, bad requests.
 #include "tests/e2e/e2e.hpp"
+#include "json/writer.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
 
 #include <rapidjson/document.h>
@@ -103,6 +104,43 @@ TEST_F(Serving, InferJobStreamsTokensAndTheGoldenText) {
   EXPECT_EQ("Once upon a time" + text, golden_text());
 }
 
+// A synth model with random weights over a byte-fallback vocabulary emits byte tokens
+// that form invalid UTF-8 ("\xd3te"): what the server writes stays valid UTF-8 (U+FFFD
+// in their place), on the job stream and on OpenAI streams and answers alike.
+TEST_F(Serving, EverythingWrittenIsValidUtf8) {
+  std::string data = env[1].substr(env[1].find('=') + 1) + "/rbee/models/test/tiny/";
+  fs::create_directories(data);
+  auto s = run({rbee_bin(), "model", "synth", "--shape", "tiny", "--type", "q8_0", "--out", data + "tiny.gguf"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  auto body = [](bool stream) {
+    return std::string(R"({"model":"test/tiny","prompt":"abc","max_tokens":200,"temperature":1.5,"seed":7,"stream":)") +
+           (stream ? "true" : "false") + "}";
+  };
+  std::string all;
+  auto r = post("/v1/jobs", R"({"operation":"infer","model":"test/tiny","prompt":"abc","max_tokens":200,"temperature":1.5,"seed":7})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  std::string id = parse(r.body)["job_id"].GetString();
+  int tokens = 0;
+  net::sse_get(d.url(), "/v1/jobs/" + id + "/stream", {}, [&](const net::sse_event& e) {
+    EXPECT_TRUE(json::valid_utf8(e.data)) << e.event << ": " << e.data;
+    tokens += e.event == "token";
+    all += e.data;
+    return true;
+  }, 60s);
+  EXPECT_GT(tokens, 0);
+  for (auto& line : stream("/v1/completions", body(true))) {
+    EXPECT_TRUE(json::valid_utf8(line)) << line;
+    all += line;
+  }
+  auto whole = post("/v1/completions", body(false));
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  EXPECT_TRUE(json::valid_utf8(whole.body)) << whole.body;
+  EXPECT_FALSE(parse(whole.body).HasParseError());
+  all += whole.body;
+  // The model did emit invalid sequences (else this test proves nothing).
+  EXPECT_NE(all.find("\xEF\xBF\xBD"), std::string::npos);
+}
+
 TEST_F(Serving, CompletionsStreamAndNotAgree) {
   auto r = post("/v1/completions", completion_body("Once upon a time", 40));
   ASSERT_EQ(r.status, 200) << r.body;
@@ -172,6 +210,19 @@ TEST_F(Serving, CancelStopsAGenerationQuickly) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   EXPECT_LT(tokens, 5000); // the context (512) ends it long before; cancel came first
   EXPECT_EQ(job_state(id), "cancelled");
+}
+
+// A prompt that cannot fit the context is refused before it is tokenized (a 1 MiB
+// "word" once pinned the worker for hours), and the worker serves the next request.
+TEST_F(Serving, APromptTooLongForTheContextIsRefusedBeforeTokenizing) {
+  std::string word(900 * 1024, 'a');
+  auto start = std::chrono::steady_clock::now();
+  auto r = post("/v1/completions", R"({"model":"test/stories","prompt":")" + word + R"(","max_tokens":4})");
+  EXPECT_EQ(r.status, 400) << r.body.substr(0, 300);
+  EXPECT_NE(r.body.find("context overflow: the prompt has 921600 bytes"), std::string::npos) << r.body.substr(0, 300);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+  auto ok = post("/v1/completions", completion_body("Once upon a time", 8));
+  EXPECT_EQ(ok.status, 200) << ok.body;
 }
 
 TEST_F(Serving, ClosingAnOpenAiStreamCancelsTheJob) {

@@ -15,7 +15,7 @@ fi
 clang++ -std=c++20 -O1 -g -fsanitize=address,undefined,fuzzer -fno-sanitize-recover=undefined -I"$src" \
   "$src/tests/fuzz/pkgbuild_fuzz.cpp" "$src/actors/pkgbuild.cpp" "$src/actors/install_steps.cpp" "$src/actors/deps_check.cpp" \
   "$src/actors/catalog.cpp" "$src/actors/worker_store.cpp" "$src/actors/atomic_file.cpp" "$src/actors/fetch.cpp" \
-  "$src/messages/errc.cpp" -lcaf_core -lcurl -lcrypto -o "$work/pkgbuild_fuzz"
+  "$src/messages/errc.cpp" "$src/json/parse.cpp" "$src/json/writer.cpp" -lcaf_core -lcurl -lcrypto -o "$work/pkgbuild_fuzz"
 for f in "$src"/catalog/*/PKGBUILD.in; do cp "$f" "$work/seeds/$(basename "$(dirname "$f")")"; done
 "$work/pkgbuild_fuzz" -artifact_prefix="$work/" -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 \
   -print_final_stats=1 "$work/corpus" "$work/seeds"

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <map>
+#include <random>
+
 using namespace rbee::kernels;
 
 namespace {
@@ -28,12 +32,36 @@ std::string decode(const tokenizer& t, const std::vector<int32_t>& ids) {
   return out + d.flush();
 }
 
+const std::vector<std::string> test_merges = {"3 4", "1 2", "12 3", "4 5", "h e", "l l", "he ll", "hell o",
+                                              "\xC4\xA0 w", "\xC4\xA0w o", "\xC4\xA0wo r", "o o", "oo oo"};
+
+/// The plain BPE merge loop (lowest rank first, leftmost among equals; O(n^2)): the
+/// reference the tokenizer's priority-queue merging must equal.
+std::vector<std::string> reference_bpe(std::string_view word) {
+  std::map<std::string, int> rank;
+  for (size_t i = 0; i < test_merges.size(); ++i) rank.emplace(test_merges[i], static_cast<int>(i));
+  std::vector<std::string> sym;
+  for (unsigned char c : word) sym.push_back(byte_level_chars()[c]);
+  while (sym.size() > 1) {
+    int best = std::numeric_limits<int>::max();
+    size_t at = 0;
+    for (size_t i = 0; i + 1 < sym.size(); ++i)
+      if (auto it = rank.find(sym[i] + " " + sym[i + 1]); it != rank.end() && it->second < best) {
+        best = it->second;
+        at = i;
+      }
+    if (best == std::numeric_limits<int>::max()) break;
+    sym[at] += sym[at + 1];
+    sym.erase(sym.begin() + static_cast<long>(at) + 1);
+  }
+  return sym;
+}
+
 /// A small byte-level BPE vocabulary with hand-made merges.
 std::shared_ptr<tokenizer> bpe(const std::string& pre, std::vector<uint8_t>& storage) {
   gguf_writer w;
   std::vector<std::string> tokens = byte_level_chars();
-  std::vector<std::string> merges = {"3 4", "1 2", "12 3", "4 5", "h e", "l l", "he ll", "hell o",
-                                     "\xC4\xA0 w", "\xC4\xA0w o", "\xC4\xA0wo r"};
+  std::vector<std::string> merges = test_merges;
   for (auto& m : merges) tokens.push_back(m.substr(0, m.find(' ')) + m.substr(m.find(' ') + 1));
   tokens.push_back("<|im_start|>");
   std::vector<int32_t> types(tokens.size(), 1);
@@ -140,4 +168,77 @@ TEST(Detokenizer, HoldsBackSplitCharacters) {
   EXPECT_EQ(d.push("\x9D!"), "\xF0\x9F\x90\x9D!");
   EXPECT_EQ(d.push("\xE6\x97"), "");
   EXPECT_EQ(d.flush(), "\xEF\xBF\xBD"); // an unfinished character becomes U+FFFD
+}
+
+// Words of the letters and digits the merges use (each one pre-token under the gpt2
+// pattern): the priority-queue merging equals the plain loop, ties included.
+TEST(Bpe, MergesEqualThePlainLoop) {
+  std::vector<uint8_t> s;
+  auto t = bpe("default", s);
+  std::mt19937 rng(3);
+  for (int i = 0; i < 3000; ++i) {
+    const std::string alphabet = i % 2 ? "helowr" : "12345";
+    std::string word(1 + rng() % 24, 'x');
+    for (auto& c : word) c = alphabet[rng() % alphabet.size()];
+    EXPECT_EQ(pieces(*t, t->encode(word, false)), reference_bpe(word)) << word;
+  }
+}
+
+// One pre-token of a mebibyte: the plain loop took hours; this finishes (ctest's
+// timeout is the bound; bench_tokenize measures it).
+TEST(Bpe, OneMebibyteWord) {
+  std::vector<uint8_t> s;
+  auto t = bpe("default", s);
+  std::string digits;
+  for (int i = 0; i < (1 << 18); ++i) digits += "1234";
+  auto ids = t->encode(digits, false);
+  ASSERT_EQ(ids.size(), size_t{1} << 19);
+  EXPECT_EQ(t->text(ids[0]), "12");
+  EXPECT_EQ(t->text(ids[1]), "34");
+  std::string o(1 << 20, 'o'); // "o o" then "oo oo": a chain of equal ranks
+  auto oo = t->encode(o, false);
+  ASSERT_EQ(oo.size(), size_t{1} << 18);
+  EXPECT_EQ(t->text(oo.back()), "oooo");
+}
+
+// A byte token whose text is not <0xHH> threw out of std::stoi in the decode loop
+// (mid-stream); a hostile vocabulary is an error at load.
+TEST(Spm, MalformedByteTokensAreRefusedAtLoad) {
+  for (const char* bad : {"<0xZZ>", "<0x>", "<0x1>", "0x41", "<0x41", "<0x4142>", ""}) {
+    gguf_writer w;
+    w.add_string("tokenizer.ggml.model", "llama");
+    w.add_strings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "<0x41>", bad, "a"});
+    w.add_floats("tokenizer.ggml.scores", {0, 0, 0, 0, 0, 0});
+    w.add_i32s("tokenizer.ggml.token_type", {2, 3, 3, 6, 6, 1});
+    auto bytes = w.bytes();
+    auto f = gguf_file::parse(bytes.data(), bytes.size());
+    ASSERT_TRUE(f) << f.error();
+    auto t = tokenizer::from_gguf(**f);
+    ASSERT_FALSE(t) << bad;
+    EXPECT_EQ(t.error(), "token 4 is a byte token but its text is not <0xHH>") << bad;
+  }
+  gguf_writer w; // lower-case hex is a byte too
+  w.add_string("tokenizer.ggml.model", "llama");
+  w.add_strings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "<0x4a>"});
+  w.add_i32s("tokenizer.ggml.token_type", {2, 3, 3, 6});
+  auto bytes = w.bytes();
+  auto f = gguf_file::parse(bytes.data(), bytes.size());
+  ASSERT_TRUE(f);
+  auto t = tokenizer::from_gguf(**f);
+  ASSERT_TRUE(t) << t.error();
+  EXPECT_EQ((*t)->piece(3), "J");
+}
+
+// A cancel flag stops a long tokenization early (the worker tokenizes on a thread
+// of its own and sets it when the job is cancelled).
+TEST(Bpe, CancelStopsEncoding) {
+  std::vector<uint8_t> s;
+  auto t = bpe("default", s);
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += "hello world ";
+  std::atomic<bool> cancel{false};
+  EXPECT_EQ(t->encode(text, false, false, &cancel).size(), t->encode(text, false).size());
+  cancel = true;
+  EXPECT_TRUE(t->encode(text, false, false, &cancel).empty());
+  EXPECT_GE(t->max_token_bytes(), 6u); // "\xC4\xA0wor"
 }

@@ -93,6 +93,12 @@ TEST(JsonOperation, UnknownOperationsAndFields) {
 TEST(JsonOperation, DeepNestingDoesNotCrash) {
   std::string deep = R"({"operation":"status","x":)" + std::string(5000, '[') + std::string(5000, ']') + "}";
   EXPECT_NE(code(deep), errc::none);
+  // Half a megabyte of '[' overflowed the stack of RapidJSON's recursive parser.
+  for (char open : {'[', '{'}) {
+    std::string flood(500 * 1024, open);
+    EXPECT_EQ(code(flood), errc::bad_request);
+    EXPECT_EQ(message(flood), "JSON nested deeper than 64 levels (at offset 64)");
+  }
 }
 
 TEST(JsonWrite, ErrorBodyShape) {

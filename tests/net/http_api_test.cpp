@@ -259,3 +259,98 @@ TEST_F(TokenApi, TokenCheckedBeforeTheBody) {
   auto r = raw_http(port, "POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n", 3s);
   EXPECT_EQ(raw_status(r), 401);
 }
+
+namespace {
+
+struct BigBodyApi : Api {
+  BigBodyApi() : Api(big_body_settings()) {}
+  static config::settings big_body_settings() {
+    auto s = test_settings();
+    s.max_body_bytes = 2 << 20;
+    return s;
+  }
+};
+
+} // namespace
+
+// Half a megabyte of '[' overflowed the HTTP thread's stack in RapidJSON's recursive
+// parser and took the queen, the hive and every in-process worker with it.
+TEST_F(BigBodyApi, DeeplyNestedBodiesAre400AndTheServerStaysUp) {
+  std::string flood(500 * 1024, '[');
+  auto jobs = post("/v1/jobs", flood);
+  EXPECT_EQ(jobs.status, 400) << jobs.body.substr(0, 200);
+  EXPECT_NE(jobs.body.find("nested deeper than 64 levels"), std::string::npos) << jobs.body.substr(0, 200);
+  std::string objects;
+  for (int i = 0; i < 100000; ++i) objects += "{\"a\":";
+  EXPECT_EQ(post("/v1/jobs", R"({"operation":"status","x":)" + objects).status, 400);
+  for (const char* route : {"/v1/chat/completions", "/v1/completions"}) {
+    auto r = post(route, R"({"model":"m","messages":)" + flood);
+    EXPECT_EQ(r.status, 400) << route << " " << r.body.substr(0, 200);
+  }
+  EXPECT_EQ(get("/health").status, 200);
+  EXPECT_EQ(get("/v1/hives").status, 200);
+}
+
+namespace {
+
+struct CappedApi : Api {
+  CappedApi() : Api(capped_settings()) {}
+  static config::settings capped_settings() {
+    auto s = test_settings();
+    s.read_timeout_ms = 20000; // idle sockets stay open for the whole test
+    s.max_connections_per_client = 4;
+    s.max_sse_streams_per_client = 2;
+    return s;
+  }
+  std::string events(int fd) {
+    return test::raw_exchange(fd, "GET /v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n", 3s, "retry:");
+  }
+};
+
+} // namespace
+
+// One client's idle sockets and streams used to count against the one connection
+// cap: 2,048 of them got every other request a 503. Now the caps are per client
+// address and apart for SSE streams, checked before a header is read.
+TEST_F(CappedApi, OneClientCannotStarveAnother) {
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) idle.push_back(test::raw_connect(port, "127.0.0.1"));
+  for (int fd : idle) ASSERT_GE(fd, 0);
+  std::this_thread::sleep_for(200ms); // accepted
+  // The fifth gets 503 at once, without sending a byte.
+  int fifth = test::raw_connect(port, "127.0.0.1");
+  ASSERT_GE(fifth, 0);
+  auto refused = test::raw_exchange(fifth, "", 3s);
+  close(fifth);
+  EXPECT_EQ(test::raw_status(refused), 503) << refused;
+  EXPECT_NE(refused.find("too many connections"), std::string::npos);
+  // Another client address is served meanwhile.
+  auto other = test::raw_http(port, request("GET", "/health", "localhost"), 3s, "127.0.0.2");
+  EXPECT_EQ(test::raw_status(other), 200) << other;
+  for (int fd : idle) close(fd);
+  std::this_thread::sleep_for(200ms);
+
+  // Streams are counted apart: two streams, then a third is refused, and plain
+  // requests from the same address still work.
+  std::vector<int> streams;
+  for (int i = 0; i < 2; ++i) {
+    int fd = test::raw_connect(port, "127.0.0.1");
+    ASSERT_GE(fd, 0);
+    auto head = events(fd);
+    EXPECT_EQ(test::raw_status(head), 200) << head;
+    streams.push_back(fd);
+  }
+  int third = test::raw_connect(port, "127.0.0.1");
+  auto no = events(third);
+  close(third);
+  EXPECT_EQ(test::raw_status(no), 503) << no;
+  EXPECT_NE(no.find("too many event streams"), std::string::npos);
+  EXPECT_EQ(get("/health").status, 200);
+  auto job = submit(R"({"operation":"status"})");
+  EXPECT_EQ(raw_status(raw_http(port, request("GET", "/v1/jobs/" + job + "/stream", "localhost"), 2s, "127.0.0.3")), 200);
+  for (int fd : streams) close(fd);
+  std::this_thread::sleep_for(300ms);
+  int again = test::raw_connect(port, "127.0.0.1");
+  EXPECT_EQ(test::raw_status(events(again)), 200);
+  close(again);
+}
