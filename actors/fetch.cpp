@@ -115,17 +115,23 @@ private:
 };
 
 /// SHA-256 of the first bytes of a file into a fresh context.
-void hash_prefix(EVP_MD_CTX* ctx, const std::string& path) {
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
+/// Feeds what is left of fd to ctx; false on a read error.
+bool hash_rest(EVP_MD_CTX* ctx, int fd) {
   std::vector<unsigned char> buf(1 << 20);
   for (;;) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0) return false;
+    if (n == 0) return true;
     EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(n));
   }
+}
+
+void hash_prefix(EVP_MD_CTX* ctx, const std::string& path) {
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  hash_rest(ctx, fd);
   ::close(fd);
 }
 
@@ -229,6 +235,13 @@ caf::error status_error(long status, const std::string& url) {
 }
 
 } // namespace
+
+std::string sha256_fd(int fd) {
+  if (::lseek(fd, 0, SEEK_SET) != 0) return "";
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  return hash_rest(ctx.get(), fd) ? hex_digest(ctx.get()) : "";
+}
 
 std::string sha256_file(const std::string& path) {
   if (::access(path.c_str(), R_OK) != 0) return "";

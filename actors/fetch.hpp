@@ -44,6 +44,8 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
 
 /// SHA-256 of a file as lower-case hex ("" if unreadable).
 std::string sha256_file(const std::string& path);
+/// SHA-256 of an open file, read from its start ("" if unreadable).
+std::string sha256_fd(int fd);
 
 /// One GET (redirects followed) with a body limit: status (0: no answer) and body.
 struct get_result {

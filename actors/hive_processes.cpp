@@ -34,7 +34,32 @@ std::string describe(int status) {
 
 } // namespace
 
-caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, const std::string& program) {
+std::vector<std::string> worker_environment(char** env) {
+  static const char* const names[] = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR",
+                                      "XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "LD_LIBRARY_PATH", "OPENBLAS_CORETYPE",
+                                      "OPENBLAS_L2_SIZE", "TBB_NUM_THREADS"};
+  static const char* const prefixes[] = {"LC_", "CUDA_", "NVIDIA_", "RBEE_"};
+  auto secret = [](std::string_view name) {
+    for (auto word : {"TOKEN", "SECRET", "PASSWORD", "PASSPHRASE", "KEY", "CREDENTIAL"})
+      if (name.find(word) != std::string_view::npos) return true;
+    return false;
+  };
+  std::vector<std::string> out;
+  for (char** e = env; e && *e; ++e) {
+    std::string_view v(*e);
+    auto eq = v.find('=');
+    if (eq == std::string_view::npos) continue;
+    auto name = v.substr(0, eq);
+    bool keep = false;
+    for (auto n : names) keep = keep || name == n;
+    for (auto p : prefixes) keep = keep || name.starts_with(p);
+    if (keep && !secret(name)) out.emplace_back(v);
+  }
+  return out;
+}
+
+caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, const std::string& program,
+                                      int program_fd) {
   auto& st = self->state;
   if (!self->system().has_middleman())
     return make_error(errc::unavailable, "worker processes need the network layer (this process has none)");
@@ -62,8 +87,15 @@ caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, co
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&attr, &none); // the child handles its own stop signals
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  auto env = worker_environment(environ);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  // An installed worker runs from the descriptor whose hash was checked (the child
+  // inherits it until exec); argv[0] keeps the real path for ps.
+  std::string exe = program_fd >= 0 ? "/proc/self/fd/" + std::to_string(program_fd) : bin;
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, bin.c_str(), nullptr, &attr, argv.data(), environ);
+  int rc = posix_spawn(&pid, exe.c_str(), nullptr, &attr, argv.data(), envp.data());
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return make_error(errc::unavailable, std::string("cannot start a worker process: ") + std::strerror(rc));
   st.children[pid] = o.worker_id;

@@ -107,7 +107,16 @@ caf::result<worker_choice> hive_choose(hive_ptr self, const std::string& request
 /// Starts `rbee worker` for `o` joining this hive; returns the pid or an error.
 /// `program`: an installed worker binary (rbee-worker flags), or "" for this
 /// rbee (`rbee worker ...`, or the worker_binary setting).
-caf::expected<int> hive_start_process(hive_ptr self, const struct worker_options& o, const std::string& program);
+/// `program_fd`: that binary open and verified (worker_store::open_verified); it is
+/// executed through the descriptor, never by path. Workers get a minimal environment
+/// (no HF_TOKEN, no RBEE_API_TOKEN): see worker_environment.
+caf::expected<int> hive_start_process(hive_ptr self, const struct worker_options& o, const std::string& program,
+                                      int program_fd = -1);
+
+/// The environment of a worker process: the variables a worker reads (PATH, HOME,
+/// locale, TMPDIR, the CUDA and loader variables, RBEE_ tuning knobs) from `env`,
+/// and nothing else; no secret (tokens, keys) whatever its name.
+std::vector<std::string> worker_environment(char** env);
 /// Collects child processes that exited; fails what they were running.
 void hive_reap_processes(hive_ptr self);
 /// How a child process of `id` ended, waiting up to `wait_ms` for it; "" if it has not.

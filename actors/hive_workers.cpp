@@ -18,7 +18,8 @@ namespace {
 
 /// The worker serving `path`, spawned when there is none; errors: quarantine, spawn failure.
 caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, const std::string& path,
-                                       int keep_alive_s, const std::string& program = "", const std::string& device = "cpu") {
+                                       int keep_alive_s, const std::string& program = "", const std::string& device = "cpu",
+                                       int program_fd = -1) {
   auto& st = self->state;
   for (auto& [id, w] : st.workers)
     if (w.info.model_path == path && w.info.state != "failed") {
@@ -43,7 +44,7 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, c
   w.info.device = device, w.info.state = "ready", w.info.slots = o.slots;
   w.info.loaded_ms = w.info.last_used_ms = now_ms(), w.info.keep_alive_s = o.keep_alive_s;
   if (st.opts.worker_processes || !program.empty()) {
-    auto pid = hive_start_process(self, o, program);
+    auto pid = hive_start_process(self, o, program, program_fd);
     if (!pid) return std::move(pid.error());
     w.pid = *pid;
     w.info.pid = *pid;
@@ -166,12 +167,15 @@ caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, con
   }
   // "cpu"/"cuda": the engine of this rbee; a worker id: that installed binary, verified.
   std::string program;
+  verified_binary binary; // executed through its descriptor: the file whose hash was checked
   if (!op.worker.empty() && op.worker != "cpu" && op.worker != "cuda") {
     if (op.worker == "metal")
       return make_error(errc::platform_unsupported, "worker 'metal' is not available on hive '" + st.opts.hive_id + "'");
     if (!valid_worker_id(op.worker)) return make_error(errc::invalid_value, "worker: not a worker id");
-    auto installed = worker_store(st.opts.data_dir).get(op.worker);
-    if (!installed) return std::move(installed.error());
+    auto opened = worker_store(st.opts.data_dir).open_verified(op.worker);
+    if (!opened) return std::move(opened.error());
+    binary = std::move(*opened);
+    auto* installed = &binary.worker;
     if (installed->backend == "cuda" && device == "cpu") device = "cuda:0";
     if (installed->backend != "cpu" && installed->backend != "cuda")
       return make_error(errc::platform_unsupported, op.worker + " is a " + installed->backend + " worker; this hive runs cpu and cuda workers");
@@ -179,7 +183,7 @@ caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, con
   }
   auto path = st.store->resolve(op.model, st.opts.allow_model_paths);
   if (!path) return std::move(path.error());
-  auto w = worker_for(self, op.model, *path, -1, program, device);
+  auto w = worker_for(self, op.model, *path, -1, program, device, binary.fd);
   if (!w) return std::move(w.error());
   hive_say(self, ctx, "spawn", "worker " + (*w)->info.worker_id + " serves " + op.model);
   // Answer once the worker has loaded (its info says ready or failed).

@@ -1,5 +1,6 @@
 #include "actors/sandbox.hpp"
 
+#include "actors/sandbox_filter.hpp"
 #include "messages/errc.hpp"
 
 #include <cerrno>
@@ -34,7 +35,11 @@ struct child {
   int err = -1;
 };
 
-caf::expected<child> spawn(std::vector<std::string> args, const std::vector<std::string>& env, const std::string& cwd) {
+/// The descriptor number a child finds `pass_fd` under (bwrap's --seccomp).
+constexpr int passed_fd = 9;
+
+caf::expected<child> spawn(std::vector<std::string> args, const std::vector<std::string>& env, const std::string& cwd,
+                           int pass_fd = -1) {
   int o[2], e[2];
   if (::pipe2(o, O_CLOEXEC) != 0) return make_error(errc::internal, "pipe failed");
   if (::pipe2(e, O_CLOEXEC) != 0) {
@@ -47,6 +52,7 @@ caf::expected<child> spawn(std::vector<std::string> args, const std::vector<std:
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, o[1], 1);
   posix_spawn_file_actions_adddup2(&fa, e[1], 2);
+  if (pass_fd >= 0) posix_spawn_file_actions_adddup2(&fa, pass_fd, passed_fd); // pass_fd != passed_fd: see run_script
   posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -129,22 +135,35 @@ caf::expected<script_result> run_script(const std::string& script, const sandbox
   std::vector<std::string> env = {std::string("PATH=") + path_env, "HOME=" + opts.tree, "LANG=C.UTF-8", "TERM=dumb"};
   for (auto& [k, v] : opts.env) env.push_back(k + "=" + v);
   std::vector<std::string> args;
+  int filter = -1;
+  struct closer {
+    int& fd;
+    ~closer() {
+      if (fd >= 0) ::close(fd);
+    }
+  } close_filter{filter};
   if (opts.sandbox) {
     std::string why;
     if (!sandbox_available(&why))
       return make_error(errc::platform_unsupported, "no sandbox for the build: " + why + " (or pass --no-sandbox)");
-    args = {find_in_path("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"};
-    for (auto& h : opts.hide) // (a missing one has nothing to hide, and no mount point in a read-only root)
-      if (!h.empty() && h[0] == '/' && ::access(h.c_str(), F_OK) == 0) args.insert(args.end(), {"--tmpfs", h});
+    filter = sandbox_detail::seccomp_filter_fd(&why);
+    if (filter < 0) return make_error(errc::platform_unsupported, why);
+    if (filter == passed_fd) { // dup2 onto itself would keep close-on-exec
+      int moved = ::fcntl(filter, F_DUPFD_CLOEXEC, passed_fd + 1);
+      ::close(filter);
+      filter = moved;
+    }
+    args = {find_in_path("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"};
+    for (auto& h : sandbox_detail::hidden_dirs(opts.hide)) args.insert(args.end(), {"--tmpfs", h});
     args.insert(args.end(), {"--bind", opts.tree, opts.tree, "--unshare-all", "--die-with-parent", "--new-session",
-                             "--chdir", opts.tree, "--"});
+                             "--seccomp", std::to_string(passed_fd), "--chdir", opts.tree, "--"});
   }
   std::string bash = find_in_path("bash");
   if (bash.empty()) return make_error(errc::platform_unsupported, "bash is not installed");
   args.insert(args.end(), {bash, "--noprofile", "--norc", "-e", "-c", script});
   if (::access(opts.tree.c_str(), W_OK) != 0)
     return make_error(errc::invalid_value, "the build tree is not a writable directory: " + opts.tree);
-  auto c = spawn(args, env, opts.tree);
+  auto c = spawn(args, env, opts.tree, filter);
   if (!c) return c.error();
   script_result r;
   line_splitter out{{}, false}, err{{}, true};
@@ -185,6 +204,15 @@ caf::expected<script_result> run_script(const std::string& script, const sandbox
     if (f.fd >= 0) ::close(f.fd);
   for (auto* s : {&out, &err})
     if (!s->buf.empty()) s->flush(on_line, r.tail, opts.tail_lines);
+  // Both pipes closed: the leader is exiting (it closes its output before it is
+  // reaped). Give it a moment, so that killing the group's leftovers cannot make a
+  // script that succeeded look killed (exit 137).
+  for (int i = 0; i < 200 && !leader_done && !r.cancelled; ++i) {
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(c->pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == c->pid)
+      break;
+    ::usleep(10'000);
+  }
   ::kill(-c->pid, SIGKILL); // whatever of the group still holds no pipe
   int status = 0;
   while (::waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {

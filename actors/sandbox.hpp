@@ -1,9 +1,11 @@
 #pragma once
 // Runs a recipe's build()/package() shell code: bash in its own process
-// group, inside bubblewrap (read-only system, the build tree the only
-// writable place, private /tmp, the user's home and rbee's own directories
-// hidden, no network, own PID namespace). Every output line is handed to a
-// callback as it is printed; cancel kills the whole group.
+// group, inside bubblewrap: a read-only system; the build tree the only writable
+// place; every home, /run (and so $XDG_RUNTIME_DIR), /tmp, /var/tmp, /dev/shm and
+// rbee's own directories hidden under empty tmpfs; no network, own PID namespace;
+// a seccomp filter that refuses UNIX sockets, io_uring, the keyring, bpf and
+// ptrace (sandbox_filter.hpp). Every output line is handed to a callback as it is
+// printed; cancel kills the whole group.
 
 #include <caf/expected.hpp>
 

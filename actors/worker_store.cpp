@@ -13,6 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -158,12 +163,37 @@ caf::expected<installed_worker> worker_store::read(const std::string& id) const 
   return w;
 }
 
+verified_binary& verified_binary::operator=(verified_binary&& o) noexcept {
+  if (this != &o) {
+    if (fd >= 0) ::close(fd);
+    worker = std::move(o.worker);
+    fd = std::exchange(o.fd, -1);
+  }
+  return *this;
+}
+
+verified_binary::~verified_binary() {
+  if (fd >= 0) ::close(fd);
+}
+
 caf::expected<installed_worker> worker_store::get(const std::string& id) const {
+  auto v = open_verified(id);
+  if (!v) return std::move(v.error());
+  return v->worker;
+}
+
+caf::expected<verified_binary> worker_store::open_verified(const std::string& id) const {
   auto w = read(id);
-  if (!w) return w;
-  if (sha256_file(w->path) != w->sha256)
+  if (!w) return std::move(w.error());
+  int fd = ::open(w->path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return make_error(errc::checksum_mismatch, "worker " + id + ": cannot open the installed binary (" +
+                                                 std::strerror(errno) + "); reinstall it");
+  verified_binary v(std::move(*w), fd);
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sha256_fd(fd) != v.worker.sha256)
     return make_error(errc::checksum_mismatch, "worker " + id + ": the installed binary does not match its sha256; reinstall it");
-  return w;
+  return v;
 }
 
 std::vector<installed_worker> worker_store::list() const {

@@ -8,6 +8,7 @@
 #include <caf/expected.hpp>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rbee {
@@ -19,6 +20,18 @@ struct installed_worker {
   std::string binary;  ///< file name inside the version directory
   std::string sha256;
   std::string path;    ///< absolute path of the binary through `current`
+};
+
+/// An installed worker's binary, open; the descriptor closes with it.
+struct verified_binary {
+  installed_worker worker;
+  int fd = -1;
+  verified_binary() = default;
+  verified_binary(installed_worker w, int f) : worker(std::move(w)), fd(f) {}
+  verified_binary(verified_binary&& o) noexcept : worker(std::move(o.worker)), fd(std::exchange(o.fd, -1)) {}
+  verified_binary& operator=(verified_binary&& o) noexcept;
+  verified_binary(const verified_binary&) = delete;
+  ~verified_binary();
 };
 
 class worker_store {
@@ -34,6 +47,10 @@ public:
   /// The current version of `id`, its binary verified against its sha256.
   /// errc::not_found when not installed; errc::checksum_mismatch when altered.
   caf::expected<installed_worker> get(const std::string& id) const;
+
+  /// The same, and the binary open (O_NOFOLLOW): the file whose hash was checked,
+  /// to execute by descriptor (never by path after the check).
+  caf::expected<verified_binary> open_verified(const std::string& id) const;
 
   /// Every installed worker's current version (unverified, for listings).
   std::vector<installed_worker> list() const;

@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libcaf-dev libboost-dev libboost-system-dev rapidjson-dev
-  libcli11-dev libspdlog-dev libfmt-dev libssl-dev libpcre2-dev libtbb-dev libcurl4-openssl-dev libarchive-dev bubblewrap
+  libcli11-dev libspdlog-dev libfmt-dev libssl-dev libpcre2-dev libtbb-dev libcurl4-openssl-dev libarchive-dev bubblewrap libseccomp-dev python3
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   procps curl ca-certificates xdg-utils tmux chromium

@@ -9,11 +9,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 using namespace rbee;
@@ -165,6 +167,93 @@ TEST_P(Canary, SeesItsOwnPidNamespace) {
   EXPECT_EQ(r.exit_code, 0);
   ASSERT_FALSE(lines.empty());
   EXPECT_LE(std::stoi(lines[0].first), 10) << "bash should be a low PID in a fresh namespace";
+}
+
+/// A UNIX socket listener at `path` (removed with the object).
+struct unix_listener {
+  std::string path;
+  int fd = -1;
+  explicit unix_listener(std::string p) : path(std::move(p)) {
+    ::unlink(path.c_str());
+    fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 8) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  ~unix_listener() {
+    if (fd >= 0) ::close(fd);
+    ::unlink(path.c_str());
+  }
+};
+
+std::string connect_script(const std::string& path) {
+  return "python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print(\"connected\")' '" +
+         path + "'";
+}
+
+std::string home() {
+  const char* h = std::getenv("HOME");
+  return h && *h ? h : "/root";
+}
+
+// A host UNIX socket is a way out of any sandbox that only mounts read-only:
+// connect() needs no write access (systemd's user bus gives `systemd-run --user`,
+// docker.sock gives root). Listeners in $HOME, /run and /tmp: reachable without the
+// sandbox (the control), unreachable from build() and package().
+TEST_P(Canary, CannotConnectToHostUnixSockets) {
+  if (::access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "python3 is not installed";
+  std::string tag = "rbee-canary-" + std::to_string(::getpid());
+  std::vector<std::unique_ptr<unix_listener>> ls;
+  for (auto d : {home(), std::string("/run"), std::string("/tmp")}) {
+    ls.push_back(std::make_unique<unix_listener>(d + "/" + tag + ".sock"));
+    ASSERT_GE(ls.back()->fd, 0) << ls.back()->path;
+  }
+  for (auto& l : ls) {
+    opts.sandbox = false;
+    lines.clear();
+    auto control = run(connect_script(l->path));
+    EXPECT_EQ(control.exit_code, 0) << "the control run must connect to " << l->path;
+    opts.sandbox = true;
+    lines.clear();
+    auto r = run(connect_script(l->path));
+    EXPECT_NE(r.exit_code, 0) << l->path;
+    for (auto& [line, e] : lines) EXPECT_NE(line, "connected") << l->path;
+  }
+  // Not even a fresh UNIX socket (the seccomp filter), nor io_uring beside it.
+  lines.clear();
+  auto r = run("python3 -c 'import socket; socket.socket(socket.AF_UNIX)' 2>&1 || echo refused");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().first, "refused");
+  lines.clear();
+  r = run("python3 -c 'import ctypes; l=ctypes.CDLL(None, use_errno=True); l.syscall(425, 8, 0); print(ctypes.get_errno())'");
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().first, "13") << "io_uring_setup must fail with EACCES";
+}
+
+TEST_P(Canary, CannotReadTheUsersSecrets) {
+  std::string ssh = home() + "/.ssh";
+  bool made = !fs::exists(ssh);
+  fs::create_directories(ssh);
+  std::string secret = ssh + "/rbee-canary-" + std::to_string(::getpid());
+  std::ofstream(secret) << "PRIVATE KEY";
+  opts.sandbox = false;
+  auto control = run("cat '" + secret + "'");
+  EXPECT_EQ(control.exit_code, 0);
+  opts.sandbox = true;
+  lines.clear();
+  auto r = run("cat '" + secret + "' || ls -A '" + home() + "' /run /var/tmp /dev/shm");
+  for (auto& [l, e] : lines) EXPECT_EQ(l.find("PRIVATE KEY"), std::string::npos);
+  // The home, /run, /var/tmp and /dev/shm are empty in there (but for the tree).
+  for (auto& [l, e] : lines)
+    if (!e && !l.empty() && l.back() != ':') {
+      EXPECT_TRUE(opts.tree.find(l) != std::string::npos) << l;
+    }
+  fs::remove(secret);
+  if (made) fs::remove(ssh);
 }
 
 INSTANTIATE_TEST_SUITE_P(InBwrap, Canary, ::testing::Values(true), [](const auto&) { return "bwrap"; });

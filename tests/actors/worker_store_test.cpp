@@ -1,5 +1,6 @@
 // Installed workers: real files, a real symlink switch, and SIGKILL in the
 // middle of installs — the previous version must always still run.
+#include "actors/fetch.hpp"
 #include "actors/worker_store.hpp"
 #include "messages/errc.hpp"
 
@@ -111,6 +112,31 @@ TEST_F(WorkerStore, AlteredBinariesAreRefused) {
   std::ofstream(dir / "data/workers/w/current/worker.json") << "{not json";
   EXPECT_TRUE(s.get("w").error() == errc::internal);
   EXPECT_TRUE(s.list().empty());
+}
+
+// The binary is opened without following a link, hashed from that descriptor, and
+// run through it: a link swapped in (even to identical bytes) is refused, and the
+// descriptor keeps the checked file whatever happens to the path afterwards.
+TEST_F(WorkerStore, TheVerifiedBinaryIsTheOpenFile) {
+  worker_store s((dir / "data").string());
+  auto w = s.install("w", "1", "cpu", built("ok"));
+  ASSERT_TRUE(w);
+  auto v = s.open_verified("w");
+  ASSERT_TRUE(v) << caf::to_string(v.error());
+  EXPECT_GE(v->fd, 0);
+  // The path now names another file: the open descriptor still holds the checked one.
+  auto copy = dir / "copy";
+  fs::copy_file(w->path, copy);
+  fs::remove(w->path);
+  std::ofstream(w->path) << "#!/bin/sh\necho evil\n";
+  EXPECT_EQ(sha256_fd(v->fd), v->worker.sha256);
+  EXPECT_FALSE(s.open_verified("w")); // and the new file is refused
+  // A symlink to the right bytes is refused too (O_NOFOLLOW).
+  fs::remove(w->path);
+  fs::create_symlink(copy, w->path);
+  auto linked = s.open_verified("w");
+  ASSERT_FALSE(linked);
+  EXPECT_TRUE(linked.error() == errc::checksum_mismatch);
 }
 
 TEST_F(WorkerStore, RemoveAndHostileNames) {

@@ -35,6 +35,9 @@ protected:
     env.push_back("RBEE_WORKER_PROCESSES=1");
     env.push_back("RBEE_WORKER_CTX=8192");
     env.push_back("RBEE_WORKER_MAX_CRASHES=2");
+    env.push_back("HF_TOKEN=hf_canary_secret"); // the server's secrets: a worker must not inherit them
+    env.push_back("RBEE_API_TOKEN_FILE_CANARY=x");
+    env.push_back("AWS_SECRET_ACCESS_KEY=aws_canary");
     d = start_daemon({"serve", "--port", "0"}, env);
     ASSERT_GT(d.port, 0);
   }
@@ -87,6 +90,22 @@ TEST_F(WorkerProcess, RunsInItsOwnProcess) {
     auto at = body.find("\"memory_bytes\":");
     return at != std::string::npos && std::stoull(body.substr(at + 15)) > (2ull << 20); // the weights: ~0.5 MiB
   }, 5s)) << body;
+}
+
+// A worker process runs with a minimal environment: never the server's tokens.
+TEST_F(WorkerProcess, GetsAMinimalEnvironment) {
+  ASSERT_EQ(complete(2).status, 200);
+  int pid = worker_pid();
+  ASSERT_GT(pid, 0);
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ");
+  std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(env.empty());
+  EXPECT_EQ(env.find("hf_canary_secret"), std::string::npos);
+  EXPECT_EQ(env.find("HF_TOKEN"), std::string::npos);
+  EXPECT_EQ(env.find("RBEE_API_TOKEN"), std::string::npos);
+  EXPECT_EQ(env.find("aws_canary"), std::string::npos);
+  EXPECT_NE(env.find("PATH="), std::string::npos);
+  EXPECT_NE(env.find("RBEE_WORKER_CTX=8192"), std::string::npos); // a tuning knob stays
 }
 
 TEST_F(WorkerProcess, KilledWorkerFailsOnlyItsJobAndIsRestarted) {
