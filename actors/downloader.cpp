@@ -41,12 +41,14 @@ caf::expected<std::string> store_dir(const std::string& models, const hf_ref& re
 caf::expected<std::string> download(caf::event_based_actor* self, const job_ctx& ctx, const std::string& model,
                                     const download_options& o, const std::atomic<bool>& cancel,
                                     download_watchers& watchers) {
-  auto say = [&](std::string action, std::string human, std::vector<field> fields = {}, event_kind kind = event_kind::narration) {
+  auto say = [&](std::string action, std::string human, std::vector<field> fields = {},
+                 event_kind kind = event_kind::narration, level lvl = level::info) {
     if (!ctx.bridge) return;
     for (auto& job : watchers.list()) { // every job following this download sees it
       auto n = narrate(job, "downloader", action, model, human);
       n.kind = kind;
       n.fields = fields;
+      n.lvl = lvl;
       self->send(ctx.bridge, std::move(n));
     }
   };
@@ -84,13 +86,20 @@ caf::expected<std::string> download(caf::event_based_actor* self, const job_ctx&
     if (fs::exists(final_path) && (f.sha256.empty() || sha256_file(final_path) == f.sha256)) {
       say("present", f.path + " is already in the store");
     } else {
-      say("downloading", "downloading " + f.path + " (" + mib(f.size) + ")");
+      bool verifiable = f.size > 0 && !f.sha256.empty();
+      if (!verifiable && !o.allow_unverified)
+        return make_error(errc::checksum_mismatch,
+                          f.path + ": the server gives no " + std::string(f.sha256.empty() ? "sha256" : "size") +
+                            " for it, so it cannot be verified; refused (allow_unverified_downloads=1 accepts such files)");
+      say("downloading", "downloading " + f.path + " (" + (f.size ? mib(f.size) : std::string("size unknown")) + ")" +
+                           (verifiable ? "" : ", unverified"));
       fetch_request r;
       r.url = hf_file_url(o.endpoint, ref->id(), f.path);
       r.dir = *dir;
       r.file = f.path;
       r.expected_size = f.size;
       r.expected_sha256 = f.sha256;
+      r.max_size = unverified_max_bytes;
       if (!o.token.empty()) r.headers.push_back("Authorization: Bearer " + o.token);
       auto start = std::chrono::steady_clock::now();
       auto last = start - std::chrono::seconds(1);
@@ -112,7 +121,12 @@ caf::expected<std::string> download(caf::event_based_actor* self, const job_ctx&
         },
         cancel);
       if (!got) return std::move(got.error());
-      say("verifying", f.path + ": size and sha256 verified");
+      if (verifiable)
+        say("verifying", f.path + ": size and sha256 verified");
+      else
+        say("unverified", f.path + ": unverified (" + std::string(f.sha256.empty() ? "no sha256" : "no size") +
+                            " from the server; accepted because allow_unverified_downloads is set)",
+            {}, event_kind::narration, level::warn);
     }
     before += f.size;
     result += std::string(i ? "," : "") + "\"" + final_path + "\"";

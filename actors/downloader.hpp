@@ -17,7 +17,13 @@ struct download_options {
   std::string models_dir;
   std::string endpoint; ///< https://huggingface.co or HF_ENDPOINT
   std::string token;    ///< HF_TOKEN, may be empty
+  /// A file whose size and SHA-256 are not both known is refused unless this is set;
+  /// then it is downloaded (at most unverified_max_bytes) and said to be "unverified".
+  bool allow_unverified = false;
 };
+
+/// The most an unverified download may be (allow_unverified_downloads).
+inline constexpr uint64_t unverified_max_bytes = uint64_t{64} << 30;
 
 /// The jobs that follow one download: the one that started it and those that
 /// joined it later; each gets the narration.

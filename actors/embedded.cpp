@@ -32,6 +32,7 @@ hive_options hive_options_for(const config::settings& s, const std::string& hive
   o.rbee_binary = s.worker_binary;
   o.hf_endpoint = s.hf_endpoint;
   o.hf_token = s.hf_token;
+  o.allow_unverified_downloads = s.allow_unverified_downloads != 0;
   o.catalog_url = s.catalog_url;
   o.data_dir = s.data_dir;
   o.cache_dir = s.cache_dir;

@@ -333,7 +333,8 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
                                            " bytes needed, " + std::to_string(free_bytes) + " free");
   }
   // One download of a file at a time, across processes too: a lock on the partial.
-  int lock_fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  // O_NOFOLLOW: a link planted at the partial's name cannot redirect the write.
+  int lock_fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (lock_fd < 0) return make_error(errc::internal, "cannot create " + partial + ": " + std::strerror(errno));
   if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(lock_fd);
@@ -352,7 +353,7 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
   caf::error failure;
   bool resumed_any = have > 0;
   for (int attempt = 0;; ++attempt) {
-    int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
       failure = make_error(errc::internal, "cannot write " + partial + ": " + std::strerror(errno));
       break;
@@ -360,7 +361,7 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
     transfer t;
     t.fd = fd;
     t.offset = file_size(partial);
-    t.expected = r.expected_size;
+    t.expected = r.expected_size ? r.expected_size : r.max_size;
     t.cancel = &cancel;
     t.progress = &progress;
     t.resumed = resumed_any;
@@ -394,8 +395,9 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
     }
     if (t.too_big) {
       ::unlink(partial.c_str());
-      failure = make_error(errc::invalid_value, "the server sent more than the expected " +
-                                                  std::to_string(r.expected_size) + " bytes");
+      failure = make_error(errc::invalid_value, std::string("the server sent more than the ") +
+                                                  (r.expected_size ? "expected " : "allowed ") +
+                                                  std::to_string(t.expected) + " bytes");
       break;
     }
     if (rc == CURLE_OK && t.status == 416 && t.offset == r.expected_size && r.expected_size) rc = CURLE_OK;

@@ -23,6 +23,7 @@ struct fetch_request {
   std::string file;                 ///< the final name (already validated)
   uint64_t expected_size = 0;       ///< 0: unknown
   std::string expected_sha256;      ///< lower-case hex; empty: unknown
+  uint64_t max_size = 0;            ///< with expected_size unknown: more bytes are refused (0: no cap)
   std::vector<std::string> headers; ///< extra request headers ("Authorization: Bearer ...")
   int max_retries = 5;              ///< network errors retried with backoff, resuming
   int retry_base_ms = 200;

@@ -24,6 +24,7 @@ struct hive_options {
   std::string rbee_binary;     ///< the executable that runs `rbee worker` (default /proc/self/exe)
   std::string hf_endpoint = "https://huggingface.co"; ///< where models are downloaded from
   std::string hf_token;        ///< Authorization for gated or private repos
+  bool allow_unverified_downloads = false; ///< see download_options::allow_unverified
   std::string catalog_url = "http://127.0.0.1:8787"; ///< the worker catalog
   std::string data_dir;        ///< installed workers live in <data_dir>/workers
   std::string cache_dir;       ///< build trees

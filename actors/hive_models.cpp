@@ -29,7 +29,7 @@ caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const m
   d.watchers = std::make_shared<download_watchers>();
   d.watchers->add(ctx.job_id);
   d.jobs.emplace_back(ctx.job_id, rp);
-  download_options o{st.opts.models_dir, st.opts.hf_endpoint, st.opts.hf_token};
+  download_options o{st.opts.models_dir, st.opts.hf_endpoint, st.opts.hf_token, st.opts.allow_unverified_downloads};
   auto worker = spawn_downloader(self->system(), ctx, op.model, o, d.cancel, d.watchers);
   std::string model = op.model;
   auto finish = [=](caf::expected<job_result> r) {

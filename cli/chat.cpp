@@ -89,6 +89,7 @@ std::optional<std::string> answer(const client& c, const std::string& model, con
                                     ch["delta"]["content"].IsString()) {
                                   std::string piece = ch["delta"]["content"].GetString();
                                   text += piece;
+                                  piece = terminal_safe(piece); // a model can emit escape sequences too
                                   std::fwrite(piece.data(), 1, piece.size(), stdout);
                                   std::fflush(stdout);
                                 }
@@ -102,7 +103,7 @@ std::optional<std::string> answer(const client& c, const std::string& model, con
   }
   std::printf("\n");
   if (!error.empty()) {
-    std::cerr << "rbee: " << error << "\n";
+    std::cerr << "rbee: " << terminal_safe(error) << "\n";
     return std::nullopt;
   }
   return text;

@@ -22,6 +22,36 @@ std::optional<client> connect(const config::settings& s) {
   return c;
 }
 
+std::string terminal_safe(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0x1b) { // ESC: skip the whole sequence
+      if (i + 1 < s.size() && s[i + 1] == '[') { // CSI: parameters, then one final byte 0x40-0x7e
+        for (i += 2; i < s.size() && !(s[i] >= 0x40 && s[i] <= 0x7e); ++i) {
+        }
+      } else if (i + 1 < s.size() && (s[i + 1] == ']' || s[i + 1] == 'P' || s[i + 1] == '_' || s[i + 1] == '^')) {
+        // OSC, DCS, APC, PM: up to BEL or ST (ESC \)
+        for (i += 2; i < s.size() && s[i] != '\a' && !(s[i] == 0x1b && i + 1 < s.size() && s[i + 1] == '\\'); ++i) {
+        }
+        if (i < s.size() && s[i] == 0x1b) ++i;
+      } else {
+        ++i; // a two-byte sequence
+      }
+      continue;
+    }
+    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) continue;
+    if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(s[i + 1]) <= 0x9f) { // C1 controls (U+0080-U+009F), e.g. CSI as U+009B
+      ++i;
+      continue;
+    }
+    out += static_cast<char>(c);
+  }
+  return out;
+}
+
 int report(const client& c, const net::http_result& r) {
   if (r.status == 0) {
     std::cerr << "rbee: no queen answers at " << c.base << " (" << r.error
@@ -33,9 +63,10 @@ int report(const client& c, const net::http_result& r) {
   if (!d.HasParseError() && d.IsObject() && d.HasMember("error") && d["error"].IsObject() &&
       d["error"].HasMember("message") && d["error"]["message"].IsString()) {
     std::string code = d["error"].HasMember("code") && d["error"]["code"].IsString() ? d["error"]["code"].GetString() : "";
-    std::cerr << "rbee: " << (code.empty() ? "" : code + ": ") << d["error"]["message"].GetString() << "\n";
+    std::cerr << "rbee: " << terminal_safe(code.empty() ? "" : code + ": ") << terminal_safe(d["error"]["message"].GetString())
+              << "\n";
   } else {
-    std::cerr << "rbee: HTTP " << r.status << ": " << r.body.substr(0, 300) << "\n";
+    std::cerr << "rbee: HTTP " << r.status << ": " << terminal_safe(r.body.substr(0, 300)) << "\n";
   }
   return failure;
 }

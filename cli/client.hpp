@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace rbee::cli {
@@ -25,6 +26,12 @@ struct client {
 /// The queen named by queen_url (with the API token); prints the problem and
 /// returns nullopt when the URL is unusable.
 std::optional<client> connect(const config::settings& s);
+
+/// Text from a server (build output, error messages, a model's tokens) made safe to
+/// print on a terminal: escape sequences (CSI, OSC, ...) and other control characters
+/// (C0 but tab and newline, DEL, C1 in UTF-8) removed, so that no output can retitle,
+/// clear or recolour the user's terminal, move its cursor, or hide lines.
+std::string terminal_safe(std::string_view s);
 
 /// Prints why a call failed (no queen, or the API's error message); returns 1.
 int report(const client& c, const net::http_result& r);

@@ -129,15 +129,16 @@ int follow_job(const client& c, const std::string& op_json, const follow_options
         drawn = true;
       } else if (pct / 10 != last_decile) { // plain lines: one per tenth
         last_decile = pct / 10;
-        std::fprintf(talk, "%s %3d%% %s / %s\n", text(ev, "target").c_str(), pct, size(done).c_str(), size(total).c_str());
+        std::fprintf(talk, "%s %3d%% %s / %s\n", terminal_safe(text(ev, "target")).c_str(), pct, size(done).c_str(),
+                     size(total).c_str());
       }
     } else {
       if (drawn) std::fprintf(stderr, "\n");
       drawn = false;
       if (e.event == "narration" && !(o.quiet && text(ev, "action") == "skip"))
-        std::fprintf(talk, "[%-6s] %s\n", text(ev, "actor").c_str(), text(ev, "human").c_str());
+        std::fprintf(talk, "[%-6s] %s\n", terminal_safe(text(ev, "actor")).c_str(), terminal_safe(text(ev, "human")).c_str());
       else if (e.event == "build_output")
-        std::fprintf(talk, "  | %s\n", text(ev, "human").c_str());
+        std::fprintf(talk, "  | %s\n", terminal_safe(text(ev, "human")).c_str());
     }
     if (e.event == "done") {
       rc = ok;
@@ -150,7 +151,7 @@ int follow_job(const client& c, const std::string& op_json, const follow_options
     } else if (e.event == "error" && !o.json) {
       std::string code = ev.HasMember("error") ? text(ev["error"], "code") : "";
       std::string msg = ev.HasMember("error") ? text(ev["error"], "message") : e.data;
-      std::fprintf(stderr, "rbee: job failed: %s: %s\n", code.c_str(), msg.c_str());
+      std::fprintf(stderr, "rbee: job failed: %s: %s\n", terminal_safe(code).c_str(), terminal_safe(msg).c_str());
     } else if (e.event == "cancelled") {
       rc = cancelled;
       if (!o.json) std::fprintf(stderr, "rbee: job %s cancelled\n", id.c_str());

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 extern char** environ;
@@ -120,6 +121,24 @@ int cmd_open(const config::settings& s, const std::string& url, bool json) {
   return ok;
 }
 
+/// `path` as one argument of a desktop entry's Exec key (Desktop Entry spec 1.5,
+/// "The Exec key"): in double quotes, with `"`, `` ` ``, `$` and `\` backslash-escaped
+/// and `%` doubled; then the backslashes escaped again, as in every string value.
+/// nullopt for a path with control characters (a newline would start a new key).
+std::optional<std::string> desktop_exec_arg(const std::string& path) {
+  std::string quoted = "\"";
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
+    if (c == '"' || c == '`' || c == '$' || c == '\\') quoted += '\\';
+    if (c == '%') quoted += '%';
+    quoted += c;
+  }
+  quoted += '"';
+  std::string out;
+  for (char c : quoted) out += c == '\\' ? std::string("\\\\") : std::string(1, c);
+  return out;
+}
+
 int cmd_protocol(bool enable) {
   std::string apps = env_dir("XDG_DATA_HOME", "/.local/share") + "/applications";
   std::string desktop = apps + "/rbee.desktop";
@@ -127,10 +146,15 @@ int cmd_protocol(bool enable) {
   std::string xdg_mime = on_path("xdg-mime");
   if (enable) {
     std::string exe = self_exe();
+    auto exec_arg = desktop_exec_arg(exe);
+    if (!exec_arg) {
+      std::fprintf(stderr, "rbee: this binary's path has control characters; move it before registering it\n");
+      return failure;
+    }
     std::error_code ec;
     fs::create_directories(apps, ec);
     std::string entry = "[Desktop Entry]\nType=Application\nName=rbee\nComment=Run large language models on this machine (rbee:// links)\n"
-                        "Exec=\"" + exe + "\" open %u\nTerminal=false\nNoDisplay=true\nMimeType=" + mime + ";\n";
+                        "Exec=" + *exec_arg + " open %u\nTerminal=false\nNoDisplay=true\nMimeType=" + mime + ";\n";
     if (auto w = write_file_atomic(desktop, entry, 0644); !w) {
       std::fprintf(stderr, "rbee: cannot write %s\n", desktop.c_str());
       return failure;
@@ -146,6 +170,8 @@ int cmd_protocol(bool enable) {
   }
   std::error_code ec;
   bool had = fs::remove(desktop, ec);
+  // Its cache (mimeinfo.cache, made at register) would still name the removed entry.
+  if (auto db = on_path("update-desktop-database"); had && !db.empty()) spawn({db, apps}, true);
   // xdg-mime cannot unset a default: drop our line from mimeapps.list.
   std::ifstream in(mimeapps);
   std::string out, line;

@@ -36,6 +36,13 @@ key_info text_key(const char* name, std::string settings::*member, key_kind kind
           [member](const settings& s) { return quote(s.*member); }};
 }
 
+/// A token: shown as "(set)" when it is, never its value (`rbee config`, logs).
+key_info secret_key(const char* name, std::string settings::*member) {
+  auto k = text_key(name, member);
+  k.show = [member](const settings& s) { return std::string((s.*member).empty() ? "\"\"" : "\"(set)\""); };
+  return k;
+}
+
 key_info list_key(const char* name, std::vector<std::string> settings::*member) {
   return {name, key_kind::list, 0, 0, {}, {},
           [member](settings& s, std::vector<std::string> v) { s.*member = std::move(v); },
@@ -53,7 +60,7 @@ const std::vector<key_info>& table() {
     text_key("queen_url", &settings::queen_url),
     text_key("queen_address", &settings::queen_address),
     text_key("hive_id", &settings::hive_id),
-    text_key("api_token", &settings::api_token),
+    secret_key("api_token", &settings::api_token),
     list_key("allowed_hosts", &settings::allowed_hosts),
     list_key("cors_origins", &settings::cors_origins),
     text_key("data_dir", &settings::data_dir),
@@ -84,9 +91,10 @@ const std::vector<key_info>& table() {
     int_key("worker_max_crashes", &settings::worker_max_crashes, 1, 1000),
     text_key("worker_binary", &settings::worker_binary),
     text_key("hf_endpoint", &settings::hf_endpoint),
-    text_key("hf_token", &settings::hf_token),
+    secret_key("hf_token", &settings::hf_token),
     text_key("catalog_url", &settings::catalog_url),
     int_key("install_sandbox", &settings::install_sandbox, 0, 1),
+    int_key("allow_unverified_downloads", &settings::allow_unverified_downloads, 0, 1),
     int_key("keep_failed_builds", &settings::keep_failed_builds, 0, 1),
     text_key("log_level", &settings::log_level),
   };

@@ -165,8 +165,7 @@ std::string to_json(const settings& s) {
   auto ks = detail::keys();
   for (size_t i = 0; i < ks.size(); ++i) {
     out += "  \"" + std::string(ks[i].name) + "\": ";
-    out += std::string_view(ks[i].name) == "api_token" && !s.api_token.empty() ? "\"(set)\""
-                                                                               : ks[i].show(s);
+    out += ks[i].show(s);
     out += i + 1 < ks.size() ? ",\n" : "\n";
   }
   return out + "}\n";

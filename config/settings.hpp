@@ -82,6 +82,7 @@ struct settings {
   // -- worker installs --
   std::string catalog_url = "http://127.0.0.1:8787"; ///< the worker catalog (RBEE_CATALOG_URL)
   int install_sandbox = 1;      ///< 0 = build recipes without bubblewrap (--no-sandbox)
+  int allow_unverified_downloads = 0; ///< 1 = accept model files whose size and sha256 are not both known
   int keep_failed_builds = 0;   ///< 1 = keep the build tree of a failed install
 
   std::string log_level = "info";

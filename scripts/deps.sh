@@ -11,7 +11,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev libssl-dev libpcre2-dev libtbb-dev libcurl4-openssl-dev libarchive-dev bubblewrap libseccomp-dev python3
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  procps curl ca-certificates xdg-utils tmux chromium
+  procps curl ca-certificates xdg-utils desktop-file-utils tmux chromium
 )
 
 missing=()

@@ -127,10 +127,13 @@ TEST(Settings, LoadReadsTheFileAndRejectsAMissingExplicitOne) {
   ASSERT_TRUE(dir);
 }
 
-TEST(Settings, ToJsonHidesTheToken) {
+TEST(Settings, ToJsonHidesTheTokens) {
   settings s;
   s.api_token = "supersecrettoken123";
+  s.hf_token = "hf_secretvalue";
   auto j = to_json(s);
   EXPECT_EQ(j.find("supersecret"), std::string::npos);
+  EXPECT_EQ(j.find("hf_secretvalue"), std::string::npos);
+  EXPECT_NE(j.find("\"hf_token\": \"(set)\""), std::string::npos);
   EXPECT_NE(j.find("\"queen_port\": 8500"), std::string::npos);
 }

@@ -62,6 +62,8 @@ protected:
     recipe("canary-write", "", "  touch /usr/rbee-canary-write\n" + compile);
     recipe("canary-token", "", "  cat '" + s->home + "/config/rbee/secret-token'\n" + compile);
     recipe("canary-net", "", "  exec 3<>/dev/tcp/127.0.0.1/@PORT@\n" + compile);
+    // Build output that tries to drive the user's terminal: retitle, clear, recolour.
+    recipe("ansi-worker", "", "  printf '\\033]0;pwned\\007\\033[2J\\033[31mred\\033[0m \\302\\233 bell\\007 done\\n'\n" + compile);
     s->catalog = start_daemon({"catalog", "serve", "--port", "0", "--dir", s->cat}, s->env);
     // The network canary dials the catalog itself: reachable from the test, not from the build.
     auto p = s->cat + "/workers/canary-net/PKGBUILD";
@@ -114,6 +116,18 @@ TEST_F(Install, BuildsInstallsAndStreamsTheBuild) {
   EXPECT_NE(cat.out.find("canary-net"), std::string::npos);
   EXPECT_NE(cat.out.find("WORKER"), std::string::npos) << cat.out;
   EXPECT_TRUE(fs::is_empty(s->home + "/cache/rbee/build")) << "the build tree is cleaned up";
+}
+
+// What the keeper prints of a build (and of any server text) carries no escape
+// sequence or control character: the words stay, the terminal is not driven.
+TEST_F(Install, BuildOutputCannotDriveTheTerminal) {
+  auto r = install("ansi-worker");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("red  bell done"), std::string::npos) << r.out;
+  for (const std::string& bad : {std::string("\x1b"), std::string("\x07"), std::string("\xc2\x9b"), std::string("pwned")}) {
+    EXPECT_EQ(r.out.find(bad), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find(bad), std::string::npos) << r.err;
+  }
 }
 
 TEST_F(Install, RefusalsNameTheCause) {

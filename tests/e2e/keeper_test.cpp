@@ -266,3 +266,24 @@ TEST(KeeperChat, CtrlCStopsTheAnswerAndCtrlDQuits) {
   run({"/usr/bin/tmux", "-S", sock, "kill-server"});
   EXPECT_EQ(read_text(dir + "/rc"), "0\n");
 }
+
+// The handler's path is written into the desktop entry's Exec key with the spec's
+// quoting: a path with quotes, `$`, `%` or a backslash cannot break the key or smuggle
+// in arguments (a user may keep rbee anywhere).
+TEST_F(Keeper, ProtocolRegisterQuotesAStrangePath) {
+  if (access("/usr/bin/xdg-mime", X_OK) != 0) GTEST_SKIP() << "xdg-mime (xdg-utils) is not installed";
+  auto home = fs::path(dir_of(env, "XDG_DATA_HOME")).parent_path();
+  auto odd = home / "a\"b $c %d\\e";
+  fs::create_directories(odd);
+  fs::copy_file(rbee_bin(), odd / "rbee");
+  auto reg = run({(odd / "rbee").string(), "protocol", "register"}, env);
+  ASSERT_EQ(reg.status, 0) << reg.err;
+  auto text = read_text(dir_of(env, "XDG_DATA_HOME") + "/applications/rbee.desktop");
+  std::string want = "Exec=\"" + home.string() + R"(/a\\"b \\$c %%d\\\\e/rbee" open %u)" + "\n";
+  EXPECT_NE(text.find(want), std::string::npos) << text << "\nwanted: " << want;
+  if (access("/usr/bin/desktop-file-validate", X_OK) == 0) {
+    auto v = run({"/usr/bin/desktop-file-validate", dir_of(env, "XDG_DATA_HOME") + "/applications/rbee.desktop"});
+    EXPECT_EQ(v.status, 0) << v.out << v.err;
+  }
+  run({(odd / "rbee").string(), "protocol", "unregister"}, env);
+}

@@ -162,3 +162,38 @@ TEST_F(Pull, WithoutLfsDataTheFileHeadersGiveHashAndSize) {
   EXPECT_EQ(rbee({"pull", "test/plain"}).status, 0);
   EXPECT_EQ(read_text(models + "/test/plain/plain-Q4_0.gguf"), content);
 }
+
+// A file the server gives no hash for cannot be verified: refused by default, and
+// with allow_unverified_downloads it is fetched but never called "verified".
+TEST_F(Pull, UnverifiableFilesAreRefusedUnlessAllowed) {
+  std::string content = read_text(stories("stories260K-q4_0.gguf"));
+  hf.add_file("test/nohash", "nohash-Q4_0.gguf", content);
+  hf.hide_hashes("test/nohash");
+  auto refused = rbee({"pull", "test/nohash"});
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.err.find("no sha256"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("allow_unverified_downloads=1"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(models + "/test/nohash/nohash-Q4_0.gguf"));
+  d = {};
+  env.push_back("RBEE_ALLOW_UNVERIFIED_DOWNLOADS=1");
+  start();
+  auto allowed = rbee({"pull", "test/nohash"});
+  ASSERT_EQ(allowed.status, 0) << allowed.err;
+  EXPECT_NE(allowed.err.find("unverified"), std::string::npos) << allowed.err;
+  EXPECT_EQ(allowed.err.find("verified sha256"), std::string::npos) << allowed.err;
+  EXPECT_EQ(allowed.err.find("size and sha256 verified"), std::string::npos) << allowed.err;
+  EXPECT_EQ(read_text(models + "/test/nohash/nohash-Q4_0.gguf"), content);
+}
+
+// A link planted where the partial download goes cannot redirect the write.
+TEST_F(Pull, APlantedLinkAtThePartialIsNotFollowed) {
+  fs::create_directories(models + "/test/tiny");
+  auto victim = fs::path(models).parent_path() / "victim.txt";
+  std::ofstream(victim) << "keep me";
+  fs::create_symlink(victim, models + "/test/tiny/tiny-Q4_K_M.gguf.incomplete");
+  fs::create_symlink(victim, models + "/test/tiny/tiny-Q8_0.gguf.incomplete");
+  fs::create_symlink(victim, models + "/test/tiny/tiny-Q4_0.gguf.incomplete");
+  auto r = rbee({"pull", "test/tiny:Q8_0"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(read_text(victim.string()), "keep me");
+}

@@ -105,6 +105,12 @@ void hf_server::hide_lfs(const std::string& repo) {
   hide_lfs_[repo] = true;
 }
 
+void hf_server::hide_hashes(const std::string& repo) {
+  std::lock_guard<std::mutex> g{mtx_};
+  hide_lfs_[repo] = true;
+  hide_hashes_[repo] = true;
+}
+
 void hf_server::meta(const std::string& repo, int64_t downloads, int64_t likes, const std::string& license,
                      int64_t parameters) {
   std::lock_guard<std::mutex> g{mtx_};
@@ -255,7 +261,7 @@ std::string hf_server::handle(const std::string& req, int fd) {
   auto r = repos_.find(repo);
   if (r == repos_.end() || !r->second.count(name)) return response(404, "Not Found", "", "Entry not found");
   auto& f = r->second[name];
-  std::string etag = "\"" + f.sha256 + "\"";
+  std::string etag = hide_hashes_[repo] ? "W/\"v1\"" : "\"" + f.sha256 + "\"";
   if (resolve) // like huggingface.co: the LFS file lives elsewhere
     return response(302, "Found",
                     "Location: /cdn/" + repo + "/" + name + "\r\nX-Linked-Etag: " + etag +

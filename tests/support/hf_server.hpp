@@ -33,6 +33,8 @@ public:
   void faults(const std::string& repo, const std::string& name, file_faults f);
   /// Leave LFS data (sha256, size) out of the tree listing for this repo.
   void hide_lfs(const std::string& repo);
+  /// And give no hash anywhere (weak ETags only): its files cannot be verified.
+  void hide_hashes(const std::string& repo);
   /// What /api/models lists about a repo (searches sort by downloads, likes).
   void meta(const std::string& repo, int64_t downloads, int64_t likes, const std::string& license, int64_t parameters = 0);
   /// Answers every request whose target starts with `prefix` with 200 and `body`
@@ -59,7 +61,7 @@ private:
   std::mutex mtx_;
   std::map<std::string, std::map<std::string, file>> repos_;
   std::map<std::string, std::string> gated_;
-  std::map<std::string, bool> hide_lfs_;
+  std::map<std::string, bool> hide_lfs_, hide_hashes_;
   struct repo_meta {
     int64_t downloads = 0, likes = 0;
     std::string license;
