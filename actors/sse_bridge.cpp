@@ -7,6 +7,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <cstdlib>
 #include <deque>
 #include <unordered_map>
 
@@ -19,7 +20,21 @@ struct bridge_state {
   std::unordered_map<std::string, event_log> jobs;
   std::deque<std::string> finished; ///< closed logs, oldest first
   event_log global{16384};
+  uint64_t tokens_total = 0;
+  uint64_t download_bytes_total = 0;
+  std::unordered_map<std::string, uint64_t> download_done; ///< per running job: bytes_done last seen
   static inline const char* name = "sse_bridge";
+
+  /// A download's progress event: its new bytes go into the total.
+  void count_download(const narration& n) {
+    for (auto& f : n.fields)
+      if (f.key == "bytes_done" && f.numeric) {
+        uint64_t done = std::strtoull(f.value.c_str(), nullptr, 10);
+        auto& last = download_done[n.job_id];
+        if (done > last) download_bytes_total += done - last;
+        last = done;
+      }
+  }
 
   event_log* find(const std::string& id) {
     auto i = jobs.find(id);
@@ -52,6 +67,7 @@ bridge_actor::behavior_type bridge_impl(bridge_actor::stateful_pointer<bridge_st
       auto& st = self->state;
       auto* log = st.find(n.job_id);
       if (!log || log->closed()) return; // unknown or finished: nothing follows a terminal event
+      if (n.kind == event_kind::progress && n.actor == "downloader") st.count_download(n);
       std::string_view kind = to_string(n.kind);
       log->append(kind, [&](uint64_t id) {
         n.seq = id;
@@ -63,6 +79,7 @@ bridge_actor::behavior_type bridge_impl(bridge_actor::stateful_pointer<bridge_st
     [=](token_msg& t) {
       auto* log = self->state.find(t.job_id);
       if (!log || log->closed()) return;
+      ++self->state.tokens_total;
       log->append("token", [&](uint64_t) { return json::write(t); }); // not on the global feed
     },
     [=](job_info& j) {
@@ -75,7 +92,10 @@ bridge_actor::behavior_type bridge_impl(bridge_actor::stateful_pointer<bridge_st
       log.append(terminal ? terminal_event(j.state) : "state",
                  [&](uint64_t) { return data; }, terminal);
       st.global.append("job", [&](uint64_t) { return data; });
-      if (terminal) st.retire(j.job_id);
+      if (terminal) {
+        st.retire(j.job_id);
+        st.download_done.erase(j.job_id);
+      }
     },
     [=](hive_info& h) {
       self->state.global.append("hive", [&](uint64_t) { return json::write(h); });
@@ -87,10 +107,15 @@ bridge_actor::behavior_type bridge_impl(bridge_actor::stateful_pointer<bridge_st
       if (!log) return make_error(errc::job_not_found, "no job '" + sub.job_id + "'");
       return log->subscribe(sub);
     },
-    [=](stats_atom) -> caf::result<uint64_t, uint64_t> {
-      uint64_t subs = self->state.global.subscribers();
-      for (auto& [id, log] : self->state.jobs) subs += log.subscribers();
-      return {static_cast<uint64_t>(self->state.jobs.size()), subs};
+    [=](stats_atom) -> bridge_stats {
+      auto& st = self->state;
+      bridge_stats s;
+      s.jobs_logged = st.jobs.size();
+      s.subscribers = st.global.subscribers();
+      for (auto& [id, log] : st.jobs) s.subscribers += log.subscribers();
+      s.tokens_total = st.tokens_total;
+      s.download_bytes_total = st.download_bytes_total;
+      return s;
     },
   };
 }

@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   config::settings s;
   s.log_level = "off";
   s.max_connections = subs + 100;
+  s.max_connections_per_client = subs + 100; // every subscriber comes from 127.0.0.1
+  s.max_sse_streams = subs + 100;
+  s.max_sse_streams_per_client = subs + 100;
   s.sse_max_queued_bytes = 64 << 20;
   if (const char* t = std::getenv("RBEE_HTTP_THREADS")) s.http_threads = std::max(1, std::atoi(t));
   std::printf("server HTTP threads: %d\n", s.http_threads);

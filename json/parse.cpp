@@ -45,7 +45,7 @@ bool parse(rapidjson::Document& doc, std::string_view text, std::string* error, 
                std::to_string(at) + ")";
     return false;
   }
-  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (!doc.HasParseError()) return true;
   if (error)
     *error = "invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +

@@ -3,7 +3,8 @@
 // other services). RapidJSON's default parser recurses once per nesting level, so
 // a body of half a million '[' overflows the thread's stack; here the nesting is
 // measured first (a linear scan, no allocation) and anything deeper than a small
-// limit is refused before RapidJSON sees it, then the text is parsed iteratively.
+// limit is refused before RapidJSON sees it, then the text is parsed iteratively,
+// its UTF-8 validated (a string of invalid bytes is a parse error).
 // A refused document is left Null (HasParseError() true), so destroying it cannot
 // recurse either.
 

@@ -66,13 +66,27 @@ struct subscription {
 };
 
 /// The sse bridge: ordered per-job event logs with replay, fan-out to subscribers.
+/// What the sse bridge counts (GET /metrics).
+struct bridge_stats {
+  uint64_t jobs_logged = 0;          ///< job event logs kept (running and recently finished)
+  uint64_t subscribers = 0;          ///< SSE subscriptions, job streams and the global feed
+  uint64_t tokens_total = 0;         ///< tokens generated since start (every token event)
+  uint64_t download_bytes_total = 0; ///< model bytes downloaded since start (progress events)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bridge_stats& x) {
+  return f(caf::meta::type_name("rbee_bridge_stats"), x.jobs_logged, x.subscribers, x.tokens_total,
+           x.download_bytes_total);
+}
+
 using bridge_actor = caf::typed_actor<
   caf::reacts_to<narration>,
   caf::reacts_to<token_msg>,
   caf::reacts_to<job_info>,
   caf::reacts_to<hive_info>,
   caf::replies_to<subscribe_atom, subscription>::with<uint64_t>,
-  caf::replies_to<stats_atom>::with<uint64_t, uint64_t>>;
+  caf::replies_to<stats_atom>::with<bridge_stats>>;
 
 /// Passed with each operation a hive runs: where to narrate.
 struct job_ctx {

@@ -2,10 +2,15 @@
 // The operations a client submits as jobs (POST /v1/jobs). In JSON each is an
 // object with a snake_case "operation" tag and its fields flattened beside it.
 
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/sec.hpp>
 #include <caf/variant.hpp>
 
+#include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,9 +56,25 @@ struct infer_op {
   std::vector<std::string> stop;
   int32_t keep_alive_s = -1; ///< seconds the worker stays loaded when idle (-1: the default, 0: unload now)
 };
-RBEE_INSPECT(infer_op, x.hive_id, x.model, x.prompt, x.messages, x.max_tokens, x.temperature,
-             x.top_p, x.top_k, x.min_p, x.repetition_penalty, x.frequency_penalty, x.presence_penalty,
-             x.seed, x.has_seed, x.stop, x.keep_alive_s)
+/// Floating-point fields read from a peer must be finite: CAF 0.17 hangs for ever
+/// writing an infinite or NaN float (caf::detail::pack754 never ends), so one such
+/// value from the wire would stall the middleman the next time it is forwarded.
+/// Found by the caf_messages fuzzer (tests/fuzz/seeds/caf_messages/hang-infinite-float).
+inline caf::error all_finite(std::initializer_list<double> xs) {
+  for (double v : xs)
+    if (!std::isfinite(v)) return caf::make_error(caf::sec::invalid_argument, "a floating-point field is not finite");
+  return caf::none;
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, infer_op& x) {
+  return f(caf::meta::type_name("rbee_infer_op"), x.hive_id, x.model, x.prompt, x.messages, x.max_tokens, x.temperature,
+           x.top_p, x.top_k, x.min_p, x.repetition_penalty, x.frequency_penalty, x.presence_penalty, x.seed,
+           x.has_seed, x.stop, x.keep_alive_s, caf::meta::load_callback([&x] {
+             return all_finite({x.temperature, x.top_p, x.min_p, x.repetition_penalty, x.frequency_penalty,
+                                x.presence_penalty});
+           }));
+}
 
 struct model_download_op { std::string hive_id; std::string model; };
 RBEE_INSPECT(model_download_op, x.hive_id, x.model)
@@ -98,6 +119,20 @@ using operation =
                model_get_op, model_delete_op, worker_catalog_list_op, worker_catalog_get_op,
                worker_install_op, worker_remove_op, worker_list_installed_op, worker_spawn_op,
                worker_stop_op, worker_list_op, auto_run_op>;
+
+/// Reading an operation from the wire. CAF 0.17's own inspect for a variant raises
+/// std::runtime_error("invalid type found") on a type tag out of range: thrown on the
+/// middleman's thread, it ended the whole process (a queen, from one message of a
+/// hive or a worker process). This overload, more specialized than CAF's and found
+/// by ADL, answers such a tag with an error instead, and leaves the rest to CAF.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, caf::variant_writer<operation>& x) {
+  if (x.type_tag >= caf::detail::tl_size<operation::types>::value)
+    return caf::make_error(caf::sec::invalid_argument, "an operation with type tag " + std::to_string(x.type_tag) +
+                                                         " (there are " +
+                                                         std::to_string(caf::detail::tl_size<operation::types>::value) + ")");
+  return caf::inspect(f, x);
+}
 
 /// The snake_case tag of `op` ("hive_get").
 std::string op_name(const operation& op);

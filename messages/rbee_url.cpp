@@ -1,5 +1,7 @@
 #include "messages/rbee_url.hpp"
 
+#include "messages/json.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <vector>
@@ -18,12 +20,13 @@ bool valid_name(std::string_view s, size_t max) {
          std::all_of(s.begin(), s.end(), name_char) && s.find("..") == std::string_view::npos;
 }
 
+/// A worker id the job API takes (json::valid_id), in lower case as catalogs name them.
 bool valid_worker(std::string_view s) {
   auto ok = [](char c) {
     return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '.' ||
-           c == '_' || c == '+' || c == '-';
+           c == '_' || c == '-';
   };
-  return !s.empty() && s.size() <= 128 && std::isalnum(static_cast<unsigned char>(s[0])) && std::all_of(s.begin(), s.end(), ok) &&
+  return json::valid_id(s) && std::isalnum(static_cast<unsigned char>(s[0])) && std::all_of(s.begin(), s.end(), ok) &&
          s.find("..") == std::string_view::npos;
 }
 
@@ -104,7 +107,7 @@ std::optional<rbee_link> parse_rbee_url(std::string_view url, std::string& why) 
   }
   if (p[0] == "install") {
     if (p.size() != 3 || p[1] != "worker" || !valid_worker(p[2])) {
-      why = "expected rbee://install/worker/<worker_id> (lower-case letters, digits, '.', '_', '+', '-')";
+      why = "expected rbee://install/worker/<worker_id> (1-64 lower-case letters, digits, '.', '_', '-')";
       return std::nullopt;
     }
     link.what = rbee_link::verb::install;

@@ -36,6 +36,7 @@ void add_message_types(caf::actor_system_config& cfg) {
     .add_message_type<queen_actor>("rbee_queen_actor")
     .add_message_type<worker_actor>("rbee_worker_actor")
     .add_message_type<token_msg>("rbee_token_msg")
+    .add_message_type<bridge_stats>("rbee_bridge_stats")
     .add_message_type<infer_result>("rbee_infer_result")
     .add_message_type<worker_info>("rbee_worker_info")
     .add_message_type<worker_choice>("rbee_worker_choice")

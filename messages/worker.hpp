@@ -1,6 +1,9 @@
 #pragma once
 // Workers: generated tokens, generation results, and what a worker reports.
 
+#include "messages/operations.hpp" // all_finite
+
+#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -36,7 +39,8 @@ struct infer_result {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, infer_result& x) {
   return f(caf::meta::type_name("rbee_infer_result"), x.model, x.text, x.prompt_tokens, x.completion_tokens,
-           x.finish_reason, x.prefill_ms, x.decode_ms);
+           x.finish_reason, x.prefill_ms, x.decode_ms,
+           caf::meta::load_callback([&x] { return all_finite({x.prefill_ms, x.decode_ms}); }));
 }
 
 /// A loaded model (GET /v1/workers, `rbee ps`).
@@ -62,7 +66,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
   return f(caf::meta::type_name("rbee_worker_info"), x.worker_id, x.model, x.model_path, x.hive_id, x.device,
            x.state, x.slots, x.busy, x.memory_bytes, x.loaded_ms, x.last_used_ms, x.keep_alive_s, x.pid,
-           x.tokens_per_s, x.error);
+           x.tokens_per_s, x.error, caf::meta::load_callback([&x] { return all_finite({x.tokens_per_s}); }));
 }
 
 /// A model file in a hive's store (GET /v1/models).

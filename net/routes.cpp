@@ -1,6 +1,7 @@
 // The HTTP API routes: /health, /v1/jobs..., /v1/hives..., /v1/capabilities, /v1/events.
 #include "messages/json.hpp"
 #include "net/ask.hpp"
+#include "net/metrics.hpp"
 #include "net/session.hpp"
 
 #include <atomic>
@@ -136,6 +137,10 @@ void dispatch(const session_ptr& s) {
       if (!r->file.empty()) return s->reply_file(r->file, r->content_type.c_str());
       return s->reply(200, std::move(r->body), r->content_type.c_str());
     }
+  }
+  if (parts.size() == 1 && parts[0] == "metrics" && be.queen) {
+    if (!get) return not_allowed();
+    return metrics_route(s);
   }
   if (parts.empty() || parts[0] != "v1" || !be.queen) return s->reply_error(errc::not_found, "no such route");
   parts.erase(parts.begin());

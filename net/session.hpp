@@ -128,8 +128,6 @@ private:
 /// Routes a complete request (routes.cpp).
 void dispatch(const std::shared_ptr<session>& s);
 
-/// The event name and data of one SSE frame of the bridge.
-void split_frame(const std::string& frame, std::string& event, std::string& data);
 
 /// The OpenAI-compatible routes (openai.cpp): /v1/chat/completions, /v1/completions, /v1/models.
 void openai_chat(const std::shared_ptr<session>& s, bool chat);

@@ -52,4 +52,21 @@ bool sse_parser::line(std::string_view l, const callback& on_event) {
   return true;
 }
 
+void split_frame(const std::string& frame, std::string& event, std::string& data) {
+  event.clear();
+  data.clear();
+  for (size_t pos = 0; pos < frame.size();) {
+    size_t end = frame.find('\n', pos);
+    if (end == std::string::npos) end = frame.size();
+    std::string_view line(frame.data() + pos, end - pos);
+    if (line.starts_with("event: ")) {
+      event = line.substr(7);
+    } else if (line.starts_with("data: ")) {
+      if (!data.empty()) data += '\n';
+      data += line.substr(6);
+    }
+    pos = end + 1;
+  }
+}
+
 } // namespace rbee::net

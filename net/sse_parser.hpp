@@ -36,4 +36,8 @@ private:
   size_t comments_ = 0;
 };
 
+/// The event name and data of one SSE frame as the bridge renders it (one event,
+/// "event: …" and "data: …" lines).
+void split_frame(const std::string& frame, std::string& event, std::string& data);
+
 } // namespace rbee::net

@@ -2,6 +2,7 @@
 // then one chunk per event; keep-alive comments; a slow or gone client is dropped.
 #include "net/ask.hpp"
 #include "net/session.hpp"
+#include "net/sse_parser.hpp"
 
 namespace rbee::net {
 
@@ -50,23 +51,6 @@ private:
 };
 
 } // namespace
-
-void split_frame(const std::string& frame, std::string& event, std::string& data) {
-  event.clear();
-  data.clear();
-  for (size_t pos = 0; pos < frame.size();) {
-    size_t end = frame.find('\n', pos);
-    if (end == std::string::npos) end = frame.size();
-    std::string_view line(frame.data() + pos, end - pos);
-    if (line.starts_with("event: ")) {
-      event = line.substr(7);
-    } else if (line.starts_with("data: ")) {
-      if (!data.empty()) data += '\n';
-      data += line.substr(6);
-    }
-    pos = end + 1;
-  }
-}
 
 void session::start_sse(std::string job_id, bool resume, uint64_t last_event_id) {
   if (!become_stream()) return;

@@ -179,6 +179,10 @@ TEST_F(Pull, UnverifiableFilesAreRefusedUnlessAllowed) {
   start();
   auto allowed = rbee({"pull", "test/nohash"});
   ASSERT_EQ(allowed.status, 0) << allowed.err;
+  auto m = net::http_call(d.url(), "GET", "/metrics").body; // the bytes are counted
+  auto at = m.find("\nrbee_download_bytes_total ");
+  ASSERT_NE(at, std::string::npos) << m;
+  EXPECT_EQ(std::stoull(m.substr(at + 27)), content.size()) << m;
   EXPECT_NE(allowed.err.find("unverified"), std::string::npos) << allowed.err;
   EXPECT_EQ(allowed.err.find("verified sha256"), std::string::npos) << allowed.err;
   EXPECT_EQ(allowed.err.find("size and sha256 verified"), std::string::npos) << allowed.err;

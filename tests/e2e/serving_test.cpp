@@ -102,6 +102,12 @@ TEST_F(Serving, InferJobStreamsTokensAndTheGoldenText) {
   EXPECT_EQ(last, "done");
   EXPECT_EQ(tokens, 63);
   EXPECT_EQ("Once upon a time" + text, golden_text());
+  // GET /metrics counts them, and shows the worker.
+  auto m = net::http_call(d.url(), "GET", "/metrics").body;
+  auto at = m.find("\nrbee_tokens_generated_total ");
+  ASSERT_NE(at, std::string::npos) << m;
+  EXPECT_GE(std::stoll(m.substr(at + 29)), 63) << m;
+  EXPECT_NE(m.find("rbee_worker_slots{worker=\"worker-"), std::string::npos) << m;
 }
 
 // A synth model with random weights over a byte-fallback vocabulary emits byte tokens

@@ -1,5 +1,5 @@
 // libFuzzer target: the GGUF parser, the model loader and the tokenizer loader
-// on arbitrary bytes. Built and run briefly by tests/fuzz/run.sh (clang, ASan, UBSan).
+// on arbitrary bytes. Built and run briefly by tests/fuzz/run_target.sh (clang, ASan, UBSan).
 #include "kernels/gguf.hpp"
 #include "kernels/model.hpp"
 #include "kernels/tokenizer.hpp"

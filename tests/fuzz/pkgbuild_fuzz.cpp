@@ -1,6 +1,6 @@
 // libFuzzer target: the PKGBUILD parser, the recipe shell it feeds bash, and
 // narration lines, on arbitrary text. Built and run briefly by
-// tests/fuzz/run_pkgbuild.sh (clang, ASan, UBSan).
+// tests/fuzz/run_target.sh (clang, ASan, UBSan).
 #include "actors/install_steps.hpp"
 #include "actors/pkgbuild.hpp"
 

@@ -56,6 +56,10 @@ TEST(JsonParse, HostileTextsAreErrorsNotCrashes) {
     EXPECT_NE(error.find("invalid JSON at offset"), std::string::npos) << bad;
     EXPECT_TRUE(d.IsNull()) << bad;
   }
+  // Invalid UTF-8 inside a string is refused (the writer would have to change it).
+  EXPECT_FALSE(parse(d, "{\"a\":\"\xff\xfe\"}", &error));
+  EXPECT_NE(error.find("invalid JSON"), std::string::npos) << error;
+  EXPECT_TRUE(parse(d, "{\"a\":\"caf\xc3\xa9\"}", &error)) << error;
   EXPECT_TRUE(parse(d, R"({"text":"[[[[{{{{"})", &error)) << error;
   EXPECT_STREQ(d["text"].GetString(), "[[[[{{{{");
 }

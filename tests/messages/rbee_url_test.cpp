@@ -1,4 +1,5 @@
 // rbee:// links: every form, and what a hostile page could put in one.
+#include "messages/json.hpp"
 #include "messages/rbee_url.hpp"
 
 #include <gtest/gtest.h>
@@ -69,4 +70,17 @@ TEST(RbeeUrl, LengthLimitIsExact) {
   quant = quant.substr(0, 128);
   EXPECT_TRUE(parse(base + ok_repo + ":" + quant));
   EXPECT_FALSE(parse(std::string(base).append(97, 'r')));
+}
+
+// Found by the rbee_url fuzzer: a link accepted a worker id the job API refuses
+// (longer than 64), so the job it submitted failed. Links now take only ids the job
+// API takes, and every accepted link's job reads back.
+TEST(RbeeUrl, WorkerIdsAreTheJobApisIds) {
+  std::string why;
+  std::string long_id = "rbee-" + std::string(60, 'f');
+  EXPECT_FALSE(parse_rbee_url("rbee://install/worker/" + long_id, why));
+  EXPECT_FALSE(parse_rbee_url("rbee://install/worker/a+b", why));
+  auto ok = parse_rbee_url("rbee://install/worker/" + std::string(64, 'a'), why);
+  ASSERT_TRUE(ok) << why;
+  EXPECT_TRUE(json::read_operation(rbee_link_job(*ok)));
 }

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 using namespace rbee;
 
 namespace {
@@ -127,4 +129,76 @@ TEST(Errc, NamesAndCodes) {
   EXPECT_EQ(code_of(caf::make_error(caf::sec::request_timeout)), errc::timeout);
   EXPECT_EQ(code_of(caf::error{}), errc::none);
   EXPECT_EQ(message_of(make_error(errc::disk_full)), "disk_full");
+}
+
+// CAF 0.17 threw std::runtime_error out of the deserializer for a variant type tag out
+// of range: on the middleman's thread that ended the process, so one message from a
+// peer (a hive, a worker process) killed the queen. Found by the caf_messages fuzzer
+// (tests/fuzz/seeds/caf_messages/crash-variant-tag). Now it is an error.
+TEST_F(Roundtrip, AnOperationWithABadTypeTagIsAnErrorNotAnException) {
+  for (uint8_t tag : {uint8_t{17}, uint8_t{18}, uint8_t{200}, uint8_t{255}}) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    operation op = status_op{};
+    ASSERT_FALSE(sink(op));
+    ASSERT_FALSE(buf.empty());
+    buf[0] = static_cast<char>(tag);
+    operation back;
+    caf::binary_deserializer source{sys, buf};
+    caf::error err;
+    EXPECT_NO_THROW(err = source(back)) << int(tag);
+    EXPECT_TRUE(err) << int(tag);
+  }
+  // A valid tag still reads (the last alternative).
+  std::vector<char> buf;
+  caf::binary_serializer sink{sys, buf};
+  operation op = auto_run_op{"h", "m", "w"};
+  ASSERT_FALSE(sink(op));
+  operation back;
+  caf::binary_deserializer source{sys, buf};
+  EXPECT_FALSE(source(back));
+  EXPECT_EQ(caf::deep_to_string(back), caf::deep_to_string(op));
+}
+
+// CAF 0.17 never returns from writing an infinite or NaN float (pack754 loops), so a
+// peer's message with one would stall the middleman when forwarded: such fields are
+// refused when read. Found by the caf_messages fuzzer (seeds/caf_messages/hang-infinite-float).
+TEST_F(Roundtrip, NonFiniteFloatsFromAPeerAreRefused) {
+  auto bytes_of = [&](const infer_op& op) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    EXPECT_FALSE(sink(const_cast<infer_op&>(op)));
+    return buf;
+  };
+  infer_op good;
+  good.model = "m";
+  good.temperature = 0.5f;
+  auto buf = bytes_of(good);
+  // The same bytes with the temperature's bits made +inf, then NaN (found by value).
+  float half = 0.5f;
+  uint32_t bits;
+  std::memcpy(&bits, &half, 4);
+  for (uint32_t bad : {0x7f800000u, 0x7fc00000u}) {
+    auto copy = buf;
+    bool patched = false;
+    for (size_t i = 0; i + 4 <= copy.size(); ++i) {
+      uint32_t be = (uint32_t(uint8_t(copy[i])) << 24) | (uint32_t(uint8_t(copy[i + 1])) << 16) |
+                    (uint32_t(uint8_t(copy[i + 2])) << 8) | uint32_t(uint8_t(copy[i + 3]));
+      uint32_t le;
+      std::memcpy(&le, copy.data() + i, 4);
+      if (be == bits || le == bits) {
+        for (int k = 0; k < 4; ++k) copy[i + k] = static_cast<char>(be == bits ? bad >> (24 - 8 * k) : bad >> (8 * k));
+        patched = true;
+        break;
+      }
+    }
+    ASSERT_TRUE(patched) << "the temperature's bytes were not found";
+    infer_op back;
+    caf::binary_deserializer source{sys, copy};
+    EXPECT_TRUE(source(back)) << std::hex << bad;
+  }
+  infer_op back;
+  caf::binary_deserializer source{sys, buf};
+  EXPECT_FALSE(source(back));
+  EXPECT_EQ(back.temperature, 0.5f);
 }

@@ -2,6 +2,7 @@
 #include "actors/embedded.hpp"
 #include "actors/runtime.hpp"
 #include "net/http_client.hpp"
+#include "net/metrics.hpp"
 #include "net/server.hpp"
 #include "tests/support/raw_http.hpp"
 
@@ -11,6 +12,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 using namespace rbee;
@@ -353,4 +357,56 @@ TEST_F(CappedApi, OneClientCannotStarveAnother) {
   int again = test::raw_connect(port, "127.0.0.1");
   EXPECT_EQ(test::raw_status(events(again)), 200);
   close(again);
+}
+
+namespace {
+
+/// Prometheus text: every line a comment (# HELP / # TYPE) or `name{labels} value`.
+std::map<std::string, double> parse_metrics(const std::string& text) {
+  static const std::regex sample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$)");
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) continue;
+    std::smatch m;
+    EXPECT_TRUE(std::regex_match(line, m, sample)) << "not a sample line: " << line;
+    auto sp = line.rfind(' ');
+    out[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_F(Api, MetricsInPrometheusTextFormat) {
+  auto job = submit(R"({"operation":"status"})");
+  stream(job); // to its end
+  auto r = get("/metrics");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto m = parse_metrics(r.body);
+  EXPECT_GE(m[R"(rbee_jobs{operation="status",state="completed"})"], 1);
+  EXPECT_EQ(m[R"(rbee_hive_up{hive="localhost"})"], 1);
+  for (auto name : {"rbee_queue_depth", "rbee_tokens_generated_total", "rbee_download_bytes_total", "rbee_sse_subscribers",
+                    "rbee_http_connections", "rbee_http_sse_streams"})
+    EXPECT_TRUE(m.count(name)) << name << " missing in\n" << r.body;
+  EXPECT_GE(m["rbee_http_connections"], 1); // this request's own
+  EXPECT_NE(r.body.find("# TYPE rbee_tokens_generated_total counter"), std::string::npos);
+  EXPECT_EQ(post("/metrics", "").status, 405);
+}
+
+TEST_F(TokenApi, MetricsNeedTheToken) {
+  EXPECT_EQ(get("/metrics").status, 401);
+  EXPECT_EQ(get("/metrics", {{"Authorization", "Bearer 0123456789abcdef-token"}}).status, 200);
+}
+
+TEST(Metrics, LabelValuesAreEscaped) {
+  net::metrics_input in;
+  worker_info w;
+  w.worker_id = "w\"1";
+  w.model = "a\\b\nc";
+  w.hive_id = "h";
+  in.workers.push_back(w);
+  auto text = net::prometheus_text(in);
+  EXPECT_NE(text.find(R"(rbee_worker_slots{worker="w\"1",model="a\\b\nc",hive="h"} 0)"), std::string::npos) << text;
+  parse_metrics(text);
 }

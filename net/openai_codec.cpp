@@ -1,0 +1,319 @@
+#include "net/openai_codec.hpp"
+
+#include "json/parse.hpp"
+#include "json/writer.hpp"
+#include "net/http_error.hpp"
+#include "net/sse_parser.hpp"
+
+namespace rbee::net {
+
+namespace {
+
+using doc = rapidjson::Document;
+using value = rapidjson::Value;
+
+std::string to_json(const value& v) {
+  rapidjson::StringBuffer buf;
+  rbee::json::writer w(buf);
+  v.Accept(w);
+  return buf.GetString();
+}
+
+/// "5m", "300s", "1h", "120" -> seconds; -2 when malformed.
+int64_t parse_keep_alive(const value& v) {
+  if (v.IsInt64()) return v.GetInt64() < 0 ? -1 : v.GetInt64();
+  if (!v.IsString()) return -2;
+  std::string s = v.GetString();
+  if (s.empty() || s.size() > 12) return -2;
+  int64_t mult = 1;
+  char unit = s.back();
+  if (unit == 's' || unit == 'm' || unit == 'h') {
+    mult = unit == 's' ? 1 : unit == 'm' ? 60 : 3600;
+    s.pop_back();
+  }
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return -2;
+  return std::stoll(s) * mult;
+}
+
+std::string finish_of(const std::string& reason) {
+  return reason == "length" || reason == "context" ? "length" : "stop";
+}
+
+using json_writer = rbee::json::writer;
+
+/// The fields every OpenAI response object starts with.
+void head(json_writer& w, const stream_state& st, const char* object) {
+  w.Key("id");
+  w.String(st.id.c_str());
+  w.Key("object");
+  w.String(object);
+  w.Key("created");
+  w.Int64(st.created);
+  w.Key("model");
+  w.String(st.model.c_str(), static_cast<rapidjson::SizeType>(st.model.size()));
+  w.Key("system_fingerprint");
+  w.String("rbee");
+}
+
+std::string chunk(const stream_state& st, const std::string& text, const char* finish, bool role) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  head(w, st, st.chat ? "chat.completion.chunk" : "text_completion");
+  w.Key("choices");
+  w.StartArray();
+  w.StartObject();
+  w.Key("index");
+  w.Int(0);
+  if (st.chat) {
+    w.Key("delta");
+    w.StartObject();
+    if (role) {
+      w.Key("role");
+      w.String("assistant");
+    }
+    if (!finish) {
+      w.Key("content");
+      w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+    }
+    w.EndObject();
+  } else {
+    w.Key("text");
+    w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+  }
+  w.Key("logprobs");
+  w.Null();
+  w.Key("finish_reason");
+  if (finish) w.String(finish); else w.Null();
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  return "data: " + std::string(buf.GetString()) + "\n\n";
+}
+
+std::string usage_json(const value& result) {
+  return result.HasMember("usage") ? to_json(result["usage"]) : "{}";
+}
+
+} // namespace
+
+std::string openai_error(errc code, std::string_view message, std::string_view param) {
+  rapidjson::StringBuffer buf;
+  rbee::json::writer w(buf);
+  w.StartObject();
+  w.Key("error");
+  w.StartObject();
+  w.Key("message");
+  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  w.Key("type");
+  w.String(status_for(code) >= 500 ? "server_error" : "invalid_request_error");
+  w.Key("param");
+  if (param.empty()) w.Null(); else w.String(param.data(), static_cast<rapidjson::SizeType>(param.size()));
+  w.Key("code");
+  auto c = to_string(code);
+  w.String(c.data(), static_cast<rapidjson::SizeType>(c.size()));
+  w.EndObject();
+  w.EndObject();
+  return buf.GetString();
+}
+
+translated translate(const std::string& body, bool chat) {
+  translated t;
+  auto bad = [&](std::string msg, std::string param) {
+    t.code = errc::bad_request;
+    t.message = std::move(msg);
+    t.param = std::move(param);
+    return t;
+  };
+  doc in;
+  rbee::json::parse(in, body);
+  if (in.HasParseError() || !in.IsObject()) return bad("the body must be a JSON object", "");
+  doc op(rapidjson::kObjectType);
+  auto& a = op.GetAllocator();
+  op.AddMember("operation", "infer", a);
+  auto m = in.FindMember("model");
+  if (m == in.MemberEnd() || !m->value.IsString()) return bad("'model' is required and must be a string", "model");
+  t.model = m->value.GetString();
+  op.AddMember("model", value(m->value, a), a);
+  if (chat) {
+    auto msgs = in.FindMember("messages");
+    if (msgs == in.MemberEnd() || !msgs->value.IsArray() || msgs->value.Empty())
+      return bad("'messages' must be a non-empty array", "messages");
+    value out(rapidjson::kArrayType);
+    for (auto& msg : msgs->value.GetArray()) {
+      if (!msg.IsObject() || !msg.HasMember("role") || !msg["role"].IsString() || !msg.HasMember("content"))
+        return bad("each message needs a 'role' and a 'content'", "messages");
+      std::string content;
+      const auto& c = msg["content"];
+      if (c.IsString()) {
+        content = c.GetString();
+      } else if (c.IsArray()) { // content parts: the text ones
+        for (auto& part : c.GetArray()) {
+          if (!part.IsObject() || !part.HasMember("type") || !part["type"].IsString())
+            return bad("content parts need a 'type'", "messages");
+          if (std::string(part["type"].GetString()) != "text" || !part.HasMember("text") || !part["text"].IsString())
+            return bad("only text content parts are supported", "messages");
+          content += part["text"].GetString();
+        }
+      } else if (!c.IsNull()) {
+        return bad("'content' must be a string or an array of text parts", "messages");
+      }
+      value one(rapidjson::kObjectType);
+      one.AddMember("role", value(msg["role"], a), a);
+      one.AddMember("content", value(content.c_str(), static_cast<rapidjson::SizeType>(content.size()), a), a);
+      out.PushBack(one, a);
+    }
+    op.AddMember("messages", out, a);
+  } else {
+    auto p = in.FindMember("prompt");
+    if (p == in.MemberEnd()) return bad("'prompt' is required", "prompt");
+    if (p->value.IsArray() && p->value.Size() == 1 && p->value[0].IsString())
+      op.AddMember("prompt", value(p->value[0], a), a);
+    else if (p->value.IsString())
+      op.AddMember("prompt", value(p->value, a), a);
+    else
+      return bad("'prompt' must be a string", "prompt");
+  }
+  auto copy = [&](const char* from, const char* to) {
+    auto it = in.FindMember(from);
+    if (it != in.MemberEnd() && !it->value.IsNull()) op.AddMember(value(to, a), value(it->value, a), a);
+  };
+  copy("max_tokens", "max_tokens");
+  if (!op.HasMember("max_tokens")) copy("max_completion_tokens", "max_tokens");
+  if (!op.HasMember("max_tokens")) op.AddMember("max_tokens", 1 << 20, a); // until EOS or the context ends
+  for (const char* k : {"temperature", "top_p", "top_k", "min_p", "seed", "frequency_penalty", "presence_penalty"})
+    copy(k, k);
+  copy("repeat_penalty", "repetition_penalty");
+  copy("hive_id", "hive_id"); // rbee: run on this hive
+  if (auto st = in.FindMember("stop"); st != in.MemberEnd() && !st->value.IsNull()) {
+    value arr(rapidjson::kArrayType);
+    if (st->value.IsString())
+      arr.PushBack(value(st->value, a), a);
+    else if (st->value.IsArray())
+      arr.CopyFrom(st->value, a);
+    else
+      return bad("'stop' must be a string or an array of strings", "stop");
+    op.AddMember("stop", arr, a);
+  }
+  if (auto ka = in.FindMember("keep_alive"); ka != in.MemberEnd()) {
+    int64_t secs = parse_keep_alive(ka->value);
+    if (secs < -1) return bad("'keep_alive' must be seconds or a duration like \"5m\"", "keep_alive");
+    op.AddMember("keep_alive", secs, a);
+  }
+  if (auto n = in.FindMember("n"); n != in.MemberEnd() && !(n->value.IsInt() && n->value.GetInt() == 1))
+    return bad("only n = 1 is supported", "n");
+  if (auto s = in.FindMember("stream"); s != in.MemberEnd()) {
+    if (!s->value.IsBool()) return bad("'stream' must be a boolean", "stream");
+    t.stream = s->value.GetBool();
+  }
+  if (auto so = in.FindMember("stream_options"); so != in.MemberEnd() && so->value.IsObject())
+    t.include_usage = so->value.HasMember("include_usage") && so->value["include_usage"].IsBool() &&
+                      so->value["include_usage"].GetBool();
+  t.op_json = to_json(op);
+  return t;
+}
+
+std::optional<stream_piece> transform(stream_state& st, const std::string& frame) {
+  std::string event, data;
+  split_frame(frame, event, data);
+  if (event == "token") {
+    doc d;
+    rbee::json::parse(d, data);
+    if (!d.IsObject() || !d.HasMember("text") || !d["text"].IsString()) return std::nullopt;
+    std::string text = d["text"].GetString();
+    if (text.empty() && st.started) return std::nullopt;
+    bool role = !st.started;
+    st.started = true;
+    return stream_piece{chunk(st, text, nullptr, role), false};
+  }
+  if (event == "done") {
+    doc d;
+    rbee::json::parse(d, data);
+    std::string reason = "stop", usage = "{}";
+    if (d.IsObject() && d.HasMember("result") && d["result"].IsObject()) {
+      const auto& r = d["result"];
+      if (r.HasMember("finish_reason") && r["finish_reason"].IsString()) reason = finish_of(r["finish_reason"].GetString());
+      usage = usage_json(r);
+    }
+    std::string out = chunk(st, "", reason.c_str(), !st.started);
+    if (st.include_usage) { // the usage chunk: no choices, the usage object
+      rapidjson::StringBuffer buf;
+      json_writer w(buf);
+      w.StartObject();
+      head(w, st, st.chat ? "chat.completion.chunk" : "text_completion");
+      w.Key("choices");
+      w.StartArray();
+      w.EndArray();
+      w.Key("usage");
+      w.RawValue(usage.c_str(), usage.size(), rapidjson::kObjectType);
+      w.EndObject();
+      out += "data: " + std::string(buf.GetString()) + "\n\n";
+    }
+    return stream_piece{out + "data: [DONE]\n\n", true};
+  }
+  if (event == "error") {
+    doc d;
+    rbee::json::parse(d, data);
+    std::string code = "internal", message = "generation failed";
+    if (d.IsObject() && d.HasMember("error") && d["error"].IsObject()) {
+      if (d["error"].HasMember("code") && d["error"]["code"].IsString()) code = d["error"]["code"].GetString();
+      if (d["error"].HasMember("message") && d["error"]["message"].IsString()) message = d["error"]["message"].GetString();
+    }
+    rapidjson::StringBuffer buf;
+    rbee::json::writer w(buf);
+    w.StartObject();
+    w.Key("error");
+    w.StartObject();
+    w.Key("message");
+    w.String(message.c_str());
+    w.Key("type");
+    w.String("server_error");
+    w.Key("code");
+    w.String(code.c_str());
+    w.EndObject();
+    w.EndObject();
+    return stream_piece{"data: " + std::string(buf.GetString()) + "\n\ndata: [DONE]\n\n", true};
+  }
+  if (event == "cancelled") return stream_piece{"data: [DONE]\n\n", true};
+  return std::nullopt; // state and narration events are not part of OpenAI's stream
+}
+
+std::string full_response(const stream_state& st, const value& result) {
+  std::string text = result.HasMember("text") && result["text"].IsString() ? result["text"].GetString() : "";
+  std::string reason = result.HasMember("finish_reason") && result["finish_reason"].IsString()
+                         ? finish_of(result["finish_reason"].GetString())
+                         : "stop";
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  head(w, st, st.chat ? "chat.completion" : "text_completion");
+  w.Key("choices");
+  w.StartArray();
+  w.StartObject();
+  w.Key("index");
+  w.Int(0);
+  if (st.chat) {
+    w.Key("message");
+    w.StartObject();
+    w.Key("role");
+    w.String("assistant");
+    w.Key("content");
+    w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+    w.EndObject();
+  } else {
+    w.Key("text");
+    w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+  }
+  w.Key("logprobs");
+  w.Null();
+  w.Key("finish_reason");
+  w.String(reason.c_str());
+  w.EndObject();
+  w.EndArray();
+  w.Key("usage");
+  if (result.HasMember("usage")) result["usage"].Accept(w); else w.Null();
+  w.EndObject();
+  return buf.GetString();
+}
+
+} // namespace rbee::net

@@ -1,0 +1,41 @@
+// libFuzzer target: CAF's binary deserialization of a caf::message holding any of
+// rbee's registered types — what a peer sends over the cluster link (queen, hive,
+// worker processes). Bytes that decode must re-encode; none may crash. Built and
+// run by run_target.sh.
+#include "messages/interfaces.hpp"
+#include "messages/types.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <caf/message.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+namespace {
+
+struct system_holder {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  system_holder() {
+    rbee::add_message_types(cfg);
+    cfg.set("scheduler.max-threads", 1);
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+};
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static auto& h = *new system_holder; // never destroyed: CAF's globals may be gone at exit
+  caf::message msg;
+  caf::binary_deserializer source{*h.sys, reinterpret_cast<const char*>(data), size};
+  if (source(msg)) return 0; // refused: fine
+  std::vector<char> buf;
+  caf::binary_serializer sink{*h.sys, buf};
+  (void)sink(msg); // what was accepted can be written again (or says why not)
+  return 0;
+}
