@@ -80,6 +80,31 @@ caf::expected<catalog_entry> fields(const rapidjson::Document& d) {
 
 } // namespace
 
+caf::expected<catalog_entry> make_catalog_entry(const std::string& id, std::string meta_text, std::string pkgbuild_text) {
+  if (!valid_worker_id(id)) return make_error(errc::bad_request, "invalid id");
+  auto recipe = parse_pkgbuild(pkgbuild_text);
+  if (!recipe) return recipe.error();
+  if (recipe->get("pkgname") != id) return make_error(errc::bad_request, "pkgname must be the entry's id");
+  rapidjson::Document doc;
+  if (!rbee::json::parse(doc, meta_text)) return make_error(errc::bad_request, "meta.json is not valid JSON");
+  auto e = fields(doc);
+  if (!e) return e.error();
+  set_string(doc, "id", id);
+  set_string(doc, "version", recipe->get("pkgver") + "-" + recipe->get("pkgrel"));
+  if (!doc.HasMember("description")) set_string(doc, "description", recipe->get("pkgdesc"));
+  set_strings(doc, "depends", recipe->list("depends"));
+  set_strings(doc, "makedepends", recipe->list("makedepends"));
+  rapidjson::StringBuffer sb;
+  rbee::json::writer w(sb);
+  doc.Accept(w);
+  e->id = id;
+  e->pkgbuild_text = std::move(pkgbuild_text);
+  e->meta_text = std::move(meta_text);
+  e->recipe = std::move(*recipe);
+  e->json = sb.GetString();
+  return e;
+}
+
 caf::expected<worker_catalog> worker_catalog::load(const std::string& dir) {
   worker_catalog c;
   c.dir_ = dir;
@@ -93,28 +118,10 @@ caf::expected<worker_catalog> worker_catalog::load(const std::string& dir) {
     if (!valid_worker_id(id)) return fail(make_error(errc::bad_request, "invalid id"));
     auto text = read_small(d.path() / "PKGBUILD");
     if (!text) return fail(text.error());
-    auto recipe = parse_pkgbuild(*text);
-    if (!recipe) return fail(recipe.error());
-    if (recipe->get("pkgname") != id) return fail(make_error(errc::bad_request, "pkgname must be the entry's id"));
     auto meta = read_small(d.path() / "meta.json");
     if (!meta) return fail(meta.error());
-    rapidjson::Document doc;
-    rbee::json::parse(doc, *meta);
-    if (doc.HasParseError()) return fail(make_error(errc::bad_request, "meta.json is not valid JSON"));
-    auto e = fields(doc);
+    auto e = make_catalog_entry(id, std::move(*meta), std::move(*text));
     if (!e) return fail(e.error());
-    set_string(doc, "id", id);
-    set_string(doc, "version", recipe->get("pkgver") + "-" + recipe->get("pkgrel"));
-    if (!doc.HasMember("description")) set_string(doc, "description", recipe->get("pkgdesc"));
-    set_strings(doc, "depends", recipe->list("depends"));
-    set_strings(doc, "makedepends", recipe->list("makedepends"));
-    rapidjson::StringBuffer sb;
-    rbee::json::writer w(sb);
-    doc.Accept(w);
-    e->id = id;
-    e->pkgbuild_text = std::move(*text);
-    e->recipe = std::move(*recipe);
-    e->json = sb.GetString();
     c.entries_[id] = std::move(*e);
   }
   if (ec) return make_error(errc::internal, "cannot list " + dir + "/workers: " + ec.message());
@@ -130,6 +137,13 @@ std::string worker_catalog::list_json() const {
   std::string out = "[";
   for (auto& [id, e] : entries_) out += (out.size() > 1 ? "," : "") + e.json;
   return out + "]";
+}
+
+std::string worker_catalog::signature_path(const std::string& name) const {
+  if (name != "index.json" && name != "index.json.sig") return "";
+  std::error_code ec;
+  auto p = fs::path(dir_) / name;
+  return fs::is_regular_file(p, ec) ? p.string() : "";
 }
 
 std::string worker_catalog::source_path(const std::string& name) const {

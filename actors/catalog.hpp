@@ -21,6 +21,7 @@ namespace rbee {
 struct catalog_entry {
   std::string id;
   std::string pkgbuild_text;
+  std::string meta_text; ///< meta.json as written (what the signed index hashes)
   pkgbuild recipe;
   std::string json; ///< the metadata served at GET /workers/{id}
   std::vector<std::string> platforms, architectures;
@@ -39,6 +40,8 @@ public:
   std::string list_json() const;
   /// The path of a source file, or "" when the name is invalid or absent.
   std::string source_path(const std::string& name) const;
+  /// The path of index.json or index.json.sig (the signed index), or "" when absent.
+  std::string signature_path(const std::string& name) const;
 
 private:
   std::string dir_;
@@ -48,6 +51,10 @@ private:
 /// GET <catalog_url><path> for a hive: the body, or errc::unavailable (no answer,
 /// or a status other than 200/404) or errc::not_found (404) naming the catalog.
 caf::expected<std::string> catalog_get(const std::string& catalog_url, const std::string& path);
+
+/// An entry from its meta.json and PKGBUILD texts (the catalog's load, and a hive
+/// after checking both against the signed index); errors name the problem.
+caf::expected<catalog_entry> make_catalog_entry(const std::string& id, std::string meta_text, std::string pkgbuild_text);
 
 /// Parses one entry's metadata as served (GET /workers/{id}) — the hive's side.
 caf::expected<catalog_entry> parse_catalog_entry(const std::string& json);

@@ -1,5 +1,6 @@
 #include "actors/embedded.hpp"
 
+#include "actors/catalog_sign.hpp"
 #include "actors/hive.hpp"
 #include "actors/queen.hpp"
 #include "actors/sse_bridge.hpp"
@@ -34,6 +35,12 @@ hive_options hive_options_for(const config::settings& s, const std::string& hive
   o.hf_token = s.hf_token;
   o.allow_unverified_downloads = s.allow_unverified_downloads != 0;
   o.catalog_url = s.catalog_url;
+  // The catalog's key: the one configured, else the user's own signing key's (the
+  // catalog scripts/make-catalog.sh signed on this machine).
+  o.catalog_key = s.catalog_key;
+  if (o.catalog_key.empty())
+    if (auto k = catalog_public_key(default_catalog_key_path())) o.catalog_key = *k;
+  o.allow_unsigned_catalog = s.allow_unsigned_catalog != 0;
   o.data_dir = s.data_dir;
   o.cache_dir = s.cache_dir;
   // What a recipe's build must not read: rbee's config (the API token), data and state.

@@ -26,6 +26,8 @@ struct hive_options {
   std::string hf_token;        ///< Authorization for gated or private repos
   bool allow_unverified_downloads = false; ///< see download_options::allow_unverified
   std::string catalog_url = "http://127.0.0.1:8787"; ///< the worker catalog
+  std::string catalog_key;             ///< its pinned public key (see install_options)
+  bool allow_unsigned_catalog = false;
   std::string data_dir;        ///< installed workers live in <data_dir>/workers
   std::string cache_dir;       ///< build trees
   std::vector<std::string> hidden_dirs; ///< directories builds must not see

@@ -78,6 +78,8 @@ caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const wo
   }
   install_options o;
   o.catalog_url = st.opts.catalog_url;
+  o.catalog_key = st.opts.catalog_key;
+  o.allow_unsigned_catalog = st.opts.allow_unsigned_catalog;
   o.data_dir = st.opts.data_dir;
   o.cache_dir = st.opts.cache_dir;
   o.hide = st.opts.hidden_dirs;

@@ -1,6 +1,7 @@
 #include "actors/installer.hpp"
 
 #include "actors/catalog.hpp"
+#include "actors/catalog_sign.hpp"
 #include "actors/deps_check.hpp"
 #include "actors/fetch.hpp"
 #include "actors/install_steps.hpp"
@@ -12,6 +13,7 @@
 #include <caf/event_based_actor.hpp>
 
 #include <filesystem>
+#include <optional>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -70,14 +72,47 @@ struct installer_run {
     return caf::unit;
   }
 
+  /// The catalog's signed index, verified with the pinned key; nullopt when an
+  /// unverified catalog is allowed (--allow-unsigned-catalog, and said so).
+  caf::expected<std::optional<catalog_index>> signed_index() {
+    std::string why;
+    auto index = catalog_get(o.catalog_url, "/index.json");
+    if (!index && index.error() != errc::not_found) return index.error(); // unreachable, or not a catalog
+    auto sig = index ? catalog_get(o.catalog_url, "/index.json.sig") : caf::expected<std::string>(std::string());
+    if (!sig && sig.error() != errc::not_found) return sig.error();
+    if (!index || !sig) {
+      why = "it is not signed";
+    } else if (o.catalog_key.empty()) {
+      why = "no catalog_key is set";
+    } else if (auto v = verify_catalog_index(*index, *sig, o.catalog_key); v) {
+      say("catalog", "signature verified (catalog_key " + o.catalog_key.substr(0, 12) + "...)");
+      return std::optional<catalog_index>(std::move(*v));
+    } else {
+      why = message_of(v.error());
+    }
+    if (!o.allow_unsigned_catalog)
+      return make_error(errc::checksum_mismatch, "the worker catalog at " + o.catalog_url + " cannot be trusted: " + why +
+                                                   " (pin its key as catalog_key; --allow-unsigned-catalog builds anyway, "
+                                                   "for development)");
+    say("catalog", "UNVERIFIED catalog accepted (--allow-unsigned-catalog): " + why);
+    return std::optional<catalog_index>{};
+  }
+
   caf::expected<std::string> run(const std::string& tree) {
     say("catalog", "fetching " + id + " from " + o.catalog_url);
-    auto meta = catalog_get(o.catalog_url, "/workers/" + id);
+    auto index = signed_index();
+    if (!index) return index.error();
+    auto meta = catalog_get(o.catalog_url, "/workers/" + id + "/meta.json");
     if (!meta) {
       if (meta.error() == errc::not_found) return make_error(errc::not_found, "no worker '" + id + "' in the catalog at " + o.catalog_url);
       return meta.error();
     }
-    auto entry = parse_catalog_entry(*meta);
+    auto text = catalog_get(o.catalog_url, "/workers/" + id + "/PKGBUILD");
+    if (!text) return text.error();
+    if (*index) // the recipe and its metadata are the files the catalog's owner signed
+      for (auto [path, body] : {std::pair{"workers/" + id + "/meta.json", &*meta}, {"workers/" + id + "/PKGBUILD", &*text}})
+        if (auto ok = check_in_index(**index, path, *body); !ok) return ok.error();
+    auto entry = make_catalog_entry(id, *meta, *text);
     if (!entry) return entry.error();
     auto host = this_platform(o.cuda_gpu);
     host.without_gpu = o.without_gpu;
@@ -86,11 +121,7 @@ struct installer_run {
       say("platform", host.os + " " + host.arch + " with the CUDA toolkit: builds here, but this hive has no GPU to run it");
     else
       say("platform", host.os + " " + host.arch + (entry->backend == "cuda" ? " with CUDA" : "") + ": compatible");
-    auto text = catalog_get(o.catalog_url, "/workers/" + id + "/PKGBUILD");
-    if (!text) return text.error();
-    auto recipe = parse_pkgbuild(*text);
-    if (!recipe) return recipe.error();
-    if (recipe->get("pkgname") != id) return make_error(errc::bad_request, "the PKGBUILD's pkgname is not " + id);
+    auto* recipe = &entry->recipe;
     if (!recipe->functions.count("package")) return make_error(errc::bad_request, "the PKGBUILD has no package() function");
     std::string version = recipe->get("pkgver") + "-" + recipe->get("pkgrel");
     say("recipe", "parsed PKGBUILD: " + id + " " + version + ", " + std::to_string(recipe->list("source").size()) + " source(s)");

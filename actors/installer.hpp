@@ -16,6 +16,10 @@ namespace rbee {
 
 struct install_options {
   std::string catalog_url;       ///< http://127.0.0.1:8787 or RBEE_CATALOG_URL
+  /// The catalog's Ed25519 public key (base64): its index.json.sig must verify with it,
+  /// and the PKGBUILD and meta.json must be the files the index lists.
+  std::string catalog_key;
+  bool allow_unsigned_catalog = false; ///< build from an unsigned catalog anyway (development)
   std::string data_dir;          ///< workers go to <data_dir>/workers
   std::string cache_dir;         ///< build trees under <cache_dir>/build
   std::vector<std::string> hide; ///< directories builds must not see (config, data, state)

@@ -39,6 +39,9 @@ int run_serve(config::settings s);
 int run_queen(config::settings s);
 int run_hive(config::settings s);
 int run_catalog(config::settings s, const std::string& dir);
+/// `rbee catalog keygen` / `rbee catalog sign` (catalog_cmd.cpp).
+int cmd_catalog_keygen(const std::string& out);
+int cmd_catalog_sign(const std::string& dir, const std::string& key);
 
 // -- keeper (keeper.cpp) --
 int cmd_status(const config::settings& s);

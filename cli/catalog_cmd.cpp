@@ -1,6 +1,7 @@
 // `rbee catalog serve`: the worker catalog over HTTP — GET /workers,
 // /workers/{id}, /workers/{id}/PKGBUILD, /sources/{file}, /health.
 #include "actors/catalog.hpp"
+#include "actors/catalog_sign.hpp"
 #include "cli/app.hpp"
 #include "net/server.hpp"
 
@@ -30,7 +31,13 @@ net::extra_routes catalog_routes(std::shared_ptr<const worker_catalog> c) {
       if (!e) return not_found("no worker '" + p[1].substr(0, 64) + "' in the catalog");
       if (p.size() == 2) return net::static_reply{errc::none, e->json};
       if (p.size() == 3 && p[2] == "PKGBUILD") return net::static_reply{errc::none, e->pkgbuild_text, "text/plain; charset=utf-8"};
+      if (p.size() == 3 && p[2] == "meta.json") return net::static_reply{errc::none, e->meta_text};
       return not_found("no such route");
+    }
+    if (p.size() == 1 && (p[0] == "index.json" || p[0] == "index.json.sig")) { // the signed index
+      std::string path = c->signature_path(p[0]);
+      if (path.empty()) return not_found("this catalog is not signed (no " + p[0] + ")");
+      return net::static_reply{errc::none, "", p[0] == "index.json" ? "application/json" : "text/plain", path};
     }
     if (p[0] == "sources") {
       std::string path = p.size() == 2 ? c->source_path(p[1]) : "";
@@ -51,6 +58,43 @@ net::extra_routes embedded_catalog(const config::settings& s) {
     return {};
   }
   return catalog_routes(std::make_shared<const worker_catalog>(std::move(*c)));
+}
+
+int cmd_catalog_keygen(const std::string& out) {
+  std::string path = out.empty() ? default_catalog_key_path() : out;
+  auto pub = catalog_keygen(path);
+  if (!pub) {
+    std::fprintf(stderr, "rbee: %s\n", message_of(pub.error()).c_str());
+    return failure;
+  }
+  std::printf("signing key: %s (keep it private)\ncatalog_key: %s\n", path.c_str(), pub->c_str());
+  std::printf("hives trust catalogs signed with it when their config says \"catalog_key\": \"%s\"\n", pub->c_str());
+  return ok;
+}
+
+int cmd_catalog_sign(const std::string& dir, const std::string& key) {
+  std::string path = key.empty() ? default_catalog_key_path() : key;
+  std::error_code ec;
+  if (key.empty() && !std::filesystem::exists(path, ec)) { // the user's own key, made on first use
+    auto pub = catalog_keygen(path);
+    if (!pub) {
+      std::fprintf(stderr, "rbee: %s\n", message_of(pub.error()).c_str());
+      return failure;
+    }
+    std::fprintf(stderr, "rbee: made a signing key at %s (catalog_key %s)\n", path.c_str(), pub->c_str());
+  }
+  if (auto c = worker_catalog::load(dir); !c) { // never sign what a hive would refuse
+    std::fprintf(stderr, "rbee: %s\n", message_of(c.error()).c_str());
+    return failure;
+  }
+  auto n = sign_catalog(dir, path);
+  auto pub = catalog_public_key(path);
+  if (!n || !pub) {
+    std::fprintf(stderr, "rbee: %s\n", message_of(n ? pub.error() : n.error()).c_str());
+    return failure;
+  }
+  std::printf("signed %zu files in %s/index.json; catalog_key: %s\n", *n, dir.c_str(), pub->c_str());
+  return ok;
 }
 
 int run_catalog(config::settings s, const std::string& dir_flag) {

@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
   serve->add_option("--data-dir", f.data_dir, "where models and workers live");
   bool no_sandbox = false;
   serve->add_flag("--no-sandbox", no_sandbox, "build worker recipes without bubblewrap (install_sandbox=0); only where none can be had");
+  bool allow_unsigned = false;
+  serve->add_flag("--allow-unsigned-catalog", allow_unsigned,
+                  "build workers from a catalog whose signature is missing or does not verify (development only)");
 
   auto* catalog = app.add_subcommand("catalog", "the worker catalog");
   catalog->require_subcommand(1);
@@ -61,6 +64,12 @@ int main(int argc, char** argv) {
   catalog_serve->add_option("--port", f.port, "HTTP port (default 8787; 0 picks a free one)");
   catalog_serve->add_option("--bind", f.bind, "address to bind (default 127.0.0.1; others need api_token)");
   catalog_serve->add_option("--dir", catalog_dir, "the catalog directory (default: <data dir>/catalog; scripts/make-catalog.sh makes one)");
+  std::string catalog_key_path;
+  auto* catalog_keygen = catalog->add_subcommand("keygen", "make an Ed25519 signing key for catalogs; prints its public key (catalog_key)");
+  catalog_keygen->add_option("--out", catalog_key_path, "where the private key goes (default: <config dir>/catalog-key.pem)");
+  auto* catalog_sign = catalog->add_subcommand("sign", "sign a catalog: index.json (every PKGBUILD, meta.json and source with its sha256) and index.json.sig");
+  catalog_sign->add_option("--dir", catalog_dir, "the catalog directory")->required();
+  catalog_sign->add_option("--key", catalog_key_path, "the private key (default: <config dir>/catalog-key.pem, made when missing)");
 
   auto* queen = app.add_subcommand("queen", "run the queen: HTTP API + cluster port for remote hives");
   queen->add_option("--port", f.port, "HTTP port (default 8500; 0 picks a free one)");
@@ -75,6 +84,8 @@ int main(int argc, char** argv) {
   hive->add_option("--port", f.port, "the hive's own HTTP port (default 7835; 0 picks a free one)");
   hive->add_option("--bind", f.bind, "address of that port (default 127.0.0.1; others need api_token)");
   hive->add_flag("--no-sandbox", no_sandbox, "build worker recipes without bubblewrap (install_sandbox=0)");
+  hive->add_flag("--allow-unsigned-catalog", allow_unsigned,
+                 "build workers from a catalog whose signature is missing or does not verify (development only)");
 
   worker_args wa;
   auto* worker = app.add_subcommand("worker", "run one model in this process for a hive (the hive starts these)");
@@ -238,10 +249,13 @@ int main(int argc, char** argv) {
   if (quantize->parsed()) return cmd_quantize(qa);
   if (bench->parsed()) return cmd_bench(bn);
   if (generate->parsed()) return cmd_generate(gen);
+  if (catalog_keygen->parsed()) return cmd_catalog_keygen(catalog_key_path);
+  if (catalog_sign->parsed()) return cmd_catalog_sign(catalog_dir, catalog_key_path);
   const char* mode = hive->parsed() ? "hive" : catalog->parsed() ? "catalog" : "client";
   auto s = load_settings(f, mode);
   if (!s) return usage;
   if (no_sandbox) s->install_sandbox = 0;
+  if (allow_unsigned) s->allow_unsigned_catalog = 1;
   if (serve->parsed()) return run_serve(*s);
   if (catalog_serve->parsed()) return run_catalog(*s, catalog_dir);
   if (queen->parsed()) return run_queen(*s);

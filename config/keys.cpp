@@ -93,6 +93,8 @@ const std::vector<key_info>& table() {
     text_key("hf_endpoint", &settings::hf_endpoint),
     secret_key("hf_token", &settings::hf_token),
     text_key("catalog_url", &settings::catalog_url),
+    text_key("catalog_key", &settings::catalog_key),
+    int_key("allow_unsigned_catalog", &settings::allow_unsigned_catalog, 0, 1),
     int_key("install_sandbox", &settings::install_sandbox, 0, 1),
     int_key("allow_unverified_downloads", &settings::allow_unverified_downloads, 0, 1),
     int_key("keep_failed_builds", &settings::keep_failed_builds, 0, 1),

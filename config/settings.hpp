@@ -81,6 +81,8 @@ struct settings {
 
   // -- worker installs --
   std::string catalog_url = "http://127.0.0.1:8787"; ///< the worker catalog (RBEE_CATALOG_URL)
+  std::string catalog_key;      ///< the catalog's Ed25519 public key (base64); default: the user's own signing key's
+  int allow_unsigned_catalog = 0; ///< 1 = build from a catalog whose signature is missing or wrong (development only)
   int install_sandbox = 1;      ///< 0 = build recipes without bubblewrap (--no-sandbox)
   int allow_unverified_downloads = 0; ///< 1 = accept model files whose size and sha256 are not both known
   int keep_failed_builds = 0;   ///< 1 = keep the build tree of a failed install

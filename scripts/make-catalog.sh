@@ -2,7 +2,8 @@
 # Makes a worker catalog directory from this checkout: a reproducible source
 # tarball of the project (OUT/sources/rbee-VERSION.tar.gz) and, for each recipe
 # in catalog/, OUT/workers/<id>/PKGBUILD with the version and the tarball's
-# sha256 pinned, plus its meta.json. Serve it with `rbee catalog serve --dir OUT`.
+# sha256 pinned, plus its meta.json, and signs it (index.json + index.json.sig,
+# with `rbee catalog sign`). Serve it with `rbee catalog serve --dir OUT`.
 # Usage: make-catalog.sh OUT_DIR
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,4 +37,13 @@ for recipe in "$root"/catalog/*/PKGBUILD.in; do
   sed -e "s/@VERSION@/$version/g" -e "s/@SHA256@/$sha/g" "$recipe" > "$out/workers/$id/PKGBUILD"
   cp "$(dirname "$recipe")/meta.json" "$out/workers/$id/meta.json"
 done
+# Signed: index.json (every file with its sha256) and its Ed25519 signature, with the
+# user's catalog key (made on first use) or RBEE_CATALOG_SIGNING_KEY. Hives pin the
+# public key it prints (catalog_key); `rbee serve` trusts the user's own key.
+rbee="${RBEE_BIN:-${RBEE_BUILD_DIR:-$root/build}/rbee}"
+if [ ! -x "$rbee" ]; then
+  echo "make-catalog: $rbee not found; build rbee first (scripts/build.sh): it signs the catalog" >&2
+  exit 1
+fi
+"$rbee" catalog sign --dir "$out" ${RBEE_CATALOG_SIGNING_KEY:+--key "$RBEE_CATALOG_SIGNING_KEY"}
 echo "catalog in $out: rbee-$version.tar.gz ($(du -h "$tarball" | cut -f1), sha256 $sha), $(ls "$out/workers" | wc -l) workers"

@@ -49,6 +49,8 @@ protected:
     recipe("rbee-worker-cpu", "  echo '[cc] compile : linking rbee-worker'\n  echo 'c++ -O2 -o rbee-worker ...'");
     recipe("broken-worker", "  echo 'error: no rule to make target' >&2\n  exit 2");
     recipe("slow-worker", "  echo started-slow\n  sleep 121");
+    auto signed_ = run({rbee_bin(), "catalog", "sign", "--dir", cat}, s->env); // the user's key, which serve trusts
+    ASSERT_EQ(signed_.status, 0) << signed_.err;
     s->catalog = start_daemon({"catalog", "serve", "--port", "0", "--dir", cat}, s->env);
     s->env.push_back("RBEE_CATALOG_URL=" + s->catalog.base());
     s->env.push_back("HF_ENDPOINT=" + s->hf.endpoint());

@@ -54,6 +54,8 @@ TEST(Browser, DashboardAndMarketplace) {
       << R"({"name":")" << id << R"(","description":"a test worker","platforms":[")" << os
       << R"("],"architectures":["x86_64","aarch64"],"backend":"cpu","binary":"hello"})";
   }
+  auto signed_ = run({rbee_bin(), "catalog", "sign", "--dir", home + "/catalog"}, env); // the user's key, which serve trusts
+  ASSERT_EQ(signed_.status, 0) << signed_.err;
   auto catalog = start_daemon({"catalog", "serve", "--port", "0", "--dir", home + "/catalog"}, env);
   env.push_back("RBEE_CATALOG_URL=" + catalog.base());
   if (run({"/usr/bin/bwrap", "--ro-bind", "/", "/", "/bin/true"}).status != 0) env.push_back("RBEE_INSTALL_SANDBOX=0");

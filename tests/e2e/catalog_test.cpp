@@ -22,7 +22,7 @@ class Catalog : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
     dir = new std::string(temp_dir() + "/catalog");
-    auto r = run({"/bin/bash", std::string(RBEE_SOURCE_DIR) + "/scripts/make-catalog.sh", *dir}, {}, 120s);
+    auto r = run({"/bin/bash", std::string(RBEE_SOURCE_DIR) + "/scripts/make-catalog.sh", *dir}, private_env(), 120s);
     ASSERT_EQ(r.status, 0) << r.err;
   }
   static void TearDownTestSuite() { delete dir; }
@@ -79,7 +79,7 @@ TEST_F(Catalog, HostileAndUnknownPaths) {
   std::string long_id = "/workers/";
   long_id.append(5000, 'a');
   for (const std::string& p : std::vector<std::string>{"/workers/nope", "/workers/../etc/passwd", "/workers/rbee-worker-cpu/../../x", "/sources/..%2f..%2fetc%2fpasswd",
-                        "/sources/.hidden", "/sources/nope.tar.gz", "/sources/", "/workers/rbee-worker-cpu/meta.json",
+                        "/sources/.hidden", "/sources/nope.tar.gz", "/sources/", "/workers/rbee-worker-cpu/nope.json",
                         "/v1/jobs", "/nothing", long_id, "/", "//", "/?x=1"}) {
     auto r = get(p);
     EXPECT_TRUE(r.status == 404 || r.status == 400 || r.status == 431 || r.status == 414) << p << " -> " << r.status << " " << r.body;

@@ -3,6 +3,7 @@
 // keeper as a user would. The sandbox tests skip where bubblewrap cannot run.
 #include "actors/sandbox.hpp"
 #include "tests/e2e/e2e.hpp"
+#include "tests/kernels/kernels_test_util.hpp"
 #include "tests/support/archive_fixture.hpp"
 
 #include <signal.h>
@@ -71,6 +72,9 @@ protected:
     std::string text((std::istreambuf_iterator<char>(in)), {});
     text.replace(text.find("@PORT@"), 6, std::to_string(s->catalog.port));
     std::ofstream(p) << text;
+    // Signed with the key of this (private) user, whom the server then trusts.
+    auto signed_ = run({rbee_bin(), "catalog", "sign", "--dir", s->cat}, s->env);
+    ASSERT_EQ(signed_.status, 0) << signed_.err;
     s->catalog = {}; // restart with the port filled in
     s->catalog = start_daemon({"catalog", "serve", "--port", "0", "--dir", s->cat}, s->env);
     s->env.push_back("RBEE_CATALOG_URL=" + s->catalog.base());
@@ -238,4 +242,71 @@ TEST_F(Install, ASecondInstallOfTheSameWorkerJoinsTheFirst) {
   EXPECT_NE(t2.find("this job follows it"), std::string::npos) << t2;
   EXPECT_NE(t2.find("\"version\":\"1.0-1\""), std::string::npos) << "the joined job gets the install's answer:\n" << t2;
   EXPECT_TRUE(fs::exists(workers() + "/sleepy-worker/current/hello"));
+}
+
+// The catalog is signed and its key pinned: a recipe altered after signing, a catalog
+// without a signature (another local user listening on the catalog port first), or
+// one signed with another key is refused before anything is built; the development
+// switch builds anyway and says so.
+TEST_F(Install, OnlyASignedCatalogIsTrusted) {
+  // A hive (in its own `rbee serve`) that reads the catalog at `dir`, served afresh.
+  struct setup {
+    rbee_daemon catalog, serve;
+    std::vector<std::string> keeper;
+  };
+  auto serve_from = [&](const std::string& dir, std::vector<std::string> extra_args = {}) {
+    auto st = std::make_unique<setup>();
+    st->catalog = start_daemon({"catalog", "serve", "--port", "0", "--dir", dir}, s->env);
+    auto env = s->env;
+    env.push_back("RBEE_CATALOG_URL=" + st->catalog.base());
+    std::vector<std::string> args = {"serve", "--port", "0"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    st->serve = start_daemon(args, env);
+    st->keeper = env;
+    st->keeper.push_back("RBEE_QUEEN_URL=" + st->serve.base());
+    return st;
+  };
+  auto copy_of = [&](const std::string& name) {
+    auto dir = s->home + "/" + name;
+    fs::create_directories(dir + "/workers");
+    fs::create_directories(dir + "/sources");
+    fs::copy(s->cat + "/workers/hello-worker", dir + "/workers/hello-worker");
+    fs::copy(s->cat + "/sources/hello-1.0.tar.gz", dir + "/sources/hello-1.0.tar.gz");
+    return dir;
+  };
+
+  // The signed catalog with its recipe altered after signing.
+  auto tampered = copy_of("tampered");
+  fs::copy(s->cat + "/index.json", tampered + "/index.json");
+  fs::copy(s->cat + "/index.json.sig", tampered + "/index.json.sig");
+  std::ofstream(tampered + "/workers/hello-worker/PKGBUILD", std::ios::app) << "\n# altered after signing\n";
+  auto t = serve_from(tampered);
+  auto r = run({rbee_bin(), "install", "hello-worker"}, t->keeper, 120s);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("workers/hello-worker/PKGBUILD does not match the catalog's signed index"), std::string::npos) << r.err;
+
+  // An unsigned catalog where the hive looks (another local user on the catalog's port).
+  auto rogue = copy_of("rogue");
+  auto u = serve_from(rogue);
+  r = run({rbee_bin(), "install", "hello-worker"}, u->keeper, 120s);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("cannot be trusted: it is not signed"), std::string::npos) << r.err;
+
+  // Signed, but with a key that is not the pinned one.
+  auto other_key = s->home + "/other-key.pem";
+  EXPECT_EQ(run({rbee_bin(), "catalog", "sign", "--dir", rogue, "--key", other_key}, s->env).status, 1); // no such key
+  ASSERT_EQ(run({rbee_bin(), "catalog", "keygen", "--out", other_key}, s->env).status, 0);
+  ASSERT_EQ(run({rbee_bin(), "catalog", "sign", "--dir", rogue, "--key", other_key}, s->env).status, 0);
+  r = run({rbee_bin(), "install", "hello-worker"}, u->keeper, 120s);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("signature does not verify"), std::string::npos) << r.err;
+
+  // --allow-unsigned-catalog: built, and the narration says it was not verified.
+  auto dev = serve_from(tampered, {"--allow-unsigned-catalog"});
+  r = run({rbee_bin(), "install", "hello-worker"}, dev->keeper, 120s);
+  EXPECT_EQ(r.status, 1) << "a signed index that does not match is never overridden"; // only missing/wrong signatures are
+  auto dev2 = serve_from(copy_of("unsigned-dev"), {"--allow-unsigned-catalog"});
+  r = run({rbee_bin(), "install", "hello-worker"}, dev2->keeper, 120s);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("UNVERIFIED catalog accepted"), std::string::npos) << r.out;
 }

@@ -26,7 +26,7 @@ struct install_setup {
 
   install_setup() {
     home = fs::path(env[0].substr(env[0].find('=') + 1)).parent_path().string();
-    auto made = run({"/bin/bash", std::string(RBEE_SOURCE_DIR) + "/scripts/make-catalog.sh", home + "/catalog"}, {}, 120s);
+    auto made = run({"/bin/bash", std::string(RBEE_SOURCE_DIR) + "/scripts/make-catalog.sh", home + "/catalog"}, env, 120s);
     EXPECT_EQ(made.status, 0) << made.err;
     catalog = start_daemon({"catalog", "serve", "--port", "0", "--dir", home + "/catalog"}, env);
     env.push_back("RBEE_CATALOG_URL=" + catalog.base());
