@@ -1,5 +1,6 @@
 #include "actors/pkgbuild.hpp"
 
+#include "actors/pkgbuild_body.hpp"
 #include "messages/errc.hpp"
 
 #include <cctype>
@@ -243,43 +244,16 @@ private:
     return out_.get(n); // earlier variables only; unknown ones are empty, as in the shell
   }
 
-  /// A function body up to its matching '}', outside quotes and comments.
+  /// A function body up to its matching '}' (pkgbuild_body.hpp: as bash reads it).
   std::string body() {
     size_t start = pos_;
-    int depth = 1;
-    while (pos_ < t_.size()) {
-      char c = peek();
-      if (c == '\\') {
-        next();
-        if (pos_ < t_.size()) next();
-      } else if (c == '\'') {
-        next();
-        while (pos_ < t_.size() && peek() != '\'') next();
-        if (pos_ < t_.size()) next();
-      } else if (c == '"') {
-        next();
-        while (pos_ < t_.size() && peek() != '"') {
-          if (peek() == '\\') next();
-          if (pos_ < t_.size()) next();
-        }
-        if (pos_ < t_.size()) next();
-      } else if (c == '#' && (pos_ == 0 || std::isspace(static_cast<unsigned char>(t_[pos_ - 1])))) {
-        while (pos_ < t_.size() && peek() != '\n') next();
-      } else if (c == '{') {
-        ++depth;
-        next();
-      } else if (c == '}') {
-        if (--depth == 0) {
-          std::string b(t_.substr(start, pos_ - start));
-          next();
-          return b;
-        }
-        next();
-      } else {
-        next();
-      }
+    try {
+      size_t end = function_body_end(t_, pos_, line_);
+      pos_ = end + 1;
+      return std::string(t_.substr(start, end - start));
+    } catch (const shell_scan_error& e) {
+      throw parse_error{e.line, e.what};
     }
-    fail("unterminated function body: missing '}'");
   }
 
   std::string_view t_;

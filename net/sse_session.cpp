@@ -129,7 +129,8 @@ void session::sse_enqueue(std::shared_ptr<const std::string> frame, bool last) {
 
 void session::sse_write_next() {
   if (sse_writing_ || sse_closed || sse_queue_.empty()) return;
-  auto [frame, last] = sse_queue_.front();
+  auto frame = sse_queue_.front().first; // (no structured binding: clang 14 cannot capture one)
+  bool last = sse_queue_.front().second;
   sse_queue_.pop_front();
   sse_writing_ = true;
   asio::async_write(stream_, http::make_chunk(asio::buffer(*frame)),

@@ -59,7 +59,7 @@ case "$target" in
       "$work/make_seeds" "$work/seeds"
     fi ;;
   pkgbuild)
-    objects "$src"/actors/{pkgbuild,install_steps,deps_check,catalog,worker_store,atomic_file,fetch}.cpp "${messages[@]}"
+    objects "$src"/actors/{pkgbuild,pkgbuild_body,install_steps,deps_check,catalog,worker_store,atomic_file,fetch}.cpp "${messages[@]}"
     libs=(-lcaf_core -lcurl -lcrypto)
     for f in "$src"/catalog/*/PKGBUILD.in; do cp "$f" "$work/seeds/$(basename "$(dirname "$f")")"; done ;;
   json_ops|rbee_url|caf_messages)
