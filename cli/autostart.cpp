@@ -86,7 +86,10 @@ std::optional<client> connect_or_start(const config::settings& s) {
       std::fprintf(stderr, "rbee: the background server exited at once; see %s\n", log.c_str());
       return std::nullopt;
     }
-    if (net::http_call(c->u, "GET", "/health", {}, c->auth).status == 200) return c;
+    if (net::http_call(c->u, "GET", "/health", {}, c->auth).status == 200) {
+      if (!authorize(*c)) return std::nullopt; // the server that answers must be the one we started
+      return c;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::fprintf(stderr, "rbee: the background server did not answer within 30 s; see %s\n", log.c_str());

@@ -2,6 +2,7 @@
 
 #include "cli/app.hpp"
 #include "json/parse.hpp"
+#include "net/identity.hpp"
 
 #include <rapidjson/document.h>
 
@@ -17,9 +18,24 @@ std::optional<client> connect(const config::settings& s) {
     std::cerr << "rbee: queen_url: " << err << "\n";
     return std::nullopt;
   }
-  client c{*u, {}, s.queen_url};
-  if (!s.api_token.empty()) c.auth.emplace_back("Authorization", "Bearer " + s.api_token);
+  client c{*u, {}, s.queen_url, s.api_token};
+  if (!authorize(c)) return std::nullopt;
   return c;
+}
+
+bool authorize(client& c) {
+  if (c.token.empty() || !c.auth.empty()) return true;
+  if (config::is_loopback(c.u.host)) {
+    auto why = net::check_server_identity(c.u);
+    if (why && *why == "unreachable") return true; // nobody to send it to yet
+    if (why) {
+      std::cerr << "rbee: not sending the API token to " << c.base << ": " << *why
+                << ". Is another program listening on that port?\n";
+      return false;
+    }
+  }
+  c.auth.emplace_back("Authorization", "Bearer " + c.token);
+  return true;
 }
 
 std::string terminal_safe(std::string_view s) {

@@ -19,9 +19,16 @@ namespace rbee::cli {
 
 struct client {
   net::url u;
-  net::headers auth;
+  net::headers auth;   ///< the API token, once the server proved it is the user's own
   std::string base;
+  std::string token;   ///< the API token, kept back until then
 };
+
+/// Adds the token to `auth` when the server may have it: a server on loopback must
+/// prove it is this user's own rbee first (net/identity.hpp); one elsewhere was named
+/// by the user. False, having said why, when a local server fails the proof. A server
+/// that does not answer at all leaves the token pending (connect_or_start retries).
+bool authorize(client& c);
 
 /// The queen named by queen_url (with the API token); prints the problem and
 /// returns nullopt when the URL is unusable.

@@ -1,6 +1,7 @@
 // The HTTP API routes: /health, /v1/jobs..., /v1/hives..., /v1/capabilities, /v1/events.
 #include "messages/json.hpp"
 #include "net/ask.hpp"
+#include "net/identity.hpp"
 #include "net/metrics.hpp"
 #include "net/session.hpp"
 
@@ -137,6 +138,15 @@ void dispatch(const session_ptr& s) {
       if (!r->file.empty()) return s->reply_file(r->file, r->content_type.c_str());
       return s->reply(200, std::move(r->body), r->content_type.c_str());
     }
+  }
+  if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "identity") { // identity.hpp
+    std::string_view target(req.target().data(), req.target().size());
+    auto q = target.find("?nonce=");
+    std::string_view nonce = q == std::string_view::npos ? std::string_view{} : target.substr(q + 7);
+    if (!get) return not_allowed();
+    if (!s->ctx().identity) return s->reply_error(errc::not_found, "this server has no identity file");
+    if (!valid_nonce(nonce)) return s->reply_error(errc::bad_request, "nonce: 32-128 hex digits");
+    return s->reply(200, "{\"proof\":\"" + identity_proof(*s->ctx().identity, nonce) + "\"}");
   }
   if (parts.size() == 1 && parts[0] == "metrics" && be.queen) {
     if (!get) return not_allowed();

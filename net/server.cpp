@@ -1,5 +1,6 @@
 #include "net/server.hpp"
 
+#include "net/identity.hpp"
 #include "net/session.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -71,6 +72,7 @@ http_server::http_server(config::settings s, backend b) : impl_(std::make_unique
     ctx->allowed_hosts.push_back(h);
   }
   ctx->be = std::move(b);
+  ctx->identity = load_identity(); // proves to the keeper that this server is the user's own
   ctx->ioc = impl_->ioc;
   impl_->ctx = std::move(ctx);
 }

@@ -36,6 +36,7 @@ struct shared_context {
   backend be;
   std::vector<std::string> allowed_hosts; ///< lower-case, without port
   conn_limits limits;
+  std::optional<std::string> identity; ///< this user's secret (identity.hpp); unset: no proofs
   /// Shared so that a session still held by an actor's pending answer after the
   /// server stopped can be destroyed safely.
   std::shared_ptr<asio::io_context> ioc;

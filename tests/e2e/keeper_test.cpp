@@ -7,12 +7,14 @@
 #include "tests/support/hf_server.hpp"
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 using namespace rbee;
 using namespace rbee::test;
@@ -286,4 +288,55 @@ TEST_F(Keeper, ProtocolRegisterQuotesAStrangePath) {
     EXPECT_EQ(v.status, 0) << v.out << v.err;
   }
   run({(odd / "rbee").string(), "protocol", "unregister"}, env);
+}
+
+// The keeper sends its API token only to a server that proves it is this user's own
+// rbee (the secret under $XDG_RUNTIME_DIR, or $XDG_STATE_HOME): a program of another
+// user listening on the port first sees requests, never the token.
+TEST_F(Keeper, TheTokenGoesOnlyToTheUsersOwnServer) {
+  const std::string token = "keeper-secret-token-0123456789";
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  std::string seen;
+  std::mutex mtx;
+  std::atomic<bool> stop{false};
+  std::thread impostor([&] { // answers every request with 200 {} and remembers what it was sent
+    while (!stop) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      int c = ::accept(fd, nullptr, nullptr);
+      if (c < 0) continue;
+      char buf[8192];
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n > 0) {
+        std::lock_guard<std::mutex> g{mtx};
+        seen.append(buf, static_cast<size_t>(n));
+      }
+      std::string ok = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+      ::send(c, ok.data(), ok.size(), MSG_NOSIGNAL);
+      ::close(c);
+    }
+  });
+  auto fake = rbee({"status"}, {"RBEE_API_TOKEN=" + token, "RBEE_QUEEN_URL=http://127.0.0.1:" + std::to_string(ntohs(a.sin_port))});
+  stop = true;
+  impostor.join();
+  ::close(fd);
+  EXPECT_NE(fake.status, 0);
+  EXPECT_NE(fake.err.find("not sending the API token"), std::string::npos) << fake.err;
+  {
+    std::lock_guard<std::mutex> g{mtx};
+    EXPECT_NE(seen.find("GET /v1/identity?nonce="), std::string::npos) << seen;
+    EXPECT_EQ(seen.find(token), std::string::npos) << seen;
+  }
+  // The user's own server proves itself and gets the token.
+  env.push_back("RBEE_API_TOKEN=" + token);
+  serve();
+  auto real = rbee({"status"});
+  EXPECT_EQ(real.status, 0) << real.err;
 }
