@@ -68,19 +68,6 @@ std::string read_all(const fs::path& p) {
   return ss.str();
 }
 
-std::string sha256_text(std::string_view text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
-
 } // namespace
 
 std::string default_catalog_key_path() {

@@ -236,6 +236,13 @@ caf::error status_error(long status, const std::string& url) {
 
 } // namespace
 
+std::string sha256_text(std::string_view text) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  EVP_DigestUpdate(ctx.get(), text.data(), text.size());
+  return hex_digest(ctx.get());
+}
+
 std::string sha256_fd(int fd) {
   if (::lseek(fd, 0, SEEK_SET) != 0) return "";
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rbee {
@@ -45,6 +46,8 @@ caf::expected<std::string> fetch_file(const fetch_request& r, const std::functio
 
 /// SHA-256 of a file as lower-case hex ("" if unreadable).
 std::string sha256_file(const std::string& path);
+/// SHA-256 of bytes in memory, lower-case hex.
+std::string sha256_text(std::string_view text);
 /// SHA-256 of an open file, read from its start ("" if unreadable).
 std::string sha256_fd(int fd);
 

@@ -10,10 +10,20 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/send.hpp>
 
+#include <sys/resource.h>
+
 #include <memory>
 #include <thread>
 
 namespace rbee::bench {
+
+/// As many open files as the hard limit allows (thousands of sockets).
+inline void raise_fd_limit() {
+  rlimit r{};
+  getrlimit(RLIMIT_NOFILE, &r);
+  r.rlim_cur = r.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &r);
+}
 
 class server {
 public:

@@ -69,10 +69,7 @@ int main(int argc, char** argv) {
   int idle = argc > 1 ? std::atoi(argv[1]) : 2000;
   int streams = argc > 2 ? std::atoi(argv[2]) : 2000;
   int requests = argc > 3 ? std::atoi(argv[3]) : 500;
-  rlimit r{};
-  getrlimit(RLIMIT_NOFILE, &r);
-  r.rlim_cur = r.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &r);
+  bench::raise_fd_limit();
   config::settings s;
   s.log_level = "off";
   s.read_timeout_ms = 60'000; // the idle sockets stay for the whole run

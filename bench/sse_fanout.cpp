@@ -60,10 +60,7 @@ struct subscriber : std::enable_shared_from_this<subscriber> {
 int main(int argc, char** argv) {
   int subs = argc > 1 ? std::atoi(argv[1]) : 1000;
   int jobs = argc > 2 ? std::atoi(argv[2]) : 200;
-  rlimit r{};
-  getrlimit(RLIMIT_NOFILE, &r);
-  r.rlim_cur = r.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &r);
+  bench::raise_fd_limit();
   config::settings s;
   s.log_level = "off";
   s.max_connections = subs + 100;

@@ -69,10 +69,10 @@ case "$target" in
   sse)
     objects "$src"/net/sse_parser.cpp ;;
   http)
-    objects "$src"/net/{server,session,sse_session,conn_limits,routes,http_error,sse_parser,http_client,openai,openai_codec}.cpp \
+    objects "$src"/net/*.cpp \
       "$src"/actors/{queen,queen_schedule,queen_auto_run,sse_bridge,job_table,hive_registry,event_log}.cpp \
       "$src"/config/*.cpp "${messages[@]}"
-    libs=(-lcaf_core -lboost_system -lpthread)
+    libs=(-lcaf_core -lboost_system -lcrypto -lpthread)
     max_len=8192 ;;
   *) echo "unknown fuzz target '$target'" >&2; exit 2 ;;
 esac
