@@ -55,31 +55,33 @@ void head(json_writer& w, const stream_state& st, const char* object) {
   w.String("rbee");
 }
 
-std::string chunk(const stream_state& st, const std::string& text, const char* finish, bool role) {
-  rapidjson::StringBuffer buf;
-  json_writer w(buf);
-  w.StartObject();
-  head(w, st, st.chat ? "chat.completion.chunk" : "text_completion");
+/// The one choice of an answer: `holder` ("delta" in a chunk, "message" in the whole
+/// answer) with the role when `role` and the content when `content`; completions write
+/// "text" instead. Then logprobs (null) and the finish reason (null while streaming).
+void choice(json_writer& w, const stream_state& st, const char* holder, bool role, const std::string* content,
+            const char* finish) {
   w.Key("choices");
   w.StartArray();
   w.StartObject();
   w.Key("index");
   w.Int(0);
+  static const std::string none;
+  const std::string& text = content ? *content : none;
   if (st.chat) {
-    w.Key("delta");
+    w.Key(holder);
     w.StartObject();
     if (role) {
       w.Key("role");
       w.String("assistant");
     }
-    if (!finish) {
+    if (content) {
       w.Key("content");
-      w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+      w.String(text);
     }
     w.EndObject();
   } else {
     w.Key("text");
-    w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+    w.String(text);
   }
   w.Key("logprobs");
   w.Null();
@@ -87,6 +89,14 @@ std::string chunk(const stream_state& st, const std::string& text, const char* f
   if (finish) w.String(finish); else w.Null();
   w.EndObject();
   w.EndArray();
+}
+
+std::string chunk(const stream_state& st, const std::string& text, const char* finish, bool role) {
+  rapidjson::StringBuffer buf;
+  json_writer w(buf);
+  w.StartObject();
+  head(w, st, st.chat ? "chat.completion.chunk" : "text_completion");
+  choice(w, st, "delta", role, finish ? nullptr : &text, finish);
   w.EndObject();
   return "data: " + std::string(buf.GetString()) + "\n\n";
 }
@@ -287,29 +297,7 @@ std::string full_response(const stream_state& st, const value& result) {
   json_writer w(buf);
   w.StartObject();
   head(w, st, st.chat ? "chat.completion" : "text_completion");
-  w.Key("choices");
-  w.StartArray();
-  w.StartObject();
-  w.Key("index");
-  w.Int(0);
-  if (st.chat) {
-    w.Key("message");
-    w.StartObject();
-    w.Key("role");
-    w.String("assistant");
-    w.Key("content");
-    w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
-    w.EndObject();
-  } else {
-    w.Key("text");
-    w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
-  }
-  w.Key("logprobs");
-  w.Null();
-  w.Key("finish_reason");
-  w.String(reason.c_str());
-  w.EndObject();
-  w.EndArray();
+  choice(w, st, "message", true, &text, reason.c_str());
   w.Key("usage");
   if (result.HasMember("usage")) result["usage"].Accept(w); else w.Null();
   w.EndObject();
