@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -56,14 +57,14 @@ std::optional<std::string> load_identity(std::string* why) {
     return std::nullopt;
   };
   std::string path = identity_path(), dir = path.substr(0, path.rfind('/'));
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    std::string parent = dir.substr(0, dir.rfind('/'));
-    ::mkdir(parent.c_str(), 0700); // e.g. a fresh XDG_STATE_HOME
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return fail("cannot make " + dir + ": " + std::strerror(errno));
-  }
+  std::error_code ec; // a fresh account may have no ~/.local/state yet
+  std::filesystem::create_directories(std::filesystem::path(dir).parent_path(), ec);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return fail("cannot make " + dir + ": " + std::strerror(errno));
+  // The directory may be shared with rbee's logs (0755), but no one else may write in it
+  // (or they could swap the file).
   struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !private_to_us(st))
-    return fail(dir + " must be a directory of this user with mode 0700");
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 022))
+    return fail(dir + " must be a directory of this user that no one else can write to");
   for (int attempt = 0; attempt < 2; ++attempt) {
     int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd >= 0) {

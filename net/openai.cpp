@@ -71,16 +71,9 @@ void openai_chat(const session_ptr& s, bool chat) {
           rbee::json::parse(d, data);
           if (event == "done" && d.IsObject() && d.HasMember("result") && d["result"].IsObject())
             return s->reply(200, full_response(*st, d["result"]));
-          errc code = event == "cancelled" ? errc::cancelled : errc::internal;
-          std::string message = event == "cancelled" ? "the request was cancelled" : "generation failed";
-          if (d.IsObject() && d.HasMember("error") && d["error"].IsObject()) {
-            auto& e = d["error"];
-            if (e.HasMember("message") && e["message"].IsString()) message = e["message"].GetString();
-            if (e.HasMember("code") && e["code"].IsString())
-              for (int c = 1; c <= static_cast<int>(errc::internal); ++c)
-                if (to_string(static_cast<errc>(c)) == e["code"].GetString()) code = static_cast<errc>(c);
-          }
-          fail(s, code, message);
+          auto f = failure_of(data, event == "cancelled" ? job_failure{errc::cancelled, "the request was cancelled"}
+                                                         : job_failure{errc::internal, "generation failed"});
+          fail(s, f.code, f.message);
         });
       });
     },

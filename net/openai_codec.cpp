@@ -107,6 +107,18 @@ std::string usage_json(const value& result) {
 
 } // namespace
 
+job_failure failure_of(const std::string& data, job_failure fallback) {
+  doc d;
+  rbee::json::parse(d, data);
+  if (!d.IsObject() || !d.HasMember("error") || !d["error"].IsObject()) return fallback;
+  const auto& e = d["error"];
+  if (e.HasMember("message") && e["message"].IsString()) fallback.message = e["message"].GetString();
+  if (e.HasMember("code") && e["code"].IsString())
+    for (int c = 1; c <= static_cast<int>(errc::internal); ++c)
+      if (to_string(static_cast<errc>(c)) == e["code"].GetString()) fallback.code = static_cast<errc>(c);
+  return fallback;
+}
+
 std::string openai_error(errc code, std::string_view message, std::string_view param) {
   rapidjson::StringBuffer buf;
   rbee::json::writer w(buf);
@@ -136,8 +148,9 @@ translated translate(const std::string& body, bool chat) {
     return t;
   };
   doc in;
-  rbee::json::parse(in, body);
-  if (in.HasParseError() || !in.IsObject()) return bad("the body must be a JSON object", "");
+  std::string why;
+  if (!rbee::json::parse(in, body, &why)) return bad("the body is not JSON: " + why, "");
+  if (!in.IsObject()) return bad("the body must be a JSON object", "");
   doc op(rapidjson::kObjectType);
   auto& a = op.GetAllocator();
   op.AddMember("operation", "infer", a);
@@ -262,27 +275,8 @@ std::optional<stream_piece> transform(stream_state& st, const std::string& frame
     return stream_piece{out + "data: [DONE]\n\n", true};
   }
   if (event == "error") {
-    doc d;
-    rbee::json::parse(d, data);
-    std::string code = "internal", message = "generation failed";
-    if (d.IsObject() && d.HasMember("error") && d["error"].IsObject()) {
-      if (d["error"].HasMember("code") && d["error"]["code"].IsString()) code = d["error"]["code"].GetString();
-      if (d["error"].HasMember("message") && d["error"]["message"].IsString()) message = d["error"]["message"].GetString();
-    }
-    rapidjson::StringBuffer buf;
-    rbee::json::writer w(buf);
-    w.StartObject();
-    w.Key("error");
-    w.StartObject();
-    w.Key("message");
-    w.String(message.c_str());
-    w.Key("type");
-    w.String("server_error");
-    w.Key("code");
-    w.String(code.c_str());
-    w.EndObject();
-    w.EndObject();
-    return stream_piece{"data: " + std::string(buf.GetString()) + "\n\ndata: [DONE]\n\n", true};
+    auto f = failure_of(data, {errc::internal, "generation failed"});
+    return stream_piece{"data: " + openai_error(f.code, f.message) + "\n\ndata: [DONE]\n\n", true};
   }
   if (event == "cancelled") return stream_piece{"data: [DONE]\n\n", true};
   return std::nullopt; // state and narration events are not part of OpenAI's stream

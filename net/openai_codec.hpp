@@ -50,6 +50,14 @@ std::optional<stream_piece> transform(stream_state& st, const std::string& frame
 /// The whole (non-streaming) answer from the job's result.
 std::string full_response(const stream_state& st, const rapidjson::Value& result);
 
+/// What a job's error event ({"error":{"code","message"}}, as the bridge writes it)
+/// says; `fallback` for what it leaves out or cannot be read.
+struct job_failure {
+  errc code;
+  std::string message;
+};
+job_failure failure_of(const std::string& data, job_failure fallback);
+
 /// {"error":{"message","type","param","code"}} as OpenAI clients expect.
 std::string openai_error(errc code, std::string_view message, std::string_view param = {});
 

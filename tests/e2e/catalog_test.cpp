@@ -112,6 +112,15 @@ TEST(CatalogLoad, BadCatalogsAreRefusedNamingTheEntry) {
   auto r = run({rbee_bin(), "catalog", "serve", "--port", "0", "--dir", dir}, env, 20s);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("catalog entry w: PKGBUILD line 4: command substitution"), std::string::npos) << r.err;
+  // Nothing a hive would refuse gets signed, and a missing directory or key is said.
+  auto sign = run({rbee_bin(), "catalog", "sign", "--dir", dir}, env, 20s);
+  EXPECT_EQ(sign.status, 1);
+  EXPECT_NE(sign.err.find("command substitution"), std::string::npos) << sign.err;
+  EXPECT_FALSE(fs::exists(dir + "/index.json"));
+  EXPECT_EQ(run({rbee_bin(), "catalog", "sign", "--dir", dir + "/missing"}, env, 20s).status, 1);
+  auto nokey = run({rbee_bin(), "catalog", "sign", "--dir", dir, "--key", dir + "/nokey.pem"}, env, 20s);
+  EXPECT_EQ(nokey.status, 1);
+  EXPECT_EQ(run({rbee_bin(), "catalog", "sign"}, env, 20s).status, 2); // --dir is required
   std::ofstream(dir + "/workers/w/PKGBUILD") << "pkgname=other\npkgver=1\npkgrel=1\n";
   auto c = worker_catalog::load(dir);
   ASSERT_FALSE(c);

@@ -2,6 +2,7 @@
 #include "actors/embedded.hpp"
 #include "actors/runtime.hpp"
 #include "net/http_client.hpp"
+#include "net/identity.hpp"
 #include "net/metrics.hpp"
 #include "net/server.hpp"
 #include "tests/support/raw_http.hpp"
@@ -409,4 +410,23 @@ TEST(Metrics, LabelValuesAreEscaped) {
   auto text = net::prometheus_text(in);
   EXPECT_NE(text.find(R"(rbee_worker_slots{worker="w\"1",model="a\\b\nc",hive="h"} 0)"), std::string::npos) << text;
   parse_metrics(text);
+}
+
+// GET /v1/identity: the proof the keeper checks (open without the token, as /health is);
+// a missing, short, overlong or non-hex nonce is a 400, and the proof is the HMAC of
+// this user's secret.
+TEST_F(TokenApi, IdentityProofIsOpenAndChecksItsNonce) {
+  std::string nonce(32, 'a');
+  auto r = get("/v1/identity?nonce=" + nonce);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto secret = net::load_identity();
+  ASSERT_TRUE(secret);
+  EXPECT_EQ(r.body, "{\"proof\":\"" + net::identity_proof(*secret, nonce) + "\"}");
+  for (std::string bad : {std::string(""), std::string("?nonce="), "?nonce=" + std::string(31, 'a'),
+                          "?nonce=" + std::string(129, 'a'), "?nonce=" + std::string(32, 'z'), "?nonce=" + std::string(32, 'a') + "%00"}) {
+    auto b = get("/v1/identity" + bad, {{"Authorization", "Bearer 0123456789abcdef-token"}});
+    EXPECT_EQ(b.status, 400) << bad << " " << b.body;
+  }
+  EXPECT_EQ(post("/v1/identity?nonce=" + nonce, "").status, 401); // only the GET is open
+  EXPECT_EQ(get("/health").status, 200);
 }

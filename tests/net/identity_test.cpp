@@ -37,12 +37,22 @@ TEST(Identity, MadePrivateReadBackAndRefusedWhenExposed) {
   fs::remove(identity_path());
   EXPECT_TRUE(load_identity());
   EXPECT_NE(load_identity(), first); // a new secret
+  ::chmod((dir / "rbee").c_str(), 0777); // a directory others can write to: they could swap the file
+  EXPECT_FALSE(load_identity(&why));
+  EXPECT_NE(why.find("no one else can write"), std::string::npos) << why;
+  ::chmod((dir / "rbee").c_str(), 0755); // shared with the logs: fine
+  EXPECT_TRUE(load_identity());
+  // A fresh account: neither the state directory nor its parents exist yet.
+  ::unsetenv("XDG_RUNTIME_DIR");
+  ::setenv("XDG_STATE_HOME", (dir / "fresh/.local/state").c_str(), 1);
+  EXPECT_TRUE(load_identity(&why)) << why;
   EXPECT_EQ(identity_proof("s", std::string(32, 'a')), identity_proof("s", std::string(32, 'a')));
   EXPECT_NE(identity_proof("s", std::string(32, 'a')), identity_proof("t", std::string(32, 'a')));
   EXPECT_TRUE(valid_nonce(std::string(32, 'f')));
   EXPECT_FALSE(valid_nonce(std::string(31, 'f')));
   EXPECT_FALSE(valid_nonce(std::string(32, 'g')));
   EXPECT_FALSE(valid_nonce(std::string(200, 'a')));
+  ::unsetenv("XDG_STATE_HOME");
   if (old.empty()) ::unsetenv("XDG_RUNTIME_DIR"); else ::setenv("XDG_RUNTIME_DIR", old.c_str(), 1);
   fs::remove_all(dir);
 }

@@ -18,6 +18,9 @@ TEST(OpenAiCodec, BodiesThatAreNotRequestsAreBadRequests) {
     EXPECT_EQ(t.code, errc::bad_request) << body;
     EXPECT_FALSE(t.message.empty()) << body;
   }
+  // Why a body is not JSON is said (deep nesting, invalid UTF-8), not just that it is not.
+  EXPECT_NE(translate(std::string(100, '['), true).message.find("nested deeper than 64"), std::string::npos);
+  EXPECT_NE(translate("{\"model\":\"\xff\"}", false).message.find("Invalid encoding"), std::string::npos);
   auto ok = translate(R"({"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true})", true);
   EXPECT_EQ(ok.code, errc::none) << ok.message;
   EXPECT_TRUE(ok.stream);
@@ -42,4 +45,22 @@ TEST(OpenAiCodec, FramesThatAreNotObjectsAreSafe) {
       }
     }
   }
+}
+
+// A job's error event becomes an OpenAI error with the job's code and message, in the
+// stream and in a whole answer alike.
+TEST(OpenAiCodec, JobErrorsKeepTheirCodeAndMessage) {
+  auto f = failure_of(R"({"error":{"code":"context_overflow","message":"too long"}})", {errc::internal, "x"});
+  EXPECT_EQ(f.code, errc::context_overflow);
+  EXPECT_EQ(f.message, "too long");
+  auto unknown = failure_of(R"({"error":{"code":"no_such_code","message":7}})", {errc::internal, "generation failed"});
+  EXPECT_EQ(unknown.code, errc::internal);
+  EXPECT_EQ(unknown.message, "generation failed");
+  stream_state st;
+  auto p = transform(st, "event: error\ndata: {\"error\":{\"code\":\"context_overflow\",\"message\":\"too long\"}}\n\n");
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->last);
+  EXPECT_NE(p->text.find(R"("message":"too long")"), std::string::npos) << p->text;
+  EXPECT_NE(p->text.find(R"("code":"context_overflow")"), std::string::npos) << p->text;
+  EXPECT_NE(p->text.find("data: [DONE]"), std::string::npos);
 }
