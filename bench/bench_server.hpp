@@ -2,8 +2,8 @@
 // An in-process rbee queen (queen + local hive + sse bridge + HTTP front) on a
 // loopback port, for the end-to-end benchmarks.
 
-#include "actors/embedded.hpp"
-#include "actors/runtime.hpp"
+#include "actors/node/embedded.hpp"
+#include "actors/node/runtime.hpp"
 #include "net/server.hpp"
 
 #include <caf/actor_system.hpp>

@@ -1,7 +1,7 @@
 // Download throughput from a loopback Hugging Face-like server: rbee's fetch
 // (resume-capable, sha256-verified, fsynced) against the curl command on the
 // same file. Usage: bench_download [MiB=256]
-#include "actors/fetch.hpp"
+#include "io/fetch.hpp"
 #include "tests/support/hf_server.hpp"
 #include "tests/support/process.hpp"
 
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     auto got = fetch_file(r, [](const fetch_progress&) {}, cancel);
     ours.push_back(std::chrono::duration<double>(clk::now() - t0).count());
     if (!got) {
-      std::fprintf(stderr, "fetch failed: %s\n", message_of(got.error()).c_str());
+      std::fprintf(stderr, "fetch failed: %s\n", got.error().message.c_str());
       return 1;
     }
     t0 = clk::now();

@@ -1,5 +1,5 @@
 // Google Benchmark: the hot paths under the HTTP front.
-#include "actors/event_log.hpp"
+#include "actors/bridge/event_log.hpp"
 #include "messages/json.hpp"
 
 #include <benchmark/benchmark.h>

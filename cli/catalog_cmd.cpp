@@ -1,7 +1,7 @@
 // `rbee catalog serve`: the worker catalog over HTTP — GET /workers,
 // /workers/{id}, /workers/{id}/PKGBUILD, /sources/{file}, /health.
-#include "actors/catalog.hpp"
-#include "actors/catalog_sign.hpp"
+#include "actors/install/catalog.hpp"
+#include "actors/install/catalog_sign.hpp"
 #include "cli/app.hpp"
 #include "net/server.hpp"
 

@@ -1,7 +1,7 @@
 // `rbee serve`, `rbee queen`, `rbee hive`: the long-running processes.
-#include "actors/embedded.hpp"
-#include "actors/hive.hpp"
-#include "actors/runtime.hpp"
+#include "actors/node/embedded.hpp"
+#include "actors/hive/hive.hpp"
+#include "actors/node/runtime.hpp"
 #include "cli/app.hpp"
 #include "messages/json.hpp"
 #include "net/server.hpp"

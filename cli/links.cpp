@@ -1,6 +1,6 @@
 // `rbee open URL` (rbee:// links from model pages) and `rbee protocol
 // register|unregister` (the desktop's handler for them, per XDG).
-#include "actors/atomic_file.hpp"
+#include "io/atomic_file.hpp"
 #include "cli/app.hpp"
 #include "cli/client.hpp"
 #include "json/parse.hpp"

@@ -2,8 +2,8 @@
 // of model pages (SEO: title, description, canonical URL, JSON-LD, sitemap,
 // robots.txt) whose "Run with rbee" button opens rbee://run/... when rbee
 // answers on the visitor's machine and otherwise shows how to install it.
-#include "actors/atomic_file.hpp"
-#include "actors/hf_market.hpp"
+#include "io/atomic_file.hpp"
+#include "cli/hf_market.hpp"
 #include "cli/app.hpp"
 #include "json/parse.hpp"
 #include "json/writer.hpp"
@@ -170,7 +170,7 @@ bool write(const std::string& path, const std::string& text) {
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (auto r = write_file_atomic(path, text, 0644); !r) {
-    std::fprintf(stderr, "rbee: cannot write %s: %s\n", path.c_str(), message_of(r.error()).c_str());
+    std::fprintf(stderr, "rbee: cannot write %s: %s\n", path.c_str(), r.error().message.c_str());
     return false;
   }
   return true;

@@ -1,7 +1,7 @@
 // The routes `rbee serve` / `rbee queen` add to the API: the dashboard at /
 // (embedded files), the marketplace (/v1/marketplace/models[/ORG/REPO]: the
 // Hugging Face API through the queen, cached), and the worker catalog.
-#include "actors/hf_market.hpp"
+#include "cli/hf_market.hpp"
 #include "cli/app.hpp"
 #include "dashboard/assets.hpp"
 #include "messages/errc.hpp"

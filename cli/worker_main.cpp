@@ -1,6 +1,6 @@
 // `rbee worker`: one model in its own process, joined to its hive over CAF.
-#include "actors/runtime.hpp"
-#include "actors/worker.hpp"
+#include "actors/node/runtime.hpp"
+#include "actors/worker/worker.hpp"
 #include "cli/engine.hpp"
 
 #include <caf/actor_system.hpp>

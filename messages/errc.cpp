@@ -5,41 +5,11 @@
 
 namespace rbee {
 
-std::string_view to_string(errc x) {
-  switch (x) {
-    case errc::none: return "none";
-    case errc::bad_request: return "bad_request";
-    case errc::invalid_value: return "invalid_value";
-    case errc::payload_too_large: return "payload_too_large";
-    case errc::headers_too_large: return "headers_too_large";
-    case errc::unauthorized: return "unauthorized";
-    case errc::forbidden: return "forbidden";
-    case errc::not_found: return "not_found";
-    case errc::method_not_allowed: return "method_not_allowed";
-    case errc::unsupported_media_type: return "unsupported_media_type";
-    case errc::job_not_found: return "job_not_found";
-    case errc::job_finished: return "job_finished";
-    case errc::hive_not_found: return "hive_not_found";
-    case errc::hive_lost: return "hive_lost";
-    case errc::unknown_operation: return "unknown_operation";
-    case errc::not_implemented: return "not_implemented";
-    case errc::timeout: return "timeout";
-    case errc::unavailable: return "unavailable";
-    case errc::cancelled: return "cancelled";
-    case errc::model_not_found: return "model_not_found";
-    case errc::checksum_mismatch: return "checksum_mismatch";
-    case errc::platform_unsupported: return "platform_unsupported";
-    case errc::disk_full: return "disk_full";
-    case errc::context_overflow: return "context_overflow";
-    case errc::build_failed: return "build_failed";
-    case errc::internal: return "internal";
-  }
-  return "internal";
-}
-
 caf::error make_error(errc x, std::string message) {
   return caf::error{static_cast<uint8_t>(x), errc_category, caf::make_message(std::move(message))};
 }
+
+caf::error make_error(const failure& f) { return make_error(f.code, f.message); }
 
 caf::error make_error(errc x) {
   return caf::error{static_cast<uint8_t>(x), errc_category};

@@ -34,6 +34,9 @@ std::string write(const worker_info& x);
 std::string write(const std::vector<worker_info>& xs);
 std::string write(const std::vector<model_entry>& xs);
 
+/// {"key":"value"}: the answer of an operation that names what it did ({"stopped":"w1"}).
+std::string write_field(const char* key, std::string_view value);
+
 /// {"error":{"code":"...","message":"..."}}
 std::string error_body(errc code, std::string_view message);
 

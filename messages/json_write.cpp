@@ -311,4 +311,12 @@ std::string error_body(errc code, std::string_view message) {
   });
 }
 
+std::string write_field(const char* key, std::string_view value) {
+  return with_writer([&](writer& w) {
+    w.StartObject();
+    str(w, key, value);
+    w.EndObject();
+  });
+}
+
 } // namespace rbee::json

@@ -65,16 +65,22 @@ narration narrate(std::string job_id, std::string actor, std::string action, std
   return n;
 }
 
+namespace {
+
+template <class... Ts>
+std::vector<std::string> names_of(caf::detail::type_list<Ts...>) {
+  return {std::string(Ts::name)...};
+}
+
+} // namespace
+
 const std::vector<std::string>& op_names() {
-  static const std::vector<std::string> names = {
-    "status", "hive_list", "hive_get", "infer", "model_download", "model_list", "model_get",
-    "model_delete", "worker_catalog_list", "worker_catalog_get", "worker_install", "worker_remove",
-    "worker_list_installed", "worker_spawn", "worker_stop", "worker_list", "auto_run"};
+  static const std::vector<std::string> names = names_of(operation::types{});
   return names;
 }
 
 std::string op_name(const operation& op) {
-  return op_names().at(static_cast<size_t>(op.index()));
+  return caf::visit([](const auto& x) { return std::string(std::decay_t<decltype(x)>::name); }, op);
 }
 
 std::string op_hive(const operation& op) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -26,19 +27,27 @@ inline constexpr const char* local_hive_id = "localhost";
     return f(caf::meta::type_name("rbee_" #type) __VA_OPT__(, ) __VA_ARGS__);       \
   }
 
-struct status_op {};
+struct status_op {
+  static constexpr std::string_view name = "status";
+};
 RBEE_INSPECT(status_op)
 
-struct hive_list_op {};
+struct hive_list_op {
+  static constexpr std::string_view name = "hive_list";
+};
 RBEE_INSPECT(hive_list_op)
 
-struct hive_get_op { std::string hive_id; };
+struct hive_get_op {
+  static constexpr std::string_view name = "hive_get";
+  std::string hive_id;
+};
 RBEE_INSPECT(hive_get_op, x.hive_id)
 
 struct chat_message { std::string role; std::string content; };
 RBEE_INSPECT(chat_message, x.role, x.content)
 
 struct infer_op {
+  static constexpr std::string_view name = "infer";
   std::string hive_id;
   std::string model;
   std::string prompt;
@@ -76,40 +85,87 @@ typename Inspector::result_type inspect(Inspector& f, infer_op& x) {
            }));
 }
 
-struct model_download_op { std::string hive_id; std::string model; };
+struct model_download_op {
+  static constexpr std::string_view name = "model_download";
+  std::string hive_id;
+  std::string model;
+};
 RBEE_INSPECT(model_download_op, x.hive_id, x.model)
-struct model_list_op { std::string hive_id; };
+struct model_list_op {
+  static constexpr std::string_view name = "model_list";
+  std::string hive_id;
+};
 RBEE_INSPECT(model_list_op, x.hive_id)
-struct model_get_op { std::string hive_id; std::string model; };
+struct model_get_op {
+  static constexpr std::string_view name = "model_get";
+  std::string hive_id;
+  std::string model;
+};
 RBEE_INSPECT(model_get_op, x.hive_id, x.model)
-struct model_delete_op { std::string hive_id; std::string model; };
+struct model_delete_op {
+  static constexpr std::string_view name = "model_delete";
+  std::string hive_id;
+  std::string model;
+};
 RBEE_INSPECT(model_delete_op, x.hive_id, x.model)
 
-struct worker_catalog_list_op { std::string hive_id; };
+struct worker_catalog_list_op {
+  static constexpr std::string_view name = "worker_catalog_list";
+  std::string hive_id;
+};
 RBEE_INSPECT(worker_catalog_list_op, x.hive_id)
-struct worker_catalog_get_op { std::string hive_id; std::string worker_id; };
+struct worker_catalog_get_op {
+  static constexpr std::string_view name = "worker_catalog_get";
+  std::string hive_id;
+  std::string worker_id;
+};
 RBEE_INSPECT(worker_catalog_get_op, x.hive_id, x.worker_id)
 /// without_gpu: build and install a CUDA worker on a hive with no GPU to run it (a build host).
-struct worker_install_op { std::string hive_id; std::string worker_id; bool without_gpu = false; };
+struct worker_install_op {
+  static constexpr std::string_view name = "worker_install";
+  std::string hive_id;
+  std::string worker_id;
+  bool without_gpu = false;
+};
 RBEE_INSPECT(worker_install_op, x.hive_id, x.worker_id, x.without_gpu)
-struct worker_remove_op { std::string hive_id; std::string worker_id; };
+struct worker_remove_op {
+  static constexpr std::string_view name = "worker_remove";
+  std::string hive_id;
+  std::string worker_id;
+};
 RBEE_INSPECT(worker_remove_op, x.hive_id, x.worker_id)
-struct worker_list_installed_op { std::string hive_id; };
+struct worker_list_installed_op {
+  static constexpr std::string_view name = "worker_list_installed";
+  std::string hive_id;
+};
 RBEE_INSPECT(worker_list_installed_op, x.hive_id)
 
 struct worker_spawn_op {
+  static constexpr std::string_view name = "worker_spawn";
   std::string hive_id;
   std::string model;
   std::string worker; ///< cpu | cuda
   std::string device; ///< e.g. cuda:0
 };
 RBEE_INSPECT(worker_spawn_op, x.hive_id, x.model, x.worker, x.device)
-struct worker_stop_op { std::string hive_id; std::string worker_id; };
+struct worker_stop_op {
+  static constexpr std::string_view name = "worker_stop";
+  std::string hive_id;
+  std::string worker_id;
+};
 RBEE_INSPECT(worker_stop_op, x.hive_id, x.worker_id)
-struct worker_list_op { std::string hive_id; };
+struct worker_list_op {
+  static constexpr std::string_view name = "worker_list";
+  std::string hive_id;
+};
 RBEE_INSPECT(worker_list_op, x.hive_id)
 
-struct auto_run_op { std::string hive_id; std::string model; std::string worker; };
+struct auto_run_op {
+  static constexpr std::string_view name = "auto_run";
+  std::string hive_id;
+  std::string model;
+  std::string worker;
+};
 RBEE_INSPECT(auto_run_op, x.hive_id, x.model, x.worker)
 
 #undef RBEE_INSPECT
@@ -134,13 +190,21 @@ typename Inspector::result_type inspect(Inspector& f, caf::variant_writer<operat
   return caf::inspect(f, x);
 }
 
+/// A visitor made of lambdas, for caf::visit over an operation: one handler per type.
+template <class... Fs>
+struct overload : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+overload(Fs...) -> overload<Fs...>;
+
 /// The snake_case tag of `op` ("hive_get").
 std::string op_name(const operation& op);
 
 /// The hive an operation targets, "" for operations the queen answers itself.
 std::string op_hive(const operation& op);
 
-/// All operation tags, in the order of the variant.
+/// All operation tags, in the order of the variant (each type's `name`).
 const std::vector<std::string>& op_names();
 
 } // namespace rbee

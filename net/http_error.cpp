@@ -14,7 +14,8 @@ unsigned status_for(errc code) {
     case errc::hive_not_found:
     case errc::model_not_found: return 404;
     case errc::method_not_allowed: return 405;
-    case errc::job_finished: return 409;
+    case errc::job_finished:
+    case errc::conflict: return 409;
     case errc::payload_too_large: return 413;
     case errc::unsupported_media_type: return 415;
     case errc::invalid_value:

@@ -114,8 +114,7 @@ job_failure failure_of(const std::string& data, job_failure fallback) {
   const auto& e = d["error"];
   if (e.HasMember("message") && e["message"].IsString()) fallback.message = e["message"].GetString();
   if (e.HasMember("code") && e["code"].IsString())
-    for (int c = 1; c <= static_cast<int>(errc::internal); ++c)
-      if (to_string(static_cast<errc>(c)) == e["code"].GetString()) fallback.code = static_cast<errc>(c);
+    if (auto c = errc_from_string(e["code"].GetString()); c && *c != errc::none) fallback.code = *c;
   return fallback;
 }
 

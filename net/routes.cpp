@@ -110,111 +110,143 @@ void answer_later(const session_ptr& s, std::function<static_reply()> work) {
   }).detach();
 }
 
+namespace {
+
+/// The {id} of a path, already checked (json::valid_id).
+struct route_args {
+  std::string id;
+};
+
+using handler = void (*)(const session_ptr&, const route_args&);
+
+/// One route: a method and a path pattern, where a `{job}` or `{hive}` segment
+/// matches an id of that kind (400 naming it when the id is malformed).
+struct route {
+  http::verb method;
+  std::string_view pattern;
+  handler run;
+  bool needs_queen = true; ///< only a queen (or embedded) server answers it
+};
+
+template <class T, class Atom>
+void answer_all(const session_ptr& s, Atom atom) {
+  answer<T>(s, s->ctx().be.queen, [](const auto& x) { return json::write(x); }, atom);
+}
+
+void health(const session_ptr& s, const route_args&) {
+  s->reply(200, "{\"status\":\"ok\",\"version\":\"" + s->ctx().be.version + "\"}");
+}
+
+void identity(const session_ptr& s, const route_args&) { // identity.hpp
+  const auto& req = s->req();
+  std::string_view target(req.target().data(), req.target().size());
+  auto q = target.find("?nonce=");
+  std::string_view nonce = q == std::string_view::npos ? std::string_view{} : target.substr(q + 7);
+  if (!s->ctx().identity) return s->reply_error(errc::not_found, "this server has no identity file");
+  if (!valid_nonce(nonce)) return s->reply_error(errc::bad_request, "nonce: 32-128 hex digits");
+  s->reply(200, "{\"proof\":\"" + identity_proof(*s->ctx().identity, nonce) + "\"}");
+}
+
+void job_get(const session_ptr& s, const route_args& a) {
+  answer<job_info>(s, s->ctx().be.queen, [](const auto& x) { return json::write(x); }, job_atom::value, a.id);
+}
+
+void job_cancel(const session_ptr& s, const route_args& a) {
+  answer<job_info>(s, s->ctx().be.queen, [](const auto& x) { return json::write(x); }, cancel_atom::value, a.id);
+}
+
+void hive_get(const session_ptr& s, const route_args& a) {
+  answer<hive_info>(s, s->ctx().be.queen, [](const auto& x) { return json::write(x); }, hive_atom::value, a.id);
+}
+
+void local_capabilities(const session_ptr& s, const route_args&) {
+  answer<hive_info>(s, s->ctx().be.queen, [](const hive_info& x) { return json::write(x.caps); }, hive_atom::value,
+                    std::string(local_hive_id));
+}
+
+using http::verb;
+const route routes[] = {
+  {verb::get, "/health", health, false},
+  {verb::get, "/v1/identity", identity, false},
+  {verb::get, "/metrics", [](const session_ptr& s, const route_args&) { metrics_route(s); }},
+  {verb::post, "/v1/jobs", [](const session_ptr& s, const route_args&) { submit(s); }},
+  {verb::get, "/v1/jobs", [](const session_ptr& s, const route_args&) { answer_all<std::vector<job_info>>(s, jobs_atom::value); }},
+  {verb::get, "/v1/jobs/{job}", job_get},
+  {verb::delete_, "/v1/jobs/{job}", job_cancel},
+  {verb::get, "/v1/jobs/{job}/stream", [](const session_ptr& s, const route_args& a) { stream(s, a.id); }},
+  {verb::get, "/v1/hives", [](const session_ptr& s, const route_args&) { answer_all<std::vector<hive_info>>(s, hives_atom::value); }},
+  {verb::get, "/v1/hives/{hive}", hive_get},
+  {verb::get, "/v1/capabilities", local_capabilities},
+  {verb::post, "/v1/chat/completions", [](const session_ptr& s, const route_args&) { openai_chat(s, true); }},
+  {verb::post, "/v1/completions", [](const session_ptr& s, const route_args&) { openai_chat(s, false); }},
+  {verb::get, "/v1/models", [](const session_ptr& s, const route_args&) { openai_models(s); }},
+  {verb::get, "/v1/workers", [](const session_ptr& s, const route_args&) { answer_all<std::vector<worker_info>>(s, workers_atom::value); }},
+  {verb::get, "/v1/events", [](const session_ptr& s, const route_args&) { stream(s, ""); }},
+};
+
+enum class match_result { no, yes, bad_id };
+
+/// Matches `parts` against `pattern`; an id segment goes to `args` (checked).
+match_result match(std::string_view pattern, const std::vector<std::string_view>& parts, route_args& args,
+                   std::string_view& id_kind) {
+  auto want = split_path(pattern);
+  if (want.size() != parts.size()) return match_result::no;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
+      args.id = std::string(parts[i]);
+      id_kind = want[i].substr(1, want[i].size() - 2);
+      continue;
+    }
+    if (want[i] != parts[i]) return match_result::no;
+  }
+  return json::valid_id(args.id) || args.id.empty() ? match_result::yes : match_result::bad_id;
+}
+
+/// The server's extra routes (a hive's, the marketplace's, a catalog's): GET only.
+bool dispatch_extra(const session_ptr& s, const std::vector<std::string_view>& parts) {
+  auto& be = s->ctx().be;
+  if (!be.extra) return false;
+  const auto& req = s->req();
+  std::vector<std::string> path(parts.begin(), parts.end());
+  std::string_view target(req.target().data(), req.target().size());
+  auto q = target.find('?');
+  std::string query(q == std::string_view::npos ? std::string_view{} : target.substr(q + 1));
+  auto r = be.extra(path, query);
+  if (!r) return false;
+  if (req.method() != http::verb::get) {
+    s->reply_error(errc::method_not_allowed, "method not allowed on this path");
+  } else if (r->later) {
+    answer_later(s, std::move(r->later));
+  } else if (r->error != errc::none) {
+    s->reply_error(r->error, r->body);
+  } else if (!r->file.empty()) {
+    s->reply_file(r->file, r->content_type.c_str());
+  } else {
+    s->reply(200, std::move(r->body), r->content_type.c_str());
+  }
+  return true;
+}
+
+} // namespace
+
 void dispatch(const session_ptr& s) {
   const auto& req = s->req();
   auto parts = split_path(std::string_view(req.target().data(), req.target().size()));
-  auto method = req.method();
-  auto& be = s->ctx().be;
-  bool get = method == http::verb::get, post = method == http::verb::post,
-       del = method == http::verb::delete_;
-  auto not_allowed = [&] { s->reply_error(errc::method_not_allowed, "method not allowed on this path"); };
-  auto bad_id = [&](std::string_view what) {
-    s->reply_error(errc::bad_request, std::string(what) + " id must be 1-64 characters of [A-Za-z0-9._-]");
-  };
-
-  if (parts.size() == 1 && parts[0] == "health") {
-    if (!get) return not_allowed();
-    return s->reply(200, "{\"status\":\"ok\",\"version\":\"" + be.version + "\"}");
+  bool has_queen = static_cast<bool>(s->ctx().be.queen);
+  if (!(parts.size() == 1 && parts[0] == "health") && dispatch_extra(s, parts)) return;
+  bool path_known = false;
+  for (const auto& r : routes) {
+    if (r.needs_queen && !has_queen) continue;
+    route_args args;
+    std::string_view id_kind;
+    auto m = match(r.pattern, parts, args, id_kind);
+    if (m == match_result::no) continue;
+    if (m == match_result::bad_id)
+      return s->reply_error(errc::bad_request, std::string(id_kind) + " id must be 1-64 characters of [A-Za-z0-9._-]");
+    path_known = true;
+    if (r.method == req.method()) return r.run(s, args);
   }
-  if (be.extra) {
-    std::vector<std::string> path(parts.begin(), parts.end());
-    std::string_view target(req.target().data(), req.target().size());
-    auto q = target.find('?');
-    std::string query(q == std::string_view::npos ? std::string_view{} : target.substr(q + 1));
-    if (auto r = be.extra(path, query)) {
-      if (!get) return not_allowed();
-      if (r->later) return answer_later(s, std::move(r->later));
-      if (r->error != errc::none) return s->reply_error(r->error, r->body);
-      if (!r->file.empty()) return s->reply_file(r->file, r->content_type.c_str());
-      return s->reply(200, std::move(r->body), r->content_type.c_str());
-    }
-  }
-  if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "identity") { // identity.hpp
-    std::string_view target(req.target().data(), req.target().size());
-    auto q = target.find("?nonce=");
-    std::string_view nonce = q == std::string_view::npos ? std::string_view{} : target.substr(q + 7);
-    if (!get) return not_allowed();
-    if (!s->ctx().identity) return s->reply_error(errc::not_found, "this server has no identity file");
-    if (!valid_nonce(nonce)) return s->reply_error(errc::bad_request, "nonce: 32-128 hex digits");
-    return s->reply(200, "{\"proof\":\"" + identity_proof(*s->ctx().identity, nonce) + "\"}");
-  }
-  if (parts.size() == 1 && parts[0] == "metrics" && be.queen) {
-    if (!get) return not_allowed();
-    return metrics_route(s);
-  }
-  if (parts.empty() || parts[0] != "v1" || !be.queen) return s->reply_error(errc::not_found, "no such route");
-  parts.erase(parts.begin());
-
-  if (parts.size() == 1 && parts[0] == "jobs") {
-    if (post) return submit(s);
-    if (!get) return not_allowed();
-    return answer<std::vector<job_info>>(
-      s, be.queen, [](const auto& x) { return json::write(x); }, jobs_atom::value);
-  }
-  if (parts.size() >= 2 && parts[0] == "jobs") {
-    std::string id(parts[1]);
-    if (!json::valid_id(id)) return bad_id("job");
-    if (parts.size() == 3 && parts[2] == "stream") {
-      if (!get) return not_allowed();
-      return stream(s, id);
-    }
-    if (parts.size() != 2) return s->reply_error(errc::not_found, "no such route");
-    if (get)
-      return answer<job_info>(s, be.queen, [](const auto& x) { return json::write(x); },
-                              job_atom::value, id);
-    if (del)
-      return answer<job_info>(s, be.queen, [](const auto& x) { return json::write(x); },
-                              cancel_atom::value, id);
-    return not_allowed();
-  }
-  if (parts.size() == 1 && parts[0] == "hives") {
-    if (!get) return not_allowed();
-    return answer<std::vector<hive_info>>(
-      s, be.queen, [](const auto& x) { return json::write(x); }, hives_atom::value);
-  }
-  if (parts.size() == 2 && parts[0] == "hives") {
-    if (!get) return not_allowed();
-    std::string id(parts[1]);
-    if (!json::valid_id(id)) return bad_id("hive");
-    return answer<hive_info>(s, be.queen, [](const auto& x) { return json::write(x); },
-                             hive_atom::value, id);
-  }
-  if (parts.size() == 1 && parts[0] == "capabilities") {
-    if (!get) return not_allowed();
-    return answer<hive_info>(s, be.queen, [](const hive_info& x) { return json::write(x.caps); },
-                             hive_atom::value, std::string(local_hive_id));
-  }
-  if (parts.size() == 2 && parts[0] == "chat" && parts[1] == "completions") {
-    if (!post) return not_allowed();
-    return openai_chat(s, true);
-  }
-  if (parts.size() == 1 && parts[0] == "completions") {
-    if (!post) return not_allowed();
-    return openai_chat(s, false);
-  }
-  if (parts.size() == 1 && parts[0] == "models") {
-    if (!get) return not_allowed();
-    return openai_models(s);
-  }
-  if (parts.size() == 1 && parts[0] == "workers") {
-    if (!get) return not_allowed();
-    return answer<std::vector<worker_info>>(
-      s, be.queen, [](const auto& x) { return json::write(x); }, workers_atom::value);
-  }
-  if (parts.size() == 1 && parts[0] == "events") {
-    if (!get) return not_allowed();
-    return stream(s, "");
-  }
+  if (path_known) return s->reply_error(errc::method_not_allowed, "method not allowed on this path");
   s->reply_error(errc::not_found, "no such route");
 }
 

@@ -3,7 +3,7 @@
 // built beside the tests — download, install (sandboxed build), spawn of the
 // installed binary, first token; again with every step skipped; each step's
 // failure; cancel mid-step.
-#include "actors/sandbox.hpp"
+#include "io/sandbox.hpp"
 #include "tests/e2e/e2e.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
 #include "tests/support/archive_fixture.hpp"

@@ -1,9 +1,9 @@
 // `rbee catalog serve` on loopback with a catalog made by
 // scripts/make-catalog.sh from this checkout: the routes, hostile paths, and
 // a hive-side fetch of the real recipe's pinned source through it.
-#include "actors/catalog.hpp"
-#include "actors/fetch.hpp"
-#include "actors/sources.hpp"
+#include "actors/install/catalog.hpp"
+#include "io/fetch.hpp"
+#include "actors/install/sources.hpp"
 #include "tests/e2e/e2e.hpp"
 
 #include <caf/error.hpp>

@@ -1,7 +1,7 @@
 // worker_install end to end: `rbee catalog serve` with fixture recipes (a tiny
 // C program and hostile variants) and `rbee serve` on loopback, driven by the
 // keeper as a user would. The sandbox tests skip where bubblewrap cannot run.
-#include "actors/sandbox.hpp"
+#include "io/sandbox.hpp"
 #include "tests/e2e/e2e.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
 #include "tests/support/archive_fixture.hpp"

@@ -8,7 +8,7 @@
 // descriptors and threads back to their level before the load. The history goes to
 // a file a person can read: $RBEE_NEMESIS_HISTORY, default nemesis-history.txt in the
 // working directory. RBEE_NEMESIS_SECONDS sets the length of the load (default 60).
-#include "actors/sandbox.hpp"
+#include "io/sandbox.hpp"
 #include "tests/e2e/e2e.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
 #include "tests/support/archive_fixture.hpp"

@@ -3,8 +3,8 @@
 // is, rbee-worker-cuda), which builds this project's rbee-worker inside the
 // sandbox (minutes on two cores: ctest label `long`). The installed binaries
 // must run.
-#include "actors/deps_check.hpp"
-#include "actors/sandbox.hpp"
+#include "actors/install/deps_check.hpp"
+#include "io/sandbox.hpp"
 #include "kernels/cuda/check.hpp"
 #include "tests/e2e/e2e.hpp"
 #include "tests/kernels/kernels_test_util.hpp"

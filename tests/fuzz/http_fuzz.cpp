@@ -3,8 +3,8 @@
 // connection (request line, headers, chunked bodies, pipelined requests), then
 // half-closed. The server must answer or close, and keep serving: every 64 inputs
 // GET /health must still answer 200. Built and run by run_target.sh.
-#include "actors/queen.hpp"
-#include "actors/sse_bridge.hpp"
+#include "actors/queen/queen.hpp"
+#include "actors/bridge/sse_bridge.hpp"
 #include "messages/types.hpp"
 #include "net/server.hpp"
 #include "tests/support/raw_http.hpp"

@@ -1,8 +1,8 @@
 // libFuzzer target: the PKGBUILD parser, the recipe shell it feeds bash, and
 // narration lines, on arbitrary text. Built and run briefly by
 // tests/fuzz/run_target.sh (clang, ASan, UBSan).
-#include "actors/install_steps.hpp"
-#include "actors/pkgbuild.hpp"
+#include "actors/install/steps.hpp"
+#include "actors/install/pkgbuild.hpp"
 
 #include <cstdint>
 #include <string>

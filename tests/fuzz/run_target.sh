@@ -25,6 +25,8 @@ flags=(-std=c++20 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=unde
 # targets in parallel), rebuilt when the source is newer.
 objs_dir="$(dirname "$work")/fuzz-objects"
 mkdir -p "$objs_dir"
+# A header changed since an object was built: that object is built again.
+newest_header="$(find "$src" -path "$src/build" -prune -o -name '*.hpp' -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2-)"
 objects() {
   local out=() f o extra
   exec 9>"$objs_dir/.lock"
@@ -36,7 +38,8 @@ objects() {
       */dot_avx512.cpp) extra=(-mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni) ;;
     esac
     o="$objs_dir/$(echo "${f#"$src"/}" | tr / _).o"
-    if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ "$0" -nt "$o" ] || [ "$src/tests/fuzz/ignorelist.txt" -nt "$o" ]; then
+    if [ ! -f "$o" ] || [ "$f" -nt "$o" ] || [ "$0" -nt "$o" ] || [ "$src/tests/fuzz/ignorelist.txt" -nt "$o" ] ||
+       [ "$newest_header" -nt "$o" ]; then
       clang++ "${flags[@]}" -fsanitize=fuzzer-no-link "${extra[@]}" -c "$f" -o "$o"
     fi
     out+=("$o")
@@ -59,7 +62,8 @@ case "$target" in
       "$work/make_seeds" "$work/seeds"
     fi ;;
   pkgbuild)
-    objects "$src"/actors/{pkgbuild,pkgbuild_body,install_steps,deps_check,catalog,worker_store,atomic_file,fetch}.cpp "${messages[@]}"
+    objects "$src"/actors/install/{pkgbuild,pkgbuild_body,steps,deps_check,catalog}.cpp "$src"/actors/hive/worker_store.cpp \
+      "$src"/io/{atomic_file,fetch}.cpp "${messages[@]}"
     libs=(-lcaf_core -lcurl -lcrypto)
     for f in "$src"/catalog/*/PKGBUILD.in; do cp "$f" "$work/seeds/$(basename "$(dirname "$f")")"; done ;;
   json_ops|rbee_url|caf_messages)
@@ -70,7 +74,7 @@ case "$target" in
     objects "$src"/net/sse_parser.cpp ;;
   http)
     objects "$src"/net/*.cpp \
-      "$src"/actors/{queen,queen_schedule,queen_auto_run,sse_bridge,job_table,hive_registry,event_log}.cpp \
+      "$src"/actors/queen/{queen,schedule,auto_run,job_table,hive_registry}.cpp "$src"/actors/bridge/{sse_bridge,event_log}.cpp \
       "$src"/config/*.cpp "${messages[@]}"
     libs=(-lcaf_core -lboost_system -lcrypto -lpthread)
     max_len=8192 ;;

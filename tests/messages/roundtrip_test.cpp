@@ -1,6 +1,6 @@
 // Every message survives CAF's binary wire format, as a registered type inside a
 // caf::message (what crosses the network between queen and hive).
-#include "actors/runtime.hpp"
+#include "actors/node/runtime.hpp"
 #include "messages/interfaces.hpp"
 
 #include <caf/actor_system.hpp>

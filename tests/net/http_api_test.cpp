@@ -1,6 +1,6 @@
 // The HTTP front against real actors, over real loopback sockets.
-#include "actors/embedded.hpp"
-#include "actors/runtime.hpp"
+#include "actors/node/embedded.hpp"
+#include "actors/node/runtime.hpp"
 #include "net/http_client.hpp"
 #include "net/identity.hpp"
 #include "net/metrics.hpp"

@@ -1,0 +1,149 @@
+#include "actors/hive/hive.hpp"
+
+#include "actors/hive/state.hpp"
+#include "actors/install/installer.hpp"
+#include "kernels/cpu_features.hpp"
+#include "messages/json.hpp"
+
+#include <caf/actor_system.hpp>
+
+#include <filesystem>
+
+namespace rbee {
+
+void hive_say(hive_ptr self, const job_ctx& ctx, std::string action, std::string human) {
+  if (ctx.bridge)
+    self->send(ctx.bridge, narrate(ctx.job_id, "hive", std::move(action), self->state.opts.hive_id, std::move(human)));
+}
+
+namespace {
+
+void queen_lost(hive_ptr self, const caf::error& why) {
+  self->state.queen = nullptr;
+  self->state.epoch = 0;
+  if (self->state.opts.on_queen_lost) self->state.opts.on_queen_lost(why);
+}
+
+caf::result<job_result> hive_get(hive_ptr self, const job_ctx& ctx) {
+  hive_say(self, ctx, "probe", "detecting capabilities of " + self->state.caps.hostname);
+  self->state.caps = probe_capabilities();
+  const auto& c = self->state.caps;
+  hive_say(self, ctx, "probe",
+           std::to_string(c.cores) + " CPUs (" + c.cpu_model + "), " + std::to_string(c.ram_total >> 20) +
+             " MiB RAM, " + std::to_string(c.gpus.size()) + " GPU(s)");
+  return job_result{json::write(c)};
+}
+
+caf::result<job_result> model_get(hive_ptr self, const model_get_op& x) {
+  auto path = self->state.store->resolve(x.model, self->state.opts.allow_model_paths);
+  if (!path) return std::move(path.error());
+  model_entry e;
+  e.name = x.model;
+  e.path = *path;
+  std::error_code ec;
+  e.size = std::filesystem::file_size(*path, ec);
+  model_store::describe(e);
+  return job_result{json::write(std::vector<model_entry>{e})};
+}
+
+/// The hive's operations, one handler each; the queen answers the rest itself.
+caf::result<job_result> run(hive_ptr self, const job_ctx& ctx, operation& op) {
+  using res = caf::result<job_result>;
+  return caf::visit(
+    overload{
+      [&](hive_get_op&) -> res { return hive_get(self, ctx); },
+      [&](infer_op& x) -> res { return hive_infer(self, ctx, std::move(x)); },
+      [&](worker_spawn_op& x) -> res { return hive_worker_spawn(self, ctx, x); },
+      [&](worker_stop_op& x) -> res { return hive_worker_stop(self, ctx, x); },
+      [&](worker_list_op&) -> res { return job_result{json::write(hive_worker_list(self))}; },
+      [&](model_list_op&) -> res { return job_result{json::write(self->state.store->list())}; },
+      [&](model_get_op& x) -> res { return model_get(self, x); },
+      [&](model_download_op& x) -> res { return hive_download(self, ctx, x); },
+      [&](model_delete_op& x) -> res { return hive_model_delete(self, ctx, x); },
+      [&](worker_install_op& x) -> res { return hive_install(self, ctx, x); },
+      [&](worker_remove_op& x) -> res { return hive_worker_remove(self, ctx, x); },
+      [&](worker_list_installed_op&) -> res { return hive_installed_list(self); },
+      [&](worker_catalog_list_op&) -> res { return hive_catalog_list(self); },
+      [&](worker_catalog_get_op& x) -> res { return hive_catalog_get(self, x); },
+      [&](auto& x) -> res { // status, hive_list, auto_run: the queen's own
+        return make_error(errc::unknown_operation, "hive '" + self->state.opts.hive_id + "' does not run '" +
+                                                     std::string(std::decay_t<decltype(x)>::name) + "'");
+      }},
+    op);
+}
+
+hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
+  self->state.opts = std::move(opts);
+  self->state.caps = probe_capabilities();
+  self->state.store = std::make_unique<model_store>(self->state.opts.models_dir);
+  if (!self->state.opts.cache_dir.empty()) remove_stale_build_trees(self->state.opts.cache_dir);
+  // On exit, stop what runs on other threads (builds, transfers): shutdown must not wait for them.
+  self->attach_functor([flags = self->state.stop_flags](const caf::error&) {
+    for (auto& w : *flags)
+      if (auto f = w.lock()) *f = true;
+  });
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (st.queen && dm.source == st.queen.address()) return queen_lost(self, dm.reason);
+    hive_worker_down(self, dm.source, dm.reason); // fails that worker's jobs at once
+  });
+  return {
+    [=](caps_atom) { return self->state.caps; },
+    [=](run_atom, const job_ctx& ctx, operation& op) { return run(self, ctx, op); },
+    [=](cancel_atom, const std::string& job_id) {
+      if (!hive_cancel_download(self, job_id) && !hive_cancel_install(self, job_id)) hive_cancel(self, job_id);
+    },
+    [=](connect_atom, caf::actor queen) {
+      auto q = caf::actor_cast<queen_actor>(queen);
+      hive_registration reg{self->state.opts.hive_id, self->state.opts.version, self->state.caps};
+      self->request(q, std::chrono::seconds(10), register_atom::value, reg, hive_actor{self})
+        .then(
+          [=](registration_ack& ack) {
+            self->state.queen = q;
+            self->state.epoch = ack.epoch;
+            self->state.heartbeat_ms = ack.heartbeat_ms;
+            self->monitor(q);
+            if (!self->state.ticking) {
+              self->state.ticking = true;
+              self->send(self, tick_atom::value);
+            }
+          },
+          [=](caf::error& err) { queen_lost(self, err); });
+    },
+    [=](tick_atom) {
+      auto& st = self->state;
+      if (st.queen)
+        self->send(st.queen, heartbeat_atom::value,
+                   hive_heartbeat{st.opts.hive_id, st.epoch, now_ms(), kernels::detect_memory().available});
+      hive_reap_idle(self);
+      hive_reap_processes(self);
+      self->delayed_send(self, std::chrono::milliseconds(st.heartbeat_ms), tick_atom::value);
+    },
+    [=](models_atom) {
+      auto list = self->state.store->list();
+      for (auto& m : list) m.hive_id = self->state.opts.hive_id;
+      return list;
+    },
+    [=](workers_atom) { return hive_worker_list(self); },
+    [=](worker_up_atom, const std::string& id, worker_actor w) { hive_worker_up(self, id, std::move(w)); },
+    [=](choose_atom, const std::string& requested) -> caf::result<worker_choice> { return hive_choose(self, requested); },
+    [=](resolve_atom, const std::string& name) -> caf::result<model_entry> {
+      auto path = self->state.store->resolve(name, self->state.opts.allow_model_paths);
+      if (!path) return std::move(path.error());
+      std::error_code ec;
+      model_entry e;
+      e.name = name;
+      e.path = *path;
+      e.size = std::filesystem::file_size(*path, ec);
+      return e;
+    },
+  };
+}
+
+} // namespace
+
+hive_actor spawn_hive(caf::actor_system& sys, hive_options opts) {
+  return sys.spawn(hive_impl, std::move(opts));
+}
+
+} // namespace rbee

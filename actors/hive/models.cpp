@@ -1,0 +1,81 @@
+// The hive's model store operations: download (one download per model at a
+// time; a second request joins the running one) and delete.
+#include "actors/download/downloader.hpp"
+#include "actors/hive/state.hpp"
+#include "messages/json.hpp"
+
+#include <caf/actor_system.hpp>
+
+#include <filesystem>
+
+namespace rbee {
+
+namespace fs = std::filesystem;
+
+caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const model_download_op& op) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<job_result>();
+  auto it = st.downloads.find(op.model);
+  if (it != st.downloads.end()) { // already downloading: this job ends with that one
+    hive_say(self, ctx, "join", op.model + " is being downloaded by job " + it->second.jobs.front().first +
+                                  "; waiting for it");
+    it->second.jobs.emplace_back(ctx.job_id, rp);
+    it->second.watchers->add(ctx.job_id); // from now on it sees the progress too
+    return rp;
+  }
+  auto& d = st.downloads[op.model];
+  d.cancel = std::make_shared<std::atomic<bool>>(false);
+  std::erase_if(*st.stop_flags, [](const auto& w) { return w.expired(); });
+  st.stop_flags->push_back(d.cancel);
+  d.watchers = std::make_shared<download_watchers>();
+  d.watchers->add(ctx.job_id);
+  d.jobs.emplace_back(ctx.job_id, rp);
+  download_options o{st.opts.models_dir, st.opts.hf_endpoint, st.opts.hf_token, st.opts.allow_unverified_downloads};
+  auto worker = spawn_downloader(self->system(), ctx, op.model, o, d.cancel, d.watchers);
+  std::string model = op.model;
+  auto finish = [=](caf::expected<job_result> r) {
+    auto& s = self->state;
+    auto i = s.downloads.find(model);
+    if (i == s.downloads.end()) return;
+    for (auto& [job, p] : i->second.jobs) {
+      if (r)
+        p.deliver(*r);
+      else
+        p.deliver(r.error());
+    }
+    s.downloads.erase(i);
+  };
+  self->request(worker, std::chrono::seconds(7 * 24 * 3600), run_atom::value)
+    .then([=](job_result& r) { finish(std::move(r)); }, [=](caf::error& e) { finish(std::move(e)); });
+  return rp;
+}
+
+bool hive_cancel_download(hive_ptr self, const std::string& job_id) {
+  for (auto& [model, d] : self->state.downloads)
+    for (auto& [job, p] : d.jobs)
+      if (job == job_id) {
+        if (d.jobs.size() == 1) *d.cancel = true; // the last one waiting: stop the transfer
+        return true;
+      }
+  return false;
+}
+
+caf::result<job_result> hive_model_delete(hive_ptr self, const job_ctx& ctx, const model_delete_op& op) {
+  auto& st = self->state;
+  auto path = st.store->resolve(op.model, false); // only names from the store, never paths
+  if (!path) return std::move(path.error());
+  for (auto& [id, w] : st.workers)
+    if (w.info.model_path == *path)
+      return make_error(errc::conflict, "'" + op.model + "' is loaded by " + id + "; stop it first (rbee stop)");
+  std::error_code ec;
+  fs::remove(*path, ec);
+  if (ec) return make_error(errc::internal, "cannot delete " + *path + ": " + ec.message());
+  fs::remove(*path + ".incomplete", ec);
+  fs::path repo = fs::path(*path).parent_path(), org = repo.parent_path();
+  if (fs::is_empty(repo, ec)) fs::remove(repo, ec);
+  if (fs::is_empty(org, ec)) fs::remove(org, ec);
+  hive_say(self, ctx, "delete", "deleted " + *path);
+  return job_result{json::write_field("deleted", fs::path(*path).filename().string())};
+}
+
+} // namespace rbee

@@ -1,0 +1,54 @@
+#pragma once
+// The queen actor's state and the helpers its translation units share
+// (queen.cpp: jobs, hives, routing; schedule.cpp: picking a hive).
+// Private to actors/.
+
+#include "actors/queen/hive_registry.hpp"
+#include "actors/queen/job_table.hpp"
+#include "actors/queen/queen.hpp"
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <optional>
+#include <unordered_map>
+
+namespace rbee {
+
+struct queen_state {
+  queen_options opts;
+  job_table jobs;
+  hive_registry hives;
+  std::unordered_map<std::string, std::string> routed; ///< job id -> hive id
+  int64_t started_ms = 0;
+  static inline const char* name = "queen";
+};
+
+using queen_ptr = queen_actor::stateful_pointer<queen_state>;
+
+/// Where an infer request for a model can run (one entry per online hive).
+struct hive_candidate {
+  std::string hive_id;
+  bool has_worker = false;    ///< a worker of this hive has the model loaded
+  bool has_model = false;     ///< its store resolves the name
+  uint64_t model_bytes = 0;
+  uint64_t ram_available = 0;
+};
+
+/// The hive to run on: one with the model loaded, else the one with the most
+/// free memory among those that have the model and room for it (1.2x its size).
+/// nullopt with `why` set when none fits.
+std::optional<std::string> pick_hive(const std::vector<hive_candidate>& c, std::string& why);
+
+void publish(queen_ptr self, const std::string& job_id);
+void say(queen_ptr self, const std::string& job_id, std::string action, std::string target, std::string human,
+         level lvl = level::info);
+void complete(queen_ptr self, const std::string& id, std::string result);
+void fail(queen_ptr self, const std::string& id, errc code, std::string message);
+void route(queen_ptr self, const std::string& job_id, const std::string& hive_id, operation op);
+/// Picks a hive for an infer job without one, then routes it (schedule.cpp).
+void schedule_infer(queen_ptr self, const std::string& job_id, infer_op op);
+/// Runs an auto_run job: hive, model, worker, install, spawn (auto_run.cpp).
+void start_auto_run(queen_ptr self, const std::string& job_id, auto_run_op op);
+
+} // namespace rbee

@@ -1,0 +1,111 @@
+// Continuous batching as a plain class, on the real stories260K model.
+#include "actors/worker/batcher.hpp"
+#include "tests/kernels/kernels_test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+using namespace rbee;
+
+namespace {
+
+struct Batcher : ::testing::Test {
+  void SetUp() override {
+    auto path = test::stories("stories260K-f32.gguf");
+    if (!test::exists(path)) GTEST_SKIP() << "stories260K not found";
+    auto m = kernels::model::load(path);
+    ASSERT_TRUE(m);
+    model = *m;
+    tok = *kernels::tokenizer::from_gguf(model->file());
+  }
+  std::unique_ptr<batcher> make(int slots, int n_ctx = 0, int chunk = 3) {
+    batcher::options o;
+    o.slots = slots;
+    o.n_ctx = n_ctx;
+    o.prefill_chunk = chunk;
+    return std::move(*batcher::create(model, tok, o));
+  }
+  kernels::generate_params greedy(int n) {
+    kernels::generate_params p;
+    p.max_tokens = n;
+    p.sampling.temperature = 0;
+    return p;
+  }
+  /// Steps until idle; per request: the text of its token events and its result.
+  std::map<std::string, std::pair<std::string, infer_result>> drain(batcher& b) {
+    std::map<std::string, std::pair<std::string, infer_result>> out;
+    for (int i = 0; i < 10000 && b.busy(); ++i)
+      for (auto& e : b.step()) {
+        if (e.done)
+          out[e.id].second = e.result;
+        else
+          out[e.id].first += e.text;
+      }
+    return out;
+  }
+  std::shared_ptr<kernels::model> model;
+  std::shared_ptr<kernels::tokenizer> tok;
+};
+
+} // namespace
+
+TEST_F(Batcher, MoreRequestsThanSlotsAllFinishWithTheirOwnText) {
+  auto b = make(2);
+  std::vector<std::string> prompts = {"Once upon a time", "The cat", "Lily", "One day", "Tom"};
+  std::map<std::string, std::string> alone;
+  for (auto& p : prompts) { // each alone first
+    auto one = make(1);
+    ASSERT_FALSE(one->add(p, tok->encode(p, true), greedy(10)));
+    alone[p] = drain(*one)[p].first;
+  }
+  for (auto& p : prompts) ASSERT_FALSE(b->add(p, tok->encode(p, true), greedy(10)));
+  auto together = drain(*b);
+  ASSERT_EQ(together.size(), prompts.size());
+  for (auto& p : prompts) {
+    EXPECT_EQ(together[p].first, alone[p]) << p;
+    EXPECT_EQ(together[p].first, together[p].second.text);
+    EXPECT_EQ(together[p].second.completion_tokens, 10);
+    EXPECT_EQ(together[p].second.finish_reason, "length");
+  }
+}
+
+TEST_F(Batcher, CancelWaitingAndRunning) {
+  auto b = make(1);
+  ASSERT_FALSE(b->add("a", tok->encode("Once upon a time", true), greedy(50)));
+  ASSERT_FALSE(b->add("b", tok->encode("The cat", true), greedy(50)));
+  b->step();
+  EXPECT_TRUE(b->cancel("b")); // waiting
+  EXPECT_TRUE(b->cancel("a")); // running
+  EXPECT_FALSE(b->cancel("nope"));
+  auto out = drain(*b);
+  EXPECT_EQ(out["a"].second.finish_reason, "cancelled");
+  EXPECT_EQ(out["b"].second.finish_reason, "cancelled");
+  EXPECT_FALSE(b->busy());
+  // The slot is free again.
+  ASSERT_FALSE(b->add("c", tok->encode("Tom", true), greedy(3)));
+  EXPECT_EQ(drain(*b)["c"].second.completion_tokens, 3);
+}
+
+TEST_F(Batcher, RefusesWhatCannotFit) {
+  auto b = make(1, 16);
+  EXPECT_TRUE(b->add("empty", {}, greedy(1)));
+  auto err = b->add("long", std::vector<int32_t>(16, 300), greedy(1));
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("context overflow"), std::string::npos);
+  EXPECT_FALSE(b->busy());
+  // A generation that reaches the end of the context says so.
+  ASSERT_FALSE(b->add("fill", tok->encode("Once upon a time", true), greedy(1000)));
+  EXPECT_EQ(drain(*b)["fill"].second.finish_reason, "context");
+}
+
+TEST_F(Batcher, StopSequencesCutTheText) {
+  auto b = make(1);
+  auto p = greedy(40);
+  p.stop = {"Lily"};
+  ASSERT_FALSE(b->add("s", tok->encode("Once upon a time", true), p));
+  auto out = drain(*b)["s"];
+  EXPECT_EQ(out.second.finish_reason, "stop");
+  EXPECT_EQ(out.second.text, ", there was a little girl named ");
+  EXPECT_EQ(out.first, out.second.text);
+}
