@@ -115,7 +115,7 @@ bool sandbox_available(std::string* why) {
   }
   auto r = spawn({bwrap, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "/bin/true"}, {}, "/");
   if (!r) {
-    if (why) *why = to_string(r.error());
+    if (why) *why = r.error().message;
     return false;
   }
   ::close(r->out);

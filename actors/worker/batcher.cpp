@@ -32,11 +32,11 @@ kernels::result<std::unique_ptr<batcher>> batcher::create(std::shared_ptr<const 
   return b;
 }
 
-std::optional<std::string> batcher::add(std::string id, std::vector<int32_t> prompt, kernels::generate_params p) {
-  if (prompt.empty()) return std::string("the prompt is empty");
+std::optional<failure> batcher::add(std::string id, std::vector<int32_t> prompt, kernels::generate_params p) {
+  if (prompt.empty()) return failure{errc::bad_request, "the prompt is empty"};
   if (static_cast<int>(prompt.size()) >= ctx_->n_ctx())
-    return "context overflow: the prompt has " + std::to_string(prompt.size()) + " tokens, the context holds " +
-           std::to_string(ctx_->n_ctx());
+    return failure{errc::context_overflow, "context overflow: the prompt has " + std::to_string(prompt.size()) +
+                                             " tokens, the context holds " + std::to_string(ctx_->n_ctx())};
   auto r = std::make_unique<request>();
   r->id = std::move(id);
   r->prompt = std::move(prompt);

@@ -8,6 +8,7 @@
 #include "kernels/sampler.hpp"
 #include "kernels/stop_filter.hpp"
 #include "kernels/tokenizer.hpp"
+#include "messages/errc_code.hpp"
 #include "messages/worker.hpp"
 
 #include <deque>
@@ -42,7 +43,7 @@ public:
 
   /// Queues a request; an error (empty prompt, prompt longer than a slot's
   /// context) is returned at once and nothing is queued.
-  std::optional<std::string> add(std::string id, std::vector<int32_t> prompt, kernels::generate_params p);
+  std::optional<failure> add(std::string id, std::vector<int32_t> prompt, kernels::generate_params p);
 
   /// Ends a request now; its done event (finish "cancelled") comes with the next step.
   bool cancel(const std::string& id);

@@ -144,9 +144,7 @@ void join_tokenized(worker_ptr self) {
     auto tokens = std::move(p.tok->tokens);
     p.tok.reset();
     if (auto err = st.batch->add(it->first, std::move(tokens), p.gp)) {
-      p.rp.deliver(make_error(err->find("context overflow") != std::string::npos ? errc::context_overflow
-                                                                                 : errc::bad_request,
-                              *err));
+      p.rp.deliver(make_error(*err));
       it = st.jobs.erase(it);
       continue;
     }

@@ -92,7 +92,8 @@ TEST_F(Batcher, RefusesWhatCannotFit) {
   EXPECT_TRUE(b->add("empty", {}, greedy(1)));
   auto err = b->add("long", std::vector<int32_t>(16, 300), greedy(1));
   ASSERT_TRUE(err);
-  EXPECT_NE(err->find("context overflow"), std::string::npos);
+  EXPECT_EQ(err->code, errc::context_overflow);
+  EXPECT_NE(err->message.find("context overflow"), std::string::npos);
   EXPECT_FALSE(b->busy());
   // A generation that reaches the end of the context says so.
   ASSERT_FALSE(b->add("fill", tok->encode("Once upon a time", true), greedy(1000)));
