@@ -119,7 +119,7 @@ caf::expected<installed_worker> worker_store::install(const std::string& id, con
     fs::rename(final_dir, old, ec);
     if (ec) return make_error(errc::internal, "cannot replace " + final_dir + ": " + ec.message());
     std::string second = ".staging-" + version + "-" + random_suffix();
-    if (auto r = stage(second, dir + "/" + staging + "/" + w.binary); !r) return make_error(r.error());
+    if (auto r = stage(second, dir + "/" + staging + "/" + w.binary); !r) return r.error();
     fs::rename(dir + "/" + second, final_dir, ec);
     if (ec) return make_error(errc::internal, "cannot install " + final_dir + ": " + ec.message());
   } else {
@@ -136,7 +136,7 @@ caf::expected<installed_worker> worker_store::install(const std::string& id, con
     // Versions older than the previous one are pruned (a running worker keeps its open binary).
     else if (n != "current" && n != version && n != previous && n[0] != '.' && e.is_directory(ec)) fs::remove_all(e.path(), ec);
   }
-  if (auto r = write_capabilities(); !r) return make_error(r.error());
+  if (auto r = write_capabilities(); !r) return r.error();
   w.path = dir + "/current/" + w.binary;
   return w;
 }
