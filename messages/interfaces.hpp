@@ -43,6 +43,7 @@ using step_atom = caf::atom_constant<caf::atom("step")>;
 using tokenized_atom = caf::atom_constant<caf::atom("tokenized")>;
 using worker_up_atom = caf::atom_constant<caf::atom("worker_up")>;
 using resolve_atom = caf::atom_constant<caf::atom("resolve")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
 using choose_atom = caf::atom_constant<caf::atom("choose")>;
 
 /// Receives a job's (or the global feed's) SSE frames. Implemented by net/'s SSE
@@ -119,6 +120,7 @@ using hive_actor = caf::typed_actor<
   caf::replies_to<models_atom>::with<std::vector<model_entry>>,
   caf::replies_to<workers_atom>::with<std::vector<worker_info>>,
   caf::reacts_to<worker_up_atom, std::string, worker_actor>,
+  caf::reacts_to<progress_atom, std::string, narration>, ///< a download's narration, for the jobs that follow it
   caf::replies_to<resolve_atom, std::string>::with<model_entry>,
   caf::replies_to<choose_atom, std::string>::with<worker_choice>>;
 

@@ -1,6 +1,7 @@
 #include "actors/download/downloader.hpp"
 
 #include "io/fetch.hpp"
+#include "actors/blocking.hpp"
 #include "actors/download/hf_api.hpp"
 #include "json/writer.hpp"
 
@@ -39,19 +40,15 @@ caf::expected<std::string> store_dir(const std::string& models, const hf_ref& re
   return real.string();
 }
 
-caf::expected<std::string> download(caf::event_based_actor* self, const job_ctx& ctx, const std::string& model,
-                                    const download_options& o, const std::atomic<bool>& cancel,
-                                    download_watchers& watchers) {
+caf::expected<std::string> download(caf::event_based_actor* self, const hive_actor& relay, const std::string& model,
+                                    const download_options& o, const std::atomic<bool>& cancel) {
   auto say = [&](std::string action, std::string human, std::vector<field> fields = {},
                  event_kind kind = event_kind::narration, level lvl = level::info) {
-    if (!ctx.bridge) return;
-    for (auto& job : watchers.list()) { // every job following this download sees it
-      auto n = narrate(job, "downloader", action, model, human);
-      n.kind = kind;
-      n.fields = fields;
-      n.lvl = lvl;
-      self->send(ctx.bridge, std::move(n));
-    }
+    auto n = narrate("", "downloader", action, model, human); // the hive fills in each job
+    n.kind = kind;
+    n.fields = std::move(fields);
+    n.lvl = lvl;
+    self->send(relay, progress_atom::value, model, std::move(n));
   };
   auto ref = parse_hf_ref(model);
   if (!ref) return std::move(ref.error());
@@ -150,17 +147,12 @@ caf::expected<std::string> download(caf::event_based_actor* self, const job_ctx&
 
 } // namespace
 
-caf::actor spawn_downloader(caf::actor_system& sys, job_ctx ctx, std::string model, download_options opts,
-                            std::shared_ptr<std::atomic<bool>> cancel, std::shared_ptr<download_watchers> watchers) {
-  return sys.spawn<caf::detached>([=](caf::event_based_actor* self) -> caf::behavior {
-    return {
-      [=](run_atom) -> caf::result<job_result> {
-        auto r = download(self, ctx, model, opts, *cancel, *watchers);
-        self->quit();
-        if (!r) return std::move(r.error());
-        return job_result{*r};
-      },
-    };
+caf::actor spawn_downloader(caf::actor_system& sys, hive_actor relay, std::string model, download_options opts,
+                            std::shared_ptr<std::atomic<bool>> cancel) {
+  return spawn_blocking<job_result>(sys, [=](caf::event_based_actor* self) -> caf::expected<job_result> {
+    auto r = download(self, relay, model, opts, *cancel);
+    if (!r) return std::move(r.error());
+    return job_result{std::move(*r)};
   });
 }
 

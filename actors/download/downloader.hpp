@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <vector>
 #include <string>
 
@@ -25,24 +24,11 @@ struct download_options {
 /// The most an unverified download may be (allow_unverified_downloads).
 inline constexpr uint64_t unverified_max_bytes = uint64_t{64} << 30;
 
-/// The jobs that follow one download: the one that started it and those that
-/// joined it later; each gets the narration.
-struct download_watchers {
-  std::mutex mtx;
-  std::vector<std::string> jobs;
-  void add(std::string job) {
-    std::lock_guard<std::mutex> g{mtx};
-    jobs.push_back(std::move(job));
-  }
-  std::vector<std::string> list() {
-    std::lock_guard<std::mutex> g{mtx};
-    return jobs;
-  }
-};
-
-/// Spawns a detached downloader; ask it `run_atom` for the job_result. Setting
+/// Spawns a detached downloader; ask it `run_atom` for the job_result. Its
+/// narration goes to `relay` (the hive, which hands it to every job that follows
+/// this download: the one that started it and those that joined later). Setting
 /// `cancel` stops it (the partial stays for a resume).
-caf::actor spawn_downloader(caf::actor_system& sys, job_ctx ctx, std::string model, download_options opts,
-                            std::shared_ptr<std::atomic<bool>> cancel, std::shared_ptr<download_watchers> watchers);
+caf::actor spawn_downloader(caf::actor_system& sys, hive_actor relay, std::string model, download_options opts,
+                            std::shared_ptr<std::atomic<bool>> cancel);
 
 } // namespace rbee

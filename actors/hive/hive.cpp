@@ -126,6 +126,7 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
     },
     [=](workers_atom) { return hive_worker_list(self); },
     [=](worker_up_atom, const std::string& id, worker_actor w) { hive_worker_up(self, id, std::move(w)); },
+    [=](progress_atom, const std::string& model, narration& n) { hive_relay_download(self, model, std::move(n)); },
     [=](choose_atom, const std::string& requested) -> caf::result<worker_choice> { return hive_choose(self, requested); },
     [=](resolve_atom, const std::string& name) -> caf::result<model_entry> {
       auto path = self->state.store->resolve(name, self->state.opts.allow_model_paths);

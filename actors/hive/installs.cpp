@@ -1,6 +1,7 @@
 // The hive's worker installs: worker_install (one install per worker at a
 // time, run by an installer actor), worker_remove, worker_list_installed,
 // and the catalog queries, answered from the configured catalog.
+#include "actors/blocking.hpp"
 #include "actors/install/catalog.hpp"
 #include "actors/hive/state.hpp"
 #include "messages/json.hpp"
@@ -25,24 +26,10 @@ namespace {
 /// heartbeats above all) meanwhile; the answer is `work`'s result.
 template <class T>
 caf::result<T> off_thread(hive_ptr self, std::function<caf::expected<T>()> work) {
-  auto helper = self->system().spawn<caf::detached>([work](caf::event_based_actor*) -> caf::behavior {
-    return {[=](run_atom) -> caf::result<T> {
-      auto r = work();
-      if (!r) return std::move(r.error());
-      return std::move(*r);
-    }};
-  });
+  auto helper = spawn_blocking<T>(self->system(), [work](caf::event_based_actor*) { return work(); });
   auto rp = self->make_response_promise<T>();
   self->request(helper, std::chrono::seconds(300), run_atom::value)
-    .then(
-      [=](T& r) mutable {
-        caf::anon_send_exit(helper, caf::exit_reason::user_shutdown);
-        rp.deliver(std::move(r));
-      },
-      [=](caf::error& e) mutable {
-        caf::anon_send_exit(helper, caf::exit_reason::user_shutdown);
-        rp.deliver(std::move(e));
-      });
+    .then([=](T& r) mutable { rp.deliver(std::move(r)); }, [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
   return rp;
 }
 

@@ -19,19 +19,17 @@ caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const m
   if (it != st.downloads.end()) { // already downloading: this job ends with that one
     hive_say(self, ctx, "join", op.model + " is being downloaded by job " + it->second.jobs.front().first +
                                   "; waiting for it");
-    it->second.jobs.emplace_back(ctx.job_id, rp);
-    it->second.watchers->add(ctx.job_id); // from now on it sees the progress too
+    it->second.jobs.emplace_back(ctx.job_id, rp); // from now on it sees the progress too
     return rp;
   }
   auto& d = st.downloads[op.model];
   d.cancel = std::make_shared<std::atomic<bool>>(false);
   std::erase_if(*st.stop_flags, [](const auto& w) { return w.expired(); });
   st.stop_flags->push_back(d.cancel);
-  d.watchers = std::make_shared<download_watchers>();
-  d.watchers->add(ctx.job_id);
+  d.bridge = ctx.bridge;
   d.jobs.emplace_back(ctx.job_id, rp);
   download_options o{st.opts.models_dir, st.opts.hf_endpoint, st.opts.hf_token, st.opts.allow_unverified_downloads};
-  auto worker = spawn_downloader(self->system(), ctx, op.model, o, d.cancel, d.watchers);
+  auto worker = spawn_downloader(self->system(), caf::actor_cast<hive_actor>(self), op.model, o, d.cancel);
   std::string model = op.model;
   auto finish = [=](caf::expected<job_result> r) {
     auto& s = self->state;
@@ -48,6 +46,15 @@ caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const m
   self->request(worker, std::chrono::seconds(7 * 24 * 3600), run_atom::value)
     .then([=](job_result& r) { finish(std::move(r)); }, [=](caf::error& e) { finish(std::move(e)); });
   return rp;
+}
+
+void hive_relay_download(hive_ptr self, const std::string& model, narration n) {
+  auto it = self->state.downloads.find(model);
+  if (it == self->state.downloads.end() || !it->second.bridge) return;
+  for (auto& [job, p] : it->second.jobs) {
+    n.job_id = job;
+    self->send(it->second.bridge, n);
+  }
 }
 
 bool hive_cancel_download(hive_ptr self, const std::string& job_id) {

@@ -47,11 +47,12 @@ struct hive_actor_state {
   std::map<std::string, std::string> last_crash; ///< model path -> how the last one died
   uint16_t worker_port = 0;                       ///< where child workers join (published lazily)
   std::map<int, std::string> children;            ///< child process pid -> worker id
-  /// Running downloads by model name: the jobs waiting for it, and its cancel flag.
+  /// Running downloads by model name: the jobs waiting for it (each sees its
+  /// narration, relayed by the hive), where that goes, and its cancel flag.
   struct download {
     std::vector<std::pair<std::string, caf::typed_response_promise<job_result>>> jobs;
+    caf::actor bridge;
     std::shared_ptr<std::atomic<bool>> cancel;
-    std::shared_ptr<struct download_watchers> watchers;
   };
   std::map<std::string, download> downloads;
   /// Running installs by worker id: the job and its cancel flag.
@@ -90,6 +91,8 @@ bool hive_worker_down(hive_ptr self, const caf::actor_addr& who, const caf::erro
 // -- the model store (models.cpp) --
 caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const model_download_op& op);
 caf::result<job_result> hive_model_delete(hive_ptr self, const job_ctx& ctx, const model_delete_op& op);
+/// Hands a download's narration to every job that follows it.
+void hive_relay_download(hive_ptr self, const std::string& model, narration n);
 /// Cancels a download job (true when it was one).
 bool hive_cancel_download(hive_ptr self, const std::string& job_id);
 

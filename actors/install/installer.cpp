@@ -1,5 +1,6 @@
 #include "actors/install/installer.hpp"
 
+#include "actors/blocking.hpp"
 #include "actors/install/catalog.hpp"
 #include "actors/install/catalog_sign.hpp"
 #include "actors/install/deps_check.hpp"
@@ -200,15 +201,10 @@ size_t remove_stale_build_trees(const std::string& cache_dir) {
 
 caf::actor spawn_installer(caf::actor_system& sys, job_ctx ctx, std::string worker_id, install_options opts,
                            std::shared_ptr<std::atomic<bool>> cancel) {
-  return sys.spawn<caf::detached>([=](caf::event_based_actor* self) -> caf::behavior {
-    return {
-      [=](run_atom) -> caf::result<job_result> {
-        auto r = install(self, ctx, worker_id, opts, *cancel);
-        self->quit();
-        if (!r) return std::move(r.error());
-        return job_result{*r};
-      },
-    };
+  return spawn_blocking<job_result>(sys, [=](caf::event_based_actor* self) -> caf::expected<job_result> {
+    auto r = install(self, ctx, worker_id, opts, *cancel);
+    if (!r) return std::move(r.error());
+    return job_result{std::move(*r)};
   });
 }
 

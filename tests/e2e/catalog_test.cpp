@@ -3,6 +3,7 @@
 // a hive-side fetch of the real recipe's pinned source through it.
 #include "actors/install/catalog.hpp"
 #include "io/fetch.hpp"
+#include "messages/errc.hpp"
 #include "actors/install/sources.hpp"
 #include "tests/e2e/e2e.hpp"
 
