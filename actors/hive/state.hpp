@@ -51,7 +51,7 @@ struct hive_actor_state {
   /// narration, relayed by the hive), where that goes, and its cancel flag.
   struct download {
     std::vector<std::pair<std::string, caf::typed_response_promise<job_result>>> jobs;
-    caf::actor bridge;
+    bridge_actor bridge;
     std::shared_ptr<std::atomic<bool>> cancel;
   };
   std::map<std::string, download> downloads;
