@@ -3,6 +3,7 @@
 // terminal state (completed, failed or cancelled).
 
 #include "messages/errc.hpp"
+#include "messages/results.hpp"
 
 #include <caf/meta/type_name.hpp>
 
@@ -29,7 +30,7 @@ struct job_info {
   int64_t created_ms = 0;
   int64_t started_ms = 0;
   int64_t finished_ms = 0;
-  std::string result_json;   ///< completed: the result as JSON
+  job_value result;          ///< completed: what it produced
   errc error_code = errc::none;
   std::string error_message; ///< failed: why
 };
@@ -37,7 +38,7 @@ struct job_info {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_info& x) {
   return f(caf::meta::type_name("rbee_job_info"), x.job_id, x.operation, x.hive_id, x.state,
-           x.created_ms, x.started_ms, x.finished_ms, x.result_json, x.error_code, x.error_message);
+           x.created_ms, x.started_ms, x.finished_ms, x.result, x.error_code, x.error_message);
 }
 
 /// The answer to a submitted operation.
@@ -49,16 +50,6 @@ struct job_accepted {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_accepted& x) {
   return f(caf::meta::type_name("rbee_job_accepted"), x.job_id, x.sse_url);
-}
-
-/// What a hive (or the queen) returns for an operation: its result as JSON.
-struct job_result {
-  std::string json;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, job_result& x) {
-  return f(caf::meta::type_name("rbee_job_result"), x.json);
 }
 
 } // namespace rbee

@@ -9,6 +9,7 @@
 #include "messages/job.hpp"
 #include "messages/narration.hpp"
 #include "messages/operations.hpp"
+#include "messages/results.hpp"
 #include "messages/worker.hpp"
 
 #include <caf/expected.hpp>
@@ -33,6 +34,14 @@ std::string write(const infer_result& x);
 std::string write(const worker_info& x);
 std::string write(const std::vector<worker_info>& xs);
 std::string write(const std::vector<model_entry>& xs);
+std::string write(const installed_worker& x);
+std::string write(const std::vector<installed_worker>& xs);
+/// A job's result ("" for no_result); json_results.cpp.
+std::string write(const job_value& x);
+
+/// The worker catalog's answer, checked (JSON, an object or an array) and
+/// written again by our writer.
+caf::expected<catalog_answer> read_catalog_answer(std::string_view body);
 
 /// {"key":"value"}: the answer of an operation that names what it did ({"stopped":"w1"}).
 std::string write_field(const char* key, std::string_view value);

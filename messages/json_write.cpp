@@ -76,9 +76,10 @@ void put(writer& w, const job_info& x) {
   num(w, "created_ms", x.created_ms);
   if (x.started_ms) num(w, "started_ms", x.started_ms);
   if (x.finished_ms) num(w, "finished_ms", x.finished_ms);
-  if (x.state == job_state::completed && !x.result_json.empty()) {
+  if (x.state == job_state::completed && !caf::holds_alternative<no_result>(x.result)) {
+    auto result = write(x.result); // our writer's output
     w.Key("result");
-    w.RawValue(x.result_json.data(), x.result_json.size(), rapidjson::kObjectType);
+    w.RawValue(result.data(), result.size(), rapidjson::kObjectType);
   }
   if (x.error_code != errc::none) {
     w.Key("error");

@@ -176,18 +176,23 @@ using operation =
                worker_install_op, worker_remove_op, worker_list_installed_op, worker_spawn_op,
                worker_stop_op, worker_list_op, auto_run_op>;
 
-/// Reading an operation from the wire. CAF 0.17's own inspect for a variant raises
+/// Reading a caf::variant from the wire. CAF 0.17's own inspect for a variant raises
 /// std::runtime_error("invalid type found") on a type tag out of range: thrown on the
 /// middleman's thread, it ended the whole process (a queen, from one message of a
-/// hive or a worker process). This overload, more specialized than CAF's and found
-/// by ADL, answers such a tag with an error instead, and leaves the rest to CAF.
+/// hive or a worker process). Overloads for our variants (operation here, job_value
+/// in results.hpp), more specialized than CAF's and found by ADL, answer such a tag
+/// with an error instead through this, and leave the rest to CAF.
+template <class Inspector, class... Ts>
+typename Inspector::result_type checked_variant(Inspector& f, caf::variant_writer<caf::variant<Ts...>>& x) {
+  if (x.type_tag >= sizeof...(Ts))
+    return caf::make_error(caf::sec::invalid_argument, "a variant with type tag " + std::to_string(x.type_tag) +
+                                                         " (there are " + std::to_string(sizeof...(Ts)) + ")");
+  return caf::inspect(f, x);
+}
+
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, caf::variant_writer<operation>& x) {
-  if (x.type_tag >= caf::detail::tl_size<operation::types>::value)
-    return caf::make_error(caf::sec::invalid_argument, "an operation with type tag " + std::to_string(x.type_tag) +
-                                                         " (there are " +
-                                                         std::to_string(caf::detail::tl_size<operation::types>::value) + ")");
-  return caf::inspect(f, x);
+  return checked_variant(f, x);
 }
 
 /// A visitor made of lambdas, for caf::visit over an operation: one handler per type.

@@ -3,7 +3,6 @@
 #include "io/fetch.hpp"
 #include "actors/blocking.hpp"
 #include "actors/download/hf_api.hpp"
-#include "json/writer.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -40,7 +39,7 @@ caf::expected<std::string> store_dir(const std::string& models, const hf_ref& re
   return real.string();
 }
 
-caf::expected<std::string> download(caf::event_based_actor* self, const hive_actor& relay, const std::string& model,
+caf::expected<download_result> download(caf::event_based_actor* self, const hive_actor& relay, const std::string& model,
                                     const download_options& o, const std::atomic<bool>& cancel) {
   auto say = [&](std::string action, std::string human, std::vector<field> fields = {},
                  event_kind kind = event_kind::narration, level lvl = level::info) {
@@ -130,19 +129,7 @@ caf::expected<std::string> download(caf::event_based_actor* self, const hive_act
     paths.push_back(final_path);
   }
   say("done", "downloaded " + ref->id() + " (" + mib(total) + ")");
-  rapidjson::StringBuffer sb;
-  json::writer j(sb);
-  j.StartObject();
-  j.Key("model");
-  j.String(ref->id());
-  j.Key("files");
-  j.StartArray();
-  for (auto& p : paths) j.String(p);
-  j.EndArray();
-  j.Key("bytes");
-  j.Uint64(total);
-  j.EndObject();
-  return std::string(sb.GetString(), sb.GetSize());
+  return download_result{ref->id(), std::move(paths), total};
 }
 
 } // namespace

@@ -3,7 +3,6 @@
 #include "actors/hive/state.hpp"
 #include "actors/install/installer.hpp"
 #include "kernels/cpu_features.hpp"
-#include "messages/json.hpp"
 
 #include <caf/actor_system.hpp>
 
@@ -31,7 +30,7 @@ caf::result<job_result> hive_get(hive_ptr self, const job_ctx& ctx) {
   hive_say(self, ctx, "probe",
            std::to_string(c.cores) + " CPUs (" + c.cpu_model + "), " + std::to_string(c.ram_total >> 20) +
              " MiB RAM, " + std::to_string(c.gpus.size()) + " GPU(s)");
-  return job_result{json::write(c)};
+  return job_result{c};
 }
 
 caf::result<job_result> model_get(hive_ptr self, const model_get_op& x) {
@@ -43,7 +42,7 @@ caf::result<job_result> model_get(hive_ptr self, const model_get_op& x) {
   std::error_code ec;
   e.size = std::filesystem::file_size(*path, ec);
   model_store::describe(e);
-  return job_result{json::write(std::vector<model_entry>{e})};
+  return job_result{std::vector<model_entry>{e}};
 }
 
 /// The hive's operations, one handler each; the queen answers the rest itself.
@@ -55,8 +54,8 @@ caf::result<job_result> run(hive_ptr self, const job_ctx& ctx, operation& op) {
       [&](infer_op& x) -> res { return hive_infer(self, ctx, std::move(x)); },
       [&](worker_spawn_op& x) -> res { return hive_worker_spawn(self, ctx, x); },
       [&](worker_stop_op& x) -> res { return hive_worker_stop(self, ctx, x); },
-      [&](worker_list_op&) -> res { return job_result{json::write(hive_worker_list(self))}; },
-      [&](model_list_op&) -> res { return job_result{json::write(self->state.store->list())}; },
+      [&](worker_list_op&) -> res { return job_result{hive_worker_list(self)}; },
+      [&](model_list_op&) -> res { return job_result{self->state.store->list()}; },
       [&](model_get_op& x) -> res { return model_get(self, x); },
       [&](model_download_op& x) -> res { return hive_download(self, ctx, x); },
       [&](model_delete_op& x) -> res { return hive_model_delete(self, ctx, x); },

@@ -38,7 +38,9 @@ caf::result<job_result> from_catalog(hive_ptr self, const std::string& path) {
   return off_thread<job_result>(self, [url, path]() -> caf::expected<job_result> {
     auto body = catalog_get(url, path);
     if (!body) return std::move(body.error());
-    return job_result{std::move(*body)};
+    auto answer = json::read_catalog_answer(*body);
+    if (!answer) return std::move(answer.error());
+    return job_result{std::move(*answer)};
   });
 }
 
@@ -112,7 +114,7 @@ caf::result<job_result> hive_catalog_get(hive_ptr self, const worker_catalog_get
 }
 
 caf::result<job_result> hive_installed_list(hive_ptr self) {
-  return job_result{installed_json(worker_store(self->state.opts.data_dir).list())};
+  return job_result{worker_store(self->state.opts.data_dir).list()};
 }
 
 caf::result<job_result> hive_worker_remove(hive_ptr self, const job_ctx& ctx, const worker_remove_op& x) {
@@ -122,7 +124,7 @@ caf::result<job_result> hive_worker_remove(hive_ptr self, const job_ctx& ctx, co
   auto r = worker_store(st.opts.data_dir).remove(x.worker_id);
   if (!r) return std::move(r.error());
   hive_say(self, ctx, "remove", "removed " + x.worker_id);
-  return job_result{json::write_field("removed", x.worker_id)};
+  return job_result{action_result{"removed", x.worker_id}};
 }
 
 caf::result<worker_choice> hive_choose(hive_ptr self, const std::string& requested) {

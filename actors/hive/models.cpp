@@ -2,7 +2,6 @@
 // time; a second request joins the running one) and delete.
 #include "actors/download/downloader.hpp"
 #include "actors/hive/state.hpp"
-#include "messages/json.hpp"
 
 #include <caf/actor_system.hpp>
 
@@ -82,7 +81,7 @@ caf::result<job_result> hive_model_delete(hive_ptr self, const job_ctx& ctx, con
   if (fs::is_empty(repo, ec)) fs::remove(repo, ec);
   if (fs::is_empty(org, ec)) fs::remove(org, ec);
   hive_say(self, ctx, "delete", "deleted " + *path);
-  return job_result{json::write_field("deleted", fs::path(*path).filename().string())};
+  return job_result{action_result{"deleted", fs::path(*path).filename().string()}};
 }
 
 } // namespace rbee

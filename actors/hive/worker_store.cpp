@@ -45,33 +45,8 @@ std::string to_json(const installed_worker& w) {
   return sb.GetString();
 }
 
-void write_installed(rbee::json::writer& j, const installed_worker& w) {
-  j.StartObject();
-  for (auto [k, v] : {std::pair{"worker_id", &w.id}, {"version", &w.version}, {"backend", &w.backend}, {"sha256", &w.sha256},
-                      {"path", &w.path}}) {
-    j.Key(k);
-    j.String(v->c_str(), static_cast<rapidjson::SizeType>(v->size()));
-  }
-  j.EndObject();
-}
 
 } // namespace
-
-std::string installed_json(const installed_worker& w) {
-  rapidjson::StringBuffer sb;
-  rbee::json::writer j(sb);
-  write_installed(j, w);
-  return sb.GetString();
-}
-
-std::string installed_json(const std::vector<installed_worker>& ws) {
-  rapidjson::StringBuffer sb;
-  rbee::json::writer j(sb);
-  j.StartArray();
-  for (auto& w : ws) write_installed(j, w);
-  j.EndArray();
-  return sb.GetString();
-}
 
 bool valid_worker_id(const std::string& id) {
   return valid_component(id, "._+-") && std::all_of(id.begin(), id.end(), [](char c) { return !std::isupper(static_cast<unsigned char>(c)); });

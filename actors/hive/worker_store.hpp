@@ -5,6 +5,8 @@
 // renamed, so a kill at any moment leaves the previous version runnable.
 // capabilities.json beside workers/ lists what is installed.
 
+#include "messages/results.hpp" // installed_worker
+
 #include <caf/expected.hpp>
 
 #include <string>
@@ -13,14 +15,6 @@
 
 namespace rbee {
 
-struct installed_worker {
-  std::string id;
-  std::string version;
-  std::string backend; ///< "cpu", "cuda", ...
-  std::string binary;  ///< file name inside the version directory
-  std::string sha256;
-  std::string path;    ///< absolute path of the binary through `current`
-};
 
 /// An installed worker's binary, open; the descriptor closes with it.
 struct verified_binary {
@@ -68,10 +62,6 @@ private:
   std::string root_;
 };
 
-/// {"worker_id","version","backend","sha256","path"}: a job's answer about an installed worker.
-std::string installed_json(const installed_worker& w);
-/// A JSON array of those.
-std::string installed_json(const std::vector<installed_worker>& ws);
 
 /// Worker ids and versions become path components: [a-z0-9][a-z0-9._+-]* (ids)
 /// and [A-Za-z0-9][A-Za-z0-9._+~]* (versions), at most 128 characters.

@@ -4,7 +4,6 @@
 #include "actors/worker/worker.hpp"
 #include "actors/hive/worker_store.hpp"
 #include "kernels/context.hpp"
-#include "messages/json.hpp"
 
 #include <caf/actor_system.hpp>
 
@@ -135,7 +134,7 @@ caf::result<job_result> hive_infer(hive_ptr self, const job_ctx& ctx, infer_op o
     --it->second.active;
     it->second.info.last_used_ms = now_ms();
     if (r) {
-      promise.deliver(job_result{json::write(*r)});
+      promise.deliver(job_result{std::move(*r)});
       refresh(self, wid);
     } else {
       bool load_failed = code_of(r.error()) == errc::model_not_found;
@@ -204,7 +203,7 @@ caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, con
             info.pid = i->second.pid;
             i->second.info = info;
           }
-          rp.deliver(job_result{json::write(info)});
+          rp.deliver(job_result{info});
         },
         [=](caf::error& err) mutable { rp.deliver(err); });
   }, [=](const caf::error& err) mutable { rp.deliver(err); });
@@ -220,7 +219,7 @@ caf::result<job_result> hive_worker_stop(hive_ptr self, const job_ctx& ctx, cons
   if (!st.workers.count(id)) return make_error(errc::not_found, "no worker '" + op.worker_id + "'");
   hive_say(self, ctx, "stop", "unloading " + st.workers[id].info.model + " (" + id + ")");
   stop_worker(self, id);
-  return job_result{json::write_field("stopped", id)};
+  return job_result{action_result{"stopped", id}};
 }
 
 std::vector<worker_info> hive_worker_list(hive_ptr self) {

@@ -99,7 +99,7 @@ struct installer_run {
     return std::optional<catalog_index>{};
   }
 
-  caf::expected<std::string> run(const std::string& tree) {
+  caf::expected<installed_worker> run(const std::string& tree) {
     say("catalog", "fetching " + id + " from " + o.catalog_url);
     auto index = signed_index();
     if (!index) return index.error();
@@ -144,11 +144,11 @@ struct installer_run {
     auto w = store.install(id, version, entry->backend, built);
     if (!w) return w.error();
     say("install", "installed " + id + " " + version + " at " + w->path);
-    return installed_json(*w);
+    return std::move(*w);
   }
 };
 
-caf::expected<std::string> install(caf::event_based_actor* self, const job_ctx& ctx, const std::string& id,
+caf::expected<installed_worker> install(caf::event_based_actor* self, const job_ctx& ctx, const std::string& id,
                                    const install_options& o, const std::atomic<bool>& cancel) {
   if (!valid_worker_id(id)) return make_error(errc::invalid_value, "invalid worker id '" + id.substr(0, 64) + "'");
   std::random_device rd;

@@ -4,10 +4,6 @@
 // progress and build output lands in the one SSE stream, and a cancel of the
 // job reaches whichever step runs. A step with nothing to do says so.
 #include "actors/queen/state.hpp"
-#include "json/parse.hpp"
-#include "json/writer.hpp"
-
-#include <rapidjson/document.h>
 
 namespace rbee {
 
@@ -50,30 +46,11 @@ void sub(queen_ptr self, run_ptr r, const char* step, operation op, F next) {
       [=](caf::error& err) { step_fail(self, r, step, err); });
 }
 
-std::string done_json(const run_ptr& r, const std::string& worker_id) {
-  rapidjson::StringBuffer buf;
-  rbee::json::writer w(buf);
-  auto kv = [&](const char* k, const std::string& v) {
-    w.Key(k);
-    w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-  };
-  w.StartObject();
-  kv("worker_id", worker_id);
-  kv("model", r->op.model);
-  kv("hive_id", r->op.hive_id);
-  kv("endpoint", "/v1/chat/completions");
-  kv("model_path", r->model_path);
-  kv("worker", r->choice.worker_id.empty() ? "builtin" : r->choice.worker_id);
-  kv("backend", r->choice.backend);
-  w.EndObject();
-  return buf.GetString();
-}
-
-std::string field_of(const std::string& json, const char* key) {
-  rapidjson::Document d;
-  rbee::json::parse(d, json);
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember(key) || !d[key].IsString()) return "";
-  return d[key].GetString();
+auto_run_result done(const run_ptr& r, const std::string& worker_id) {
+  return auto_run_result{worker_id,        r->op.model,
+                         r->op.hive_id,    "/v1/chat/completions",
+                         r->model_path,    r->choice.worker_id.empty() ? "builtin" : r->choice.worker_id,
+                         r->choice.backend};
 }
 
 // Step 5: a worker serving the model — the loaded one, else a new one, ready.
@@ -85,15 +62,16 @@ void spawn_step(queen_ptr self, run_ptr r) {
         for (auto& w : ws)
           if ((w.model_path == r->model_path || w.model == r->op.model) && w.state == "ready") {
             step_say(self, r, 5, "spawn", w.worker_id + " already serves " + r->op.model + "; reusing it", true);
-            return complete(self, r->job_id, done_json(r, w.worker_id));
+            return complete(self, r->job_id, done(r, w.worker_id));
           }
         std::string program = r->choice.worker_id.empty() ? "cpu" : r->choice.worker_id;
         step_say(self, r, 5, "spawn", "starting a worker (" + program + ") with " + r->op.model, false);
         std::string device = r->choice.backend == "cuda" ? "cuda:0" : "";
         sub(self, r, "spawn", worker_spawn_op{r->op.hive_id, r->op.model, program, device}, [=](job_result& res) {
-          std::string id = field_of(res.json, "worker_id");
+          auto* spawned = caf::get_if<worker_info>(&res.value);
+          std::string id = spawned ? spawned->worker_id : "";
           step_say(self, r, 5, "spawn", id + " is ready", false);
-          complete(self, r->job_id, done_json(r, id));
+          complete(self, r->job_id, done(r, id));
         });
       },
       [=](caf::error& err) { step_fail(self, r, "spawn", err); });

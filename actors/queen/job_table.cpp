@@ -45,27 +45,27 @@ bool job_table::start(const std::string& id) {
   return true;
 }
 
-bool job_table::complete(const std::string& id, std::string result_json) {
-  return finish(id, job_state::completed, std::move(result_json), errc::none, {});
+bool job_table::complete(const std::string& id, job_value result) {
+  return finish(id, job_state::completed, std::move(result), errc::none, {});
 }
 
 bool job_table::fail(const std::string& id, errc code, std::string message) {
-  return finish(id, job_state::failed, {}, code == errc::none ? errc::internal : code,
+  return finish(id, job_state::failed, no_result{}, code == errc::none ? errc::internal : code,
                 std::move(message));
 }
 
 bool job_table::cancel(const std::string& id) {
-  return finish(id, job_state::cancelled, {}, errc::none, {});
+  return finish(id, job_state::cancelled, no_result{}, errc::none, {});
 }
 
-bool job_table::finish(const std::string& id, job_state to, std::string result, errc code,
+bool job_table::finish(const std::string& id, job_state to, job_value result, errc code,
                        std::string msg) {
   auto i = jobs_.find(id);
   if (i == jobs_.end() || is_terminal(i->second.state)) return false;
   auto& j = i->second;
   j.state = to;
   j.finished_ms = now_ms();
-  j.result_json = std::move(result);
+  j.result = std::move(result);
   j.error_code = code;
   j.error_message = std::move(msg);
   --active_;

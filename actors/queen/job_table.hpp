@@ -23,7 +23,7 @@ public:
   const job_info* find(const std::string& id) const;
 
   bool start(const std::string& id);
-  bool complete(const std::string& id, std::string result_json);
+  bool complete(const std::string& id, job_value result);
   bool fail(const std::string& id, errc code, std::string message);
   bool cancel(const std::string& id);
 
@@ -34,7 +34,7 @@ public:
   uint64_t total() const { return total_; }
 
 private:
-  bool finish(const std::string& id, job_state to, std::string result, errc code, std::string msg);
+  bool finish(const std::string& id, job_state to, job_value result, errc code, std::string msg);
   std::string next_id();
 
   size_t max_finished_;

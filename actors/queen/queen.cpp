@@ -23,7 +23,7 @@ void say(queen_ptr self, const std::string& job_id, std::string action, std::str
              narrate(job_id, "queen", std::move(action), std::move(target), std::move(human), lvl));
 }
 
-void complete(queen_ptr self, const std::string& id, std::string result) {
+void complete(queen_ptr self, const std::string& id, job_value result) {
   self->state.routed.erase(id);
   if (self->state.jobs.complete(id, std::move(result))) publish(self, id);
 }
@@ -73,7 +73,7 @@ void route(queen_ptr self, const std::string& job_id, const std::string& hive_id
   self
     ->request(e->handle, timeout, run_atom::value,
               job_ctx{job_id, st.opts.bridge}, std::move(op))
-    .then([=](job_result& r) { complete(self, job_id, std::move(r.json)); },
+    .then([=](job_result& r) { complete(self, job_id, std::move(r.value)); },
           [=](caf::error& err) { fail(self, job_id, code_of(err), message_of(err)); });
 }
 
@@ -88,10 +88,10 @@ void run_job(queen_ptr self, const std::string& id, operation op) {
   std::string hive = op_hive(op);
   caf::visit(overload{
                [&](status_op&) {
-                 complete(self, id, json::write(cluster_status{st.opts.version, st.started_ms, st.jobs.total(),
-                                                               st.jobs.active(), st.hives.list()}));
+                 complete(self, id, cluster_status{st.opts.version, st.started_ms, st.jobs.total(), st.jobs.active(),
+                                                  st.hives.list()});
                },
-               [&](hive_list_op&) { complete(self, id, json::write(st.hives.list())); },
+               [&](hive_list_op&) { complete(self, id, st.hives.list()); },
                [&](auto_run_op& x) { start_auto_run(self, id, std::move(x)); },
                [&](infer_op& x) {
                  if (hive.empty()) return schedule_infer(self, id, std::move(x));

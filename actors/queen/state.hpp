@@ -43,7 +43,7 @@ std::optional<std::string> pick_hive(const std::vector<hive_candidate>& c, std::
 void publish(queen_ptr self, const std::string& job_id);
 void say(queen_ptr self, const std::string& job_id, std::string action, std::string target, std::string human,
          level lvl = level::info);
-void complete(queen_ptr self, const std::string& id, std::string result);
+void complete(queen_ptr self, const std::string& id, job_value result);
 void fail(queen_ptr self, const std::string& id, errc code, std::string message);
 void route(queen_ptr self, const std::string& job_id, const std::string& hive_id, operation op);
 /// Picks a hive for an infer job without one, then routes it (schedule.cpp).

@@ -107,14 +107,33 @@ TEST(JsonWrite, ErrorBodyShape) {
 }
 
 TEST(JsonWrite, JobInfoCarriesResultOrError) {
-  job_info j{"job-1", "status", "", job_state::completed, 1, 2, 3, R"({"a":1})", errc::none, ""};
-  EXPECT_NE(json::write(j).find(R"("result":{"a":1})"), std::string::npos);
+  job_info j{"job-1", "model_delete", "", job_state::completed, 1, 2, 3, action_result{"deleted", "a\"b.gguf"},
+             errc::none, ""};
+  EXPECT_NE(json::write(j).find(R"("result":{"deleted":"a\"b.gguf"})"), std::string::npos);
+  j.result = download_result{"o/r", {"/m/\"x\".gguf"}, 7}; // a quote in a path stays a string
+  EXPECT_NE(json::write(j).find(R"("result":{"model":"o/r","files":["/m/\"x\".gguf"],"bytes":7})"), std::string::npos);
+  j.result = std::vector<installed_worker>{};
+  EXPECT_NE(json::write(j).find(R"("result":[])"), std::string::npos);
   j.state = job_state::failed;
   j.error_code = errc::hive_lost;
   j.error_message = "gone";
   auto t = json::write(j);
   EXPECT_EQ(t.find("result"), std::string::npos);
   EXPECT_NE(t.find(R"("code":"hive_lost")"), std::string::npos);
+}
+
+// The worker catalog is another server: its answer is checked and written again
+// before it becomes a job's result.
+TEST(JsonWrite, ACatalogAnswerIsCheckedAndRewritten) {
+  auto ok = json::read_catalog_answer(R"( [ {"id" : "w", "n": 1.5} ] )");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->json, R"([{"id":"w","n":1.5}])");
+  for (std::string bad : {std::string("{not json"), std::string("7"), std::string("\"text\""), std::string(""),
+                          std::string(100000, '['), std::string("[\"\xff\xfe\"]"), std::string("[1] [2]")}) {
+    auto r = json::read_catalog_answer(bad);
+    ASSERT_FALSE(r) << bad.substr(0, 40);
+    EXPECT_EQ(code_of(r.error()), errc::bad_request);
+  }
 }
 
 TEST(JsonWrite, NarrationFieldsKeepTheirTypes) {

@@ -57,10 +57,20 @@ TEST_F(Roundtrip, Narration) {
 }
 
 TEST_F(Roundtrip, JobMessages) {
-  job_info j{"job-1", "hive_get", "h1", job_state::failed, 1, 2, 3, "", errc::hive_lost, "gone"};
+  job_info j{"job-1", "hive_get", "h1", job_state::failed, 1, 2, 3, no_result{}, errc::hive_lost, "gone"};
+  check(j);
+  j.state = job_state::completed;
+  j.result = download_result{"org/repo", {"/m/a.gguf", "/m/b.gguf"}, 42};
   check(j);
   check(job_accepted{"job-1", "/v1/jobs/job-1/stream"});
-  check(job_result{R"({"a":1})"});
+  // Every kind of result crosses the wire (a hive's answer to the queen).
+  check(job_result{cluster_status{"0.1.0", 1, 2, 3, {}}});
+  check(job_result{sample_caps()});
+  check(job_result{action_result{"stopped", "w1"}});
+  check(job_result{installed_worker{"rbee-worker-cpu", "1.0", "cpu", "rbee-worker", "ab", "/x"}});
+  check(job_result{std::vector<installed_worker>{{"a", "1", "cpu", "b", "c", "d"}}});
+  check(job_result{catalog_answer{R"([{"id":"w"}])"}});
+  check(job_result{auto_run_result{"w1", "m", "localhost", "/v1/chat/completions", "/p", "builtin", "cpu"}});
 }
 
 TEST_F(Roundtrip, HiveMessages) {
@@ -144,6 +154,19 @@ TEST_F(Roundtrip, AnOperationWithABadTypeTagIsAnErrorNotAnException) {
     ASSERT_FALSE(buf.empty());
     buf[0] = static_cast<char>(tag);
     operation back;
+    caf::binary_deserializer source{sys, buf};
+    caf::error err;
+    EXPECT_NO_THROW(err = source(back)) << int(tag);
+    EXPECT_TRUE(err) << int(tag);
+  }
+  // The same for a job result (a hive's answer to the queen).
+  for (uint8_t tag : {uint8_t{14}, uint8_t{255}}) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    job_result r{action_result{"stopped", "w1"}};
+    ASSERT_FALSE(sink(r));
+    buf[0] = static_cast<char>(tag);
+    job_result back;
     caf::binary_deserializer source{sys, buf};
     caf::error err;
     EXPECT_NO_THROW(err = source(back)) << int(tag);

@@ -2,6 +2,7 @@
 // middle of installs — the previous version must always still run.
 #include "io/fetch.hpp"
 #include "actors/hive/worker_store.hpp"
+#include "messages/json.hpp"
 #include "messages/errc.hpp"
 
 #include <caf/error.hpp>
@@ -163,16 +164,16 @@ TEST_F(WorkerStore, AnswersAreJsonWhateverThePath) {
   auto w = s.install("w", "1", "cpu", built("ok"));
   ASSERT_TRUE(w) << caf::to_string(w.error());
   rapidjson::Document one, all;
-  one.Parse(installed_json(*w).c_str());
+  one.Parse(json::write(*w).c_str());
   ASSERT_FALSE(one.HasParseError());
   EXPECT_EQ(std::string(one["path"].GetString()), w->path);
   EXPECT_EQ(std::string(one["sha256"].GetString()), w->sha256);
-  all.Parse(installed_json(s.list()).c_str());
+  all.Parse(json::write(s.list()).c_str());
   ASSERT_TRUE(!all.HasParseError() && all.IsArray() && all.Size() == 1u);
   EXPECT_EQ(std::string(all[0]["worker_id"].GetString()), "w");
   all.Parse(slurp(s.capabilities_path()).c_str());
   EXPECT_FALSE(all.HasParseError());
-  EXPECT_EQ(installed_json(std::vector<installed_worker>{}), "[]");
+  EXPECT_EQ(json::write(std::vector<installed_worker>{}), "[]");
 }
 
 TEST_F(WorkerStore, SigkillDuringInstallsLeavesARunnableVersion) {

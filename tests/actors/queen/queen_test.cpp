@@ -130,7 +130,9 @@ TEST_F(Queen, StatusCompletes) {
   EXPECT_EQ(a->sse_url, "/v1/jobs/" + a->job_id + "/stream");
   auto j = wait_job(a->job_id);
   EXPECT_EQ(j.state, job_state::completed);
-  EXPECT_NE(j.result_json.find("\"hives\""), std::string::npos);
+  auto* status = caf::get_if<cluster_status>(&j.result);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(status->hives.size(), 1u);
 }
 
 TEST_F(Queen, HiveGetIsRoutedToTheHiveAndNarrated) {
