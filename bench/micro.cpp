@@ -10,8 +10,8 @@ namespace {
 
 struct null_sink : event_sink {
   size_t bytes = 0;
-  bool push(std::shared_ptr<const std::string> f, bool) override {
-    bytes += f->size();
+  bool push(const bridge_event& e, bool) override {
+    bytes += e.frame->size();
     return true;
   }
 };

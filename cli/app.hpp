@@ -28,6 +28,8 @@ struct common_flags {
   std::optional<std::string> bind;
   std::optional<std::string> queen;   ///< keeper: queen URL; hive: queen HOST:PORT
   std::optional<std::string> hive_id;
+  bool no_sandbox = false;             ///< --no-sandbox: install_sandbox=0
+  bool allow_unsigned_catalog = false; ///< --allow-unsigned-catalog
 };
 
 /// Loads the settings (file, environment, then flags); prints the problem and

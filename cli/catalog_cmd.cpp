@@ -1,5 +1,7 @@
 // `rbee catalog serve`: the worker catalog over HTTP — GET /workers,
 // /workers/{id}, /workers/{id}/PKGBUILD, /sources/{file}, /health.
+#include "cli/commands.hpp"
+#include <CLI/CLI.hpp>
 #include "actors/install/catalog.hpp"
 #include "actors/install/catalog_sign.hpp"
 #include "cli/app.hpp"
@@ -128,5 +130,35 @@ int run_catalog(config::settings s, const std::string& dir_flag) {
   srv.stop();
   return rc;
 }
+
+namespace {
+
+struct catalog_flags {
+  std::string dir, key;
+};
+
+const bool registered = register_command({20, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto a = std::make_shared<catalog_flags>();
+  auto* catalog = app.add_subcommand("catalog", "the worker catalog");
+  catalog->require_subcommand(1);
+  auto* serve = catalog->add_subcommand("serve", "serve worker recipes and sources over HTTP");
+  serve->add_option("--port", f.port, "HTTP port (default 8787; 0 picks a free one)");
+  serve->add_option("--bind", f.bind, "address to bind (default 127.0.0.1; others need api_token)");
+  serve->add_option("--dir", a->dir, "the catalog directory (default: <data dir>/catalog; scripts/make-catalog.sh makes one)");
+  auto* keygen = catalog->add_subcommand("keygen", "make an Ed25519 signing key for catalogs; prints its public key (catalog_key)");
+  keygen->add_option("--out", a->key, "where the private key goes (default: <config dir>/catalog-key.pem)");
+  auto* sign = catalog->add_subcommand(
+    "sign", "sign a catalog: index.json (every PKGBUILD, meta.json and source with its sha256) and index.json.sig");
+  sign->add_option("--dir", a->dir, "the catalog directory")->required();
+  sign->add_option("--key", a->key, "the private key (default: <config dir>/catalog-key.pem, made when missing)");
+  runs.emplace_back(serve, [a](command_context& ctx) {
+    auto s = ctx.settings("catalog");
+    return s ? run_catalog(std::move(*s), a->dir) : static_cast<int>(usage);
+  });
+  runs.emplace_back(keygen, [a](command_context&) { return cmd_catalog_keygen(a->key); });
+  runs.emplace_back(sign, [a](command_context&) { return cmd_catalog_sign(a->dir, a->key); });
+}});
+
+} // namespace
 
 } // namespace rbee::cli

@@ -1,4 +1,8 @@
 // `rbee run MODEL [PROMPT]`, `rbee ps`, `rbee stop MODEL`: models as a user meets them.
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
 #include "cli/app.hpp"
 #include "cli/client.hpp"
 #include "json/parse.hpp"
@@ -211,5 +215,39 @@ int cmd_stop(const config::settings& s, const std::string& model) {
   }
   return ok;
 }
+
+namespace {
+
+struct run_flags {
+  std::string model, prompt;
+  int max_tokens = 0;
+};
+
+const bool registered_run = register_command({100, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto a = std::make_shared<run_flags>();
+  auto* run = app.add_subcommand("run", "chat with a model (or answer one PROMPT and exit)");
+  run->add_option("model", a->model, "a model in the store (org/repo[:QUANT]) or a GGUF file")->required();
+  auto* prompt = run->add_option("prompt", a->prompt, "answer this and exit");
+  run->add_option("-n,--max-tokens", a->max_tokens, "at most this many tokens per answer (default: until the model stops)")
+    ->check(CLI::Range(1, 1 << 20));
+  add_queen_flag(run, f);
+  runs.emplace_back(run, with_client_settings([a, prompt](const config::settings& s) {
+    return cmd_run(s, a->model, a->prompt, prompt->count() > 0, a->max_tokens);
+  }));
+}});
+
+const bool registered_ps = register_command({170, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto* ps = app.add_subcommand("ps", "list the loaded models (workers)");
+  add_queen_flag(ps, f);
+  add_json_flag(ps);
+  runs.emplace_back(ps, with_client_settings(cmd_ps));
+  auto model = std::make_shared<std::string>();
+  auto* stop = app.add_subcommand("stop", "unload a model");
+  stop->add_option("model", *model, "the model (as shown by rbee ps) or worker id")->required();
+  add_queen_flag(stop, f);
+  runs.emplace_back(stop, with_client_settings([model](const config::settings& s) { return cmd_stop(s, *model); }));
+}});
+
+} // namespace
 
 } // namespace rbee::cli

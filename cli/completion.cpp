@@ -1,5 +1,6 @@
 // `rbee completion bash|zsh`: shell completion generated from the command
 // line's own definition, so it never drifts from what rbee accepts.
+#include "cli/commands.hpp"
 #include "cli/app.hpp"
 
 #include <CLI/CLI.hpp>
@@ -46,5 +47,16 @@ int cmd_completion(const CLI::App& app, const std::string& shell) {
   std::printf("  esac\n  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n}\ncomplete -o default -F _rbee rbee\n");
   return ok;
 }
+
+namespace {
+
+const bool registered = register_command({210, [](CLI::App& app, common_flags&, command_runs& runs) {
+  auto shell = std::make_shared<std::string>();
+  auto* completion = app.add_subcommand("completion", "print the shell completion script: source <(rbee completion bash)");
+  completion->add_option("shell", *shell, "bash or zsh")->required();
+  runs.emplace_back(completion, [&app, shell](command_context&) { return cmd_completion(app, *shell); });
+}});
+
+} // namespace
 
 } // namespace rbee::cli

@@ -1,4 +1,7 @@
 // `rbee serve`, `rbee queen`, `rbee hive`: the long-running processes.
+#include "cli/commands.hpp"
+#include <CLI/CLI.hpp>
+#include "cli/engine.hpp"
 #include "actors/node/embedded.hpp"
 #include "actors/hive/hive.hpp"
 #include "actors/node/runtime.hpp"
@@ -201,5 +204,69 @@ int run_hive(config::settings s) {
   caf::anon_send_exit(hive, caf::exit_reason::user_shutdown);
   return ok;
 }
+
+namespace {
+
+void add_build_flags(CLI::App* c, common_flags& f) {
+  c->add_flag("--no-sandbox", f.no_sandbox, "build worker recipes without bubblewrap (install_sandbox=0); only where none can be had");
+  c->add_flag("--allow-unsigned-catalog", f.allow_unsigned_catalog,
+              "build workers from a catalog whose signature is missing or does not verify (development only)");
+}
+
+/// A daemon run with the settings of `mode`.
+command_run daemon(const char* mode, int (*run)(config::settings)) {
+  return [mode, run](command_context& ctx) {
+    auto s = ctx.settings(mode);
+    return s ? run(std::move(*s)) : static_cast<int>(usage);
+  };
+}
+
+const bool registered_serve = register_command({10, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto* serve = app.add_subcommand("serve", "run queen, hive and HTTP API in one process (embedded mode)");
+  serve->add_option("--port", f.port, "HTTP port (default 8500; 0 picks a free one)");
+  serve->add_option("--bind", f.bind, "address to bind (default 127.0.0.1; others need api_token)");
+  serve->add_option("--data-dir", f.data_dir, "where models and workers live");
+  add_build_flags(serve, f);
+  runs.emplace_back(serve, daemon("client", run_serve));
+}});
+
+const bool registered_queen = register_command({30, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto* queen = app.add_subcommand("queen", "run the queen: HTTP API + cluster port for remote hives");
+  queen->add_option("--port", f.port, "HTTP port (default 8500; 0 picks a free one)");
+  queen->add_option("--cluster-port", f.cluster_port, "CAF port hives join (default 7834; 0 picks one)");
+  queen->add_option("--bind", f.bind, "address to bind (default 127.0.0.1; others need api_token)");
+  queen->add_option("--data-dir", f.data_dir, "where state lives");
+  runs.emplace_back(queen, daemon("client", run_queen));
+}});
+
+const bool registered_hive = register_command({40, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto* hive = app.add_subcommand("hive", "run a hive that joins a queen over the network");
+  hive->add_option("--queen", f.queen, "the queen's cluster address HOST:PORT (default 127.0.0.1:7834)");
+  hive->add_option("--id", f.hive_id, "the hive's id (default: the host name)");
+  hive->add_option("--data-dir", f.data_dir, "where models and workers live");
+  hive->add_option("--port", f.port, "the hive's own HTTP port (default 7835; 0 picks a free one)");
+  hive->add_option("--bind", f.bind, "address of that port (default 127.0.0.1; others need api_token)");
+  add_build_flags(hive, f);
+  runs.emplace_back(hive, daemon("hive", run_hive));
+}});
+
+const bool registered_worker = register_command({50, [](CLI::App& app, common_flags&, command_runs& runs) {
+  auto wa = std::make_shared<worker_args>();
+  auto* worker = app.add_subcommand("worker", "run one model in this process for a hive (the hive starts these)");
+  worker->add_option("--hive", wa->hive, "the hive's worker address HOST:PORT")->required();
+  worker->add_option("--model", wa->model, "the GGUF file")->required();
+  worker->add_option("--id", wa->id, "the worker id the hive gave");
+  worker->add_option("--name", wa->name, "the model's name as asked for");
+  worker->add_option("--slots", wa->slots, "sequences decoded together")->check(CLI::Range(1, 64));
+  worker->add_option("--ctx", wa->ctx, "context per sequence (0: the model's)")->check(CLI::Range(0, 1 << 20));
+  worker->add_option("--device", wa->device, "cpu, cuda or cuda:N (a missing GPU is an error)");
+  worker->add_flag("--exit-with-parent", wa->exit_with_parent, "end when the process that started this one ends");
+  runs.emplace_back(worker, [wa](command_context& ctx) {
+    auto s = ctx.settings("client");
+    return s ? run_worker(std::move(*s), *wa) : static_cast<int>(usage);
+  });
+}});
+
+} // namespace
 
 } // namespace rbee::cli

@@ -1,4 +1,8 @@
 // `rbee tokenize` and `rbee generate`: the engine's command-line face.
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
 #include "cli/engine.hpp"
 
 #include "kernels/generate.hpp"
@@ -108,5 +112,41 @@ int cmd_generate(const generate_args& a) {
                 st->finish_reason.c_str());
   return ok;
 }
+
+namespace {
+
+const bool registered_tokenize = register_command({230, [](CLI::App& app, common_flags&, command_runs& runs) {
+  auto tk = std::make_shared<tokenize_args>();
+  auto* tokenize = app.add_subcommand("tokenize", "print the token ids of a text");
+  tokenize->add_option("--model", tk->model, "GGUF model file")->required();
+  tokenize->add_flag("--no-bos", tk->no_bos, "do not add the BOS token");
+  auto* text = tokenize->add_option("text", tk->text, "the text (verbatim)");
+  auto* file = tokenize->add_option("--file", tk->file, "read the text from a file");
+  text->excludes(file);
+  tokenize->require_option(2, 3);
+  runs.emplace_back(tokenize, [tk](command_context&) { return cmd_tokenize(*tk); });
+}});
+
+const bool registered_generate = register_command({240, [](CLI::App& app, common_flags&, command_runs& runs) {
+  auto gen = std::make_shared<generate_args>();
+  auto* generate = app.add_subcommand("generate", "continue a prompt with a local model");
+  generate->add_option("--model", gen->model, "GGUF model file")->required();
+  generate->add_option("--prompt", gen->prompt, "the prompt")->required();
+  generate->add_option("-n", gen->n, "tokens to generate (default 128)")->check(CLI::Range(1, 1 << 20));
+  generate->add_option("--temperature", gen->temperature, "0 = greedy (default 0.8)")->check(CLI::Range(0.0, 100.0));
+  generate->add_option("--seed", gen->seed, "random seed");
+  generate->add_option("--top-k", gen->top_k, "0 = off (default 40)")->check(CLI::Range(0, 1 << 20));
+  generate->add_option("--top-p", gen->top_p, "1 = off (default 0.95)")->check(CLI::Range(0.0, 1.0));
+  generate->add_option("--min-p", gen->min_p, "0 = off (default 0.05)")->check(CLI::Range(0.0, 1.0));
+  generate->add_option("--repeat-penalty", gen->repeat_penalty, "1 = off")->check(CLI::Range(0.0, 100.0));
+  generate->add_option("--threads", gen->threads, "CPU threads (default: all)")->check(CLI::Range(0, 1024));
+  generate->add_option("--device", gen->device, "cpu, cuda or cuda:N (a missing GPU is an error)");
+  generate->add_option("--ctx", gen->ctx, "context size (default: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
+  generate->add_flag("--ids", gen->ids, "print token ids instead of text");
+  generate->add_flag("--json", gen->json, "end with a JSON line of figures");
+  runs.emplace_back(generate, [gen](command_context&) { return cmd_generate(*gen); });
+}});
+
+} // namespace
 
 } // namespace rbee::cli

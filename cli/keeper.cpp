@@ -1,4 +1,8 @@
 // The keeper: `rbee status`, `rbee jobs`, `rbee job ...` — clients of the queen's HTTP API.
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
 #include "cli/app.hpp"
 #include "cli/client.hpp"
 #include "json/parse.hpp"
@@ -166,5 +170,62 @@ int cmd_worker_op(const config::settings& s, const std::string& op, const std::s
     }
   });
 }
+
+namespace {
+
+const bool registered = register_command({60, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto* status = app.add_subcommand("status", "show the queen, its hives and their capabilities");
+  auto* jobs = app.add_subcommand("jobs", "list the jobs the queen knows");
+  runs.emplace_back(status, with_client_settings(cmd_status));
+  runs.emplace_back(jobs, with_client_settings(cmd_jobs));
+  auto* job = app.add_subcommand("job", "submit, inspect or cancel a job");
+  job->require_subcommand(1);
+  auto arg = std::make_shared<std::string>();
+  auto* submit = job->add_subcommand("submit", "submit an operation and stream its narration");
+  submit->add_option("operation", *arg, "the operation as JSON, e.g. '{\"operation\":\"status\"}'")->required();
+  auto* get = job->add_subcommand("get", "show one job");
+  get->add_option("job_id", *arg, "the job id")->required();
+  auto* cancel = job->add_subcommand("cancel", "cancel a job");
+  cancel->add_option("job_id", *arg, "the job id")->required();
+  runs.emplace_back(submit, with_client_settings([arg](const config::settings& s) { return cmd_job_submit(s, *arg); }));
+  runs.emplace_back(get, with_client_settings([arg](const config::settings& s) { return cmd_job_get(s, *arg); }));
+  runs.emplace_back(cancel, with_client_settings([arg](const config::settings& s) { return cmd_job_cancel(s, *arg); }));
+  for (auto* c : {status, jobs, submit, get, cancel}) add_queen_flag(c, f);
+  for (auto* c : {status, jobs, submit}) add_json_flag(c);
+}});
+
+struct worker_flags {
+  std::string id, hive = "localhost";
+  bool without_gpu = false;
+};
+
+const bool registered_workers = register_command({130, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto a = std::make_shared<worker_flags>();
+  auto* workers = app.add_subcommand("workers", "worker binaries: what the catalog offers, what is installed");
+  workers->require_subcommand(1);
+  auto* available = workers->add_subcommand("available", "the workers of the catalog (metadata as JSON)");
+  auto* installed = workers->add_subcommand("installed", "the workers installed on a hive");
+  auto* install = app.add_subcommand("install", "build and install a worker from the catalog (the build streams live)");
+  install->add_option("worker", a->id, "the worker id (rbee workers available)")->required();
+  install->add_flag("--without-gpu", a->without_gpu, "build a CUDA worker on a hive with no GPU to run it (a build host)");
+  auto* uninstall = app.add_subcommand("uninstall", "remove an installed worker");
+  uninstall->add_option("worker", a->id, "the worker id")->required();
+  for (auto* c : {available, installed, install, uninstall}) {
+    add_queen_flag(c, f);
+    add_json_flag(c);
+    c->add_option("--hive", a->hive, "the hive (default localhost, the embedded one)");
+  }
+  auto op = [a](const char* name) {
+    return with_client_settings([a, name](const config::settings& s) {
+      return cmd_worker_op(s, name, a->hive, a->id, a->without_gpu);
+    });
+  };
+  runs.emplace_back(available, op("worker_catalog_list"));
+  runs.emplace_back(installed, op("worker_list_installed"));
+  runs.emplace_back(install, op("worker_install"));
+  runs.emplace_back(uninstall, op("worker_remove"));
+}});
+
+} // namespace
 
 } // namespace rbee::cli

@@ -1,5 +1,9 @@
 // `rbee open URL` (rbee:// links from model pages) and `rbee protocol
 // register|unregister` (the desktop's handler for them, per XDG).
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
 #include "io/atomic_file.hpp"
 #include "cli/app.hpp"
 #include "cli/client.hpp"
@@ -188,5 +192,24 @@ int cmd_protocol(bool enable) {
   std::printf(had || changed ? "rbee:// links are no longer handled by rbee\n" : "rbee was not registered for rbee:// links\n");
   return ok;
 }
+
+namespace {
+
+const bool registered = register_command({190, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto url = std::make_shared<std::string>();
+  auto* open = app.add_subcommand("open", "handle an rbee:// link (download, run, install, open the dashboard)");
+  open->add_option("url", *url, "rbee://run/model/huggingface/ORG/REPO[:QUANT], rbee://install/worker/ID, ...")->required();
+  add_queen_flag(open, f);
+  add_json_flag(open);
+  runs.emplace_back(open, with_client_settings([url](const config::settings& s) { return cmd_open(s, *url, json_output); }));
+  auto* protocol = app.add_subcommand("protocol", "make this rbee the desktop's handler of rbee:// links");
+  protocol->require_subcommand(1);
+  auto* reg = protocol->add_subcommand("register", "install the desktop entry and set it as the rbee:// handler");
+  auto* unreg = protocol->add_subcommand("unregister", "remove it");
+  runs.emplace_back(reg, [](command_context&) { return cmd_protocol(true); });
+  runs.emplace_back(unreg, [](command_context&) { return cmd_protocol(false); });
+}});
+
+} // namespace
 
 } // namespace rbee::cli

@@ -2,6 +2,10 @@
 // of model pages (SEO: title, description, canonical URL, JSON-LD, sitemap,
 // robots.txt) whose "Run with rbee" button opens rbee://run/... when rbee
 // answers on the visitor's machine and otherwise shows how to install it.
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
 #include "io/atomic_file.hpp"
 #include "cli/hf_market.hpp"
 #include "cli/app.hpp"
@@ -235,5 +239,22 @@ int cmd_marketplace_build(const config::settings& s, const marketplace_args& a) 
   std::printf("%d model pages in %s\n", written, a.out.c_str());
   return written > 0 ? ok : failure;
 }
+
+namespace {
+
+const bool registered = register_command({220, [](CLI::App& app, common_flags&, command_runs& runs) {
+  auto mk = std::make_shared<marketplace_args>();
+  auto* marketplace = app.add_subcommand("marketplace", "the static model marketplace site");
+  marketplace->require_subcommand(1);
+  auto* build = marketplace->add_subcommand("build", "write model pages from the Hugging Face API (HF_ENDPOINT)");
+  build->add_option("--out", mk->out, "the output directory")->required();
+  auto* models = build->add_option("--models", mk->models, "org/repo,org/repo,... (default: the top N GGUF models)");
+  build->add_option("--top", mk->top, "the N most downloaded GGUF models (default 20)")->check(CLI::Range(1, 100))->excludes(models);
+  build->add_option("--site", mk->site, "the site's public URL, for canonical links and the sitemap");
+  build->add_option("--rbee-url", mk->rbee_url, "where the button looks for a running rbee (default http://127.0.0.1:8500)");
+  runs.emplace_back(build, with_client_settings([mk](const config::settings& s) { return cmd_marketplace_build(s, *mk); }));
+}});
+
+} // namespace
 
 } // namespace rbee::cli

@@ -1,4 +1,8 @@
 // `rbee model synth` and `rbee bench`.
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
 #include "cli/engine.hpp"
 
 #include "kernels/bandwidth.hpp"
@@ -99,5 +103,42 @@ int cmd_bench(const bench_args& a) {
   }
   return ok;
 }
+
+namespace {
+
+const bool registered_model = register_command({250, [](CLI::App& app, common_flags&, command_runs& runs) {
+  auto* model = app.add_subcommand("model", "model files: synth");
+  model->require_subcommand(1);
+  auto sy = std::make_shared<synth_args>();
+  auto* synth = model->add_subcommand("synth", "write a GGUF with random weights in a real model's shape");
+  synth->add_option("--shape", sy->shape, "stories15m, stories110m, tinyllama-1.1b, llama-3.2-1b, qwen2.5-0.5b")->required();
+  synth->add_option("--type", sy->type, "f32, f16, q8_0, q4_0, q4_k_m")->required();
+  synth->add_option("--out", sy->out, "output file")->required();
+  synth->add_option("--seed", sy->seed, "random seed");
+  runs.emplace_back(synth, [sy](command_context&) { return cmd_synth(*sy); });
+}});
+
+const bool registered_quantize = register_command({260, [](CLI::App& app, common_flags&, command_runs& runs) {
+  auto qa = std::make_shared<quantize_args>();
+  auto* quantize = app.add_subcommand("quantize", "re-quantize a GGUF model: rbee quantize IN OUT TYPE");
+  quantize->add_option("in", qa->in, "input GGUF")->required();
+  quantize->add_option("out", qa->out, "output GGUF")->required();
+  quantize->add_option("type", qa->type, "f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, q4_k_m")->required();
+  runs.emplace_back(quantize, [qa](command_context&) { return cmd_quantize(*qa); });
+}});
+
+const bool registered_bench = register_command({270, [](CLI::App& app, common_flags&, command_runs& runs) {
+  auto bn = std::make_shared<bench_args>();
+  auto* bench = app.add_subcommand("bench", "prefill and decode speed, and the machine's memory bandwidth");
+  bench->add_option("--model", bn->model, "GGUF model file")->required();
+  bench->add_option("--threads", bn->threads, "CPU threads (default: all)")->check(CLI::Range(0, 1024));
+  bench->add_option("--device", bn->device, "cpu, cuda or cuda:N: where the model runs");
+  bench->add_option("-p", bn->prompt, "prompt tokens (default 512)")->check(CLI::Range(0, 1 << 16));
+  bench->add_option("-n", bn->gen, "generated tokens (default 128)")->check(CLI::Range(0, 1 << 16));
+  bench->add_flag("--json", bn->json, "print JSON instead of a table");
+  runs.emplace_back(bench, [bn](command_context&) { return cmd_bench(*bn); });
+}});
+
+} // namespace
 
 } // namespace rbee::cli

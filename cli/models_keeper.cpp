@@ -1,4 +1,8 @@
 // `rbee pull`, `rbee ls`, `rbee rm`: the model store from the terminal.
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
 #include "cli/app.hpp"
 #include "cli/client.hpp"
 #include "json/writer.hpp"
@@ -73,5 +77,31 @@ int cmd_ls(const config::settings& s) {
   }
   return ok;
 }
+
+namespace {
+
+const bool registered = register_command({110, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto model = std::make_shared<std::string>();
+  auto* pull = app.add_subcommand("pull", "download a model from Hugging Face into the store");
+  pull->add_option("model", *model, "org/repo, org/repo:QUANT or org/repo:file.gguf")->required();
+  auto* ls = app.add_subcommand("ls", "list the models in the store");
+  for (auto* c : {pull, ls}) {
+    add_queen_flag(c, f);
+    add_json_flag(c);
+  }
+  runs.emplace_back(pull, with_client_settings([model](const config::settings& s) { return cmd_pull(s, *model); }));
+  runs.emplace_back(ls, with_client_settings(cmd_ls));
+}});
+
+const bool registered_rm = register_command({160, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto model = std::make_shared<std::string>();
+  auto* rm = app.add_subcommand("rm", "delete a model from the store");
+  rm->add_option("model", *model, "the model (as rbee ls shows it)")->required();
+  add_queen_flag(rm, f);
+  add_json_flag(rm);
+  runs.emplace_back(rm, with_client_settings([model](const config::settings& s) { return cmd_rm(s, *model); }));
+}});
+
+} // namespace
 
 } // namespace rbee::cli

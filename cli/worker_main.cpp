@@ -49,8 +49,8 @@ int run_worker(config::settings s, const worker_args& a) {
     caf::scoped_actor self{sys};
     worker_info info;
     self->request(worker, std::chrono::minutes(10), info_atom::value)
-      .receive([&](worker_info& i) { info = i; }, [&](caf::error&) { info.state = "failed"; });
-    if (info.state != "ready") {
+      .receive([&](worker_info& i) { info = i; }, [&](caf::error&) { info.state = worker_state::failed; });
+    if (info.state != worker_state::ready) {
       std::cerr << "rbee worker: cannot load " << a.model << (info.error.empty() ? "" : ": " + info.error) << "\n";
       rc = 3;
     } else {

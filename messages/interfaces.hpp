@@ -7,6 +7,7 @@
 #include "messages/job.hpp"
 #include "messages/narration.hpp"
 #include "messages/operations.hpp"
+#include "messages/bridge_event.hpp"
 #include "messages/worker.hpp"
 
 #include <caf/actor.hpp>
@@ -48,14 +49,6 @@ using choose_atom = caf::atom_constant<caf::atom("choose")>;
 
 /// Receives a job's (or the global feed's) SSE frames. Implemented by net/'s SSE
 /// sessions; process-local only, never sent over the network.
-class event_sink {
-public:
-  virtual ~event_sink() = default;
-  /// Queues one complete SSE frame; `last` marks the end of the stream (a
-  /// terminal event). Returns false once the sink is closed.
-  virtual bool push(std::shared_ptr<const std::string> frame, bool last) = 0;
-};
-using event_sink_ptr = std::shared_ptr<event_sink>;
 
 /// A subscription: job "" is the global feed; resume after `last_event_id` when
 /// `resume` is set, else replay everything kept.

@@ -247,7 +247,7 @@ void put(writer& w, const worker_info& x) {
   str(w, "model_path", x.model_path);
   str(w, "hive_id", x.hive_id);
   str(w, "device", x.device);
-  str(w, "state", x.state);
+  str(w, "state", to_string(x.state));
   num(w, "slots", x.slots);
   num(w, "busy", x.busy);
   unum(w, "memory_bytes", x.memory_bytes);

@@ -43,6 +43,16 @@ std::string_view to_string(job_state x) {
   return "queued";
 }
 
+std::string_view to_string(worker_state x) {
+  switch (x) {
+    case worker_state::starting: return "starting";
+    case worker_state::loading: return "loading";
+    case worker_state::ready: return "ready";
+    case worker_state::failed: return "failed";
+  }
+  return "failed";
+}
+
 std::string_view to_string(hive_state x) {
   return x == hive_state::online ? "online" : "lost";
 }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rbee {
@@ -43,6 +44,12 @@ typename Inspector::result_type inspect(Inspector& f, infer_result& x) {
            caf::meta::load_callback([&x] { return all_finite({x.prefill_ms, x.decode_ms}); }));
 }
 
+/// Where a worker is in its life.
+enum class worker_state : uint8_t { starting, loading, ready, failed };
+
+/// "starting", "loading", "ready", "failed".
+std::string_view to_string(worker_state x);
+
 /// A loaded model (GET /v1/workers, `rbee ps`).
 struct worker_info {
   std::string worker_id;
@@ -50,7 +57,7 @@ struct worker_info {
   std::string model_path;
   std::string hive_id;
   std::string device;     ///< cpu, cuda:0
-  std::string state;      ///< loading, ready, failed
+  worker_state state = worker_state::starting;
   int32_t slots = 0;
   int32_t busy = 0;
   uint64_t memory_bytes = 0;
@@ -66,7 +73,11 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_info& x) {
   return f(caf::meta::type_name("rbee_worker_info"), x.worker_id, x.model, x.model_path, x.hive_id, x.device,
            x.state, x.slots, x.busy, x.memory_bytes, x.loaded_ms, x.last_used_ms, x.keep_alive_s, x.pid,
-           x.tokens_per_s, x.error, caf::meta::load_callback([&x] { return all_finite({x.tokens_per_s}); }));
+           x.tokens_per_s, x.error, caf::meta::load_callback([&x]() -> caf::error {
+             if (static_cast<uint8_t>(x.state) > static_cast<uint8_t>(worker_state::failed))
+               return caf::make_error(caf::sec::invalid_argument, "a worker state out of range");
+             return all_finite({x.tokens_per_s});
+           }));
 }
 
 /// A model file in a hive's store (GET /v1/models).

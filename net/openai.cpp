@@ -56,8 +56,8 @@ void openai_chat(const session_ptr& s, bool chat) {
           auto queen = s->ctx().be.queen;
           s->start_stream(
             job,
-            [st](const std::string& frame) -> std::optional<session::stream_out> {
-              auto p = transform(*st, frame);
+            [st](const bridge_event& e) -> std::optional<session::stream_out> {
+              auto p = transform(*st, e);
               if (!p) return std::nullopt;
               return session::stream_out{std::move(p->text), p->last};
             },
@@ -66,14 +66,12 @@ void openai_chat(const session_ptr& s, bool chat) {
             });
           return;
         }
-        s->await_end(job, [s, st](const std::string& event, const std::string& data) {
-          doc d;
-          rbee::json::parse(d, data);
-          if (event == "done" && d.IsObject() && d.HasMember("result") && d["result"].IsObject())
-            return s->reply(200, full_response(*st, d["result"]));
-          auto f = failure_of(data, event == "cancelled" ? job_failure{errc::cancelled, "the request was cancelled"}
-                                                         : job_failure{errc::internal, "generation failed"});
-          fail(s, f.code, f.message);
+        s->await_end(job, [s, st](const job_info& j) {
+          if (j.state == job_state::completed)
+            if (const auto* r = caf::get_if<infer_result>(&j.result)) return s->reply(200, full_response(*st, *r));
+          if (j.state == job_state::cancelled) return fail(s, errc::cancelled, "the request was cancelled");
+          fail(s, j.error_code == errc::none ? errc::internal : j.error_code,
+               j.error_message.empty() ? std::string("generation failed") : j.error_message);
         });
       });
     },

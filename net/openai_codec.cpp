@@ -101,22 +101,21 @@ std::string chunk(const stream_state& st, const std::string& text, const char* f
   return "data: " + std::string(buf.GetString()) + "\n\n";
 }
 
-std::string usage_json(const value& result) {
-  return result.HasMember("usage") ? to_json(result["usage"]) : "{}";
+/// {"prompt_tokens","completion_tokens","total_tokens"} of a generation ({} without one).
+void usage(json_writer& w, const infer_result* r) {
+  w.StartObject();
+  if (r) {
+    w.Key("prompt_tokens");
+    w.Int(r->prompt_tokens);
+    w.Key("completion_tokens");
+    w.Int(r->completion_tokens);
+    w.Key("total_tokens");
+    w.Int(r->prompt_tokens + r->completion_tokens);
+  }
+  w.EndObject();
 }
 
 } // namespace
-
-job_failure failure_of(const std::string& data, job_failure fallback) {
-  doc d;
-  rbee::json::parse(d, data);
-  if (!d.IsObject() || !d.HasMember("error") || !d["error"].IsObject()) return fallback;
-  const auto& e = d["error"];
-  if (e.HasMember("message") && e["message"].IsString()) fallback.message = e["message"].GetString();
-  if (e.HasMember("code") && e["code"].IsString())
-    if (auto c = errc_from_string(e["code"].GetString()); c && *c != errc::none) fallback.code = *c;
-  return fallback;
-}
 
 std::string openai_error(errc code, std::string_view message, std::string_view param) {
   rapidjson::StringBuffer buf;
@@ -235,64 +234,49 @@ translated translate(const std::string& body, bool chat) {
   return t;
 }
 
-std::optional<stream_piece> transform(stream_state& st, const std::string& frame) {
-  std::string event, data;
-  split_frame(frame, event, data);
-  if (event == "token") {
-    doc d;
-    rbee::json::parse(d, data);
-    if (!d.IsObject() || !d.HasMember("text") || !d["text"].IsString()) return std::nullopt;
-    std::string text = d["text"].GetString();
-    if (text.empty() && st.started) return std::nullopt;
+std::optional<stream_piece> transform(stream_state& st, const bridge_event& e) {
+  if (e.token) {
+    if (e.token->text.empty() && st.started) return std::nullopt;
     bool role = !st.started;
     st.started = true;
-    return stream_piece{chunk(st, text, nullptr, role), false};
+    return stream_piece{chunk(st, e.token->text, nullptr, role), false};
   }
-  if (event == "done") {
-    doc d;
-    rbee::json::parse(d, data);
-    std::string reason = "stop", usage = "{}";
-    if (d.IsObject() && d.HasMember("result") && d["result"].IsObject()) {
-      const auto& r = d["result"];
-      if (r.HasMember("finish_reason") && r["finish_reason"].IsString()) reason = finish_of(r["finish_reason"].GetString());
-      usage = usage_json(r);
-    }
-    std::string out = chunk(st, "", reason.c_str(), !st.started);
-    if (st.include_usage) { // the usage chunk: no choices, the usage object
-      rapidjson::StringBuffer buf;
-      json_writer w(buf);
-      w.StartObject();
-      head(w, st, st.chat ? "chat.completion.chunk" : "text_completion");
-      w.Key("choices");
-      w.StartArray();
-      w.EndArray();
-      w.Key("usage");
-      w.RawValue(usage.c_str(), usage.size(), rapidjson::kObjectType);
-      w.EndObject();
-      out += "data: " + std::string(buf.GetString()) + "\n\n";
-    }
-    return stream_piece{out + "data: [DONE]\n\n", true};
+  if (!e.job || !is_terminal(e.job->state)) return std::nullopt; // state and narration: not part of OpenAI's stream
+  const job_info& j = *e.job;
+  if (j.state == job_state::cancelled) return stream_piece{"data: [DONE]\n\n", true};
+  if (j.state == job_state::failed) {
+    auto code = j.error_code == errc::none ? errc::internal : j.error_code;
+    auto message = j.error_message.empty() ? std::string("generation failed") : j.error_message;
+    return stream_piece{"data: " + openai_error(code, message) + "\n\ndata: [DONE]\n\n", true};
   }
-  if (event == "error") {
-    auto f = failure_of(data, {errc::internal, "generation failed"});
-    return stream_piece{"data: " + openai_error(f.code, f.message) + "\n\ndata: [DONE]\n\n", true};
+  const auto* r = caf::get_if<infer_result>(&j.result);
+  std::string reason = r ? finish_of(r->finish_reason) : "stop";
+  std::string out = chunk(st, "", reason.c_str(), !st.started);
+  if (st.include_usage) { // the usage chunk: no choices, the usage object
+    rapidjson::StringBuffer buf;
+    json_writer w(buf);
+    w.StartObject();
+    head(w, st, st.chat ? "chat.completion.chunk" : "text_completion");
+    w.Key("choices");
+    w.StartArray();
+    w.EndArray();
+    w.Key("usage");
+    usage(w, r);
+    w.EndObject();
+    out += "data: " + std::string(buf.GetString()) + "\n\n";
   }
-  if (event == "cancelled") return stream_piece{"data: [DONE]\n\n", true};
-  return std::nullopt; // state and narration events are not part of OpenAI's stream
+  return stream_piece{out + "data: [DONE]\n\n", true};
 }
 
-std::string full_response(const stream_state& st, const value& result) {
-  std::string text = result.HasMember("text") && result["text"].IsString() ? result["text"].GetString() : "";
-  std::string reason = result.HasMember("finish_reason") && result["finish_reason"].IsString()
-                         ? finish_of(result["finish_reason"].GetString())
-                         : "stop";
+std::string full_response(const stream_state& st, const infer_result& r) {
+  std::string reason = finish_of(r.finish_reason);
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
   head(w, st, st.chat ? "chat.completion" : "text_completion");
-  choice(w, st, "message", true, &text, reason.c_str());
+  choice(w, st, "message", true, &r.text, reason.c_str());
   w.Key("usage");
-  if (result.HasMember("usage")) result["usage"].Accept(w); else w.Null();
+  usage(w, &r);
   w.EndObject();
   return buf.GetString();
 }

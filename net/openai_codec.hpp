@@ -1,10 +1,11 @@
 #pragma once
 // The OpenAI-compatible API's formats, apart from the HTTP session (no Beast
 // here, so that fuzzers and tests can drive them alone): a request body translated
-// into the JSON of an infer operation, the bridge's frames of its job turned into
+// into the JSON of an infer operation, the bridge's events of its job turned into
 // OpenAI chunks, the whole answer, and OpenAI-shaped errors.
 
 #include "messages/errc.hpp"
+#include "messages/bridge_event.hpp"
 
 #include <rapidjson/document.h>
 
@@ -43,20 +44,12 @@ struct stream_piece {
   bool last = false;
 };
 
-/// One bridge frame of the job ("event: token\ndata: {...}") as OpenAI stream
-/// output (nullopt: nothing to send, e.g. narration).
-std::optional<stream_piece> transform(stream_state& st, const std::string& frame);
+/// One event of the job, read from its typed message (a token, the job's end), as
+/// OpenAI stream output (nullopt: nothing to send, e.g. narration).
+std::optional<stream_piece> transform(stream_state& st, const bridge_event& e);
 
 /// The whole (non-streaming) answer from the job's result.
-std::string full_response(const stream_state& st, const rapidjson::Value& result);
-
-/// What a job's error event ({"error":{"code","message"}}, as the bridge writes it)
-/// says; `fallback` for what it leaves out or cannot be read.
-struct job_failure {
-  errc code;
-  std::string message;
-};
-job_failure failure_of(const std::string& data, job_failure fallback);
+std::string full_response(const stream_state& st, const infer_result& r);
 
 /// {"error":{"message","type","param","code"}} as OpenAI clients expect.
 std::string openai_error(errc code, std::string_view message, std::string_view param = {});

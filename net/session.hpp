@@ -66,15 +66,15 @@ public:
     std::string text;
     bool last = false;
   };
-  /// Turns a bridge frame into output (nullopt: send nothing). Runs on the
-  /// bridge's thread: keep it small.
-  using frame_transform = std::function<std::optional<stream_out>(const std::string& frame)>;
+  /// Turns a bridge event (its frame and the typed message beside it) into output
+  /// (nullopt: send nothing). Runs on the bridge's thread: keep it small.
+  using frame_transform = std::function<std::optional<stream_out>(const bridge_event& e)>;
   /// Streams a job's events through `transform` as a chunked text/event-stream
   /// response; `on_abort` runs (once) if the client goes away before the end.
   void start_stream(std::string job_id, frame_transform transform, std::function<void()> on_abort);
-  /// Waits for the job's terminal event and hands it (event name, data) to
-  /// `on_end` on this session's strand.
-  void await_end(std::string job_id, std::function<void(const std::string&, const std::string&)> on_end);
+  /// Waits for the job's terminal event and hands it (its job_info) to `on_end`
+  /// on this session's strand.
+  void await_end(std::string job_id, std::function<void(const job_info&)> on_end);
   /// Runs `f` on this session's strand.
   template <class F>
   void post(F&& f) {

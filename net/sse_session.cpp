@@ -12,11 +12,12 @@ namespace {
 class sse_sink final : public event_sink {
 public:
   sse_sink(std::weak_ptr<session> s, session::frame_transform t) : s_(std::move(s)), transform_(std::move(t)) {}
-  bool push(std::shared_ptr<const std::string> frame, bool last) override {
+  bool push(const bridge_event& e, bool last) override {
     auto p = s_.lock();
     if (!p || p->sse_closed) return false;
+    auto frame = e.frame;
     if (transform_) {
-      auto out = transform_(*frame);
+      auto out = transform_(e);
       if (!out) return true;
       frame = std::make_shared<const std::string>(std::move(out->text));
       last = last || out->last;
@@ -33,21 +34,22 @@ private:
 /// Waits for the terminal frame of a job.
 class end_sink final : public event_sink {
 public:
-  end_sink(std::weak_ptr<session> s, std::function<void(const std::string&, const std::string&)> f)
-    : s_(std::move(s)), on_end_(std::move(f)) {}
-  bool push(std::shared_ptr<const std::string> frame, bool last) override {
+  end_sink(std::weak_ptr<session> s, std::function<void(const job_info&)> f) : s_(std::move(s)), on_end_(std::move(f)) {}
+  bool push(const bridge_event& e, bool last) override {
     auto p = s_.lock();
     if (!p) return false;
     if (!last) return true;
-    std::string event, data;
-    split_frame(*frame, event, data);
-    p->post([p, f = on_end_, event, data] { f(event, data); });
+    // The terminal event always carries its job_info; without one, the job ended unseen.
+    auto job = e.job ? e.job : std::make_shared<const job_info>(job_info{.state = job_state::failed,
+                                                                         .error_code = errc::internal,
+                                                                         .error_message = "the job ended unseen"});
+    p->post([p, f = on_end_, job] { f(*job); });
     return false;
   }
 
 private:
   std::weak_ptr<session> s_;
-  std::function<void(const std::string&, const std::string&)> on_end_;
+  std::function<void(const job_info&)> on_end_;
 };
 
 } // namespace
@@ -68,7 +70,7 @@ void session::start_stream(std::string job_id, frame_transform transform, std::f
   subscribe(std::move(job_id), false, 0, std::make_shared<sse_sink>(weak_from_this(), std::move(transform)));
 }
 
-void session::await_end(std::string job_id, std::function<void(const std::string&, const std::string&)> on_end) {
+void session::await_end(std::string job_id, std::function<void(const job_info&)> on_end) {
   subscription sub{std::move(job_id), false, 0, std::make_shared<end_sink>(weak_from_this(), std::move(on_end))};
   auto self = shared_from_this();
   ask<uint64_t>(*ctx_->be.sys, ctx_->be.bridge, std::chrono::milliseconds(ctx_->cfg.request_timeout_ms),

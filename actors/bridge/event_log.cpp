@@ -13,15 +13,15 @@ std::string event_log::sse_text(uint64_t id, std::string_view event, const std::
   return sse_frame(id, event, data);
 }
 
-void event_log::store(uint64_t id, std::shared_ptr<const std::string> frame, bool terminal) {
-  buf_.push_back({id, frame});
+void event_log::store(uint64_t id, bridge_event ev, bool terminal) {
+  buf_.push_back({id, ev});
   if (buf_.size() > capacity_) buf_.pop_front();
   if (terminal) {
-    terminal_ = frame;
+    terminal_ = ev;
     terminal_id_ = id;
   }
   // Fan out; drop the subscribers that closed.
-  std::erase_if(subs_, [&](const event_sink_ptr& s) { return !s->push(frame, terminal); });
+  std::erase_if(subs_, [&](const event_sink_ptr& s) { return !s->push(ev, terminal); });
   if (terminal) subs_.clear(); // nothing follows a terminal event
 }
 
@@ -33,17 +33,17 @@ uint64_t event_log::subscribe(const subscription& sub) {
   if (after + 1 < first) {
     auto note = std::make_shared<const std::string>(
       ": " + std::to_string(first - after - 1) + " earlier events are no longer kept\n\n");
-    open = sub.sink->push(note, false);
+    open = sub.sink->push(bridge_event{note}, false);
   }
   for (auto& e : buf_) {
     if (!open) break;
     if (e.id <= after) continue;
-    bool last = terminal_ && e.id == terminal_id_;
-    open = sub.sink->push(e.frame, last);
+    bool last = closed() && e.id == terminal_id_;
+    open = sub.sink->push(e.ev, last);
   }
-  if (open && terminal_ && terminal_id_ <= after)
-    sub.sink->push(std::make_shared<const std::string>(": end of stream\n\n"), true);
-  else if (open && !terminal_)
+  if (open && closed() && terminal_id_ <= after)
+    sub.sink->push(bridge_event{std::make_shared<const std::string>(": end of stream\n\n")}, true);
+  else if (open && !closed())
     subs_.push_back(sub.sink);
   return last_id();
 }

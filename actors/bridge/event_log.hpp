@@ -19,12 +19,13 @@ public:
   /// Appends an event, gives it the next id, and sends it to every subscriber.
   /// `data_for_id` builds the data given the id. Returns the id, or 0 when the
   /// log is already closed by a terminal event.
+  /// `typed` carries the message the data was written from (its frame is filled in here).
   template <class F>
-  uint64_t append(std::string_view event, F&& data_for_id, bool terminal = false) {
+  uint64_t append(std::string_view event, F&& data_for_id, bool terminal = false, bridge_event typed = {}) {
     if (closed()) return 0;
     uint64_t id = next_id_++;
-    auto frame = std::make_shared<const std::string>(sse_text(id, event, data_for_id(id)));
-    store(id, std::move(frame), terminal);
+    typed.frame = std::make_shared<const std::string>(sse_text(id, event, data_for_id(id)));
+    store(id, std::move(typed), terminal);
     return id;
   }
 
@@ -32,7 +33,7 @@ public:
   /// keeps it for later events. Returns the last id so far.
   uint64_t subscribe(const subscription& sub);
 
-  bool closed() const { return terminal_ != nullptr; }
+  bool closed() const { return terminal_.frame != nullptr; }
   uint64_t last_id() const { return next_id_ - 1; }
   size_t subscribers() const { return subs_.size(); }
   size_t buffered() const { return buf_.size(); }
@@ -40,15 +41,15 @@ public:
 private:
   struct entry {
     uint64_t id;
-    std::shared_ptr<const std::string> frame;
+    bridge_event ev;
   };
   static std::string sse_text(uint64_t id, std::string_view event, const std::string& data);
-  void store(uint64_t id, std::shared_ptr<const std::string> frame, bool terminal);
+  void store(uint64_t id, bridge_event ev, bool terminal);
 
   size_t capacity_;
   uint64_t next_id_ = 1;
   std::deque<entry> buf_;
-  std::shared_ptr<const std::string> terminal_; ///< the last event, kept even if evicted
+  bridge_event terminal_; ///< the last event, kept even if evicted
   uint64_t terminal_id_ = 0;
   std::vector<event_sink_ptr> subs_;
 };

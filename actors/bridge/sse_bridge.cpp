@@ -80,7 +80,8 @@ bridge_actor::behavior_type bridge_impl(bridge_actor::stateful_pointer<bridge_st
       auto* log = self->state.find(t.job_id);
       if (!log || log->closed()) return;
       ++self->state.tokens_total;
-      log->append("token", [&](uint64_t) { return json::write(t); }); // not on the global feed
+      auto typed = std::make_shared<const token_msg>(std::move(t));
+      log->append("token", [&](uint64_t) { return json::write(*typed); }, false, bridge_event{nullptr, typed}); // not on the global feed
     },
     [=](job_info& j) {
       auto& st = self->state;
@@ -88,13 +89,14 @@ bridge_actor::behavior_type bridge_impl(bridge_actor::stateful_pointer<bridge_st
       auto& log = it->second;
       if (log.closed()) return;
       bool terminal = is_terminal(j.state);
-      auto data = json::write(j);
-      log.append(terminal ? terminal_event(j.state) : "state",
-                 [&](uint64_t) { return data; }, terminal);
-      st.global.append("job", [&](uint64_t) { return data; });
+      auto typed = std::make_shared<const job_info>(std::move(j));
+      auto data = json::write(*typed);
+      log.append(terminal ? terminal_event(typed->state) : "state", [&](uint64_t) { return data; }, terminal,
+                 bridge_event{nullptr, nullptr, typed});
+      st.global.append("job", [&](uint64_t) { return data; }, false, bridge_event{nullptr, nullptr, typed});
       if (terminal) {
-        st.retire(j.job_id);
-        st.download_done.erase(j.job_id);
+        st.retire(typed->job_id);
+        st.download_done.erase(typed->job_id);
       }
     },
     [=](hive_info& h) {

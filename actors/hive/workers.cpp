@@ -21,7 +21,7 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, c
                                        int program_fd = -1) {
   auto& st = self->state;
   for (auto& [id, w] : st.workers)
-    if (w.info.model_path == path && w.info.state != "failed") {
+    if (w.info.model_path == path && w.info.state != worker_state::failed) {
       if (keep_alive_s >= 0) w.info.keep_alive_s = keep_alive_s;
       return &w;
     }
@@ -40,14 +40,14 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, c
   o.device = device;
   hive_worker w;
   w.info.worker_id = o.worker_id, w.info.model = name, w.info.model_path = path, w.info.hive_id = st.opts.hive_id;
-  w.info.device = device, w.info.state = "ready", w.info.slots = o.slots;
+  w.info.device = device, w.info.state = worker_state::ready, w.info.slots = o.slots;
   w.info.loaded_ms = w.info.last_used_ms = now_ms(), w.info.keep_alive_s = o.keep_alive_s;
   if (st.opts.worker_processes || !program.empty()) {
     auto pid = hive_start_process(self, o, program, program_fd);
     if (!pid) return std::move(pid.error());
     w.pid = *pid;
     w.info.pid = *pid;
-    w.info.state = "starting";
+    w.info.state = worker_state::starting;
   } else {
     w.handle = spawn_worker(self->system(), o);
     self->monitor(w.handle);
@@ -194,7 +194,7 @@ caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, con
     self->request(it->second.handle, std::chrono::seconds(600), info_atom::value)
       .then(
         [=](worker_info& info) mutable {
-          if (info.state == "failed") {
+          if (info.state == worker_state::failed) {
             stop_worker(self, wid);
             rp.deliver(make_error(errc::model_not_found, "the worker could not load " + info.model));
             return;
@@ -257,7 +257,7 @@ void hive_worker_up(hive_ptr self, const std::string& id, worker_actor handle) {
   }
   auto& w = it->second;
   w.handle = std::move(handle);
-  w.info.state = "ready";
+  w.info.state = worker_state::ready;
   self->monitor(w.handle);
   auto pending = std::move(w.on_ready);
   w.on_ready.clear();

@@ -60,7 +60,7 @@ void spawn_step(queen_ptr self, run_ptr r) {
       [=](std::vector<worker_info>& ws) {
         if (gone(self, r)) return;
         for (auto& w : ws)
-          if ((w.model_path == r->model_path || w.model == r->op.model) && w.state == "ready") {
+          if ((w.model_path == r->model_path || w.model == r->op.model) && w.state == worker_state::ready) {
             step_say(self, r, 5, "spawn", w.worker_id + " already serves " + r->op.model + "; reusing it", true);
             return complete(self, r->job_id, done(r, w.worker_id));
           }

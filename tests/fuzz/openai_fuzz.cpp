@@ -1,6 +1,6 @@
 // libFuzzer target: the OpenAI-compatible API's formats — request bodies of both
 // routes translated (then read as the infer operation they become), and the input
-// as a bridge frame turned into stream chunks or a whole answer; every output must
+// as model text in stream chunks, errors and a whole answer; every output must
 // be valid JSON in valid UTF-8. Built and run by run_target.sh.
 #include "json/parse.hpp"
 #include "json/writer.hpp"
@@ -34,18 +34,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string err = rbee::net::openai_error(t.code, t.message, t.param);
     if (!rbee::json::valid_utf8(err)) std::abort();
   }
+  // The input as model text: in a token, and in a finished generation's result.
   rbee::net::stream_state st;
   st.model = body.substr(0, 64);
   st.include_usage = size % 2;
-  for (const char* event : {"token", "done", "error", "cancelled", "state"}) {
+  auto token = std::make_shared<const rbee::token_msg>(rbee::token_msg{"j", 0, body, 1});
+  if (auto p = rbee::net::transform(st, rbee::bridge_event{nullptr, token})) check_chunks(p->text);
+  rbee::job_info j{.job_id = "j", .state = rbee::job_state::completed};
+  rbee::infer_result r{body.substr(0, 64), body, static_cast<int32_t>(size), 1, body.substr(0, 8), 0, 0};
+  j.result = r;
+  for (auto state : {rbee::job_state::completed, rbee::job_state::failed, rbee::job_state::cancelled}) {
     st.chat = !st.chat;
-    if (auto p = rbee::net::transform(st, std::string("event: ") + event + "\ndata: " + body + "\n\n")) check_chunks(p->text);
+    j.state = state;
+    j.error_message = body;
+    auto end = std::make_shared<const rbee::job_info>(j);
+    if (auto p = rbee::net::transform(st, rbee::bridge_event{nullptr, nullptr, end})) check_chunks(p->text);
   }
-  rapidjson::Document d;
-  if (rbee::json::parse(d, body) && d.IsObject()) {
-    std::string full = rbee::net::full_response(st, d);
-    rapidjson::Document back;
-    if (!rbee::json::valid_utf8(full) || !rbee::json::parse(back, full)) std::abort();
-  }
+  std::string full = rbee::net::full_response(st, r);
+  rapidjson::Document back;
+  if (!rbee::json::valid_utf8(full) || !rbee::json::parse(back, full)) std::abort();
   return 0;
 }

@@ -26,41 +26,73 @@ TEST(OpenAiCodec, BodiesThatAreNotRequestsAreBadRequests) {
   EXPECT_TRUE(ok.stream);
 }
 
-// Found by the openai fuzzer: a frame whose data is JSON but not an object (e.g. 0)
-// reached HasMember, which RapidJSON only defines on objects.
-TEST(OpenAiCodec, FramesThatAreNotObjectsAreSafe) {
-  for (const char* data : {"0", "[]", "\"x\"", "null", "{", "\xff"}) {
-    for (const char* event : {"token", "done", "error", "cancelled", "narration"}) {
-      stream_state st;
-      st.include_usage = true;
-      auto p = transform(st, std::string("event: ") + event + "\ndata: " + data + "\n\n");
-      if (!p) continue;
-      for (size_t at = 0; (at = p->text.find("data: ", at)) != std::string::npos;) {
-        size_t end = p->text.find("\n\n", at);
-        std::string json = p->text.substr(at + 6, end - at - 6);
-        at = end;
-        if (json == "[DONE]") continue;
-        rapidjson::Document d;
-        EXPECT_TRUE(rbee::json::parse(d, json)) << event << " " << data << ": " << json;
-      }
-    }
+namespace {
+
+/// Every "data: ..." of a stream piece is [DONE] or JSON.
+void expect_json_chunks(const std::string& text) {
+  for (size_t at = 0; (at = text.find("data: ", at)) != std::string::npos;) {
+    size_t end = text.find("\n\n", at);
+    std::string json = text.substr(at + 6, end - at - 6);
+    at = end;
+    if (json == "[DONE]") continue;
+    rapidjson::Document d;
+    EXPECT_TRUE(rbee::json::valid_utf8(json) && rbee::json::parse(d, json)) << json;
   }
 }
 
-// A job's error event becomes an OpenAI error with the job's code and message, in the
-// stream and in a whole answer alike.
-TEST(OpenAiCodec, JobErrorsKeepTheirCodeAndMessage) {
-  auto f = failure_of(R"({"error":{"code":"context_overflow","message":"too long"}})", {errc::internal, "x"});
-  EXPECT_EQ(f.code, errc::context_overflow);
-  EXPECT_EQ(f.message, "too long");
-  auto unknown = failure_of(R"({"error":{"code":"no_such_code","message":7}})", {errc::internal, "generation failed"});
-  EXPECT_EQ(unknown.code, errc::internal);
-  EXPECT_EQ(unknown.message, "generation failed");
+bridge_event token(std::string text) {
+  return bridge_event{nullptr, std::make_shared<const token_msg>(token_msg{"j", 0, std::move(text), 1})};
+}
+
+bridge_event ended(job_info j) { return bridge_event{nullptr, nullptr, std::make_shared<const job_info>(std::move(j))}; }
+
+} // namespace
+
+// Tokens and results carry model text: whatever bytes it holds, the chunks are JSON.
+TEST(OpenAiCodec, HostileTextInTokensAndResultsStaysJson) {
+  for (std::string text : {std::string("\xff\xfe"), std::string("\"}{\\"), std::string("\xed\xa0\x80"), std::string(1, '\0'),
+                           std::string("ok")}) {
+    for (bool usage : {false, true}) {
+      stream_state st;
+      st.include_usage = usage;
+      auto p = transform(st, token(text));
+      ASSERT_TRUE(p);
+      EXPECT_FALSE(p->last);
+      expect_json_chunks(p->text);
+      job_info j{.job_id = "j", .state = job_state::completed};
+      j.result = infer_result{"m", text, 3, 1, "length", 1, 2};
+      auto done = transform(st, ended(j));
+      ASSERT_TRUE(done);
+      EXPECT_TRUE(done->last);
+      expect_json_chunks(done->text);
+      EXPECT_NE(done->text.find(R"("finish_reason":"length")"), std::string::npos) << done->text;
+      if (usage) EXPECT_NE(done->text.find(R"("total_tokens":4)"), std::string::npos) << done->text;
+      auto full = full_response(st, *caf::get_if<infer_result>(&j.result));
+      rapidjson::Document d;
+      EXPECT_TRUE(rbee::json::valid_utf8(full) && rbee::json::parse(d, full)) << full;
+    }
+  }
+  // Narration and state events are not part of OpenAI's stream.
   stream_state st;
-  auto p = transform(st, "event: error\ndata: {\"error\":{\"code\":\"context_overflow\",\"message\":\"too long\"}}\n\n");
+  EXPECT_FALSE(transform(st, ended(job_info{.job_id = "j", .state = job_state::running})));
+  EXPECT_FALSE(transform(st, bridge_event{std::make_shared<const std::string>("event: narration\ndata: {}\n\n")}));
+}
+
+// A job's failure becomes an OpenAI error with the job's code and message; a
+// cancelled job ends the stream.
+TEST(OpenAiCodec, JobErrorsKeepTheirCodeAndMessage) {
+  stream_state st;
+  auto p = transform(st, ended(job_info{.job_id = "j", .state = job_state::failed, .error_code = errc::context_overflow,
+                                      .error_message = "too long"}));
   ASSERT_TRUE(p);
   EXPECT_TRUE(p->last);
   EXPECT_NE(p->text.find(R"("message":"too long")"), std::string::npos) << p->text;
   EXPECT_NE(p->text.find(R"("code":"context_overflow")"), std::string::npos) << p->text;
   EXPECT_NE(p->text.find("data: [DONE]"), std::string::npos);
+  auto bare = transform(st, ended(job_info{.job_id = "j", .state = job_state::failed}));
+  ASSERT_TRUE(bare);
+  EXPECT_NE(bare->text.find("generation failed"), std::string::npos) << bare->text;
+  auto c = transform(st, ended(job_info{.job_id = "j", .state = job_state::cancelled}));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->text, "data: [DONE]\n\n");
 }

@@ -13,9 +13,9 @@ struct test_sink : event_sink {
   std::vector<std::string> frames;
   bool ended = false;
   bool open = true;
-  bool push(std::shared_ptr<const std::string> f, bool last) override {
+  bool push(const bridge_event& e, bool last) override {
     if (!open) return false;
-    frames.push_back(*f);
+    frames.push_back(*e.frame);
     ended = ended || last;
     return true;
   }

@@ -21,9 +21,9 @@ struct collecting_sink : event_sink {
   std::mutex mtx;
   std::string text;
   bool ended = false;
-  bool push(std::shared_ptr<const std::string> f, bool last) override {
+  bool push(const bridge_event& e, bool last) override {
     std::lock_guard<std::mutex> g{mtx};
-    text += *f;
+    text += *e.frame;
     ended = ended || last;
     return true;
   }
