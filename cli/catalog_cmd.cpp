@@ -7,7 +7,7 @@
 #include "cli/app.hpp"
 #include "net/server.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include "log/log.hpp"
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -56,7 +56,7 @@ net::extra_routes embedded_catalog(const config::settings& s) {
   if (!std::filesystem::is_directory(s.data_dir + "/catalog/workers", ec)) return {};
   auto c = worker_catalog::load(s.data_dir + "/catalog");
   if (!c) {
-    spdlog::warn("not serving the catalog in {}/catalog: {}", s.data_dir, message_of(c.error()));
+    logging::get("catalog")->warn("not serving the catalog in {}/catalog: {}", s.data_dir, message_of(c.error()));
     return {};
   }
   return catalog_routes(std::make_shared<const worker_catalog>(std::move(*c)));
@@ -101,9 +101,7 @@ int cmd_catalog_sign(const std::string& dir, const std::string& key) {
 
 int run_catalog(config::settings s, const std::string& dir_flag) {
   block_stop_signals();
-  auto log = spdlog::get("catalog");
-  if (!log) log = spdlog::stderr_color_mt("catalog");
-  log->set_level(spdlog::level::from_str(s.log_level));
+  auto log = logging::get("catalog");
   std::string dir = dir_flag.empty() ? s.data_dir + "/catalog" : dir_flag;
   auto c = worker_catalog::load(dir);
   if (!c) {

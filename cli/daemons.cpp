@@ -14,7 +14,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include "log/log.hpp"
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -33,13 +33,6 @@ net::extra_routes web_routes(const config::settings& s, net::extra_routes catalo
 net::extra_routes hive_routes(caf::actor_system& sys, hive_actor hive);
 
 namespace {
-
-std::shared_ptr<spdlog::logger> logger(const char* name, const config::settings& s) {
-  auto l = spdlog::get(name);
-  if (!l) l = spdlog::stderr_color_mt(name);
-  l->set_level(spdlog::level::from_str(s.log_level));
-  return l;
-}
 
 /// Waits `ms` unless a stop signal comes first; true when it did.
 bool pause_or_stop(int ms) {
@@ -66,7 +59,7 @@ uint16_t start_http(net::http_server& srv, const config::settings& s, spdlog::lo
 int run_serve(config::settings s) {
   block_stop_signals();
   raise_fd_limit();
-  auto log = logger("serve", s);
+  auto log = logging::get("serve");
   caf::actor_system_config cfg;
   configure_actor_system(cfg, s, true); // child workers (and installed worker binaries) join over CAF
   caf::actor_system sys{cfg};
@@ -101,7 +94,7 @@ int run_serve(config::settings s) {
 int run_queen(config::settings s) {
   block_stop_signals();
   raise_fd_limit();
-  auto log = logger("queen", s);
+  auto log = logging::get("queen");
   caf::actor_system_config cfg;
   configure_actor_system(cfg, s, true);
   caf::actor_system sys{cfg};
@@ -132,7 +125,7 @@ int run_queen(config::settings s) {
 
 int run_hive(config::settings s) {
   block_stop_signals();
-  auto log = logger("hive", s);
+  auto log = logging::get("hive");
   auto colon = s.queen_address.rfind(':');
   int port = colon == std::string::npos ? -1 : std::atoi(s.queen_address.c_str() + colon + 1);
   if (colon == std::string::npos || port <= 0 || port > 65535) {

@@ -2,6 +2,7 @@
 // (commands.hpp: each file registers its own), parses it and runs the one asked for.
 #include "cli/app.hpp"
 #include "cli/commands.hpp"
+#include "log/log.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -36,6 +37,7 @@ std::optional<config::settings> load_settings(const common_flags& f, const char*
     return fail(*err);
   }
   if (auto e = config::finish(s)) return fail(*e);
+  logging::set_level(s.log_level);
   return s;
 }
 

@@ -9,9 +9,12 @@
 #include "messages/worker.hpp"
 
 #include <caf/meta/type_name.hpp>
+#include <caf/detail/type_list.hpp>
 #include <caf/variant.hpp>
 
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -106,9 +109,17 @@ typename Inspector::result_type inspect(Inspector& f, caf::variant_writer<job_va
   return checked_variant(f, x);
 }
 
-/// What a hive (or the queen) returns for an operation.
+/// One of job_value's alternatives.
+template <class T>
+concept job_value_type = caf::detail::tl_contains<job_value::types, std::decay_t<T>>::value;
+
+/// What a hive (or the queen) returns for an operation. Built from one of
+/// job_value's alternatives only (caf::result tries every constructor it sees).
 struct job_result {
   job_value value;
+  job_result() = default;
+  template <job_value_type T>
+  job_result(T&& x) : value(std::forward<T>(x)) {}
 };
 
 template <class Inspector>

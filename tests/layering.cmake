@@ -7,12 +7,13 @@
 # the hive's worker store, and node/ wires them all.
 set(root "${CMAKE_CURRENT_LIST_DIR}/..")
 set(rules
-  "kernels|#include [<\"](caf/|boost/|messages/|actors/|net/|config/)"
+  "kernels|#include [<\"](caf/|boost/|messages/|actors/|net/|config/|log/)"
   "messages|#include [<\"](actors/|net/|kernels/|config/|boost/)"
   "net|#include [<\"](actors/|kernels/)"
   "config|#include [<\"](caf/|boost/|messages/|actors/|net/|kernels/)"
   "json|#include [<\"](caf/|boost/|messages/|actors/|net/|kernels/|config/)"
   "io|#include [<\"](caf/|boost/|actors/|net/|kernels/|config/|cli/|messages/([^e]|e[^r]|errc[^_]))"
+  "log|#include [<\"](caf/|boost/|messages/|actors/|net/|kernels/|config/|io/|json/)"
   "actors|#include [<\"](net/|cli/|boost/)"
   "actors/queen|#include [<\"]actors/(hive|download|install|worker|bridge|node)/"
   "actors/bridge|#include [<\"]actors/(queen|hive|download|install|worker|node)/"

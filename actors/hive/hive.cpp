@@ -1,12 +1,15 @@
 #include "actors/hive/hive.hpp"
 
 #include "actors/hive/state.hpp"
+#include "log/log.hpp"
 #include "actors/install/installer.hpp"
 #include "kernels/cpu_features.hpp"
 
 #include <caf/actor_system.hpp>
 
 #include <filesystem>
+
+#include <spdlog/logger.h>
 
 namespace rbee {
 
@@ -18,6 +21,7 @@ void hive_say(hive_ptr self, const job_ctx& ctx, std::string action, std::string
 namespace {
 
 void queen_lost(hive_ptr self, const caf::error& why) {
+  logging::get("hive")->warn("hive {}: the queen is gone ({})", self->state.opts.hive_id, message_of(why));
   self->state.queen = nullptr;
   self->state.epoch = 0;
   if (self->state.opts.on_queen_lost) self->state.opts.on_queen_lost(why);
@@ -98,6 +102,7 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
       self->request(q, std::chrono::seconds(10), register_atom::value, reg, hive_actor{self})
         .then(
           [=](registration_ack& ack) {
+            logging::get("hive")->info("hive {} joined the queen (epoch {})", ack.hive_id, ack.epoch);
             self->state.queen = q;
             self->state.epoch = ack.epoch;
             self->state.heartbeat_ms = ack.heartbeat_ms;

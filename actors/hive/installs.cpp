@@ -4,6 +4,7 @@
 #include "actors/blocking.hpp"
 #include "actors/install/catalog.hpp"
 #include "actors/hive/state.hpp"
+#include "log/log.hpp"
 #include "messages/json.hpp"
 #include "actors/install/installer.hpp"
 #include "actors/install/worker_choice.hpp"
@@ -16,6 +17,8 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
+
+#include <spdlog/logger.h>
 
 namespace rbee {
 
@@ -83,14 +86,16 @@ caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const wo
   st.stop_flags->push_back(cancel);
   auto installer = spawn_installer(self->system(), ctx, op.worker_id, o, cancel);
   auto rp = self->make_response_promise<job_result>();
-  std::string id = op.worker_id;
+  std::string id = op.worker_id, job = ctx.job_id;
   self->request(installer, std::chrono::seconds(7 * 24 * 3600), run_atom::value)
     .then(
       [=](job_result& r) mutable {
+        logging::get("installer")->info("job={} installed {}", job, id);
         for (auto& j : take_joined(self, id)) j.deliver(r);
         rp.deliver(std::move(r));
       },
       [=](caf::error& e) mutable {
+        logging::get("installer")->warn("job={} install of {} failed: {}", job, id, message_of(e));
         for (auto& j : take_joined(self, id)) j.deliver(e);
         rp.deliver(std::move(e));
       });

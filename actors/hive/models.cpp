@@ -2,10 +2,13 @@
 // time; a second request joins the running one) and delete.
 #include "actors/download/downloader.hpp"
 #include "actors/hive/state.hpp"
+#include "log/log.hpp"
 
 #include <caf/actor_system.hpp>
 
 #include <filesystem>
+
+#include <spdlog/logger.h>
 
 namespace rbee {
 
@@ -34,6 +37,11 @@ caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const m
     auto& s = self->state;
     auto i = s.downloads.find(model);
     if (i == s.downloads.end()) return;
+    if (r)
+      logging::get("downloader")->info("job={} downloaded {}", i->second.jobs.front().first, model);
+    else
+      logging::get("downloader")->warn("job={} download of {} failed: {}", i->second.jobs.front().first, model,
+                                       message_of(r.error()));
     for (auto& [job, p] : i->second.jobs) {
       if (r)
         p.deliver(*r);

@@ -1,6 +1,7 @@
 // The hive's workers: one per loaded model, spawned on demand (in-process, or as
 // a supervised child process), reused, unloaded when idle past their keep-alive.
 #include "actors/hive/state.hpp"
+#include "log/log.hpp"
 #include "actors/worker/worker.hpp"
 #include "actors/hive/worker_store.hpp"
 #include "kernels/context.hpp"
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include <fstream>
+
+#include <spdlog/logger.h>
 
 namespace rbee {
 
@@ -284,6 +287,7 @@ void hive_worker_died(hive_ptr self, const std::string& id, const std::string& h
   std::string what = "worker " + id + (w.pid ? " (process " + std::to_string(w.pid) + ")" : std::string()) +
                      " serving " + w.info.model + " died: " + how;
   if (!w.inflight.empty() || w.pid) { // a crash, not an unload
+    logging::get("hive")->warn("{} ({} job(s) in flight)", what, w.inflight.size());
     ++st.crashes[w.info.model_path];
     st.last_crash[w.info.model_path] = how;
   }

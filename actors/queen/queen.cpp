@@ -1,6 +1,7 @@
 #include "actors/queen/queen.hpp"
 
 #include "actors/queen/state.hpp"
+#include "log/log.hpp"
 #include "messages/json.hpp"
 
 #include <caf/actor_system.hpp>
@@ -8,6 +9,8 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <unordered_map>
+
+#include <spdlog/logger.h>
 
 namespace rbee {
 
@@ -23,14 +26,23 @@ void say(queen_ptr self, const std::string& job_id, std::string action, std::str
              narrate(job_id, "queen", std::move(action), std::move(target), std::move(human), lvl));
 }
 
+const std::shared_ptr<spdlog::logger>& lg() {
+  static const auto l = logging::get("queen");
+  return l;
+}
+
 void complete(queen_ptr self, const std::string& id, job_value result) {
   self->state.routed.erase(id);
-  if (self->state.jobs.complete(id, std::move(result))) publish(self, id);
+  if (self->state.jobs.complete(id, std::move(result))) {
+    lg()->debug("job={} completed", id);
+    publish(self, id);
+  }
 }
 
 void fail(queen_ptr self, const std::string& id, errc code, std::string message) {
   self->state.routed.erase(id);
   if (self->state.jobs.fail(id, code, message)) {
+    lg()->info("job={} failed ({}): {}", id, to_string(code), message);
     say(self, id, "fail", std::string(to_string(code)), message, level::error);
     publish(self, id);
   }
@@ -43,6 +55,7 @@ namespace {
 void lose_hive(queen_ptr self, const std::string& hive_id, const std::string& reason) {
   auto& st = self->state;
   if (!st.hives.lose(hive_id, reason, now_ms())) return;
+  lg()->warn("hive {} lost: {}", hive_id, reason);
   if (auto e = st.hives.find(hive_id)) self->send(st.opts.bridge, e->info);
   std::vector<std::string> doomed;
   for (auto& [job, hive] : st.routed)
@@ -187,6 +200,8 @@ queen_actor::behavior_type queen_impl(queen_ptr self, queen_options opts) {
         self->demonitor(old->address());
       self->monitor(h);
       auto e = st.hives.find(reg.hive_id);
+      lg()->info("hive {} joined ({}, epoch {}, {} cores, {} GPU(s))", reg.hive_id, local ? "local" : "remote",
+                 e->info.epoch, reg.caps.cores, reg.caps.gpus.size());
       self->send(st.opts.bridge, e->info);
       return registration_ack{reg.hive_id, e->info.epoch, st.opts.hive_heartbeat_ms};
     },
