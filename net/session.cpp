@@ -1,15 +1,20 @@
 #include "net/session.hpp"
 
+#include "log/log.hpp"
 #include "messages/json.hpp"
 #include "net/http_error.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <spdlog/logger.h>
 
 #include <limits>
 
 namespace rbee::net {
 
 namespace {
+
+/// Answers slower than this are logged at info.
+constexpr long slow_request_ms = 1000;
 
 /// "/" or "/name.js|css|html": the dashboard's files, served without a token.
 bool public_asset(std::string_view t) {
@@ -112,6 +117,7 @@ void session::on_body(beast::error_code ec, size_t) {
   }
   if (ec) return close();
   req_ = parser_->release();
+  started_ = std::chrono::steady_clock::now();
   stream_.expires_never(); // the answer may take a while (an actor request has its own timeout)
   dispatch(shared_from_this());
 }
@@ -220,6 +226,18 @@ void session::reply_error(errc code, std::string_view message) {
 }
 
 void session::write(http::response<http::string_body> res) {
+  if (started_ != std::chrono::steady_clock::time_point{}) { // a request was read (not a refusal before one)
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count();
+    static const auto lg = logging::get("http");
+    bool generates = std::string_view(req_.target()).find("completions") != std::string_view::npos; // slow by nature
+    if (ms >= slow_request_ms && !generates)
+      lg->info("slow request: {} {} answered {} after {} ms", std::string_view(req_.method_string()),
+               std::string_view(req_.target()).substr(0, 200), res.result_int(), ms);
+    else if (res.result_int() >= 500)
+      lg->info("{} {} answered {}", std::string_view(req_.method_string()), std::string_view(req_.target()).substr(0, 200),
+               res.result_int());
+    started_ = {};
+  }
   auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
   stream_.expires_after(std::chrono::milliseconds(ctx_->cfg.read_timeout_ms));
   http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, size_t) {

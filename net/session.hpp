@@ -113,6 +113,7 @@ private:
   std::string origin_; ///< the request's allowed Origin, for CORS headers
   bool keep_alive_ = false;
   bool writing_ = false;
+  std::chrono::steady_clock::time_point started_; ///< when the request was read (slow ones are logged)
 
   // SSE state
   bool sse_started_ = false;

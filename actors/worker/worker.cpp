@@ -33,7 +33,7 @@ struct pending {
   std::shared_ptr<tokenizing> tok; ///< set while the prompt is tokenized
 };
 
-struct worker_state {
+struct worker_data {
   worker_options opts;
   std::shared_ptr<kernels::model> model;
   std::shared_ptr<kernels::tokenizer> tok;
@@ -47,11 +47,11 @@ struct worker_state {
   static inline const char* name = "worker";
 };
 
-using worker_ptr = worker_actor::stateful_pointer<worker_state>;
+using worker_ptr = worker_actor::stateful_pointer<worker_data>;
 
 /// The worker cannot serve: every request is answered with why (worker_info.error).
-void failed(worker_state& st, const std::string& why) {
-  st.info.state = worker_state::failed;
+void failed(worker_data& st, const std::string& why) {
+  st.info.state = rbee::worker_state::failed;
   st.info.error = why;
 }
 
@@ -78,7 +78,7 @@ void load(worker_ptr self) {
   st.tok = *t;
   st.batch = std::move(*b);
   st.family = kernels::detect_chat_family(st.model->file().opt_string("tokenizer.chat_template", ""));
-  st.info.state = worker_state::ready;
+  st.info.state = rbee::worker_state::ready;
   st.info.memory_bytes = st.model->weight_bytes_per_token();
 }
 
@@ -89,7 +89,7 @@ struct prompt_text {
   bool special = false;
 };
 
-caf::expected<prompt_text> prompt_of(worker_state& st, const infer_op& op) {
+caf::expected<prompt_text> prompt_of(worker_data& st, const infer_op& op) {
   prompt_text p;
   if (!op.messages.empty()) {
     std::vector<kernels::chat_msg> msgs;
@@ -199,7 +199,7 @@ worker_actor::behavior_type worker_impl(worker_ptr self, worker_options opts) {
   st.opts = opts;
   st.info = worker_info{};
   st.info.worker_id = opts.worker_id, st.info.model = opts.model, st.info.model_path = opts.model_path;
-  st.info.hive_id = opts.hive_id, st.info.device = opts.device.empty() ? "cpu" : opts.device, st.info.state = worker_state::loading;
+  st.info.hive_id = opts.hive_id, st.info.device = opts.device.empty() ? "cpu" : opts.device, st.info.state = rbee::worker_state::loading;
   st.info.slots = opts.slots, st.info.loaded_ms = st.info.last_used_ms = now_ms(), st.info.keep_alive_s = opts.keep_alive_s;
   load(self);
   return {
