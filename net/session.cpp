@@ -7,6 +7,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <spdlog/logger.h>
 
+#include <algorithm>
 #include <limits>
 
 namespace rbee::net {
@@ -229,13 +230,13 @@ void session::write(http::response<http::string_body> res) {
   if (started_ != std::chrono::steady_clock::time_point{}) { // a request was read (not a refusal before one)
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count();
     static const auto lg = logging::get("http");
-    bool generates = std::string_view(req_.target()).find("completions") != std::string_view::npos; // slow by nature
+    std::string_view method(req_.method_string().data(), req_.method_string().size());
+    std::string_view target(req_.target().data(), std::min<size_t>(req_.target().size(), 200));
+    bool generates = target.find("completions") != std::string_view::npos; // slow by nature
     if (ms >= slow_request_ms && !generates)
-      lg->info("slow request: {} {} answered {} after {} ms", std::string_view(req_.method_string()),
-               std::string_view(req_.target()).substr(0, 200), res.result_int(), ms);
+      lg->info("slow request: {} {} answered {} after {} ms", method, target, res.result_int(), ms);
     else if (res.result_int() >= 500)
-      lg->info("{} {} answered {}", std::string_view(req_.method_string()), std::string_view(req_.target()).substr(0, 200),
-               res.result_int());
+      lg->info("{} {} answered {}", method, target, res.result_int());
     started_ = {};
   }
   auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
