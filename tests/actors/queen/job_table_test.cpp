@@ -11,7 +11,7 @@ TEST(JobTable, HappyPath) {
   EXPECT_EQ(t.active(), 1u);
   EXPECT_TRUE(t.start(id));
   EXPECT_EQ(t.find(id)->state, job_state::running);
-  EXPECT_TRUE(t.complete(id, "{}"));
+  EXPECT_TRUE(t.complete(id, action_result{"stopped", "w1"}));
   EXPECT_EQ(t.find(id)->state, job_state::completed);
   EXPECT_EQ(t.active(), 0u);
   EXPECT_GT(t.find(id)->finished_ms, 0);
@@ -23,7 +23,7 @@ TEST(JobTable, ExactlyOneTerminalState) {
   ASSERT_TRUE(t.start(id));
   ASSERT_TRUE(t.cancel(id));
   // A late answer from the hive, a second cancel, a failure: all refused.
-  EXPECT_FALSE(t.complete(id, "{}"));
+  EXPECT_FALSE(t.complete(id, action_result{"stopped", "w1"}));
   EXPECT_FALSE(t.fail(id, errc::hive_lost, "x"));
   EXPECT_FALSE(t.cancel(id));
   EXPECT_FALSE(t.start(id));
@@ -33,7 +33,7 @@ TEST(JobTable, ExactlyOneTerminalState) {
 
 TEST(JobTable, EveryPairOfTerminalTransitions) {
   using step = bool (*)(job_table&, const std::string&);
-  step steps[] = {[](job_table& t, const std::string& i) { return t.complete(i, "{}"); },
+  step steps[] = {[](job_table& t, const std::string& i) { return t.complete(i, action_result{"stopped", "w1"}); },
                   [](job_table& t, const std::string& i) { return t.fail(i, errc::internal, "x"); },
                   [](job_table& t, const std::string& i) { return t.cancel(i); }};
   for (bool started : {false, true})
