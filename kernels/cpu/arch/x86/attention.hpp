@@ -1,0 +1,59 @@
+#pragma once
+// Attention and SwiGLU with AVX2.
+// Part of a kernel set compiled once per instruction set (kernel_set_impl.hpp):
+// only static functions, in namespace RBEE_ISA.
+
+#include "kernels/cpu/arch/x86/dots.hpp"
+
+#if defined(__AVX2__)
+namespace rbee::kernels::cpu::RBEE_ISA {
+
+namespace x86 {
+
+/// gate = silu(gate) * up                                        (n,)
+static void swiglu(float* g, const float* u, int n) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 x = _mm256_loadu_ps(g + i);
+    __m256 sig = _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(_mm256_set1_ps(1.f), exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+    _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_mul_ps(x, sig), _mm256_loadu_ps(u + i)));
+  }
+  for (; i < n; ++i) g[i] = g[i] / (1.f + std::exp(-g[i])) * u[i];
+}
+
+/// out (hd) = softmax(scale * q . K[p]) weighted sum of V[p], p < n_pos; K and V
+/// rows `stride` floats apart; `s` is scratch of n_pos floats.
+static void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
+                   float* s, float* out) {
+  float max = -INFINITY;
+  for (int p = 0; p < n_pos; ++p) {
+    float dot = dot_f32(k + stride * p, q, hd) * scale;
+    s[p] = dot;
+    max = dot > max ? dot : max;
+  }
+  float sum = 0;
+  int p = 0;
+  __m256 vs = _mm256_setzero_ps(), vm = _mm256_set1_ps(max);
+  for (; p + 8 <= n_pos; p += 8) {
+    __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(s + p), vm));
+    _mm256_storeu_ps(s + p, e);
+    vs = _mm256_add_ps(vs, e);
+  }
+  sum = hsum(vs);
+  for (; p < n_pos; ++p) sum += s[p] = std::exp(s[p] - max);
+  float inv = 1.f / sum;
+  for (int i = 0; i < hd; ++i) out[i] = 0;
+  for (p = 0; p < n_pos; ++p) {
+    const float* vp = v + stride * p;
+    float w = s[p] * inv;
+    int i = 0;
+    __m256 vw = _mm256_set1_ps(w);
+    for (; i + 8 <= hd; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(vw, _mm256_loadu_ps(vp + i), _mm256_loadu_ps(out + i)));
+    for (; i < hd; ++i) out[i] += w * vp[i];
+  }
+}
+
+} // namespace x86
+
+} // namespace rbee::kernels::cpu::RBEE_ISA
+#endif

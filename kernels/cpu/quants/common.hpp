@@ -1,0 +1,49 @@
+#pragma once
+// Helpers of every kernel: half floats, max |x|, prefetching. Part of a kernel set
+// compiled once per instruction set (kernel_set_impl.hpp): only static functions,
+// in namespace RBEE_ISA.
+
+#include "kernels/cpu/quant_act.hpp"
+#include "kernels/cpu/repack.hpp"
+#include "kernels/k_scales.hpp"
+#include "kernels/types.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+#ifndef RBEE_PREFETCH
+#define RBEE_PREFETCH 4096 // bytes ahead; the hardware prefetchers alone leave decode latency-bound
+#endif
+
+namespace rbee::kernels::cpu::RBEE_ISA {
+
+static inline float half(uint16_t h) {
+#if defined(__F16C__)
+  return _cvtsh_ss(h);
+#else
+  return f16_to_f32(h);
+#endif
+}
+
+static inline float fmax_abs(const float* x, int n) {
+  float m = 0;
+  for (int i = 0; i < n; ++i) m = std::fabs(x[i]) > m ? std::fabs(x[i]) : m;
+  return m;
+}
+
+/// Asks for the cache lines `bytes` from p, RBEE_PREFETCH bytes ahead.
+static inline void prefetch_ahead(const void* p, int bytes) {
+#if defined(__AVX2__)
+  auto* c = static_cast<const char*>(p) + RBEE_PREFETCH;
+  for (int i = 0; i < bytes; i += 64) _mm_prefetch(c + i, _MM_HINT_T0);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+} // namespace rbee::kernels::cpu::RBEE_ISA

@@ -1,0 +1,159 @@
+#pragma once
+// Vector dot products of each weight type with quantized or float activations:
+// the portable code (generic::), the reference the ISA versions are held to.
+// Part of a kernel set compiled once per instruction set (kernel_set_impl.hpp):
+// only static functions, in namespace RBEE_ISA.
+
+#include "kernels/cpu/quants/common.hpp"
+
+namespace rbee::kernels::cpu::RBEE_ISA {
+
+namespace generic {
+
+[[maybe_unused]] static float dot_q8_0(const void* wv, const act_q8_0* x, int nb) {
+  auto* w = static_cast<const block_q8_0*>(wv);
+  float sum = 0;
+  for (int b = 0; b < nb; ++b) {
+    int s = 0;
+    for (int i = 0; i < 32; ++i) s += w[b].qs[i] * x[b].qs[i];
+    sum += half(w[b].d) * x[b].d * static_cast<float>(s);
+  }
+  return sum;
+}
+
+[[maybe_unused]] static float dot_q4_0(const void* wv, const act_q8_0* x, int nb) {
+  auto* w = static_cast<const block_q4_0*>(wv);
+  float sum = 0;
+  for (int b = 0; b < nb; ++b) {
+    int s = 0;
+    for (int i = 0; i < 16; ++i) {
+      s += ((w[b].qs[i] & 0xF) - 8) * x[b].qs[i];
+      s += ((w[b].qs[i] >> 4) - 8) * x[b].qs[i + 16];
+    }
+    sum += half(w[b].d) * x[b].d * static_cast<float>(s);
+  }
+  return sum;
+}
+
+[[maybe_unused]] static float dot_q4_k(const void* wv, const act_q8_k* x, int nb) {
+  auto* w = static_cast<const block_q4_k*>(wv);
+  float sum = 0;
+  for (int b = 0; b < nb; ++b) {
+    prefetch_ahead(w + b, sizeof(block_q4_k));
+    uint8_t sc[8], m[8];
+    unpack_scales_k4(w[b].scales, sc, m);
+    int summ = 0;
+    for (int j = 0; j < 8; ++j) summ += m[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+    int isum = 0;
+    for (int c = 0; c < 4; ++c) {
+      int s0 = 0, s1 = 0;
+      for (int l = 0; l < 32; ++l) {
+        s0 += (w[b].qs[32 * c + l] & 0xF) * x[b].qs[64 * c + l];
+        s1 += (w[b].qs[32 * c + l] >> 4) * x[b].qs[64 * c + 32 + l];
+      }
+      isum += s0 * sc[2 * c] + s1 * sc[2 * c + 1];
+    }
+    sum += x[b].d * (half(w[b].d) * static_cast<float>(isum) - half(w[b].dmin) * static_cast<float>(summ));
+  }
+  return sum;
+}
+
+[[maybe_unused]] static float dot_q5_k(const void* wv, const act_q8_k* x, int nb) {
+  auto* w = static_cast<const block_q5_k*>(wv);
+  float sum = 0;
+  for (int b = 0; b < nb; ++b) {
+    prefetch_ahead(w + b, sizeof(block_q5_k));
+    uint8_t sc[8], m[8];
+    unpack_scales_k4(w[b].scales, sc, m);
+    int summ = 0;
+    for (int j = 0; j < 8; ++j) summ += m[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+    int isum = 0;
+    for (int c = 0; c < 4; ++c) {
+      int s0 = 0, s1 = 0;
+      for (int l = 0; l < 32; ++l) {
+        int q0 = (w[b].qs[32 * c + l] & 0xF) | ((w[b].qh[l] >> (2 * c)) & 1) << 4;
+        int q1 = (w[b].qs[32 * c + l] >> 4) | ((w[b].qh[l] >> (2 * c + 1)) & 1) << 4;
+        s0 += q0 * x[b].qs[64 * c + l];
+        s1 += q1 * x[b].qs[64 * c + 32 + l];
+      }
+      isum += s0 * sc[2 * c] + s1 * sc[2 * c + 1];
+    }
+    sum += x[b].d * (half(w[b].d) * static_cast<float>(isum) - half(w[b].dmin) * static_cast<float>(summ));
+  }
+  return sum;
+}
+
+[[maybe_unused]] static float dot_q6_k(const void* wv, const act_q8_k* x, int nb) {
+  auto* w = static_cast<const block_q6_k*>(wv);
+  float sum = 0;
+  for (int b = 0; b < nb; ++b) {
+    prefetch_ahead(w + b, sizeof(block_q6_k));
+    // The -32 offset: sum_s scale_s * 32 * bsum_s.
+    int off = 0;
+    for (int s = 0; s < 16; ++s) off += w[b].scales[s] * x[b].bsums[s];
+    int isum = 0;
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = w[b].ql + 64 * h;
+      const uint8_t* qh = w[b].qh + 32 * h;
+      const int8_t* sc = w[b].scales + 8 * h;
+      const int8_t* a = x[b].qs + 128 * h;
+      for (int l = 0; l < 32; ++l) {
+        int is = l / 16;
+        int q1 = (ql[l] & 0xF) | ((qh[l] >> 0) & 3) << 4;
+        int q2 = (ql[l + 32] & 0xF) | ((qh[l] >> 2) & 3) << 4;
+        int q3 = (ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4;
+        int q4 = (ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4;
+        isum += sc[is] * q1 * a[l] + sc[is + 2] * q2 * a[l + 32] + sc[is + 4] * q3 * a[l + 64] + sc[is + 6] * q4 * a[l + 96];
+      }
+    }
+    sum += half(w[b].d) * x[b].d * static_cast<float>(isum - 32 * off);
+  }
+  return sum;
+}
+
+[[maybe_unused]] static float dot_f32(const void* wv, const float* x, int n) {
+  auto* w = static_cast<const float*>(wv);
+  float sum = 0;
+  for (int i = 0; i < n; ++i) sum += w[i] * x[i];
+  return sum;
+}
+
+[[maybe_unused]] static float dot_f16(const void* wv, const float* x, int n) {
+  auto* w = static_cast<const uint16_t*>(wv);
+  float sum = 0;
+  for (int i = 0; i < n; ++i) sum += half(w[i]) * x[i];
+  return sum;
+}
+
+[[maybe_unused]] static float dot_bf16(const void* wv, const float* x, int n) {
+  auto* w = static_cast<const uint16_t*>(wv);
+  float sum = 0;
+  for (int i = 0; i < n; ++i) sum += bf16_to_f32(w[i]) * x[i];
+  return sum;
+}
+
+/// One Q4_0 weight row against 4 activation rows (prompt processing): each
+/// weight block is unpacked once for the 4 tokens. out[t] = dot(w, x[t]).
+[[maybe_unused]] static void dot4_q4_0(const void* wv, const act_q8_0* const* x, int nb, float* out) {
+  for (int t = 0; t < 4; ++t) out[t] = dot_q4_0(wv, x[t], nb);
+}
+
+/// One Q8_0 weight row against 4 activation rows.
+[[maybe_unused]] static void dot4_q8_0(const void* wv, const act_q8_0* const* x, int nb, float* out) {
+  for (int t = 0; t < 4; ++t) out[t] = dot_q8_0(wv, x[t], nb);
+}
+
+/// Reads `bytes` (a multiple of 128) as fast as possible; returns a checksum.
+[[maybe_unused]] static uint64_t read_bytes(const void* p, size_t bytes) {
+  auto* c = static_cast<const uint8_t*>(p);
+  uint64_t s = 0, v;
+  for (size_t i = 0; i + 8 <= bytes; i += 8) {
+    std::memcpy(&v, c + i, 8);
+    s ^= v;
+  }
+  return s;
+}
+
+} // namespace generic
+
+} // namespace rbee::kernels::cpu::RBEE_ISA
