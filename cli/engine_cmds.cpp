@@ -109,7 +109,7 @@ int cmd_generate(const generate_args& a) {
                 "\"finish_reason\":\"%s\"}\n",
                 st->prompt_tokens, st->generated, st->prompt_tokens / std::max(st->prefill_seconds, 1e-9),
                 st->generated > 1 ? (st->generated - 1) / std::max(st->decode_seconds, 1e-9) : 0.0,
-                st->finish_reason.c_str());
+                std::string(kernels::to_string(st->reason)).c_str());
   return ok;
 }
 

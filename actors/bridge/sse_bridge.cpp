@@ -79,7 +79,7 @@ bridge_actor::behavior_type bridge_impl(bridge_actor::stateful_pointer<bridge_st
     [=](token_msg& t) {
       auto* log = self->state.find(t.job_id);
       if (!log || log->closed()) return;
-      ++self->state.tokens_total;
+      if (t.token_id >= 0) ++self->state.tokens_total; // (-1: the end's held-back text)
       auto typed = std::make_shared<const token_msg>(std::move(t));
       log->append("token", [&](uint64_t) { return json::write(*typed); }, false, bridge_event{nullptr, typed}); // not on the global feed
     },

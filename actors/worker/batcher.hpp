@@ -1,17 +1,15 @@
 #pragma once
-// Continuous batching for one loaded model, without any messaging: requests join
-// and leave a shared batch; each step feeds prompt chunks of newcomers (chunked
-// prefill) and one token of every running request through one forward pass.
+// Continuous batching for one loaded model, without any messaging: the worker's
+// model, tokenizer and many-slot context around the one generation loop
+// (kernels/batch.hpp, which `rbee generate` and the golden tests run too), its
+// events as the worker's messages want them.
 
+#include "kernels/batch.hpp"
 #include "kernels/context.hpp"
-#include "kernels/generate.hpp"
-#include "kernels/sampler.hpp"
-#include "kernels/stop_filter.hpp"
 #include "kernels/tokenizer.hpp"
 #include "messages/errc_code.hpp"
 #include "messages/worker.hpp"
 
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,7 +33,8 @@ public:
     uint32_t index = 0;      ///< token events
     int32_t token = -1;
     std::string text;
-    infer_result result;     ///< done events
+    kernels::finish_reason reason = kernels::finish_reason::length; ///< done events
+    infer_result result;     ///< done events (finish_reason as text)
   };
 
   static kernels::result<std::unique_ptr<batcher>> create(std::shared_ptr<const kernels::model> m,
@@ -48,39 +47,21 @@ public:
   /// Ends a request now; its done event (finish "cancelled") comes with the next step.
   bool cancel(const std::string& id);
 
-  bool busy() const { return !waiting_.empty() || active_count() > 0 || !finished_.empty(); }
-  int active_count() const;
-  int slots() const { return static_cast<int>(slots_.size()); }
+  bool busy() const { return batch_->busy(); }
+  int active_count() const { return batch_->active_count(); }
+  int slots() const { return ctx_->n_slots(); }
   int n_ctx() const { return ctx_->n_ctx(); }
 
   /// Runs one step; an engine error fails every running request.
   std::vector<event> step();
 
 private:
-  struct request {
-    std::string id;
-    std::vector<int32_t> prompt;
-    kernels::generate_params params;
-    size_t fed = 0;
-    int generated = 0;
-    int32_t last = -1;
-    std::unique_ptr<kernels::sampler> smp;
-    std::unique_ptr<kernels::stop_filter> stops;
-    kernels::detokenizer detok;
-    std::string text;
-    double prefill_ms = 0, decode_ms = 0;
-    int64_t started_us = 0, first_token_us = 0;
-  };
   batcher() = default;
-  event finish(request& r, const std::string& reason);
 
   std::shared_ptr<const kernels::model> model_;
   std::shared_ptr<const kernels::tokenizer> tok_;
   std::unique_ptr<kernels::context> ctx_;
-  options opts_;
-  std::deque<std::unique_ptr<request>> waiting_;
-  std::vector<std::unique_ptr<request>> slots_; ///< null: free
-  std::vector<event> finished_;                 ///< cancelled between steps
+  std::unique_ptr<kernels::batch> batch_; ///< the one generation loop, over ctx_
 };
 
 } // namespace rbee

@@ -163,15 +163,15 @@ void step(worker_ptr self) {
     auto it = st.jobs.find(e.id);
     if (it == st.jobs.end()) continue;
     if (!e.done) {
-      ++st.rate_tokens;
+      if (e.token >= 0) ++st.rate_tokens; // (-1: the end's held-back text)
       if (it->second.ctx.bridge)
         self->send(it->second.ctx.bridge, token_msg{e.id, e.index, std::move(e.text), e.token});
       continue;
     }
     auto& rp = it->second.rp;
-    if (e.result.finish_reason == "error")
+    if (e.reason == kernels::finish_reason::error)
       rp.deliver(make_error(errc::internal, "generation failed: " + e.result.text));
-    else if (e.result.finish_reason == "cancelled")
+    else if (e.reason == kernels::finish_reason::cancelled)
       rp.deliver(make_error(errc::cancelled, "generation cancelled"));
     else {
       e.result.model = st.opts.model;

@@ -102,7 +102,7 @@ TEST(Generate, MaxTokensAndStopSequences) {
   });
   ASSERT_TRUE(st) << st.error();
   EXPECT_EQ(st->generated, 12);
-  EXPECT_EQ(st->finish_reason, "length");
+  EXPECT_EQ(st->reason, finish_reason::length);
   ASSERT_GE(text.size(), 2u);
   // Stop at a piece of that same text: it is cut there and not emitted.
   std::string stop = text.substr(text.size() / 2, 2);
@@ -114,7 +114,7 @@ TEST(Generate, MaxTokensAndStopSequences) {
     return true;
   });
   ASSERT_TRUE(st);
-  EXPECT_EQ(st->finish_reason, "stop");
+  EXPECT_EQ(st->reason, finish_reason::stop);
   EXPECT_EQ(cut, text.substr(0, text.find(stop)));
 }
 
@@ -129,11 +129,11 @@ TEST(Generate, CancelAndOverflow) {
   int calls = 0;
   auto st = generate(**ctx, *t.tok, t.tok->encode("a", true), gp, [&](int32_t, std::string_view) { return ++calls < 3; });
   ASSERT_TRUE(st);
-  EXPECT_EQ(st->finish_reason, "cancelled");
+  EXPECT_EQ(st->reason, finish_reason::cancelled);
   (*ctx)->reset();
   st = generate(**ctx, *t.tok, t.tok->encode("a", true), gp, [](int32_t, std::string_view) { return true; });
   ASSERT_TRUE(st);
-  EXPECT_EQ(st->finish_reason, "context"); // reported, not silent
+  EXPECT_EQ(st->reason, finish_reason::context); // reported, not silent
   (*ctx)->reset();
   std::vector<int32_t> long_prompt(40, 300);
   EXPECT_FALSE(generate(**ctx, *t.tok, long_prompt, gp, [](int32_t, std::string_view) { return true; }));

@@ -110,3 +110,19 @@ TEST_F(Batcher, StopSequencesCutTheText) {
   EXPECT_EQ(out.second.text, ", there was a little girl named ");
   EXPECT_EQ(out.first, out.second.text);
 }
+
+// Text the stop filter holds back (it might start a stop sequence) when the
+// generation ends for another reason belongs to the answer: it is streamed as a
+// last piece too, so a stream says what the whole answer says. (It was only in the
+// whole answer before.)
+TEST_F(Batcher, TextHeldBackAtTheEndIsStreamedToo) {
+  auto b = make(1);
+  auto p = greedy(9);
+  for (char c = 'a'; c <= 'z'; ++c) p.stop.push_back(std::string(1, c) + "!!"); // never completes
+  for (const char* s : {" !!", ".!!", ",!!"}) p.stop.push_back(s);
+  ASSERT_FALSE(b->add("h", tok->encode("Once upon a time", true), p));
+  auto out = drain(*b)["h"];
+  EXPECT_EQ(out.second.finish_reason, "length");
+  ASSERT_FALSE(out.second.text.empty());
+  EXPECT_EQ(out.first, out.second.text);
+}

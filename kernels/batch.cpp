@@ -1,0 +1,182 @@
+#include "kernels/batch.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace rbee::kernels {
+
+namespace {
+
+int64_t now_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+struct batch::request {
+  std::string id;
+  std::vector<int32_t> prompt;
+  generate_params params;
+  size_t fed = 0;
+  int generated = 0;
+  int32_t last = -1;
+  std::unique_ptr<sampler> smp;
+  std::unique_ptr<stop_filter> stops;
+  detokenizer detok;
+  std::string text;
+  int64_t started_us = 0, first_token_us = 0;
+};
+
+batch::batch(context& ctx, const tokenizer& tok, options o) : ctx_(ctx), tok_(tok), opts_(o) {
+  slots_.resize(static_cast<size_t>(ctx.n_slots()));
+}
+
+batch::~batch() = default;
+
+std::optional<batch::refusal> batch::add(std::string id, std::vector<int32_t> prompt, generate_params p) {
+  if (prompt.empty()) return refusal{false, "the prompt is empty"};
+  // A slot holds the prompt and at least the position of the first generated token.
+  if (!prompt_fits(static_cast<int>(prompt.size()), ctx_.n_ctx()))
+    return refusal{true, "context overflow: the prompt has " + std::to_string(prompt.size()) +
+                           " tokens, the context holds " + std::to_string(ctx_.n_ctx())};
+  auto r = std::make_unique<request>();
+  r->id = std::move(id);
+  r->prompt = std::move(prompt);
+  r->smp = std::make_unique<sampler>(p.sampling);
+  for (auto t : r->prompt) r->smp->accept(t);
+  r->stops = std::make_unique<stop_filter>(p.stop);
+  r->params = std::move(p);
+  r->started_us = now_us();
+  waiting_.push_back(std::move(r));
+  return std::nullopt;
+}
+
+int batch::active_count() const {
+  return static_cast<int>(std::count_if(slots_.begin(), slots_.end(), [](auto& r) { return r != nullptr; }));
+}
+
+batch::event batch::finish(request& r, finish_reason reason, std::vector<event>* out) {
+  if (reason != finish_reason::stop && reason != finish_reason::cancelled && reason != finish_reason::error) {
+    // What the stop filter and the detokenizer still hold is part of the answer: it goes
+    // out as a last piece of text, then into the whole.
+    bool hit = false;
+    std::string rest = r.stops->push(r.detok.flush(), hit);
+    if (!hit) rest += r.stops->flush();
+    if (!rest.empty() && out) {
+      event e;
+      e.id = r.id;
+      e.index = static_cast<uint32_t>(r.generated);
+      e.text = rest;
+      out->push_back(std::move(e));
+    }
+    r.text += rest;
+  }
+  event e;
+  e.id = r.id;
+  e.done = true;
+  e.reason = reason;
+  e.full_text = r.text;
+  e.prompt_tokens = static_cast<int>(r.prompt.size());
+  e.generated = r.generated;
+  int64_t end = now_us();
+  e.prefill_ms = (r.first_token_us ? r.first_token_us : end) - r.started_us;
+  e.prefill_ms /= 1000.0;
+  e.decode_ms = r.first_token_us ? (end - r.first_token_us) / 1000.0 : 0;
+  return e;
+}
+
+bool batch::cancel(const std::string& id) {
+  for (auto it = waiting_.begin(); it != waiting_.end(); ++it)
+    if ((*it)->id == id) {
+      finished_.push_back(finish(**it, finish_reason::cancelled, nullptr));
+      waiting_.erase(it);
+      return true;
+    }
+  for (auto& r : slots_)
+    if (r && r->id == id) {
+      finished_.push_back(finish(*r, finish_reason::cancelled, nullptr));
+      r.reset();
+      return true;
+    }
+  return false;
+}
+
+std::vector<batch::event> batch::step() {
+  std::vector<event> out = std::move(finished_);
+  finished_.clear();
+  // Newcomers take free slots.
+  for (size_t s = 0; s < slots_.size() && !waiting_.empty(); ++s)
+    if (!slots_[s]) {
+      slots_[s] = std::move(waiting_.front());
+      waiting_.pop_front();
+      ctx_.reset(static_cast<int>(s));
+    }
+  // One batch: a prompt chunk of each request still in prefill, one token of the others.
+  std::vector<batch_entry> entries;
+  std::vector<int> owner; // slot of each logits row
+  for (size_t s = 0; s < slots_.size(); ++s) {
+    auto& r = slots_[s];
+    if (!r) continue;
+    int slot = static_cast<int>(s);
+    if (r->fed < r->prompt.size()) {
+      size_t n = std::min(r->prompt.size() - r->fed, static_cast<size_t>(std::max(1, opts_.prefill_chunk)));
+      for (size_t i = 0; i < n; ++i) {
+        bool last = r->fed + 1 == r->prompt.size();
+        entries.push_back({slot, r->prompt[r->fed++], last});
+        if (last) owner.push_back(slot);
+      }
+    } else {
+      entries.push_back({slot, r->last, true});
+      owner.push_back(slot);
+    }
+  }
+  if (entries.empty()) return out;
+  auto logits = ctx_.decode_batch(entries);
+  if (!logits) { // fail what was running; the slots are free again
+    for (auto& r : slots_)
+      if (r) {
+        auto e = finish(*r, finish_reason::error, nullptr);
+        e.error = logits.error();
+        out.push_back(std::move(e));
+        r.reset();
+      }
+    return out;
+  }
+  const int n_vocab = ctx_.get_model().hp().n_vocab;
+  std::vector<float> work(static_cast<size_t>(n_vocab));
+  for (size_t i = 0; i < owner.size(); ++i) {
+    auto& r = slots_[static_cast<size_t>(owner[i])];
+    const float* row = *logits + i * static_cast<size_t>(n_vocab);
+    std::copy(row, row + n_vocab, work.begin());
+    int32_t id = r->smp->sample(work.data(), n_vocab);
+    r->smp->accept(id);
+    r->last = id;
+    if (!r->first_token_us) r->first_token_us = now_us();
+    ++r->generated;
+    std::optional<finish_reason> end;
+    if (r->params.stop_at_eog && tok_.is_eog(id)) {
+      end = finish_reason::eog;
+    } else {
+      bool hit = false;
+      std::string text = r->stops->push(r->detok.push(tok_.piece(id)), hit);
+      r->text += text;
+      event e;
+      e.id = r->id;
+      e.index = static_cast<uint32_t>(r->generated - 1);
+      e.token = id;
+      e.text = std::move(text);
+      out.push_back(std::move(e));
+      if (hit) end = finish_reason::stop;
+      else if (r->generated >= r->params.max_tokens) end = finish_reason::length;
+      else if (context_full(ctx_.n_past(owner[i]), ctx_.n_ctx())) end = finish_reason::context;
+    }
+    if (end) {
+      out.push_back(finish(*r, *end, &out));
+      r.reset();
+    }
+  }
+  return out;
+}
+
+} // namespace rbee::kernels
