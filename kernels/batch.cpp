@@ -28,7 +28,7 @@ struct batch::request {
   int64_t started_us = 0, first_token_us = 0;
 };
 
-batch::batch(context& ctx, const tokenizer& tok, options o) : ctx_(ctx), tok_(tok), opts_(o) {
+batch::batch(context& ctx, const tokenizer& tok, batch_options o) : ctx_(ctx), tok_(tok), opts_(o) {
   slots_.resize(static_cast<size_t>(ctx.n_slots()));
 }
 

@@ -21,11 +21,12 @@
 
 namespace rbee::kernels {
 
+struct batch_options {
+  int prefill_chunk = INT_MAX; ///< prompt tokens of one request per step (a worker: 64)
+};
+
 class batch {
 public:
-  struct options {
-    int prefill_chunk = INT_MAX; ///< prompt tokens of one request per step (a worker: 64)
-  };
 
   /// What a step produced for one request.
   struct event {
@@ -52,7 +53,7 @@ public:
   };
 
   /// A batch over `ctx`'s slots (borrowed: it outlives the batch).
-  batch(context& ctx, const tokenizer& tok, options o = {});
+  batch(context& ctx, const tokenizer& tok, batch_options o = {});
   ~batch();
 
   /// Queues a request, or says at once why it cannot run (nothing is queued).
@@ -73,7 +74,7 @@ private:
 
   context& ctx_;
   const tokenizer& tok_;
-  options opts_;
+  batch_options opts_;
   std::deque<std::unique_ptr<request>> waiting_;
   std::vector<std::unique_ptr<request>> slots_; ///< null: free
   std::vector<event> finished_;                 ///< cancelled between steps
