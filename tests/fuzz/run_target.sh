@@ -19,7 +19,8 @@ if ! echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned 
 fi
 flags=(-std=c++20 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -I"$src"
        -fsanitize-ignorelist="$src/tests/fuzz/ignorelist.txt"
-       -DRAPIDJSON_HAS_STDSTRING=1 -DBOOST_ASIO_NO_DEPRECATED)
+       -DRAPIDJSON_HAS_STDSTRING=1 -DBOOST_ASIO_NO_DEPRECATED
+       -DSPDLOG_SHARED_LIB -DSPDLOG_COMPILED_LIB -DSPDLOG_FMT_EXTERNAL) # as Debian's spdlog target says
 
 # Objects compiled once per source and shared by the targets (a lock: ctest runs
 # targets in parallel), rebuilt when the source is newer.
@@ -75,8 +76,8 @@ case "$target" in
   http)
     objects "$src"/net/*.cpp \
       "$src"/actors/queen/{queen,schedule,auto_run,job_table,hive_registry}.cpp "$src"/actors/bridge/{sse_bridge,event_log}.cpp \
-      "$src"/config/*.cpp "${messages[@]}"
-    libs=(-lcaf_core -lboost_system -lcrypto -lpthread)
+      "$src"/config/*.cpp "$src"/log/*.cpp "${messages[@]}"
+    libs=(-lcaf_core -lboost_system -lcrypto -lspdlog -lfmt -lpthread)
     max_len=8192 ;;
   *) echo "unknown fuzz target '$target'" >&2; exit 2 ;;
 esac
