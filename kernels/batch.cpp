@@ -161,9 +161,10 @@ std::vector<batch::event> batch::step() {
       bool hit = false;
       std::string text = r->stops->push(r->detok.push(tok_.piece(id)), hit);
       r->text += text;
+      const auto index = static_cast<uint32_t>(r->generated - 1);
       event e;
       e.id = r->id;
-      e.index = static_cast<uint32_t>(r->generated - 1);
+      e.index = index;
       e.token = id;
       e.text = std::move(text);
       out.push_back(std::move(e));

@@ -81,7 +81,7 @@ bridge_actor::behavior_type bridge_impl(bridge_actor::stateful_pointer<bridge_st
       if (!log || log->closed()) return;
       if (t.token_id >= 0) ++self->state.tokens_total; // (-1: the end's held-back text)
       auto typed = std::make_shared<const token_msg>(std::move(t));
-      log->append("token", [&](uint64_t) { return json::write(*typed); }, false, bridge_event{nullptr, typed}); // not on the global feed
+      log->append("token", [&](uint64_t) { return json::write(*typed); }, false, bridge_event{nullptr, typed, nullptr}); // not on the global feed
     },
     [=](job_info& j) {
       auto& st = self->state;
