@@ -1,8 +1,7 @@
-// Reading and writing operations as JSON, driven by the field lists of op_fields.hpp.
+// Reading and writing operations as JSON, driven by their fields() lists (operations.hpp).
 #include "messages/json.hpp"
 #include "json/parse.hpp"
 #include "json/writer.hpp"
-#include "messages/op_fields.hpp"
 
 #include <rapidjson/document.h>
 
@@ -22,7 +21,7 @@ bool valid_id(std::string_view id) {
 namespace {
 
 using value = rapidjson::Value;
-using detail::rule;
+using rule = field_rule;
 
 bool has_control(std::string_view s, bool allow_newlines) {
   for (unsigned char c : s)
@@ -205,7 +204,7 @@ caf::expected<operation> read_operation(std::string_view body) {
     return make_error(errc::unknown_operation, "unknown operation '" + shown + "'");
   }
   reader r(doc);
-  caf::visit([&](auto& x) { detail::fields(r, x); }, op);
+  caf::visit([&](auto& x) { fields(r, x); }, op);
   if (r.err) return std::move(r.err);
   for (auto& m : doc.GetObject()) {
     std::string key(m.name.GetString(), m.name.GetStringLength());
@@ -234,7 +233,7 @@ std::string write(const operation& op) {
   w.String(name.c_str());
   writer_visitor v{w};
   auto copy = op;
-  caf::visit([&](auto& x) { detail::fields(v, x); }, copy);
+  caf::visit([&](auto& x) { fields(v, x); }, copy);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

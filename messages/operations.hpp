@@ -6,6 +6,7 @@
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/sec.hpp>
+#include <caf/detail/type_list.hpp>
 #include <caf/variant.hpp>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -21,30 +23,44 @@ namespace rbee {
 /// The hive that embedded mode runs in the queen's process.
 inline constexpr const char* local_hive_id = "localhost";
 
-#define RBEE_INSPECT(type, ...)                                                     \
-  template <class Inspector>                                                        \
-  typename Inspector::result_type inspect(Inspector& f, type& x) {                  \
-    return f(caf::meta::type_name("rbee_" #type) __VA_OPT__(, ) __VA_ARGS__);       \
-  }
+// Each operation is a struct with its name and one fields() function that lists
+// its fields once — v(name, member, rule) — for CAF's inspect (below) and for the
+// JSON reader and writer (json_ops.cpp).
+
+/// Validation rule of one field.
+struct field_rule {
+  bool required = false;
+  bool id = false;          ///< strings: [A-Za-z0-9._-]{1,64}
+  size_t max_len = 512;     ///< strings
+  double lo = 0, hi = 0;    ///< numbers (inclusive)
+};
+
+inline constexpr field_rule hive_rule{.required = false, .id = true};
+inline constexpr field_rule required_id{.required = true, .id = true};
+inline constexpr field_rule model_rule{.required = true, .max_len = 512};
+inline constexpr field_rule opt_text{.max_len = 64};
 
 struct status_op {
   static constexpr std::string_view name = "status";
 };
-RBEE_INSPECT(status_op)
+template <class V> void fields(V&, status_op&) {}
 
 struct hive_list_op {
   static constexpr std::string_view name = "hive_list";
 };
-RBEE_INSPECT(hive_list_op)
+template <class V> void fields(V&, hive_list_op&) {}
 
 struct hive_get_op {
   static constexpr std::string_view name = "hive_get";
   std::string hive_id;
 };
-RBEE_INSPECT(hive_get_op, x.hive_id)
+template <class V> void fields(V& v, hive_get_op& x) { v("hive_id", x.hive_id, required_id); }
 
 struct chat_message { std::string role; std::string content; };
-RBEE_INSPECT(chat_message, x.role, x.content)
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, chat_message& x) {
+  return f(caf::meta::type_name("rbee_chat_message"), x.role, x.content);
+}
 
 struct infer_op {
   static constexpr std::string_view name = "infer";
@@ -75,14 +91,22 @@ inline caf::error all_finite(std::initializer_list<double> xs) {
   return caf::none;
 }
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, infer_op& x) {
-  return f(caf::meta::type_name("rbee_infer_op"), x.hive_id, x.model, x.prompt, x.messages, x.max_tokens, x.temperature,
-           x.top_p, x.top_k, x.min_p, x.repetition_penalty, x.frequency_penalty, x.presence_penalty, x.seed,
-           x.has_seed, x.stop, x.keep_alive_s, caf::meta::load_callback([&x] {
-             return all_finite({x.temperature, x.top_p, x.min_p, x.repetition_penalty, x.frequency_penalty,
-                                x.presence_penalty});
-           }));
+template <class V> void fields(V& v, infer_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+  v("model", x.model, model_rule);
+  v("prompt", x.prompt, field_rule{.max_len = 4u << 20});
+  v("messages", x.messages, field_rule{.max_len = 4u << 20});
+  v("max_tokens", x.max_tokens, field_rule{.lo = 1, .hi = 1 << 20});
+  v("temperature", x.temperature, field_rule{.lo = 0, .hi = 100});
+  v("top_p", x.top_p, field_rule{.lo = 0, .hi = 1});
+  v("top_k", x.top_k, field_rule{.lo = 0, .hi = 1 << 20});
+  v("min_p", x.min_p, field_rule{.lo = 0, .hi = 1});
+  v("repetition_penalty", x.repetition_penalty, field_rule{.lo = 0, .hi = 100});
+  v("frequency_penalty", x.frequency_penalty, field_rule{.lo = -2, .hi = 2});
+  v("presence_penalty", x.presence_penalty, field_rule{.lo = -2, .hi = 2});
+  v.seed("seed", x.seed, x.has_seed);
+  v("stop", x.stop, field_rule{.max_len = 256, .hi = 16});
+  v("keep_alive", x.keep_alive_s, field_rule{.lo = -1, .hi = 7 * 24 * 3600});
 }
 
 struct model_download_op {
@@ -90,36 +114,50 @@ struct model_download_op {
   std::string hive_id;
   std::string model;
 };
-RBEE_INSPECT(model_download_op, x.hive_id, x.model)
+template <class V> void fields(V& v, model_download_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+  v("model", x.model, model_rule);
+}
 struct model_list_op {
   static constexpr std::string_view name = "model_list";
   std::string hive_id;
 };
-RBEE_INSPECT(model_list_op, x.hive_id)
+template <class V> void fields(V& v, model_list_op& x) { v("hive_id", x.hive_id, hive_rule); }
 struct model_get_op {
   static constexpr std::string_view name = "model_get";
   std::string hive_id;
   std::string model;
 };
-RBEE_INSPECT(model_get_op, x.hive_id, x.model)
+template <class V> void fields(V& v, model_get_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+  v("model", x.model, model_rule);
+}
 struct model_delete_op {
   static constexpr std::string_view name = "model_delete";
   std::string hive_id;
   std::string model;
 };
-RBEE_INSPECT(model_delete_op, x.hive_id, x.model)
+template <class V> void fields(V& v, model_delete_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+  v("model", x.model, model_rule);
+}
 
 struct worker_catalog_list_op {
   static constexpr std::string_view name = "worker_catalog_list";
   std::string hive_id;
 };
-RBEE_INSPECT(worker_catalog_list_op, x.hive_id)
+template <class V> void fields(V& v, worker_catalog_list_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+}
 struct worker_catalog_get_op {
   static constexpr std::string_view name = "worker_catalog_get";
   std::string hive_id;
   std::string worker_id;
 };
-RBEE_INSPECT(worker_catalog_get_op, x.hive_id, x.worker_id)
+template <class V> void fields(V& v, worker_catalog_get_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+  v("worker_id", x.worker_id, required_id);
+}
 /// without_gpu: build and install a CUDA worker on a hive with no GPU to run it (a build host).
 struct worker_install_op {
   static constexpr std::string_view name = "worker_install";
@@ -127,18 +165,27 @@ struct worker_install_op {
   std::string worker_id;
   bool without_gpu = false;
 };
-RBEE_INSPECT(worker_install_op, x.hive_id, x.worker_id, x.without_gpu)
+template <class V> void fields(V& v, worker_install_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+  v("worker_id", x.worker_id, required_id);
+  v("without_gpu", x.without_gpu, field_rule{});
+}
 struct worker_remove_op {
   static constexpr std::string_view name = "worker_remove";
   std::string hive_id;
   std::string worker_id;
 };
-RBEE_INSPECT(worker_remove_op, x.hive_id, x.worker_id)
+template <class V> void fields(V& v, worker_remove_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+  v("worker_id", x.worker_id, required_id);
+}
 struct worker_list_installed_op {
   static constexpr std::string_view name = "worker_list_installed";
   std::string hive_id;
 };
-RBEE_INSPECT(worker_list_installed_op, x.hive_id)
+template <class V> void fields(V& v, worker_list_installed_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+}
 
 struct worker_spawn_op {
   static constexpr std::string_view name = "worker_spawn";
@@ -147,18 +194,26 @@ struct worker_spawn_op {
   std::string worker; ///< cpu | cuda
   std::string device; ///< e.g. cuda:0
 };
-RBEE_INSPECT(worker_spawn_op, x.hive_id, x.model, x.worker, x.device)
+template <class V> void fields(V& v, worker_spawn_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+  v("model", x.model, model_rule);
+  v("worker", x.worker, opt_text);
+  v("device", x.device, opt_text);
+}
 struct worker_stop_op {
   static constexpr std::string_view name = "worker_stop";
   std::string hive_id;
   std::string worker_id;
 };
-RBEE_INSPECT(worker_stop_op, x.hive_id, x.worker_id)
+template <class V> void fields(V& v, worker_stop_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+  v("worker_id", x.worker_id, required_id);
+}
 struct worker_list_op {
   static constexpr std::string_view name = "worker_list";
   std::string hive_id;
 };
-RBEE_INSPECT(worker_list_op, x.hive_id)
+template <class V> void fields(V& v, worker_list_op& x) { v("hive_id", x.hive_id, hive_rule); }
 
 struct auto_run_op {
   static constexpr std::string_view name = "auto_run";
@@ -166,15 +221,66 @@ struct auto_run_op {
   std::string model;
   std::string worker;
 };
-RBEE_INSPECT(auto_run_op, x.hive_id, x.model, x.worker)
+template <class V> void fields(V& v, auto_run_op& x) {
+  v("hive_id", x.hive_id, hive_rule);
+  v("model", x.model, model_rule);
+  v("worker", x.worker, opt_text);
+}
 
-#undef RBEE_INSPECT
 
 using operation =
   caf::variant<status_op, hive_list_op, hive_get_op, infer_op, model_download_op, model_list_op,
                model_get_op, model_delete_op, worker_catalog_list_op, worker_catalog_get_op,
                worker_install_op, worker_remove_op, worker_list_installed_op, worker_spawn_op,
                worker_stop_op, worker_list_op, auto_run_op>;
+
+/// One of the operations.
+template <class T>
+concept operation_type = caf::detail::tl_contains<operation::types, T>::value;
+
+/// What an operation read from a peer must satisfy beyond its fields' types:
+/// floating-point fields finite (see all_finite).
+inline caf::error check_loaded(const infer_op& x) {
+  return all_finite({x.temperature, x.top_p, x.min_p, x.repetition_penalty, x.frequency_penalty, x.presence_penalty});
+}
+template <class T>
+caf::error check_loaded(const T&) {
+  return caf::none;
+}
+
+/// Hands each field that fields() lists to a CAF inspector, in that order.
+template <class Inspector>
+struct caf_fields {
+  Inspector& f;
+  caf::error err;
+  template <class T>
+  void operator()(const char*, T& x, const field_rule&) {
+    apply(x);
+  }
+  void seed(const char*, uint64_t& x, bool& has) {
+    apply(x);
+    apply(has);
+  }
+  template <class T>
+  void apply(T& x) {
+    if constexpr (std::is_void_v<typename Inspector::result_type>)
+      f(x);
+    else if (!err)
+      err = f(x);
+  }
+};
+
+/// CAF's view of an operation: the fields of its fields() function.
+template <class Inspector, operation_type Op>
+typename Inspector::result_type inspect(Inspector& f, Op& x) {
+  caf_fields<Inspector> v{f, {}};
+  fields(v, x);
+  if constexpr (!std::is_void_v<typename Inspector::result_type>) {
+    if constexpr (Inspector::writes_state)
+      if (!v.err) v.err = check_loaded(x);
+    return std::move(v.err);
+  }
+}
 
 /// Reading a caf::variant from the wire. CAF 0.17's own inspect for a variant raises
 /// std::runtime_error("invalid type found") on a type tag out of range: thrown on the
