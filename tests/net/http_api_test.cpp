@@ -216,6 +216,18 @@ TEST_F(Api, UnknownRoutesAndMethods) {
   EXPECT_EQ(get("/v1/nope").status, 404);
   EXPECT_EQ(post("/health", "{}").status, 405);
   EXPECT_EQ(net::http_call(u, "PUT", "/v1/jobs").status, 405);
+  // The route table: a path another method serves is 405, an id of the wrong shape is a
+  // 400 that names its kind, anything longer or shorter than a route is 404.
+  EXPECT_EQ(net::http_call(u, "DELETE", "/v1/hives/localhost").status, 405);
+  EXPECT_EQ(net::http_call(u, "POST", "/v1/jobs/job-1").status, 405);
+  auto bad_hive = get("/v1/hives/a+b");
+  EXPECT_EQ(bad_hive.status, 400);
+  EXPECT_NE(bad_hive.body.find("hive id"), std::string::npos) << bad_hive.body;
+  EXPECT_NE(get("/v1/jobs/a+b").body.find("job id"), std::string::npos);
+  EXPECT_EQ(get("/v1/jobs/job-1/stream/more").status, 404);
+  EXPECT_EQ(get("/v1/hives/localhost/more").status, 404);
+  EXPECT_EQ(get("/v1").status, 404);
+  EXPECT_EQ(get("/").status, 404);
 }
 
 TEST_F(Api, SlowClientIsCutOffByTheReadDeadline) {
