@@ -1,13 +1,14 @@
 #pragma once
 // Packed GEMM tiles (repack.hpp): 8 interleaved rows x NT tokens, portable code.
 // Part of a kernel set compiled once per instruction set (kernel_set_impl.hpp):
-// only static functions, in namespace RBEE_ISA.
+// only internal linkage, in namespace RBEE_ISA.
 
 #include "kernels/cpu/quants/common.hpp"
 
 namespace rbee::kernels::cpu::RBEE_ISA {
 
 namespace generic {
+namespace { // templates: internal linkage, no weak symbols in the SIMD objects (simd_isolation)
 
 /// out[t * 8 + r] = dot(row r of the group, token t), for NT tokens.
 template <int NT>
@@ -105,6 +106,7 @@ struct gemm_q6_kx8 {
   }
 };
 
+} // namespace
 } // namespace generic
 
 } // namespace rbee::kernels::cpu::RBEE_ISA

@@ -1,7 +1,7 @@
 #pragma once
 // Packed GEMM tiles with AVX2 + F16C: 8 interleaved rows x NT tokens.
 // Part of a kernel set compiled once per instruction set (kernel_set_impl.hpp):
-// only static functions, in namespace RBEE_ISA.
+// only internal linkage, in namespace RBEE_ISA.
 
 #include "kernels/cpu/arch/x86/simd.hpp"
 
@@ -9,6 +9,7 @@
 namespace rbee::kernels::cpu::RBEE_ISA {
 
 namespace x86 {
+namespace { // templates: internal linkage, no weak symbols in the SIMD objects (simd_isolation)
 
 /// out[t * 8 + r] = dot(row r of the group, token t), for NT tokens.
 template <int NT>
@@ -168,6 +169,7 @@ struct gemm_q6_kx8 {
   }
 };
 
+} // namespace
 } // namespace x86
 
 } // namespace rbee::kernels::cpu::RBEE_ISA

@@ -1,7 +1,7 @@
 #pragma once
 // The Q4_0 GEMM tile with 512-bit registers and VNNI: 16 interleaved rows x NT tokens.
 // Part of a kernel set compiled once per instruction set (kernel_set_impl.hpp):
-// only static functions, in namespace RBEE_ISA.
+// only internal linkage, in namespace RBEE_ISA.
 
 #include "kernels/cpu/arch/x86/simd.hpp"
 
@@ -9,6 +9,7 @@
 namespace rbee::kernels::cpu::RBEE_ISA {
 
 namespace x86 {
+namespace { // templates: internal linkage, no weak symbols in the SIMD objects (simd_isolation)
 
 /// 16 interleaved Q4_0 rows x NT tokens with 512-bit registers: out[t * 16 + r].
 template <int NT>
@@ -45,6 +46,7 @@ struct gemm_q4_0x16 {
   }
 };
 
+} // namespace
 } // namespace x86
 
 } // namespace rbee::kernels::cpu::RBEE_ISA
