@@ -40,9 +40,14 @@ public:
     if (!p) return false;
     if (!last) return true;
     // The terminal event always carries its job_info; without one, the job ended unseen.
-    auto job = e.job ? e.job : std::make_shared<const job_info>(job_info{.state = job_state::failed,
-                                                                         .error_code = errc::internal,
-                                                                         .error_message = "the job ended unseen"});
+    auto job = e.job;
+    if (!job) {
+      job_info unseen;
+      unseen.state = job_state::failed;
+      unseen.error_code = errc::internal;
+      unseen.error_message = "the job ended unseen";
+      job = std::make_shared<const job_info>(std::move(unseen));
+    }
     p->post([p, f = on_end_, job] { f(*job); });
     return false;
   }

@@ -33,7 +33,7 @@ uint64_t event_log::subscribe(const subscription& sub) {
   if (after + 1 < first) {
     auto note = std::make_shared<const std::string>(
       ": " + std::to_string(first - after - 1) + " earlier events are no longer kept\n\n");
-    open = sub.sink->push(bridge_event{note}, false);
+    open = sub.sink->push(bridge_event{note, nullptr, nullptr}, false);
   }
   for (auto& e : buf_) {
     if (!open) break;
@@ -42,7 +42,7 @@ uint64_t event_log::subscribe(const subscription& sub) {
     open = sub.sink->push(e.ev, last);
   }
   if (open && closed() && terminal_id_ <= after)
-    sub.sink->push(bridge_event{std::make_shared<const std::string>(": end of stream\n\n")}, true);
+    sub.sink->push(bridge_event{std::make_shared<const std::string>(": end of stream\n\n"), nullptr, nullptr}, true);
   else if (open && !closed())
     subs_.push_back(sub.sink);
   return last_id();

@@ -81,7 +81,7 @@ caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const wo
   o.cuda_gpu = !st.caps.gpus.empty();
   o.without_gpu = op.without_gpu;
   auto cancel = std::make_shared<std::atomic<bool>>(false);
-  st.installs[op.worker_id] = {ctx.job_id, cancel};
+  st.installs[op.worker_id] = {ctx.job_id, cancel, {}};
   std::erase_if(*st.stop_flags, [](const auto& w) { return w.expired(); });
   st.stop_flags->push_back(cancel);
   auto installer = spawn_installer(self->system(), ctx, op.worker_id, o, cancel);
