@@ -1,13 +1,13 @@
 // `rbee catalog serve`: the worker catalog over HTTP — GET /workers,
 // /workers/{id}, /workers/{id}/PKGBUILD, /sources/{file}, /health.
-#include "cli/commands.hpp"
-#include <CLI/CLI.hpp>
 #include "actors/install/catalog.hpp"
 #include "actors/install/catalog_sign.hpp"
 #include "cli/app.hpp"
 #include "net/server.hpp"
 
 #include "log/log.hpp"
+#include "cli/commands.hpp"
+#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>

@@ -1,13 +1,11 @@
 // `rbee run MODEL [PROMPT]`, `rbee ps`, `rbee stop MODEL`: models as a user meets them.
-#include "cli/commands.hpp"
-
-#include <CLI/CLI.hpp>
-
 #include "cli/app.hpp"
 #include "cli/client.hpp"
 #include "json/parse.hpp"
 #include "json/writer.hpp"
+#include "cli/commands.hpp"
 
+#include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
 
 #include <signal.h>

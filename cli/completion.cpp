@@ -1,7 +1,7 @@
 // `rbee completion bash|zsh`: shell completion generated from the command
 // line's own definition, so it never drifts from what rbee accepts.
-#include "cli/commands.hpp"
 #include "cli/app.hpp"
+#include "cli/commands.hpp"
 
 #include <CLI/CLI.hpp>
 

@@ -1,20 +1,19 @@
 // `rbee serve`, `rbee queen`, `rbee hive`: the long-running processes.
-#include "cli/commands.hpp"
-#include <CLI/CLI.hpp>
-#include "cli/engine.hpp"
-#include "actors/node/embedded.hpp"
 #include "actors/hive/hive.hpp"
+#include "actors/node/embedded.hpp"
 #include "actors/node/runtime.hpp"
 #include "cli/app.hpp"
+#include "cli/commands.hpp"
+#include "cli/engine.hpp"
+#include "log/log.hpp"
 #include "messages/json.hpp"
 #include "net/server.hpp"
 
+#include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
-
-#include "log/log.hpp"
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>

@@ -1,13 +1,11 @@
 // `rbee tokenize` and `rbee generate`: the engine's command-line face.
-#include "cli/commands.hpp"
-
-#include <CLI/CLI.hpp>
-
 #include "cli/engine.hpp"
 
 #include "kernels/generate.hpp"
 #include "kernels/parallel.hpp"
+#include "cli/commands.hpp"
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 #include <iostream>

@@ -1,14 +1,12 @@
 // The keeper: `rbee status`, `rbee jobs`, `rbee job ...` — clients of the queen's HTTP API.
-#include "cli/commands.hpp"
-
-#include <CLI/CLI.hpp>
-
 #include "cli/app.hpp"
 #include "cli/client.hpp"
 #include "json/parse.hpp"
 #include "json/writer.hpp"
 #include "net/http_client.hpp"
+#include "cli/commands.hpp"
 
+#include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
 
 #include <cstdio>

@@ -1,15 +1,13 @@
 // `rbee open URL` (rbee:// links from model pages) and `rbee protocol
 // register|unregister` (the desktop's handler for them, per XDG).
-#include "cli/commands.hpp"
-
-#include <CLI/CLI.hpp>
-
 #include "io/atomic_file.hpp"
 #include "cli/app.hpp"
 #include "cli/client.hpp"
 #include "json/parse.hpp"
 #include "messages/rbee_url.hpp"
+#include "cli/commands.hpp"
 
+#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>

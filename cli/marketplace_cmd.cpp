@@ -2,10 +2,6 @@
 // of model pages (SEO: title, description, canonical URL, JSON-LD, sitemap,
 // robots.txt) whose "Run with rbee" button opens rbee://run/... when rbee
 // answers on the visitor's machine and otherwise shows how to install it.
-#include "cli/commands.hpp"
-
-#include <CLI/CLI.hpp>
-
 #include "io/atomic_file.hpp"
 #include "cli/hf_market.hpp"
 #include "cli/app.hpp"
@@ -13,7 +9,9 @@
 #include "json/writer.hpp"
 #include "messages/errc.hpp"
 #include "messages/rbee_url.hpp"
+#include "cli/commands.hpp"
 
+#include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
 
 #include <cstdio>

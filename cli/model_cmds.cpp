@@ -1,8 +1,4 @@
 // `rbee model synth` and `rbee bench`.
-#include "cli/commands.hpp"
-
-#include <CLI/CLI.hpp>
-
 #include "cli/engine.hpp"
 
 #include "kernels/bandwidth.hpp"
@@ -10,7 +6,9 @@
 #include "kernels/cuda/check.hpp"
 #include "kernels/quantize.hpp"
 #include "kernels/synth.hpp"
+#include "cli/commands.hpp"
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <iostream>

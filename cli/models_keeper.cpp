@@ -1,12 +1,10 @@
 // `rbee pull`, `rbee ls`, `rbee rm`: the model store from the terminal.
-#include "cli/commands.hpp"
-
-#include <CLI/CLI.hpp>
-
 #include "cli/app.hpp"
 #include "cli/client.hpp"
 #include "json/writer.hpp"
+#include "cli/commands.hpp"
 
+#include <CLI/CLI.hpp>
 #include <rapidjson/document.h>
 
 #include <unistd.h>
