@@ -7,9 +7,11 @@
 #include "kernels/quantize.hpp"
 #include "kernels/synth.hpp"
 #include "cli/commands.hpp"
+#include "json/writer.hpp"
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <random>
@@ -86,11 +88,24 @@ int cmd_bench(const bench_args& a) {
   double bytes = static_cast<double>((*m)->weight_bytes_per_token());
   double frac = bw > 0 ? bytes * tg_tps / bw : 0;
   if (a.json) {
-    std::printf("{\"model\":\"%s\",\"device\":\"%s\",\"arch\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"gen_tokens\":%d,"
-                "\"prefill_tps\":%.2f,\"decode_tps\":%.2f,\"weight_bytes_per_token\":%.0f,"
-                "\"read_bandwidth_gbs\":%.2f,\"decode_bandwidth_fraction\":%.3f}\n",
-                a.model.c_str(), (*ctx)->device().c_str(), h.arch_name.c_str(), kernels::threads(), a.prompt, a.gen, pp_tps, tg_tps, bytes,
-                bw / 1e9, frac);
+    // The path and the file's architecture name are the user's and the file's text: the writer escapes them.
+    rapidjson::StringBuffer buf;
+    json::writer w(buf);
+    auto round_to = [](double v, double unit) { return std::round(v / unit) * unit; };
+    w.StartObject();
+    w.Key("model"), w.String(a.model);
+    w.Key("device"), w.String((*ctx)->device());
+    w.Key("arch"), w.String(h.arch_name);
+    w.Key("threads"), w.Int(kernels::threads());
+    w.Key("prompt_tokens"), w.Int(a.prompt);
+    w.Key("gen_tokens"), w.Int(a.gen);
+    w.Key("prefill_tps"), w.Double(round_to(pp_tps, 0.01));
+    w.Key("decode_tps"), w.Double(round_to(tg_tps, 0.01));
+    w.Key("weight_bytes_per_token"), w.Double(std::round(bytes));
+    w.Key("read_bandwidth_gbs"), w.Double(round_to(bw / 1e9, 0.01));
+    w.Key("decode_bandwidth_fraction"), w.Double(round_to(frac, 0.001));
+    w.EndObject();
+    std::printf("%s\n", buf.GetString());
   } else {
     std::printf("| model | threads | test | t/s |\n|---|---|---|---|\n");
     std::printf("| %s | %d | pp%d | %.2f |\n", a.model.c_str(), kernels::threads(), a.prompt, pp_tps);

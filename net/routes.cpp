@@ -1,4 +1,5 @@
 // The HTTP API routes: /health, /v1/jobs..., /v1/hives..., /v1/capabilities, /v1/events.
+#include "json/writer.hpp"
 #include "messages/json.hpp"
 #include "net/ask.hpp"
 #include "net/identity.hpp"
@@ -134,7 +135,13 @@ void answer_all(const session_ptr& s, Atom atom) {
 }
 
 void health(const session_ptr& s, const route_args&) {
-  s->reply(200, "{\"status\":\"ok\",\"version\":\"" + s->ctx().be.version + "\"}");
+  rapidjson::StringBuffer buf;
+  rbee::json::writer w(buf);
+  w.StartObject();
+  w.Key("status"), w.String("ok");
+  w.Key("version"), w.String(s->ctx().be.version);
+  w.EndObject();
+  s->reply(200, buf.GetString());
 }
 
 void identity(const session_ptr& s, const route_args&) { // identity.hpp
@@ -144,7 +151,7 @@ void identity(const session_ptr& s, const route_args&) { // identity.hpp
   std::string_view nonce = q == std::string_view::npos ? std::string_view{} : target.substr(q + 7);
   if (!s->ctx().identity) return s->reply_error(errc::not_found, "this server has no identity file");
   if (!valid_nonce(nonce)) return s->reply_error(errc::bad_request, "nonce: 32-128 hex digits");
-  s->reply(200, "{\"proof\":\"" + identity_proof(*s->ctx().identity, nonce) + "\"}");
+  s->reply(200, json::write_field("proof", identity_proof(*s->ctx().identity, nonce)));
 }
 
 void job_get(const session_ptr& s, const route_args& a) {

@@ -1,4 +1,5 @@
 // The engine's command-line face: rbee tokenize, generate, model synth, quantize, bench.
+#include "json/parse.hpp"
 #include "tests/e2e/e2e.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
 
@@ -65,7 +66,8 @@ TEST_F(EngineCli, GenerateReportsAFullContext) {
 }
 
 TEST_F(EngineCli, SynthQuantizeBench) {
-  std::string synth = tmp("synth.gguf"), quant = tmp("quant.gguf");
+  // A quote and a backslash in the file name: --json still writes JSON (the name is escaped).
+  std::string synth = tmp("synth.gguf"), quant = tmp("qu\"an\\t.gguf");
   auto s = run({rbee_bin(), "model", "synth", "--shape", "tiny", "--type", "q4_k_m", "--out", synth});
   EXPECT_EQ(s.status, 0) << s.err;
   auto q = run({rbee_bin(), "quantize", synth, quant, "q8_0"});
@@ -73,6 +75,10 @@ TEST_F(EngineCli, SynthQuantizeBench) {
   auto b = run({rbee_bin(), "bench", "--model", quant, "-p", "8", "-n", "4", "--json"}, {}, 120s);
   EXPECT_EQ(b.status, 0) << b.err;
   EXPECT_NE(b.out.find("\"decode_bandwidth_fraction\""), std::string::npos) << b.out;
+  rapidjson::Document d;
+  ASSERT_TRUE(rbee::json::parse(d, b.out)) << b.out;
+  ASSERT_TRUE(d.IsObject() && d.HasMember("model") && d["model"].IsString()) << b.out;
+  EXPECT_EQ(std::string(d["model"].GetString()), quant);
   EXPECT_EQ(run({rbee_bin(), "model", "synth", "--shape", "nope", "--type", "q4_0", "--out", synth}).status, 2);
   EXPECT_EQ(run({rbee_bin(), "quantize", synth, quant, "q3_k"}).status, 1);
   EXPECT_EQ(run({rbee_bin(), "quantize", synth, synth, "q8_0"}).status, 1);
