@@ -2,6 +2,8 @@
 // The operations a client submits as jobs (POST /v1/jobs). In JSON each is an
 // object with a snake_case "operation" tag and its fields flattened beside it.
 
+#include "messages/variant.hpp"
+
 #include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
@@ -227,7 +229,6 @@ template <class V> void fields(V& v, auto_run_op& x) {
   v("worker", x.worker, opt_text);
 }
 
-
 using operation =
   caf::variant<status_op, hive_list_op, hive_get_op, infer_op, model_download_op, model_list_op,
                model_get_op, model_delete_op, worker_catalog_list_op, worker_catalog_get_op,
@@ -282,32 +283,10 @@ typename Inspector::result_type inspect(Inspector& f, Op& x) {
   }
 }
 
-/// Reading a caf::variant from the wire. CAF 0.17's own inspect for a variant raises
-/// std::runtime_error("invalid type found") on a type tag out of range: thrown on the
-/// middleman's thread, it ended the whole process (a queen, from one message of a
-/// hive or a worker process). Overloads for our variants (operation here, job_value
-/// in results.hpp), more specialized than CAF's and found by ADL, answer such a tag
-/// with an error instead through this, and leave the rest to CAF.
-template <class Inspector, class... Ts>
-typename Inspector::result_type checked_variant(Inspector& f, caf::variant_writer<caf::variant<Ts...>>& x) {
-  if (x.type_tag >= sizeof...(Ts))
-    return caf::make_error(caf::sec::invalid_argument, "a variant with type tag " + std::to_string(x.type_tag) +
-                                                         " (there are " + std::to_string(sizeof...(Ts)) + ")");
-  return caf::inspect(f, x);
-}
-
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, caf::variant_writer<operation>& x) {
   return checked_variant(f, x);
 }
-
-/// A visitor made of lambdas, for caf::visit over an operation: one handler per type.
-template <class... Fs>
-struct overload : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-overload(Fs...) -> overload<Fs...>;
 
 /// The snake_case tag of `op` ("hive_get").
 std::string op_name(const operation& op);

@@ -103,7 +103,7 @@ using job_value =
                std::vector<installed_worker>, catalog_answer, auto_run_result>;
 
 /// Reading a job_value from the wire: a type tag out of range is an error, not
-/// CAF 0.17's exception on the middleman's thread (see operations.hpp).
+/// CAF 0.17's exception on the middleman's thread (see variant.hpp).
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, caf::variant_writer<job_value>& x) {
   return checked_variant(f, x);
