@@ -13,7 +13,7 @@ namespace rbee {
 /// Reading a caf::variant from the wire. CAF 0.17's own inspect for a variant raises
 /// std::runtime_error("invalid type found") on a type tag out of range: thrown on the
 /// middleman's thread, it ended the whole process (a queen, from one message of a
-/// hive or a worker process). Overloads for our variants (operation here, job_value
+/// hive or a worker process). Overloads for our variants (operation in operations.hpp, job_value
 /// in results.hpp), more specialized than CAF's and found by ADL, answer such a tag
 /// with an error instead through this, and leave the rest to CAF.
 template <class Inspector, class... Ts>
