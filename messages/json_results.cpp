@@ -2,26 +2,15 @@
 // and a job stream's done event carry under "result".
 #include "messages/json.hpp"
 #include "json/parse.hpp"
-#include "json/writer.hpp"
+#include "messages/json_put.hpp"
 
 #include <rapidjson/document.h>
 
 namespace rbee::json {
 
+using namespace detail;
+
 namespace {
-
-template <class F>
-std::string with_writer(F f) {
-  rapidjson::StringBuffer buf;
-  writer w(buf);
-  f(w);
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
-void str(writer& w, const char* key, const std::string& v) {
-  w.Key(key);
-  w.String(v);
-}
 
 void put(writer& w, const installed_worker& x) {
   w.StartObject();

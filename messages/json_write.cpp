@@ -1,26 +1,12 @@
 #include "messages/json.hpp"
-#include "json/writer.hpp"
-
+#include "messages/json_put.hpp"
 
 namespace rbee::json {
 
+using namespace detail;
+
 namespace {
 
-
-void str(writer& w, const char* key, std::string_view v) {
-  w.Key(key);
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-}
-
-void num(writer& w, const char* key, int64_t v) {
-  w.Key(key);
-  w.Int64(v);
-}
-
-void unum(writer& w, const char* key, uint64_t v) {
-  w.Key(key);
-  w.Uint64(v);
-}
 
 void put(writer& w, const capabilities& x) {
   w.StartObject();
@@ -110,13 +96,6 @@ bool is_json_number(std::string_view v) {
   return i == v.size() && v.size() <= 32;
 }
 
-template <class F>
-std::string with_writer(F f) {
-  rapidjson::StringBuffer buf;
-  writer w(buf);
-  f(w);
-  return std::string(buf.GetString(), buf.GetSize());
-}
 
 } // namespace
 

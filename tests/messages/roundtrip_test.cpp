@@ -172,6 +172,24 @@ TEST_F(Roundtrip, AnOperationWithABadTypeTagIsAnErrorNotAnException) {
     EXPECT_NO_THROW(err = source(back)) << int(tag);
     EXPECT_TRUE(err) << int(tag);
   }
+  // A worker state out of the enum's range (a peer's byte) is refused on load.
+  {
+    std::vector<char> buf;
+    caf::binary_serializer sink{sys, buf};
+    worker_info w;
+    w.state = static_cast<worker_state>(9);
+    ASSERT_FALSE(sink(w));
+    worker_info back;
+    caf::binary_deserializer source{sys, buf};
+    EXPECT_TRUE(source(back));
+    w.state = worker_state::ready;
+    buf.clear();
+    caf::binary_serializer ok_sink{sys, buf};
+    ASSERT_FALSE(ok_sink(w));
+    caf::binary_deserializer ok_source{sys, buf};
+    EXPECT_FALSE(ok_source(back));
+    EXPECT_EQ(back.state, worker_state::ready);
+  }
   // A valid tag still reads (the last alternative).
   std::vector<char> buf;
   caf::binary_serializer sink{sys, buf};
