@@ -2,6 +2,9 @@
 #include "actors/hive/hive.hpp"
 #include "actors/node/embedded.hpp"
 #include "actors/node/runtime.hpp"
+#include "actors/queen/gate.hpp"
+#include "cluster/hive_files.hpp"
+#include "cluster/queen_pki.hpp"
 #include "cli/app.hpp"
 #include "cli/commands.hpp"
 #include "cli/engine.hpp"
@@ -13,6 +16,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -94,14 +98,28 @@ int run_queen(config::settings s) {
   block_stop_signals();
   raise_fd_limit();
   auto log = logging::get("queen");
+  // The cluster port is TLS with mutual certificates, always: the PKI is made on
+  // first start when `rbee cluster init` was not run.
+  auto pki = cluster::queen_paths(s.state_dir);
+  auto made = cluster::init_queen(pki);
+  if (!made) {
+    log->error("cannot create the cluster's certificates: {}", made.error().message);
+    return failure;
+  }
+  if (*made) log->info("created the cluster's certificates in {}", pki.dir);
   caf::actor_system_config cfg;
   configure_actor_system(cfg, s, true);
+  if (auto why = configure_cluster_tls(cfg, tls_files{pki.cert, pki.key, pki.hive_ca}); !why.empty()) {
+    log->error("the cluster's TLS: {}", why);
+    return failure;
+  }
   caf::actor_system sys{cfg};
   auto q = spawn_queen_side(sys, s, version);
+  auto gate = spawn_gate(sys, gate_options{q.queen, s.state_dir});
   int rc = ok;
   {
     net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, web_routes(s, {})});
-    auto cluster = sys.middleman().publish(q.queen, s.queen_cluster_port, s.bind.c_str(), true);
+    auto cluster = caf::openssl::publish(gate, s.queen_cluster_port, s.bind.c_str(), true);
     if (!cluster) {
       log->error("cannot publish the queen on {}:{}: {}", s.bind, s.queen_cluster_port,
                  sys.render(cluster.error()));
@@ -111,49 +129,71 @@ int run_queen(config::settings s) {
     } else {
       std::printf("cluster on %s:%u\n", s.bind.c_str(), *cluster);
       std::fflush(stdout);
-      log->info("queen: hives join with `rbee hive --queen {}:{}`", s.bind, *cluster);
+      log->info("queen: add a hive with `rbee cluster add-hive NAME`; it joins with `rbee hive join TOKEN` and `rbee hive`");
       wait_for_stop();
       log->info("shutting down");
     }
     srv.stop();
-    if (cluster) sys.middleman().unpublish(q.queen, *cluster);
+    // (caf::openssl::unpublish does not compile in CAF 0.17.6; the port closes with the system.)
   }
+  caf::anon_send_exit(gate, caf::exit_reason::user_shutdown);
   q.shutdown();
   return rc;
 }
 
+namespace {
+
+/// HOST and PORT of "HOST:PORT" or "[V6]:PORT"; nullopt when it is not that.
+std::optional<std::pair<std::string, uint16_t>> split_address(const std::string& a) {
+  auto colon = a.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  int port = std::atoi(a.c_str() + colon + 1);
+  if (port <= 0 || port > 65535) return std::nullopt;
+  std::string host = a.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host.empty()) return std::nullopt;
+  return std::pair{host, static_cast<uint16_t>(port)};
+}
+
+} // namespace
+
 int run_hive(config::settings s) {
   block_stop_signals();
   auto log = logging::get("hive");
-  auto colon = s.queen_address.rfind(':');
-  int port = colon == std::string::npos ? -1 : std::atoi(s.queen_address.c_str() + colon + 1);
-  if (colon == std::string::npos || port <= 0 || port > 65535) {
-    std::cerr << "rbee hive: --queen must be HOST:PORT (the queen's cluster port), got '"
-              << s.queen_address << "'\n";
+  auto files = cluster::hive_paths(s.state_dir);
+  auto creds = cluster::load_join(files);
+  if (!creds) {
+    std::cerr << "rbee hive: " << creds.error().message << "\n";
     return usage;
   }
-  std::string host = s.queen_address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  std::string hive_id = s.hive_id;
-  if (hive_id.empty()) {
-    char name[256] = {};
-    gethostname(name, sizeof(name) - 1);
-    hive_id = name;
-  }
-  if (!json::valid_id(hive_id)) {
-    std::cerr << "rbee hive: the hive id must be 1-64 characters of [A-Za-z0-9._-], got '" << hive_id
-              << "' (use --id)\n";
+  std::string address = s.queen_address.empty() ? creds->queen : s.queen_address;
+  auto where = split_address(address);
+  if (!where) {
+    std::cerr << "rbee hive: --queen must be HOST:PORT (the queen's cluster port), got '" << address << "'\n";
     return usage;
   }
+  auto [host, port] = *where;
+  if (!s.hive_id.empty() && s.hive_id != creds->hive_id) {
+    std::cerr << "rbee hive: this machine's cluster credentials are for hive '" << creds->hive_id << "', not '"
+              << s.hive_id << "' (join again with a token for that name)\n";
+    return usage;
+  }
+  std::string hive_id = creds->hive_id;
   caf::actor_system_config cfg;
   configure_actor_system(cfg, s, true);
+  if (auto why = configure_cluster_tls(cfg, tls_files{files.cert, files.key, files.queen_ca}); !why.empty()) {
+    std::cerr << "rbee hive: the cluster's TLS: " << why << " (join again)\n";
+    return usage;
+  }
   caf::actor_system sys{cfg};
   std::mutex mtx;
-  bool lost = false;
+  bool lost = false, refused = false;
   auto hopts = hive_options_for(s, hive_id, version);
-  hopts.on_queen_lost = [&](const caf::error&) {
+  hopts.join_secret = creds->secret;
+  hopts.on_queen_lost = [&](const caf::error& e) {
     std::lock_guard<std::mutex> g{mtx};
     lost = true;
+    refused = code_of(e) == errc::unauthorized || code_of(e) == errc::invalid_value;
   };
   auto hive = spawn_hive(sys, hopts);
   // The hive's own HTTP port: the hive-level subset of the API. A hive without it
@@ -167,18 +207,23 @@ int run_hive(config::settings s) {
   } catch (const std::exception& e) {
     log->warn("no hive HTTP port: {}", e.what());
   }
+  auto gate_ifs = sys.message_types(caf::detail::type_list<cluster_gate_actor>{});
   bool stop = false;
+  int backoff_ms = 500;
+  auto retry = [&](const std::string& why) {
+    log->warn("queen at {}:{}: {}; retrying in {:.1f} s", host, port, why, backoff_ms / 1000.0);
+    stop = pause_or_stop(backoff_ms);
+    backoff_ms = std::min(backoff_ms * 2, 30'000);
+  };
   while (!stop) {
-    auto queen = sys.middleman().remote_actor<queen_actor>(host, static_cast<uint16_t>(port));
+    auto queen = connect_tls(sys, host, port, std::chrono::milliseconds(s.cluster_timeout_ms * 5), gate_ifs);
     if (!queen) {
-      log->warn("cannot reach the queen at {}:{} ({}); retrying", host, port,
-                sys.render(queen.error()));
-      stop = pause_or_stop(1000);
+      retry(explain_connect_error(sys, queen.error()));
       continue;
     }
     {
       std::lock_guard<std::mutex> g{mtx};
-      lost = false;
+      lost = refused = false;
     }
     caf::anon_send(hive, connect_atom::value, caf::actor_cast<caf::actor>(*queen));
     log->info("hive '{}' joining the queen at {}:{}", hive_id, host, port);
@@ -186,9 +231,18 @@ int run_hive(config::settings s) {
       std::lock_guard<std::mutex> g{mtx};
       return lost;
     });
-    if (!stop) {
+    if (stop) break;
+    bool was_refused;
+    {
+      std::lock_guard<std::mutex> g{mtx};
+      was_refused = refused;
+    }
+    if (was_refused) {
+      retry("refused our join (see the queen's log)");
+    } else {
+      backoff_ms = 500;
       log->warn("lost the queen; reconnecting");
-      stop = pause_or_stop(500);
+      stop = pause_or_stop(backoff_ms);
     }
   }
   log->info("shutting down");
@@ -232,9 +286,9 @@ const bool registered_queen = register_command({30, [](CLI::App& app, common_fla
 }});
 
 const bool registered_hive = register_command({40, [](CLI::App& app, common_flags& f, command_runs& runs) {
-  auto* hive = app.add_subcommand("hive", "run a hive that joins a queen over the network");
-  hive->add_option("--queen", f.queen, "the queen's cluster address HOST:PORT (default 127.0.0.1:7834)");
-  hive->add_option("--id", f.hive_id, "the hive's id (default: the host name)");
+  auto* hive = app.add_subcommand("hive", "run a hive that joins a queen over the network (after `rbee hive join TOKEN`)");
+  hive->add_option("--queen", f.queen, "the queen's cluster address HOST:PORT (default: the one of the join token)");
+  hive->add_option("--id", f.hive_id, "the hive's id (default: the one of the join token)");
   hive->add_option("--data-dir", f.data_dir, "where models and workers live");
   hive->add_option("--port", f.port, "the hive's own HTTP port (default 7835; 0 picks a free one)");
   hive->add_option("--bind", f.bind, "address of that port (default 127.0.0.1; others need api_token)");

@@ -72,7 +72,10 @@ int main(int argc, char** argv) {
     return rc == 0 ? ok : usage;
   }
   command_context ctx{f, [&f](const char* mode) { return load_settings(f, mode); }};
+  // The deepest parsed command wins (`rbee hive join` over `rbee hive`): children
+  // register after their parents.
+  command_run* chosen = nullptr;
   for (auto& [sub, run] : runs)
-    if (sub->parsed()) return run(ctx);
-  return usage;
+    if (sub->parsed()) chosen = &run;
+  return chosen ? (*chosen)(ctx) : static_cast<int>(usage);
 }

@@ -33,6 +33,11 @@ int run_worker(config::settings s, const worker_args& a) {
     std::cerr << "rbee worker: --hive must be HOST:PORT, got '" << a.hive << "'\n";
     return usage;
   }
+  // The secret the hive started this process with: presented when joining, then
+  // out of the environment (nothing this process starts inherits it).
+  const char* secret_env = std::getenv("RBEE_WORKER_SECRET");
+  std::string secret = secret_env ? secret_env : "";
+  ::unsetenv("RBEE_WORKER_SECRET");
   caf::actor_system_config cfg;
   configure_actor_system(cfg, s, true);
   caf::actor_system sys{cfg};
@@ -54,7 +59,7 @@ int run_worker(config::settings s, const worker_args& a) {
       std::cerr << "rbee worker: cannot load " << a.model << (info.error.empty() ? "" : ": " + info.error) << "\n";
       rc = 3;
     } else {
-      auto hive = sys.middleman().remote_actor<hive_actor>(a.hive.substr(0, colon), static_cast<uint16_t>(port));
+      auto hive = sys.middleman().remote_actor<worker_gate_actor>(a.hive.substr(0, colon), static_cast<uint16_t>(port));
       if (!hive) {
         std::cerr << "rbee worker: cannot reach the hive at " << a.hive << ": " << sys.render(hive.error()) << "\n";
         rc = failure;
@@ -72,7 +77,7 @@ int run_worker(config::settings s, const worker_args& a) {
           });
           return caf::behavior{[](int) {}};
         });
-        caf::anon_send(*hive, worker_up_atom::value, o.worker_id, worker);
+        caf::anon_send(*hive, worker_up_atom::value, o.worker_id, secret, worker);
         wait_for_stop([&] { return gone.load(); });
         caf::anon_send_exit(watch, caf::exit_reason::user_shutdown);
       }

@@ -26,7 +26,7 @@ struct settings {
   uint16_t hive_port = default_hive_port;
   uint16_t catalog_port = default_catalog_port;
   std::string queen_url = "http://127.0.0.1:8500";   ///< where the keeper finds the queen
-  std::string queen_address = "127.0.0.1:7834";       ///< where a hive joins the queen (CAF)
+  std::string queen_address;                           ///< where a hive joins the queen (CAF); empty: its join token's
   std::string hive_id;                                 ///< empty: "localhost" embedded, hostname otherwise
   std::string api_token;                               ///< required for a non-loopback bind
   std::vector<std::string> allowed_hosts;              ///< extra Host names (beside loopback)

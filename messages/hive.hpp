@@ -27,6 +27,26 @@ typename Inspector::result_type inspect(Inspector& f, hive_registration& x) {
   return f(caf::meta::type_name("rbee_hive_registration"), x.hive_id, x.version, x.caps);
 }
 
+/// The cluster protocol a hive and a queen must share. CAF's app identifier
+/// carries it too ("rbee-cluster-N"), so other versions fail the handshake.
+inline constexpr int32_t cluster_protocol = 1;
+
+/// Sent by a remote hive to the queen's cluster gate: its id and the join
+/// secret the queen issued for it (`rbee cluster add-hive`), with what a
+/// registration carries.
+struct hive_join {
+  std::string hive_id;
+  std::string secret;
+  int32_t protocol = cluster_protocol;
+  std::string version;
+  capabilities caps;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, hive_join& x) {
+  return f(caf::meta::type_name("rbee_hive_join"), x.hive_id, x.secret, x.protocol, x.version, x.caps);
+}
+
 /// The queen's answer to a registration: how often to send heartbeats.
 struct registration_ack {
   std::string hive_id;

@@ -46,6 +46,7 @@ using worker_up_atom = caf::atom_constant<caf::atom("worker_up")>;
 using resolve_atom = caf::atom_constant<caf::atom("resolve")>;
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
 using choose_atom = caf::atom_constant<caf::atom("choose")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
 
 /// Receives a job's (or the global feed's) SSE frames. Implemented by net/'s SSE
 /// sessions; process-local only, never sent over the network.
@@ -102,8 +103,14 @@ using worker_actor = caf::typed_actor<
   caf::reacts_to<step_atom>,
   caf::reacts_to<tokenized_atom>>;
 
+/// What a worker process on the hive's machine may reach: the hive's loopback
+/// port publishes this, not the hive. worker_up carries the worker's id and the
+/// one-time secret the hive gave its process (in the environment).
+using worker_gate_actor = caf::typed_actor<caf::reacts_to<worker_up_atom, std::string, std::string, worker_actor>>;
+
 /// A hive: capabilities, the operations routed to it, and joining a queen
-/// (connect carries the queen's handle; tick drives heartbeats).
+/// (connect carries the queen's handle, in-process, or its cluster gate; tick
+/// drives heartbeats).
 using hive_actor = caf::typed_actor<
   caf::replies_to<caps_atom>::with<capabilities>,
   caf::replies_to<run_atom, job_ctx, operation>::with<job_result>,
@@ -112,10 +119,20 @@ using hive_actor = caf::typed_actor<
   caf::reacts_to<tick_atom>,
   caf::replies_to<models_atom>::with<std::vector<model_entry>>,
   caf::replies_to<workers_atom>::with<std::vector<worker_info>>,
-  caf::reacts_to<worker_up_atom, std::string, worker_actor>,
+  caf::reacts_to<worker_up_atom, std::string, std::string, worker_actor>, ///< id, the secret it was started with
   caf::reacts_to<progress_atom, std::string, narration>, ///< a download's narration, for the jobs that follow it
   caf::replies_to<resolve_atom, std::string>::with<model_entry>,
   caf::replies_to<choose_atom, std::string>::with<worker_choice>>;
+
+/// A remote hive's channel to the queen once joined: heartbeats, always taken
+/// as the joined hive's own.
+using hive_link_actor = caf::typed_actor<caf::reacts_to<heartbeat_atom, hive_heartbeat>>;
+
+/// What the queen's cluster port publishes (never the queen itself): a hive
+/// joins with its id and join secret and gets the registration's answer and
+/// its link.
+using cluster_gate_actor = caf::typed_actor<
+  caf::replies_to<join_atom, hive_join, hive_actor>::with<registration_ack, hive_link_actor>>;
 
 /// The queen: jobs, hives, routing.
 using queen_actor = caf::typed_actor<

@@ -23,8 +23,42 @@ namespace {
 void queen_lost(hive_ptr self, const caf::error& why) {
   logging::get("hive")->warn("hive {}: the queen is gone ({})", self->state.opts.hive_id, message_of(why));
   self->state.queen = nullptr;
+  self->state.heartbeats = nullptr;
   self->state.epoch = 0;
   if (self->state.opts.on_queen_lost) self->state.opts.on_queen_lost(why);
+}
+
+/// The queen accepted us: heartbeats go to `heartbeats` from now on.
+void joined(hive_ptr self, caf::actor target, caf::actor heartbeats, const registration_ack& ack) {
+  auto& st = self->state;
+  logging::get("hive")->info("hive {} joined the queen (epoch {})", ack.hive_id, ack.epoch);
+  st.queen = target;
+  st.heartbeats = std::move(heartbeats);
+  st.epoch = ack.epoch;
+  st.heartbeat_ms = ack.heartbeat_ms;
+  self->monitor(target);
+  if (st.opts.on_joined) st.opts.on_joined(ack);
+  if (!st.ticking) {
+    st.ticking = true;
+    self->send(self, tick_atom::value);
+  }
+}
+
+/// Registers with the queen in-process, or joins through a remote queen's
+/// cluster gate with the join secret.
+void join(hive_ptr self, caf::actor target) {
+  auto& st = self->state;
+  auto err = [=](caf::error& e) { queen_lost(self, e); };
+  if (st.opts.join_secret.empty()) {
+    hive_registration reg{st.opts.hive_id, st.opts.version, st.caps};
+    self->request(caf::actor_cast<queen_actor>(target), std::chrono::seconds(10), register_atom::value, reg, hive_actor{self})
+      .then([=](registration_ack& ack) { joined(self, target, target, ack); }, err);
+    return;
+  }
+  hive_join j{st.opts.hive_id, st.opts.join_secret, cluster_protocol, st.opts.version, st.caps};
+  self->request(caf::actor_cast<cluster_gate_actor>(target), std::chrono::seconds(10), join_atom::value, j, hive_actor{self})
+    .then([=](registration_ack& ack, hive_link_actor& link) { joined(self, target, caf::actor_cast<caf::actor>(link), ack); },
+          err);
 }
 
 caf::result<job_result> hive_get(hive_ptr self, const job_ctx& ctx) {
@@ -96,28 +130,11 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
     [=](cancel_atom, const std::string& job_id) {
       if (!hive_cancel_download(self, job_id) && !hive_cancel_install(self, job_id)) hive_cancel(self, job_id);
     },
-    [=](connect_atom, caf::actor queen) {
-      auto q = caf::actor_cast<queen_actor>(queen);
-      hive_registration reg{self->state.opts.hive_id, self->state.opts.version, self->state.caps};
-      self->request(q, std::chrono::seconds(10), register_atom::value, reg, hive_actor{self})
-        .then(
-          [=](registration_ack& ack) {
-            logging::get("hive")->info("hive {} joined the queen (epoch {})", ack.hive_id, ack.epoch);
-            self->state.queen = q;
-            self->state.epoch = ack.epoch;
-            self->state.heartbeat_ms = ack.heartbeat_ms;
-            self->monitor(q);
-            if (!self->state.ticking) {
-              self->state.ticking = true;
-              self->send(self, tick_atom::value);
-            }
-          },
-          [=](caf::error& err) { queen_lost(self, err); });
-    },
+    [=](connect_atom, caf::actor target) { join(self, std::move(target)); },
     [=](tick_atom) {
       auto& st = self->state;
-      if (st.queen)
-        self->send(st.queen, heartbeat_atom::value,
+      if (st.heartbeats)
+        self->send(caf::actor_cast<hive_link_actor>(st.heartbeats), heartbeat_atom::value,
                    hive_heartbeat{st.opts.hive_id, st.epoch, now_ms(), kernels::detect_memory().available});
       hive_reap_idle(self);
       hive_reap_processes(self);
@@ -129,7 +146,9 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
       return list;
     },
     [=](workers_atom) { return hive_worker_list(self); },
-    [=](worker_up_atom, const std::string& id, worker_actor w) { hive_worker_up(self, id, std::move(w)); },
+    [=](worker_up_atom, const std::string& id, const std::string& secret, worker_actor w) {
+      hive_worker_up(self, id, secret, std::move(w));
+    },
     [=](progress_atom, const std::string& model, narration& n) { hive_relay_download(self, model, std::move(n)); },
     [=](choose_atom, const std::string& requested) -> caf::result<worker_choice> { return hive_choose(self, requested); },
     [=](resolve_atom, const std::string& name) -> caf::result<model_entry> {

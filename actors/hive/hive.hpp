@@ -33,9 +33,15 @@ struct hive_options {
   std::vector<std::string> hidden_dirs; ///< directories builds must not see
   bool install_sandbox = true;
   bool keep_failed_builds = false;
+  /// A remote hive's join secret: set, connect carries the queen's cluster gate
+  /// and the hive joins through it; empty (embedded mode), connect carries the
+  /// queen itself.
+  std::string join_secret;
   /// Called (from the hive's thread) when the queen is gone or refused us; the
   /// hive process reconnects. Empty in embedded mode.
   std::function<void(const caf::error&)> on_queen_lost;
+  /// Called (from the hive's thread) once the queen accepted the hive.
+  std::function<void(const registration_ack&)> on_joined;
 };
 
 hive_actor spawn_hive(caf::actor_system& sys, hive_options opts);

@@ -19,17 +19,16 @@ caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const m
   auto rp = self->make_response_promise<job_result>();
   auto it = st.downloads.find(op.model);
   if (it != st.downloads.end()) { // already downloading: this job ends with that one
-    hive_say(self, ctx, "join", op.model + " is being downloaded by job " + it->second.jobs.front().first +
+    hive_say(self, ctx, "join", op.model + " is being downloaded by job " + it->second.jobs.front().first.job_id +
                                   "; waiting for it");
-    it->second.jobs.emplace_back(ctx.job_id, rp); // from now on it sees the progress too
+    it->second.jobs.emplace_back(ctx, rp); // from now on it sees the progress too
     return rp;
   }
   auto& d = st.downloads[op.model];
   d.cancel = std::make_shared<std::atomic<bool>>(false);
   std::erase_if(*st.stop_flags, [](const auto& w) { return w.expired(); });
   st.stop_flags->push_back(d.cancel);
-  d.bridge = ctx.bridge;
-  d.jobs.emplace_back(ctx.job_id, rp);
+  d.jobs.emplace_back(ctx, rp);
   download_options o{st.opts.models_dir, st.opts.hf_endpoint, st.opts.hf_token, st.opts.allow_unverified_downloads};
   auto worker = spawn_downloader(self->system(), caf::actor_cast<hive_actor>(self), op.model, o, d.cancel);
   std::string model = op.model;
@@ -38,9 +37,9 @@ caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const m
     auto i = s.downloads.find(model);
     if (i == s.downloads.end()) return;
     if (r)
-      logging::get("downloader")->info("job={} downloaded {}", i->second.jobs.front().first, model);
+      logging::get("downloader")->info("job={} downloaded {}", i->second.jobs.front().first.job_id, model);
     else
-      logging::get("downloader")->warn("job={} download of {} failed: {}", i->second.jobs.front().first, model,
+      logging::get("downloader")->warn("job={} download of {} failed: {}", i->second.jobs.front().first.job_id, model,
                                        message_of(r.error()));
     for (auto& [job, p] : i->second.jobs) {
       if (r)
@@ -57,17 +56,17 @@ caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const m
 
 void hive_relay_download(hive_ptr self, const std::string& model, narration n) {
   auto it = self->state.downloads.find(model);
-  if (it == self->state.downloads.end() || !it->second.bridge) return;
-  for (auto& [job, p] : it->second.jobs) {
-    n.job_id = job;
-    self->send(it->second.bridge, n);
+  if (it == self->state.downloads.end()) return;
+  for (auto& [ctx, p] : it->second.jobs) {
+    n.job_id = ctx.job_id;
+    if (ctx.bridge) self->send(ctx.bridge, n);
   }
 }
 
 bool hive_cancel_download(hive_ptr self, const std::string& job_id) {
   for (auto& [model, d] : self->state.downloads)
-    for (auto& [job, p] : d.jobs)
-      if (job == job_id) {
+    for (auto& [ctx, p] : d.jobs)
+      if (ctx.job_id == job_id) {
         if (d.jobs.size() == 1) *d.cancel = true; // the last one waiting: stop the transfer
         return true;
       }

@@ -58,13 +58,29 @@ std::vector<std::string> worker_environment(char** env) {
   return out;
 }
 
-caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, const std::string& program,
-                                      int program_fd) {
+namespace {
+
+/// The hive's loopback port publishes this: worker_up and nothing else reaches the
+/// hive from there. It ends with the hive.
+worker_gate_actor::behavior_type worker_gate(worker_gate_actor::pointer self, hive_actor hive) {
+  self->link_to(hive);
+  return {
+    [=](worker_up_atom, const std::string& id, const std::string& secret, worker_actor w) {
+      self->send(hive, worker_up_atom::value, id, secret, std::move(w));
+    },
+  };
+}
+
+} // namespace
+
+caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, const std::string& secret,
+                                      const std::string& program, int program_fd) {
   auto& st = self->state;
   if (!self->system().has_middleman())
     return make_error(errc::unavailable, "worker processes need the network layer (this process has none)");
   if (!st.worker_port) {
-    auto port = self->system().middleman().publish(hive_actor{self}, 0, "127.0.0.1", true);
+    auto gate = self->system().spawn(worker_gate, hive_actor{self});
+    auto port = self->system().middleman().publish(gate, 0, "127.0.0.1", true);
     if (!port) return make_error(errc::unavailable, "cannot open a port for worker processes: " + self->system().render(port.error()));
     st.worker_port = *port;
   }
@@ -88,6 +104,7 @@ caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, co
   posix_spawnattr_setsigmask(&attr, &none); // the child handles its own stop signals
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   auto env = worker_environment(environ);
+  env.push_back("RBEE_WORKER_SECRET=" + secret);
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -21,6 +21,7 @@ struct hive_worker {
   worker_info info;
   int active = 0;
   int pid = 0;           ///< its child process (0: in the hive's process)
+  std::string secret;    ///< what its process must present to join (worker_up)
   /// Requests waiting for the process to join: run when it does, failed if it dies first.
   struct waiter {
     std::function<void()> go;
@@ -35,7 +36,8 @@ struct hive_worker {
 struct hive_actor_state {
   hive_options opts;
   capabilities caps;
-  queen_actor queen;
+  caf::actor queen;      ///< the queen (in-process) or its cluster gate: monitored
+  caf::actor heartbeats; ///< the queen (in-process) or the link the gate gave
   uint64_t epoch = 0;
   int heartbeat_ms = 1000;
   bool ticking = false;
@@ -48,10 +50,9 @@ struct hive_actor_state {
   uint16_t worker_port = 0;                       ///< where child workers join (published lazily)
   std::map<int, std::string> children;            ///< child process pid -> worker id
   /// Running downloads by model name: the jobs waiting for it (each sees its
-  /// narration, relayed by the hive), where that goes, and its cancel flag.
+  /// narration, relayed by the hive to each job's own bridge), and its cancel flag.
   struct download {
-    std::vector<std::pair<std::string, caf::typed_response_promise<job_result>>> jobs;
-    bridge_actor bridge;
+    std::vector<std::pair<job_ctx, caf::typed_response_promise<job_result>>> jobs;
     std::shared_ptr<std::atomic<bool>> cancel;
   };
   std::map<std::string, download> downloads;
@@ -84,7 +85,7 @@ void hive_cancel(hive_ptr self, const std::string& job_id);
 /// Unloads workers idle past their keep-alive.
 void hive_reap_idle(hive_ptr self);
 /// A child worker process joined.
-void hive_worker_up(hive_ptr self, const std::string& id, worker_actor handle);
+void hive_worker_up(hive_ptr self, const std::string& id, const std::string& secret, worker_actor handle);
 /// A worker actor went down (down_msg); true when it was one of ours.
 bool hive_worker_down(hive_ptr self, const caf::actor_addr& who, const caf::error& reason);
 
@@ -114,9 +115,10 @@ caf::result<worker_choice> hive_choose(hive_ptr self, const std::string& request
 /// rbee (`rbee worker ...`, or the worker_binary setting).
 /// `program_fd`: that binary open and verified (worker_store::open_verified); it is
 /// executed through the descriptor, never by path. Workers get a minimal environment
-/// (no HF_TOKEN, no RBEE_API_TOKEN): see worker_environment.
-caf::expected<int> hive_start_process(hive_ptr self, const struct worker_options& o, const std::string& program,
-                                      int program_fd = -1);
+/// (no HF_TOKEN, no RBEE_API_TOKEN): see worker_environment, plus RBEE_WORKER_SECRET,
+/// `secret`, which the process presents when it joins the hive's worker gate.
+caf::expected<int> hive_start_process(hive_ptr self, const struct worker_options& o, const std::string& secret,
+                                      const std::string& program, int program_fd = -1);
 
 /// The environment of a worker process: the variables a worker reads (PATH, HOME,
 /// locale, TMPDIR, the CUDA and loader variables, RBEE_ tuning knobs) from `env`,

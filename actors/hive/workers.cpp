@@ -1,6 +1,7 @@
 // The hive's workers: one per loaded model, spawned on demand (in-process, or as
 // a supervised child process), reused, unloaded when idle past their keep-alive.
 #include "actors/hive/state.hpp"
+#include "cluster/join_token.hpp"
 #include "log/log.hpp"
 #include "actors/worker/worker.hpp"
 #include "actors/hive/worker_store.hpp"
@@ -46,7 +47,8 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, c
   w.info.device = device, w.info.state = worker_state::ready, w.info.slots = o.slots;
   w.info.loaded_ms = w.info.last_used_ms = now_ms(), w.info.keep_alive_s = o.keep_alive_s;
   if (st.opts.worker_processes || !program.empty()) {
-    auto pid = hive_start_process(self, o, program, program_fd);
+    w.secret = cluster::new_secret();
+    auto pid = hive_start_process(self, o, w.secret, program, program_fd);
     if (!pid) return std::move(pid.error());
     w.pid = *pid;
     w.info.pid = *pid;
@@ -252,9 +254,12 @@ void hive_reap_idle(hive_ptr self) {
   for (auto& id : idle) stop_worker(self, id);
 }
 
-void hive_worker_up(hive_ptr self, const std::string& id, worker_actor handle) {
+void hive_worker_up(hive_ptr self, const std::string& id, const std::string& secret, worker_actor handle) {
   auto it = self->state.workers.find(id);
-  if (it == self->state.workers.end() || it->second.handle || !handle) {
+  if (it == self->state.workers.end() || it->second.handle || !handle || it->second.secret.empty() ||
+      !cluster::same_digest(cluster::secret_hash(secret), cluster::secret_hash(it->second.secret))) {
+    if (it != self->state.workers.end() && !it->second.handle)
+      logging::get("hive")->warn("a process claiming worker {} had the wrong secret: refused", id);
     if (handle) self->send_exit(handle, caf::exit_reason::user_shutdown); // unknown or late: not ours
     return;
   }

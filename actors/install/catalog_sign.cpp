@@ -1,6 +1,7 @@
 #include "actors/install/catalog_sign.hpp"
 
 #include "io/atomic_file.hpp"
+#include "io/base64.hpp"
 #include "io/fetch.hpp"
 #include "config/settings.hpp"
 #include "json/parse.hpp"
@@ -25,26 +26,6 @@ namespace {
 
 using pkey_ptr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
-std::string base64(const unsigned char* p, size_t n) {
-  std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), p, static_cast<int>(n));
-  out.resize(static_cast<size_t>(len));
-  return out;
-}
-
-/// Strict base64 (no whitespace), or nullopt.
-std::optional<std::vector<unsigned char>> unbase64(std::string_view s) {
-  if (s.empty() || s.size() % 4 || s.size() > 4096) return std::nullopt;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=') return std::nullopt;
-  std::vector<unsigned char> out(s.size() / 4 * 3);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = s.ends_with("==") ? 2 : s.ends_with("=") ? 1 : 0;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
-
 caf::expected<pkey_ptr> read_private(const std::string& path) {
   std::unique_ptr<FILE, decltype(&std::fclose)> f(std::fopen(path.c_str(), "re"), std::fclose);
   if (!f) return make_error(errc::not_found, "no catalog signing key at " + path + " (make one: rbee catalog keygen)");
@@ -58,7 +39,7 @@ std::string public_of(EVP_PKEY* k) {
   unsigned char raw[32];
   size_t len = sizeof raw;
   if (EVP_PKEY_get_raw_public_key(k, raw, &len) != 1 || len != 32) return "";
-  return base64(raw, len);
+  return base64(std::string_view(reinterpret_cast<const char*>(raw), len));
 }
 
 std::string read_all(const fs::path& p) {
@@ -138,7 +119,7 @@ caf::expected<size_t> sign_catalog(const std::string& dir, const std::string& ke
       EVP_DigestSign(md.get(), sig, &sig_len, reinterpret_cast<const unsigned char*>(index.data()), index.size()) != 1)
     return make_error(errc::internal, "OpenSSL could not sign the index");
   if (auto r = write_file_atomic(dir + "/index.json", index); !r) return make_error(r.error());
-  if (auto r = write_file_atomic(dir + "/index.json.sig", base64(sig, sig_len) + "\n"); !r) return make_error(r.error());
+  if (auto r = write_file_atomic(dir + "/index.json.sig", base64(std::string_view(reinterpret_cast<const char*>(sig), sig_len)) + "\n"); !r) return make_error(r.error());
   return files.size();
 }
 
@@ -150,10 +131,10 @@ caf::expected<catalog_index> verify_catalog_index(std::string_view index_json, s
   if (!key || key->size() != 32) return bad("catalog_key is not an Ed25519 public key (base64 of 32 bytes)");
   auto sig = unbase64(signature);
   if (!sig || sig->size() != 64) return bad("the catalog's index.json.sig is not an Ed25519 signature");
-  pkey_ptr k(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key->data(), key->size()), EVP_PKEY_free);
+  pkey_ptr k(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(key->data()), key->size()), EVP_PKEY_free);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   if (!k || !md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, k.get()) != 1 ||
-      EVP_DigestVerify(md.get(), sig->data(), sig->size(), reinterpret_cast<const unsigned char*>(index_json.data()),
+      EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(sig->data()), sig->size(), reinterpret_cast<const unsigned char*>(index_json.data()),
                        index_json.size()) != 1)
     return bad("the catalog's signature does not verify with catalog_key: a different signer, or altered");
   rapidjson::Document d;

@@ -38,7 +38,7 @@ void step_fail(queen_ptr self, const run_ptr& r, const char* step, const caf::er
 /// Runs a sub-operation on the hive as part of this job; `next` gets its answer.
 template <class F>
 void sub(queen_ptr self, run_ptr r, const char* step, operation op, F next) {
-  self->request(r->hive, long_step, run_atom::value, job_ctx{r->job_id, self->state.opts.bridge}, std::move(op))
+  self->request(r->hive, long_step, run_atom::value, job_context(self, r->job_id, r->hive), std::move(op))
     .then(
       [=](job_result& res) {
         if (!gone(self, r)) next(res);

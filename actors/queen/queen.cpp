@@ -1,5 +1,6 @@
 #include "actors/queen/queen.hpp"
 
+#include "actors/queen/gate.hpp"
 #include "actors/queen/state.hpp"
 #include "log/log.hpp"
 #include "messages/json.hpp"
@@ -31,8 +32,29 @@ const std::shared_ptr<spdlog::logger>& lg() {
   return l;
 }
 
+namespace {
+
+/// The job is over: its relay, if any, goes (after what is already in its mailbox).
+void end_relay(queen_ptr self, const std::string& id) {
+  if (auto it = self->state.relays.find(id); it != self->state.relays.end()) {
+    self->send_exit(it->second, caf::exit_reason::normal);
+    self->state.relays.erase(it);
+  }
+}
+
+} // namespace
+
+job_ctx job_context(queen_ptr self, const std::string& job_id, const hive_actor& hive) {
+  auto& st = self->state;
+  if (!hive || hive->node() == self->node()) return job_ctx{job_id, st.opts.bridge};
+  auto& relay = st.relays[job_id];
+  if (!relay) relay = spawn_job_relay(self->system(), st.opts.bridge, job_id);
+  return job_ctx{job_id, relay};
+}
+
 void complete(queen_ptr self, const std::string& id, job_value result) {
   self->state.routed.erase(id);
+  end_relay(self, id);
   if (self->state.jobs.complete(id, std::move(result))) {
     lg()->debug("job={} completed", id);
     publish(self, id);
@@ -41,6 +63,7 @@ void complete(queen_ptr self, const std::string& id, job_value result) {
 
 void fail(queen_ptr self, const std::string& id, errc code, std::string message) {
   self->state.routed.erase(id);
+  end_relay(self, id);
   if (self->state.jobs.fail(id, code, message)) {
     lg()->info("job={} failed ({}): {}", id, to_string(code), message);
     say(self, id, "fail", std::string(to_string(code)), message, level::error);
@@ -85,7 +108,7 @@ void route(queen_ptr self, const std::string& job_id, const std::string& hive_id
                                                        : std::chrono::milliseconds(st.opts.hive_request_timeout_ms);
   self
     ->request(e->handle, timeout, run_atom::value,
-              job_ctx{job_id, st.opts.bridge}, std::move(op))
+              job_context(self, job_id, e->handle), std::move(op))
     .then([=](job_result& r) { complete(self, job_id, std::move(r.value)); },
           [=](caf::error& err) { fail(self, job_id, code_of(err), message_of(err)); });
 }
@@ -177,6 +200,7 @@ queen_actor::behavior_type queen_impl(queen_ptr self, queen_options opts) {
       }
       say(self, id, "cancel", id, "job cancelled by request", level::warn);
       st.jobs.cancel(id);
+      end_relay(self, id);
       publish(self, id);
       return *st.jobs.find(id);
     },

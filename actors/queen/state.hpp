@@ -20,6 +20,7 @@ struct queen_state {
   job_table jobs;
   hive_registry hives;
   std::unordered_map<std::string, std::string> routed; ///< job id -> hive id
+  std::unordered_map<std::string, bridge_actor> relays; ///< job id -> its relay (jobs on remote hives)
   int64_t started_ms = 0;
   static inline const char* name = "queen";
 };
@@ -45,6 +46,9 @@ void say(queen_ptr self, const std::string& job_id, std::string action, std::str
          level lvl = level::info);
 void complete(queen_ptr self, const std::string& id, job_value result);
 void fail(queen_ptr self, const std::string& id, errc code, std::string message);
+/// What a hive gets to narrate a job: the bridge itself for a hive in this
+/// process, a relay bound to the job for a remote one (gate.hpp).
+job_ctx job_context(queen_ptr self, const std::string& job_id, const hive_actor& hive);
 void route(queen_ptr self, const std::string& job_id, const std::string& hive_id, operation op);
 /// Picks a hive for an infer job without one, then routes it (schedule.cpp).
 void schedule_infer(queen_ptr self, const std::string& job_id, infer_op op);

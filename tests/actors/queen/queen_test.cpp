@@ -52,7 +52,7 @@ hive_actor::behavior_type silent_hive(hive_actor::pointer self) {
     [](tick_atom) {},
     [](models_atom) { return std::vector<model_entry>{}; },
     [](workers_atom) { return std::vector<worker_info>{}; },
-    [](worker_up_atom, const std::string&, const worker_actor&) {},
+    [](worker_up_atom, const std::string&, const std::string&, const worker_actor&) {},
     [](progress_atom, const std::string&, const narration&) {},
     [](resolve_atom, const std::string&) -> caf::result<model_entry> { return make_error(errc::model_not_found); },
     [](choose_atom, const std::string&) -> caf::result<worker_choice> { return make_error(errc::not_found); },
