@@ -3,6 +3,7 @@
 #include "tests/kernels/kernels_test_util.hpp"
 
 #include <filesystem>
+#include <map>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -27,10 +28,22 @@ struct Cluster : ::testing::Test {
     cluster = line->substr(11);
     env.push_back("RBEE_QUEEN_URL=" + queen.base());
   }
+  /// The environment of hive `id`: its own XDG directories, holding the
+  /// credentials of a token the queen issued (`rbee cluster add-hive`, `rbee hive join`).
+  std::vector<std::string> hive_env(const std::string& id) {
+    if (auto it = hive_envs.find(id); it != hive_envs.end()) return it->second;
+    auto henv = private_env();
+    auto tok = run({rbee_bin(), "cluster", "add-hive", id, "--address", cluster}, env, 20s);
+    EXPECT_EQ(tok.status, 0) << tok.err;
+    auto token = tok.out.substr(0, tok.out.find('\n'));
+    auto j = run({rbee_bin(), "hive", "join", token}, henv, 20s);
+    EXPECT_EQ(j.status, 0) << j.err;
+    return hive_envs[id] = henv;
+  }
   std::unique_ptr<process> start_hive(const std::string& id, const std::string& data_dir = "") {
-    std::vector<std::string> args{rbee_bin(), "hive", "--queen", cluster, "--id", id};
+    std::vector<std::string> args{rbee_bin(), "hive", "--port", "0"};
     if (!data_dir.empty()) args.insert(args.end(), {"--data-dir", data_dir});
-    return std::make_unique<process>(args, env);
+    return std::make_unique<process>(args, hive_env(id));
   }
   std::string hive_state(const std::string& id) {
     auto r = net::http_call(queen.url(), "GET", "/v1/hives/" + id);
@@ -42,6 +55,7 @@ struct Cluster : ::testing::Test {
     return net::http_call(queen.url(), "GET", "/v1/hives/" + id).body;
   }
   std::vector<std::string> env;
+  std::map<std::string, std::vector<std::string>> hive_envs;
   rbee_daemon queen;
   std::string cluster;
 };
@@ -99,11 +113,21 @@ TEST_F(Cluster, JobInFlightFailsWhenItsHiveHangs) {
   hive->signal(SIGCONT);
 }
 
-TEST_F(Cluster, HiveWithABadIdOrAddressIsAUsageError) {
-  auto bad = run({rbee_bin(), "hive", "--queen", cluster, "--id", "../evil"}, env, 10s);
-  EXPECT_EQ(bad.status, 2);
-  auto addr = run({rbee_bin(), "hive", "--queen", "nowhere"}, env, 10s);
+TEST_F(Cluster, HiveWithoutCredentialsABadIdOrAddressIsAUsageError) {
+  auto none = run({rbee_bin(), "hive", "--queen", cluster}, private_env(), 10s);
+  EXPECT_EQ(none.status, 2);
+  EXPECT_NE(none.err.find("rbee cluster add-hive"), std::string::npos) << none.err;
+  auto henv = hive_env("h9");
+  auto other = run({rbee_bin(), "hive", "--id", "../evil"}, henv, 10s);
+  EXPECT_EQ(other.status, 2);
+  EXPECT_NE(other.err.find("are for hive 'h9'"), std::string::npos) << other.err;
+  auto addr = run({rbee_bin(), "hive", "--queen", "nowhere"}, henv, 10s);
   EXPECT_EQ(addr.status, 2);
+  auto bad_name = run({rbee_bin(), "cluster", "add-hive", "../evil"}, env, 10s);
+  EXPECT_EQ(bad_name.status, 2);
+  auto bad_token = run({rbee_bin(), "hive", "join", "rbee-join-AAAA"}, private_env(), 10s);
+  EXPECT_EQ(bad_token.status, 2);
+  EXPECT_NE(bad_token.err.find("not a valid join token"), std::string::npos) << bad_token.err;
 }
 
 TEST_F(Cluster, GarbageOnTheClusterPortDoesNotHurtTheQueen) {
@@ -145,7 +169,7 @@ TEST_F(Cluster, InferGoesToTheHiveThatHasTheModel) {
 
 // The hive's own HTTP port: the hive-level subset of the API.
 TEST_F(Cluster, TheHiveServesItsSubsetOfTheApi) {
-  process hive({rbee_bin(), "hive", "--queen", cluster, "--id", "h1", "--port", "0", "--data-dir", temp_dir()}, env);
+  process hive({rbee_bin(), "hive", "--port", "0", "--data-dir", temp_dir()}, hive_env("h1"));
   auto line = hive.read_line(10s);
   ASSERT_TRUE(line) << hive.stderr_text();
   int port = port_of(*line);
