@@ -185,8 +185,8 @@ TEST(Browser, RunOnTheChosenHive) {
   auto line = queen.proc->read_line(10s);
   ASSERT_TRUE(line && line->rfind("cluster on ", 0) == 0);
   std::string cluster = line->substr(11), root = temp_dir();
-  process alpha({rbee_bin(), "hive", "--queen", cluster, "--id", "alpha", "--data-dir", root + "/alpha"}, env);
-  process beta({rbee_bin(), "hive", "--queen", cluster, "--id", "beta", "--data-dir", root + "/beta"}, env);
+  process alpha({rbee_bin(), "hive", "--port", "0", "--data-dir", root + "/alpha"}, joined_hive_env("alpha", cluster, env, env));
+  process beta({rbee_bin(), "hive", "--port", "0", "--data-dir", root + "/beta"}, joined_hive_env("beta", cluster, env, env));
   ASSERT_TRUE(eventually([&] {
     auto h = net::http_call(queen.url(), "GET", "/v1/hives", {}).body;
     return h.find("\"hive_id\":\"alpha\"") != std::string::npos && h.find("\"hive_id\":\"beta\"") != std::string::npos;

@@ -50,12 +50,7 @@ struct ClusterAttack : ::testing::Test {
   }
   /// A hive environment joined with a token of the queen whose state is `qenv`'s.
   std::vector<std::string> joined(const std::string& id, const std::vector<std::string>& qenv) {
-    auto henv = private_env();
-    auto tok = run({rbee_bin(), "cluster", "add-hive", id, "--address", cluster}, qenv, 20s);
-    EXPECT_EQ(tok.status, 0) << tok.err;
-    auto j = run({rbee_bin(), "hive", "join", tok.out.substr(0, tok.out.find('\n'))}, henv, 20s);
-    EXPECT_EQ(j.status, 0) << j.err;
-    return henv;
+    return joined_hive_env(id, cluster, qenv);
   }
   std::string hive_json(const std::string& id) { return net::http_call(queen.url(), "GET", "/v1/hives/" + id).body; }
   bool queen_alive() { return net::http_call(queen.url(), "GET", "/health").status == 200; }

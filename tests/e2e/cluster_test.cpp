@@ -32,13 +32,7 @@ struct Cluster : ::testing::Test {
   /// credentials of a token the queen issued (`rbee cluster add-hive`, `rbee hive join`).
   std::vector<std::string> hive_env(const std::string& id) {
     if (auto it = hive_envs.find(id); it != hive_envs.end()) return it->second;
-    auto henv = private_env();
-    auto tok = run({rbee_bin(), "cluster", "add-hive", id, "--address", cluster}, env, 20s);
-    EXPECT_EQ(tok.status, 0) << tok.err;
-    auto token = tok.out.substr(0, tok.out.find('\n'));
-    auto j = run({rbee_bin(), "hive", "join", token}, henv, 20s);
-    EXPECT_EQ(j.status, 0) << j.err;
-    return hive_envs[id] = henv;
+    return hive_envs[id] = joined_hive_env(id, cluster, env);
   }
   std::unique_ptr<process> start_hive(const std::string& id, const std::string& data_dir = "") {
     std::vector<std::string> args{rbee_bin(), "hive", "--port", "0"};

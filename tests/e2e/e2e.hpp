@@ -38,6 +38,23 @@ inline rbee_daemon start_daemon(std::vector<std::string> args, std::vector<std::
   return d;
 }
 
+/// An environment for a hive: `base` (default: a fresh private one) with its own
+/// state directory, holding the credentials of a token the queen of `queen_env`
+/// issued for `id` (`rbee cluster add-hive ID --address CLUSTER`, then `rbee
+/// hive join TOKEN`): `rbee hive` joins with it.
+inline std::vector<std::string> joined_hive_env(const std::string& id, const std::string& cluster,
+                                                const std::vector<std::string>& queen_env,
+                                                std::vector<std::string> base = private_env()) {
+  auto henv = std::move(base);
+  for (auto& e : henv)
+    if (e.starts_with("XDG_STATE_HOME=")) e = "XDG_STATE_HOME=" + temp_dir() + "/state";
+  auto tok = run({rbee_bin(), "cluster", "add-hive", id, "--address", cluster}, queen_env, std::chrono::seconds(20));
+  EXPECT_EQ(tok.status, 0) << tok.err;
+  auto j = run({rbee_bin(), "hive", "join", tok.out.substr(0, tok.out.find('\n'))}, henv, std::chrono::seconds(20));
+  EXPECT_EQ(j.status, 0) << j.err;
+  return henv;
+}
+
 /// Polls `pred` every 50 ms until it holds or `timeout` passes.
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds timeout) {

@@ -128,8 +128,9 @@ TEST(Nemesis, JobsSurviveKillsAndStopsOfWorkersAndTheHive) {
   std::mutex hive_mtx;
   std::unique_ptr<process> hive;
   int hive_starts = 0;
+  auto hive_env = joined_hive_env("h1", cluster, env, env);
   auto start_hive = [&] {
-    hive = std::make_unique<process>(std::vector<std::string>{rbee_bin(), "hive", "--queen", cluster, "--id", "h1"}, env);
+    hive = std::make_unique<process>(std::vector<std::string>{rbee_bin(), "hive", "--port", "0"}, hive_env);
     ++hive_starts;
   };
   auto hive_online = [&] { return net::http_call(u, "GET", "/v1/hives/h1").body.find("\"state\":\"online\"") != std::string::npos; };
