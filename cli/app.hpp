@@ -55,7 +55,7 @@ int cmd_job_submit(const config::settings& s, const std::string& json,
 int cmd_job_get(const config::settings& s, const std::string& id);
 int cmd_job_cancel(const config::settings& s, const std::string& id);
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
-            int max_tokens);
+            int max_tokens, const std::string& hive = "");
 int cmd_ps(const config::settings& s);
 /// Submits a worker operation (install, remove, lists) and follows its stream.
 int cmd_worker_op(const config::settings& s, const std::string& op, const std::string& hive, const std::string& worker,

@@ -114,7 +114,7 @@ std::optional<std::string> answer(const client& c, const std::string& model, con
 } // namespace
 
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
-            int max_tokens) {
+            int max_tokens, const std::string& hive) {
   auto c = connect_or_start(s);
   if (!c) return failure;
   std::string ref = model_ref(model);
@@ -128,6 +128,10 @@ int cmd_run(const config::settings& s, const std::string& model, const std::stri
     w.String("auto_run");
     w.Key("model");
     w.String(ref.c_str(), static_cast<rapidjson::SizeType>(ref.size()));
+    if (!hive.empty()) {
+      w.Key("hive_id");
+      w.String(hive);
+    }
     w.EndObject();
     follow_options o;
     o.quiet = true;
@@ -217,7 +221,7 @@ int cmd_stop(const config::settings& s, const std::string& model) {
 namespace {
 
 struct run_flags {
-  std::string model, prompt;
+  std::string model, prompt, hive;
   int max_tokens = 0;
 };
 
@@ -228,9 +232,10 @@ const bool registered_run = register_command({100, [](CLI::App& app, common_flag
   auto* prompt = run->add_option("prompt", a->prompt, "answer this and exit");
   run->add_option("-n,--max-tokens", a->max_tokens, "at most this many tokens per answer (default: until the model stops)")
     ->check(CLI::Range(1, 1 << 20));
+  run->add_option("--hive", a->hive, "run it on this hive (default: the embedded one, else the queen places it)");
   add_queen_flag(run, f);
   runs.emplace_back(run, with_client_settings([a, prompt](const config::settings& s) {
-    return cmd_run(s, a->model, a->prompt, prompt->count() > 0, a->max_tokens);
+    return cmd_run(s, a->model, a->prompt, prompt->count() > 0, a->max_tokens, a->hive);
   }));
 }});
 

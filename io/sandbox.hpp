@@ -7,6 +7,7 @@
 // ptrace (sandbox_filter.hpp). Every output line is handed to a callback as it is
 // printed; cancel kills the whole group.
 
+#include "io/child.hpp"
 #include "io/outcome.hpp"
 
 #include <atomic>
@@ -33,7 +34,6 @@ struct script_result {
   bool cancelled = false;
 };
 
-using line_callback = std::function<void(std::string_view line, bool is_stderr)>;
 
 /// Is bubblewrap here and able to make namespaces? `why` says what is missing.
 bool sandbox_available(std::string* why = nullptr);

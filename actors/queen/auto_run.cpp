@@ -146,28 +146,52 @@ void model_step(queen_ptr self, run_ptr r) {
 
 } // namespace
 
-void start_auto_run(queen_ptr self, const std::string& job_id, auto_run_op op) {
+namespace {
+
+/// Step 1 on the hive named in the op.
+void on_hive(queen_ptr self, run_ptr r) {
   auto& st = self->state;
-  auto r = std::make_shared<auto_run>();
-  r->job_id = job_id;
-  r->op = std::move(op);
-  if (r->op.hive_id.empty()) r->op.hive_id = local_hive_id;
-  // Step 1: the hive.
   auto e = st.hives.find(r->op.hive_id);
   if (!e || e->info.state != hive_state::online || !e->handle) {
     std::string why = !e ? "no hive '" + r->op.hive_id + "' has joined this queen"
                          : "hive '" + r->op.hive_id + "' is not connected" +
                              (e->info.lost_reason.empty() ? "" : " (" + e->info.lost_reason + ")");
-    return fail(self, job_id, !e ? errc::hive_not_found : errc::hive_lost, "auto_run step 'hive' failed: " + why);
+    return fail(self, r->job_id, !e ? errc::hive_not_found : errc::hive_lost, "auto_run step 'hive' failed: " + why);
   }
   r->hive = e->handle;
-  st.routed[job_id] = r->op.hive_id; // a cancel reaches the hive; losing it fails the job
+  st.routed[r->job_id] = r->op.hive_id; // a cancel reaches the hive; losing it fails the job
   const auto& c = e->info.caps;
   step_say(self, r, 1, "hive",
            "hive " + r->op.hive_id + " is up: " + std::to_string(c.cores) + " CPUs, " + std::to_string(c.ram_available >> 30) +
              " GiB free, " + (c.gpus.empty() ? std::string("no GPU") : std::to_string(c.gpus.size()) + " GPU(s)"),
            true);
   model_step(self, r);
+}
+
+} // namespace
+
+void start_auto_run(queen_ptr self, const std::string& job_id, auto_run_op op) {
+  auto r = std::make_shared<auto_run>();
+  r->job_id = job_id;
+  r->op = std::move(op);
+  if (!r->op.hive_id.empty()) return on_hive(self, r);
+  // No hive named: the one this process runs (embedded mode), else placed by
+  // where the model is loaded, stored, or there is the most room to fetch it.
+  if (auto e = self->state.hives.find(local_hive_id); e && e->info.local) {
+    r->op.hive_id = local_hive_id;
+    return on_hive(self, r);
+  }
+  survey_hives(self, r->op.model, [self, r](std::vector<hive_candidate> hives) {
+    if (gone(self, r)) return;
+    std::string why = "no hive is online";
+    auto hive = hives.empty() ? std::nullopt : pick_hive(hives, why, true);
+    if (!hive)
+      return fail(self, r->job_id, hives.empty() ? errc::hive_lost : errc::unavailable, "auto_run step 'hive' failed: " + why);
+    for (auto& h : hives)
+      if (h.hive_id == *hive) say(self, r->job_id, "place", *hive, placement_reason(h, r->op.model));
+    r->op.hive_id = *hive;
+    on_hive(self, r);
+  });
 }
 
 } // namespace rbee

@@ -1,12 +1,24 @@
-// Scheduling an infer request that names no hive: a hive with the model loaded,
-// else the hive with the most free memory among those that have the model.
+// Placing work that names no hive: a hive with the model loaded, else the hive
+// with the most free memory among those that have the model and room for it,
+// else (auto_run, which downloads) the online hive with the most free memory.
 #include "actors/queen/state.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace rbee {
 
-std::optional<std::string> pick_hive(const std::vector<hive_candidate>& c, std::string& why) {
+namespace {
+
+std::string gib(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(bytes) / (1ull << 30));
+  return buf;
+}
+
+} // namespace
+
+std::optional<std::string> pick_hive(const std::vector<hive_candidate>& c, std::string& why, bool may_fetch) {
   for (auto& h : c)
     if (h.has_worker) return h.hive_id;
   const hive_candidate* best = nullptr;
@@ -18,61 +30,53 @@ std::optional<std::string> pick_hive(const std::vector<hive_candidate>& c, std::
     if (!best || h.ram_available > best->ram_available) best = &h;
   }
   if (best) return best->hive_id;
+  if (may_fetch && !anywhere)
+    for (auto& h : c)
+      if (!best || h.ram_available > best->ram_available) best = &h;
+  if (best) return best->hive_id;
   why = anywhere ? "no hive that has the model has the memory to load it"
                  : "no hive has the model in its store";
   return std::nullopt;
 }
 
-namespace {
-
-/// Collected answers for one request.
-struct survey {
-  std::string job_id;
-  infer_op op;
-  std::vector<hive_candidate> hives;
-  size_t pending = 0;
-};
-
-void decide(queen_ptr self, std::shared_ptr<survey> sv) {
-  std::string why;
-  auto hive = pick_hive(sv->hives, why);
-  if (!hive) return fail(self, sv->job_id, errc::model_not_found, "'" + sv->op.model + "': " + why);
-  bool loaded = std::any_of(sv->hives.begin(), sv->hives.end(),
-                            [&](auto& h) { return h.hive_id == *hive && h.has_worker; });
-  say(self, sv->job_id, "schedule", *hive,
-      "hive " + *hive + (loaded ? " has " + sv->op.model + " loaded" : " has " + sv->op.model + " and the memory"));
-  sv->op.hive_id = *hive;
-  route(self, sv->job_id, *hive, std::move(sv->op));
+std::string placement_reason(const hive_candidate& h, const std::string& model) {
+  if (h.has_worker) return "placed on " + h.hive_id + ": " + model + " is loaded there";
+  if (h.has_model) return "placed on " + h.hive_id + ": " + model + " in its store, " + gib(h.ram_available) + " free";
+  return "placed on " + h.hive_id + ": no hive has " + model + "; it has the most free memory (" + gib(h.ram_available) +
+         ") and will download it";
 }
 
-} // namespace
-
-void schedule_infer(queen_ptr self, const std::string& job_id, infer_op op) {
+void survey_hives(queen_ptr self, const std::string& model, std::function<void(std::vector<hive_candidate>)> done) {
+  struct survey {
+    std::vector<hive_candidate> hives;
+    size_t pending = 0;
+    std::function<void(std::vector<hive_candidate>)> done;
+  };
   auto sv = std::make_shared<survey>();
-  sv->job_id = job_id;
-  sv->op = std::move(op);
+  sv->done = std::move(done);
+  std::vector<hive_actor> handles;
   for (auto& info : self->state.hives.list()) {
     auto e = self->state.hives.find(info.hive_id);
     if (info.state != hive_state::online || !e || !e->handle) continue;
     sv->hives.push_back({info.hive_id, false, false, 0, info.caps.ram_available});
+    handles.push_back(e->handle);
   }
-  if (sv->hives.empty()) return fail(self, job_id, errc::hive_lost, "no hive is online");
+  if (sv->hives.empty()) return sv->done({});
   // Two questions per hive: is the model loaded there, can its store resolve it.
   sv->pending = 2 * sv->hives.size();
   auto answered = [=] {
-    if (--sv->pending == 0) decide(self, sv);
+    if (--sv->pending == 0) sv->done(std::move(sv->hives));
   };
-  for (size_t i = 0; i < sv->hives.size(); ++i) {
-    auto handle = self->state.hives.find(sv->hives[i].hive_id)->handle;
-    self->request(handle, std::chrono::seconds(5), workers_atom::value)
+  for (size_t i = 0; i < handles.size(); ++i) {
+    self->request(handles[i], std::chrono::seconds(5), workers_atom::value)
       .then(
         [=](std::vector<worker_info>& ws) {
           for (auto& w : ws)
-            if (w.model == sv->op.model || w.model_path == sv->op.model) sv->hives[i].has_worker = true;
+            if (w.model == model || w.model_path == model) sv->hives[i].has_worker = true;
           answered();
         },
         [=](caf::error&) { answered(); });
-    self->request(handle, std::chrono::seconds(5), resolve_atom::value, sv->op.model)
+    self->request(handles[i], std::chrono::seconds(5), resolve_atom::value, model)
       .then(
         [=](model_entry& m) {
           sv->hives[i].has_model = true;
@@ -81,6 +85,20 @@ void schedule_infer(queen_ptr self, const std::string& job_id, infer_op op) {
         },
         [=](caf::error&) { answered(); });
   }
+}
+
+void schedule_infer(queen_ptr self, const std::string& job_id, infer_op op) {
+  auto model = op.model;
+  survey_hives(self, model, [self, job_id, op = std::move(op)](std::vector<hive_candidate> hives) mutable {
+    if (hives.empty()) return fail(self, job_id, errc::hive_lost, "no hive is online");
+    std::string why;
+    auto hive = pick_hive(hives, why);
+    if (!hive) return fail(self, job_id, errc::model_not_found, "'" + op.model + "': " + why);
+    for (auto& h : hives)
+      if (h.hive_id == *hive) say(self, job_id, "schedule", *hive, placement_reason(h, op.model));
+    op.hive_id = *hive;
+    route(self, job_id, *hive, operation{std::move(op)});
+  });
 }
 
 } // namespace rbee

@@ -10,6 +10,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <functional>
 #include <optional>
 #include <unordered_map>
 
@@ -37,9 +38,17 @@ struct hive_candidate {
 };
 
 /// The hive to run on: one with the model loaded, else the one with the most
-/// free memory among those that have the model and room for it (1.2x its size).
-/// nullopt with `why` set when none fits.
-std::optional<std::string> pick_hive(const std::vector<hive_candidate>& c, std::string& why);
+/// free memory among those that have the model and room for it (1.2x its size),
+/// else, with `may_fetch` and no hive having the model, the one with the most
+/// free memory. nullopt with `why` set when none fits.
+std::optional<std::string> pick_hive(const std::vector<hive_candidate>& c, std::string& why, bool may_fetch = false);
+
+/// Why `h` was chosen, for the job's narration ("placed on beta: …").
+std::string placement_reason(const hive_candidate& h, const std::string& model);
+
+/// Asks every online hive whether `model` is loaded there and in its store;
+/// `done` gets the answers (empty: no hive online).
+void survey_hives(queen_ptr self, const std::string& model, std::function<void(std::vector<hive_candidate>)> done);
 
 void publish(queen_ptr self, const std::string& job_id);
 void say(queen_ptr self, const std::string& job_id, std::string action, std::string target, std::string human,

@@ -154,7 +154,7 @@ TEST_F(Cluster, InferGoesToTheHiveThatHasTheModel) {
     auto r = run({rbee_bin(), "job", "submit", R"({"operation":"infer","model":"test/stories","prompt":"Once","max_tokens":4})"}, env);
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("routing infer to hive stocked"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find(i == 0 ? "has test/stories and the memory" : "has test/stories loaded"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(i == 0 ? "test/stories in its store" : "test/stories is loaded there"), std::string::npos) << r.out;
   }
   auto none = run({rbee_bin(), "job", "submit", R"({"operation":"infer","model":"nobody/has","prompt":"x"})"}, env);
   EXPECT_EQ(none.status, 1);
