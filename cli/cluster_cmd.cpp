@@ -41,19 +41,6 @@ std::optional<std::string> read_input(const std::string& path, size_t limit) {
   return s;
 }
 
-/// Where hives reach this queen by default: its bind address (or host name when
-/// bound to all) and cluster port.
-std::string default_address(const config::settings& s) {
-  std::string host = s.bind;
-  if (host == "0.0.0.0" || host == "::") {
-    char name[256] = {};
-    gethostname(name, sizeof(name) - 1);
-    host = name;
-  }
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return host + ":" + std::to_string(s.queen_cluster_port);
-}
-
 int error(const rbee::failure& f) {
   std::cerr << "rbee: " << f.message << "\n";
   return f.code == errc::invalid_value || f.code == errc::not_found || f.code == errc::unauthorized
@@ -93,7 +80,10 @@ int add_hive(const config::settings& s, const cluster_flags& a) {
     }
     csr = *text;
   }
-  auto t = cluster::add_hive(files, a.name, a.address.empty() ? default_address(s) : a.address, csr,
+  auto t = cluster::add_hive(files, a.name, !a.address.empty() ? a.address
+                             : !cluster_address(s, s.queen_cluster_port).empty()
+                               ? cluster_address(s, s.queen_cluster_port)
+                               : "127.0.0.1:" + std::to_string(s.queen_cluster_port), csr,
                              static_cast<int64_t>(a.ttl_hours * 3600 * 1000), now_ms());
   if (!t) return error(t.error());
   std::cerr << "hive '" << a.name << "' added; on its machine run `rbee hive join TOKEN`, then `rbee hive`.\n"

@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <unistd.h>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -58,6 +59,21 @@ uint16_t start_http(net::http_server& srv, const config::settings& s, spdlog::lo
 }
 
 } // namespace
+
+/// Where hives reach the cluster port: cluster_advertise, else the bind address
+/// (the host name when bound to all), else "" (loopback: no other machine can).
+std::string cluster_address(const config::settings& s, uint16_t port) {
+  if (!s.cluster_advertise.empty()) return s.cluster_advertise;
+  if (config::is_loopback(s.bind)) return "";
+  std::string host = s.bind;
+  if (host == "0.0.0.0" || host == "::") {
+    char name[256] = {};
+    gethostname(name, sizeof(name) - 1);
+    host = name;
+  }
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return host + ":" + std::to_string(port);
+}
 
 int run_serve(config::settings s) {
   block_stop_signals();
@@ -114,7 +130,8 @@ int run_queen(config::settings s) {
     return failure;
   }
   caf::actor_system sys{cfg};
-  auto q = spawn_queen_side(sys, s, version);
+  auto advertise = std::make_shared<std::string>(); // known once the port is: before any job can run
+  auto q = spawn_queen_side(sys, s, version, advertise);
   auto gate = spawn_gate(sys, gate_options{q.queen, s.state_dir});
   int rc = ok;
   {
@@ -124,7 +141,7 @@ int run_queen(config::settings s) {
       log->error("cannot publish the queen on {}:{}: {}", s.bind, s.queen_cluster_port,
                  sys.render(cluster.error()));
       rc = failure;
-    } else if (start_http(srv, s, *log) == 0) {
+    } else if (*advertise = cluster_address(s, *cluster); start_http(srv, s, *log) == 0) {
       rc = failure;
     } else {
       std::printf("cluster on %s:%u\n", s.bind.c_str(), *cluster);

@@ -13,7 +13,8 @@ namespace rbee::cluster {
 namespace {
 
 std::vector<std::string> common(const ssh_options& o) {
-  std::vector<std::string> a = {o.program,
+  std::string program = find_program(o.program);
+  std::vector<std::string> a = {program.empty() ? o.program : program,
                                 "-o", "BatchMode=yes",
                                 "-o", "ConnectTimeout=" + std::to_string(o.connect_timeout_s),
                                 "-o", "ServerAliveInterval=5",
@@ -56,6 +57,8 @@ std::vector<std::string> ssh_argv(const ssh_options& o, const std::string& alias
 outcome<ssh_result> ssh_run(const ssh_options& o, const std::string& alias, const std::string& command,
                             const child_options& co, const line_callback& on_line, const std::atomic<bool>& cancel) {
   if (!valid_alias(alias)) return fail_with(errc::invalid_value, "not an ssh host alias: '" + alias.substr(0, 64) + "'");
+  if (find_program(o.program).empty())
+    return fail_with(errc::platform_unsupported, "no ssh client '" + o.program + "' (install openssh-client)");
   child_options c = co;
   if (c.env.empty()) c.env = minimal_env();
   auto r = run_child(ssh_argv(o, alias, command), c, on_line, cancel);
@@ -71,14 +74,23 @@ outcome<ssh_result> ssh_run(const ssh_options& o, const std::string& alias, cons
 
 outcome<void> ssh_open(const ssh_options& o, const std::string& alias, int persist_s, const std::atomic<bool>& cancel) {
   if (!valid_alias(alias)) return fail_with(errc::invalid_value, "not an ssh host alias: '" + alias.substr(0, 64) + "'");
+  if (find_program(o.program).empty())
+    return fail_with(errc::platform_unsupported, "no ssh client '" + o.program + "' (install openssh-client)");
   std::error_code ec;
   std::filesystem::create_directories(o.control_dir, ec);
   std::filesystem::permissions(o.control_dir, std::filesystem::perms::owner_all, ec);
+  child_options check;
+  check.env = minimal_env();
+  check.timeout = std::chrono::seconds(10);
+  auto probe = common(o);
+  probe.insert(probe.end(), {"-O", "check", "--", alias});
+  if (auto up = run_child(probe, check, {}, cancel); up && up->exit_code == 0) return done{}; // shared already
   auto a = common(o);
   a.insert(a.end(), {"-o", "ControlMaster=auto", "-o", "ControlPersist=" + std::to_string(persist_s), "-f", "-N", "--", alias});
   child_options c;
   c.env = minimal_env();
   c.timeout = std::chrono::seconds(o.connect_timeout_s + 20);
+  c.kill_leftovers = false; // the master it leaves behind is the point
   auto r = run_child(a, c, {}, cancel);
   if (!r) return r.error();
   if (r->timed_out) return fail_with(errc::timeout, "ssh to " + alias + " did not connect in time");

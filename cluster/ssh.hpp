@@ -16,7 +16,7 @@
 namespace rbee::cluster {
 
 struct ssh_options {
-  std::string program = "/usr/bin/ssh";
+  std::string program = "ssh"; ///< a name on PATH or a path
   std::string control_dir;       ///< where the ControlMaster sockets live (short: sockets max 108 bytes)
   std::string strict_host_keys = "accept-new";
   int connect_timeout_s = 10;

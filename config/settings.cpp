@@ -134,6 +134,8 @@ std::optional<config_error> finish(settings& s) {
                                        " requires an API token (set api_token or RBEE_API_TOKEN)"};
   if (!s.api_token.empty() && s.api_token.size() < 16)
     return config_error{"api_token", "must be at least 16 characters"};
+  if (s.ssh_strict_host_keys != "accept-new" && s.ssh_strict_host_keys != "yes")
+    return config_error{"ssh_strict_host_keys", "must be accept-new or yes (unknown host keys are never accepted silently)"};
   if (s.hive_lease_ms <= s.hive_heartbeat_ms)
     return config_error{"hive_lease_ms", "must be longer than hive_heartbeat_ms"};
   return std::nullopt;

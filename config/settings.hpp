@@ -67,6 +67,13 @@ struct settings {
   int cluster_heartbeat_ms = 500; ///< CAF middleman heartbeat
   int cluster_timeout_ms = 2000;  ///< CAF middleman connection timeout
 
+  // -- hives over ssh --
+  std::string cluster_advertise;  ///< HOST:PORT hives reach the cluster port at (default: bind and port)
+  std::string ssh_program = "ssh"; ///< the ssh client (a name on PATH or a path)
+  std::string ssh_config;          ///< an ssh config file (-F); default: the user's ~/.ssh/config
+  std::string ssh_strict_host_keys = "accept-new"; ///< StrictHostKeyChecking: accept-new, yes
+  int hive_join_timeout_s = 60;    ///< how long `rbee hive install` waits for the hive to join
+
   // -- workers --
   int worker_slots = 4;       ///< sequences one worker decodes together (continuous batching)
   int worker_ctx = 0;         ///< context per sequence; 0: the model's, at most 4096

@@ -1,6 +1,7 @@
 #include "io/child.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -126,6 +127,23 @@ std::string find_system_program(const char* exe) {
   return "";
 }
 
+std::string find_program(const std::string& exe) {
+  if (exe.empty()) return "";
+  if (exe.find('/') != std::string::npos) return ::access(exe.c_str(), X_OK) == 0 ? exe : "";
+  if (const char* path = std::getenv("PATH")) {
+    std::string_view rest = path;
+    while (!rest.empty()) {
+      auto colon = rest.find(':');
+      std::string dir(rest.substr(0, colon));
+      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+      if (dir.empty() || dir[0] != '/') continue; // a relative PATH entry is never searched
+      std::string p = dir + "/" + exe;
+      if (::access(p.c_str(), X_OK) == 0) return p;
+    }
+  }
+  return find_system_program(exe.c_str());
+}
+
 outcome<child_result> run_child(const std::vector<std::string>& args, const child_options& opts,
                                 const line_callback& on_line, const std::atomic<bool>& cancel) {
   if (args.empty() || args[0].empty() || args[0][0] != '/')
@@ -152,7 +170,7 @@ outcome<child_result> run_child(const std::vector<std::string>& args, const chil
     if (!leader_done && leader_exited(c->pid)) { // background leftovers must not keep the pipes open
       leader_done = true;
       drain_until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-      ::kill(-c->pid, SIGKILL);
+      if (opts.kill_leftovers) ::kill(-c->pid, SIGKILL);
     }
     int n = ::poll(fds, 3, 100);
     if (n < 0 && errno != EINTR) break;
@@ -191,7 +209,7 @@ outcome<child_result> run_child(const std::vector<std::string>& args, const chil
     if (leader_exited(c->pid)) break;
     ::usleep(10'000);
   }
-  ::kill(-c->pid, SIGKILL); // whatever of the group still holds no pipe
+  if (opts.kill_leftovers || r.cancelled || r.timed_out) ::kill(-c->pid, SIGKILL); // what of the group holds no pipe
   int status = 0;
   while (::waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -27,6 +27,9 @@ struct child_options {
   std::chrono::milliseconds timeout{0}; ///< 0: none
   size_t tail_lines = 30;
   size_t keep_stdout_bytes = 0;   ///< also keep this much of stdout whole (e.g. a CSR printed by ssh)
+  /// Kill what is left of the group once the program exits (build leftovers);
+  /// false for a program that leaves a daemon on purpose (ssh's ControlPersist master).
+  bool kill_leftovers = true;
 };
 
 struct child_result {
@@ -47,5 +50,9 @@ outcome<child_result> run_child(const std::vector<std::string>& args, const chil
 
 /// The absolute path of `exe` in the usual system directories, or "".
 std::string find_system_program(const char* exe);
+
+/// `exe` itself when it names a path, else the first executable of that name on
+/// $PATH (then the system directories), or "".
+std::string find_program(const std::string& exe);
 
 } // namespace rbee

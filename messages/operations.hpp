@@ -229,11 +229,29 @@ template <class V> void fields(V& v, auto_run_op& x) {
   v("worker", x.worker, opt_text);
 }
 
+/// A hive on another machine, over ssh: install, start, stop, status or
+/// uninstall on the Host alias `host` (the user's ~/.ssh/config applies). The
+/// queen runs it; `name` is the hive's id (default: the alias), `address` where
+/// that hive reaches the queen's cluster port (default: the queen's own).
+struct hive_remote_op {
+  static constexpr std::string_view name = "hive_remote";
+  std::string action;
+  std::string host;
+  std::string hive_name;
+  std::string address;
+};
+template <class V> void fields(V& v, hive_remote_op& x) {
+  v("action", x.action, field_rule{.required = true, .id = true});
+  v("host", x.host, required_id);
+  v("name", x.hive_name, field_rule{.id = true});
+  v("address", x.address, field_rule{.max_len = 300});
+}
+
 using operation =
   caf::variant<status_op, hive_list_op, hive_get_op, infer_op, model_download_op, model_list_op,
                model_get_op, model_delete_op, worker_catalog_list_op, worker_catalog_get_op,
                worker_install_op, worker_remove_op, worker_list_installed_op, worker_spawn_op,
-               worker_stop_op, worker_list_op, auto_run_op>;
+               worker_stop_op, worker_list_op, auto_run_op, hive_remote_op>;
 
 /// One of the operations.
 template <class T>

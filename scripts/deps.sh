@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   procps curl ca-certificates xdg-utils desktop-file-utils tmux chromium
+  openssh-client openssh-server iproute2
 )
 
 missing=()

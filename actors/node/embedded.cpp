@@ -52,11 +52,19 @@ hive_options hive_options_for(const config::settings& s, const std::string& hive
   return o;
 }
 
-node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const std::string& version) {
+node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const std::string& version,
+                      std::shared_ptr<const std::string> cluster_address) {
   node n;
   n.bridge = spawn_bridge(sys, bridge_options{s.sse_replay_events, 4 * s.sse_replay_events, s.max_finished_jobs});
-  n.queen = spawn_queen(sys, queen_options{version, n.bridge, s.max_finished_jobs, s.hive_heartbeat_ms,
-                                           s.hive_lease_ms, 30'000});
+  queen_options q{version, n.bridge, s.max_finished_jobs, s.hive_heartbeat_ms, s.hive_lease_ms, 30'000};
+  q.remote.state_dir = s.state_dir;
+  q.remote.cache_dir = s.cache_dir;
+  q.remote.ssh_program = s.ssh_program;
+  q.remote.ssh_config = s.ssh_config;
+  q.remote.strict_host_keys = s.ssh_strict_host_keys;
+  q.remote.join_timeout_s = s.hive_join_timeout_s;
+  q.cluster_address = std::move(cluster_address);
+  n.queen = spawn_queen(sys, std::move(q));
   return n;
 }
 

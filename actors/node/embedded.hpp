@@ -6,6 +6,7 @@
 #include "config/settings.hpp"
 #include "messages/interfaces.hpp"
 
+#include <memory>
 #include <string>
 
 namespace rbee {
@@ -26,7 +27,8 @@ struct hive_options;
 hive_options hive_options_for(const config::settings& s, const std::string& hive_id, const std::string& version);
 
 /// The sse bridge and the queen, configured from `s`.
-node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const std::string& version);
+node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const std::string& version,
+                      std::shared_ptr<const std::string> cluster_address = nullptr);
 
 /// The queen side plus a hive `hive_id` in this process, registered with the
 /// queen when this returns (`registered` tells whether it did in time).

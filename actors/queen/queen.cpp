@@ -1,5 +1,6 @@
 #include "actors/queen/queen.hpp"
 
+#include "actors/blocking.hpp"
 #include "actors/queen/gate.hpp"
 #include "actors/queen/state.hpp"
 #include "log/log.hpp"
@@ -115,6 +116,20 @@ void route(queen_ptr self, const std::string& job_id, const std::string& hive_id
 
 namespace {
 
+/// A hive_remote job: ssh work on a thread of its own; its answer ends the job.
+void start_remote(queen_ptr self, const std::string& id, hive_remote_op op) {
+  auto o = self->state.opts.remote;
+  if (auto a = self->state.opts.cluster_address) o.advertise = *a;
+  auto bridge = self->state.opts.bridge;
+  queen_actor queen{self};
+  auto w = spawn_blocking<job_result>(self->system(), [=](caf::event_based_actor* b) {
+    return run_remote(o, op, id, bridge, queen, b->system());
+  });
+  self->request(w, std::chrono::seconds(24 * 3600), run_atom::value)
+    .then([=](job_result& r) { complete(self, id, std::move(r.value)); },
+          [=](caf::error& e) { fail(self, id, code_of(e), message_of(e)); });
+}
+
 /// The queen answers status and hive_list itself, drives auto_run, picks a hive for an
 /// infer without one, and routes every other operation to its hive.
 void run_job(queen_ptr self, const std::string& id, operation op) {
@@ -129,6 +144,7 @@ void run_job(queen_ptr self, const std::string& id, operation op) {
                },
                [&](hive_list_op&) { complete(self, id, st.hives.list()); },
                [&](auto_run_op& x) { start_auto_run(self, id, std::move(x)); },
+               [&](hive_remote_op& x) { start_remote(self, id, std::move(x)); },
                [&](infer_op& x) {
                  if (hive.empty()) return schedule_infer(self, id, std::move(x));
                  route(self, id, hive, operation{std::move(x)});

@@ -1,0 +1,295 @@
+#include "actors/queen/remote.hpp"
+
+#include "cluster/queen_pki.hpp"
+#include "cluster/ssh.hpp"
+#include "io/fetch.hpp"
+#include "messages/errc.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <map>
+#include <sstream>
+
+namespace rbee {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// The remote side's directories, in its own shell (XDG where set).
+constexpr const char* dirs = "D=\"${XDG_DATA_HOME:-$HOME/.local/share}/rbee/bin\"; "
+                             "S=\"${XDG_STATE_HOME:-$HOME/.local/state}/rbee\"; "
+                             "U=\"${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user\"; ";
+constexpr const char* has_systemd = "systemctl --user show-environment >/dev/null 2>&1";
+
+struct remote_job {
+  const remote_options& o;
+  const hive_remote_op& op;
+  std::string job_id;
+  bridge_actor bridge;
+  caf::actor_system& sys;
+  cluster::ssh_options ssh;
+  std::atomic<bool> cancel{false};
+
+  void say(const std::string& action, const std::string& human, level lvl = level::info) {
+    caf::anon_send(bridge, narrate(job_id, "hive_remote", action, op.host, human, lvl));
+  }
+
+  /// Runs `command` on the host; its lines are narrated. The failure names the
+  /// step, and ssh's own message when ssh failed (exit 255).
+  caf::expected<cluster::ssh_result> run(const std::string& step, const std::string& command, child_options co = {},
+                                         std::chrono::seconds timeout = 120s, bool quiet = false) {
+    co.timeout = timeout;
+    auto on_line = [&](std::string_view line, bool is_stderr) {
+      if (!quiet && !line.empty()) say(step, std::string(op.host) + ": " + std::string(line), is_stderr ? level::warn : level::info);
+    };
+    auto r = cluster::ssh_run(ssh, op.host, command, co, on_line, cancel);
+    if (!r) return make_error(r.error());
+    if (r->run.timed_out) return make_error(errc::timeout, "step '" + step + "' on " + op.host + " took longer than " +
+                                                           std::to_string(timeout.count()) + " s");
+    if (r->ssh_failed) return make_error(errc::unavailable, "ssh to " + op.host + " failed: " + r->ssh_message);
+    return std::move(*r);
+  }
+
+  caf::expected<cluster::ssh_result> must(const std::string& step, const std::string& command, child_options co = {},
+                                          std::chrono::seconds timeout = 120s, bool quiet = false) {
+    auto r = run(step, command, std::move(co), timeout, quiet);
+    if (r && r->run.exit_code != 0) {
+      std::string last = r->run.tail.empty() ? "" : ": " + r->run.tail.back();
+      return make_error(errc::internal, "step '" + step + "' on " + op.host + " failed (exit " +
+                                          std::to_string(r->run.exit_code) + ")" + last);
+    }
+    return r;
+  }
+
+  std::string hive_id() const { return op.hive_name.empty() ? op.host : op.hive_name; }
+};
+
+std::map<std::string, std::string> key_values(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+  return out;
+}
+
+std::string self_exe() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+/// The queen's view of the hive: online with a later epoch than `after`.
+bool joined(caf::actor_system& sys, queen_actor queen, const std::string& id, uint64_t after, uint64_t* epoch) {
+  caf::scoped_actor self{sys};
+  bool ok = false;
+  self->request(queen, 5s, hive_atom::value, id)
+    .receive(
+      [&](hive_info& h) {
+        ok = h.state == hive_state::online && h.epoch > after;
+        if (epoch) *epoch = h.epoch;
+      },
+      [](caf::error&) {});
+  return ok;
+}
+
+caf::expected<job_result> preflight(remote_job& j, std::string& systemd) {
+  j.say("preflight", "checking " + j.op.host + " over ssh");
+  child_options co;
+  co.keep_stdout_bytes = 4096;
+  auto r = j.must("preflight",
+                  std::string(dirs) + "printf 'arch=%s\\nos=%s\\n' \"$(uname -m)\" \"$(uname -s)\"; "
+                                      "printf 'disk_kb=%s\\n' \"$(df -Pk \"$HOME\" | awk 'NR==2{print $4}')\"; "
+                                      "if " + has_systemd + "; then echo systemd=yes; else echo systemd=no; fi",
+                  co, 60s, true);
+  if (!r) return std::move(r.error());
+  auto kv = key_values(r->run.stdout_text);
+  utsname u{};
+  ::uname(&u);
+  std::vector<std::string> missing;
+  if (kv["os"] != "Linux") missing.push_back("a Linux system (it runs '" + kv["os"] + "')");
+  if (kv["arch"] != u.machine)
+    missing.push_back("the architecture of this rbee (" + std::string(u.machine) + "; it is '" + kv["arch"] + "')");
+  uint64_t disk_kb = 0;
+  try {
+    disk_kb = std::stoull(kv["disk_kb"]);
+  } catch (...) {
+  }
+  if (disk_kb < 512 * 1024) missing.push_back("512 MiB free in its home (" + std::to_string(disk_kb >> 10) + " MiB)");
+  if (!missing.empty()) {
+    std::string all;
+    for (auto& m : missing) all += (all.empty() ? "" : "; ") + m;
+    return make_error(errc::platform_unsupported, j.op.host + " lacks " + all);
+  }
+  systemd = kv["systemd"];
+  j.say("preflight", j.op.host + ": " + kv["os"] + " " + kv["arch"] + ", " + std::to_string(disk_kb >> 20) + " GiB free, " +
+                       (systemd == "yes" ? "systemd user session" : "no systemd user session (background start)"));
+  return job_result{};
+}
+
+caf::expected<job_result> ship(remote_job& j) {
+  std::string bin = j.o.rbee_binary.empty() ? self_exe() : j.o.rbee_binary;
+  std::string local_hash = sha256_file(bin);
+  int fd = ::open(bin.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || local_hash.empty()) return make_error(errc::internal, "cannot read this rbee (" + bin + ")");
+  j.say("copy", "copying this rbee to " + j.op.host + " over the ssh connection");
+  child_options co;
+  co.stdin_fd = fd;
+  co.keep_stdout_bytes = 256;
+  auto r = j.must("copy", std::string(dirs) + "mkdir -p \"$D\" && cat > \"$D/rbee.new\" && chmod 755 \"$D/rbee.new\" && "
+                                              "sha256sum \"$D/rbee.new\"", co, 600s, true);
+  ::close(fd);
+  if (!r) return std::move(r.error());
+  if (r->run.stdout_text.substr(0, 64) != local_hash)
+    return make_error(errc::checksum_mismatch, "the copy on " + j.op.host + " does not have this rbee's SHA-256");
+  auto v = j.must("copy", std::string(dirs) + "\"$D/rbee.new\" --version && mv -f \"$D/rbee.new\" \"$D/rbee\"", {}, 60s);
+  if (!v)
+    return make_error(errc::platform_unsupported, "this rbee does not run on " + j.op.host + " (" + message_of(v.error()) +
+                                                    "): install its libraries there (scripts/deps.sh)");
+  j.say("copy", "rbee is installed on " + j.op.host + " (sha256 " + local_hash.substr(0, 16) + "…)");
+  return job_result{};
+}
+
+caf::expected<job_result> credentials(remote_job& j) {
+  j.say("credentials", "making " + j.hive_id() + "'s key on " + j.op.host + " and signing its certificate here");
+  child_options co;
+  co.keep_stdout_bytes = 16 * 1024;
+  auto csr = j.must("credentials", std::string(dirs) + "\"$D/rbee\" hive csr --id " + cluster::shell_quote(j.hive_id()), co,
+                    60s, true);
+  if (!csr) return std::move(csr.error());
+  auto files = cluster::queen_paths(j.o.state_dir);
+  if (auto made = cluster::init_queen(files); !made) return make_error(made.error());
+  auto t = cluster::add_hive(files, j.hive_id(), j.op.address.empty() ? j.o.advertise : j.op.address,
+                             csr->run.stdout_text, 24LL * 3600 * 1000, now_ms());
+  if (!t) return make_error(t.error());
+  child_options in;
+  in.stdin_text = cluster::encode(*t);
+  auto joined = j.must("credentials", std::string(dirs) + "\"$D/rbee\" hive join -", in, 60s);
+  if (!joined) return std::move(joined.error());
+  return job_result{};
+}
+
+std::string start_command(const std::string& systemd) {
+  if (systemd == "yes")
+    return std::string(dirs) +
+           "mkdir -p \"$U\" && printf '[Unit]\\nDescription=rbee hive\\nAfter=network-online.target\\n\\n"
+           "[Service]\\nExecStart=%s hive\\nRestart=on-failure\\nRestartSec=2\\n\\n[Install]\\nWantedBy=default.target\\n' "
+           "\"$D/rbee\" > \"$U/rbee-hive.service\" && systemctl --user daemon-reload && "
+           "systemctl --user enable rbee-hive >/dev/null 2>&1; systemctl --user restart rbee-hive";
+  return std::string(dirs) +
+         "mkdir -p \"$S\" && if [ -f \"$S/hive.pid\" ] && kill -0 \"$(cat \"$S/hive.pid\")\" 2>/dev/null; then "
+         "kill \"$(cat \"$S/hive.pid\")\"; sleep 1; fi; "
+         "nohup setsid \"$D/rbee\" hive >> \"$S/hive.log\" 2>&1 < /dev/null & echo $! > \"$S/hive.pid\"";
+}
+
+caf::expected<job_result> start(remote_job& j, queen_actor queen, const std::string& systemd, bool wait) {
+  uint64_t before = 0;
+  joined(j.sys, queen, j.hive_id(), 0, &before);
+  auto r = j.must("start", start_command(systemd), {}, 60s);
+  if (!r) return std::move(r.error());
+  j.say("start", "started the hive on " + j.op.host + (systemd == "yes" ? " (systemd user unit rbee-hive)" : " (background)"));
+  if (!wait) return job_result{action_result{"started", j.hive_id()}};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(j.o.join_timeout_s);
+  auto next_say = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (joined(j.sys, queen, j.hive_id(), before, nullptr)) {
+      j.say("join", "hive " + j.hive_id() + " on " + j.op.host + " has joined the queen");
+      return job_result{action_result{"installed", j.hive_id()}};
+    }
+    if (std::chrono::steady_clock::now() >= next_say) {
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - std::chrono::steady_clock::now()).count();
+      j.say("join", "waiting for " + j.hive_id() + " to join (" + std::to_string(left) + " s left)");
+      next_say += 5s;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  j.say("join", "the last lines of its log:", level::warn);
+  (void)j.run("join", std::string(dirs) + "tail -n 5 \"$S/hive.log\" 2>/dev/null", {}, 30s); // narrated line by line
+  std::string where = j.op.address.empty() ? j.o.advertise : j.op.address;
+  return make_error(errc::timeout, "hive " + j.hive_id() + " did not join within " + std::to_string(j.o.join_timeout_s) +
+                                     " s (is " + where + " reachable from " + j.op.host + "?)");
+}
+
+caf::expected<job_result> stop(remote_job& j) {
+  auto r = j.must("stop", std::string(dirs) + "if " + has_systemd +
+                            " && [ -f \"$U/rbee-hive.service\" ]; then systemctl --user stop rbee-hive; fi; "
+                            "if [ -f \"$S/hive.pid\" ]; then kill \"$(cat \"$S/hive.pid\")\" 2>/dev/null; rm -f \"$S/hive.pid\"; fi; true",
+                  {}, 60s);
+  if (!r) return std::move(r.error());
+  j.say("stop", "stopped the hive on " + j.op.host);
+  return job_result{action_result{"stopped", j.hive_id()}};
+}
+
+caf::expected<job_result> status(remote_job& j, queen_actor queen) {
+  child_options co;
+  co.keep_stdout_bytes = 1024;
+  auto r = j.must("status", std::string(dirs) +
+                              "if [ -x \"$D/rbee\" ]; then echo installed=yes; else echo installed=no; fi; "
+                              "if [ -f \"$S/hive.pid\" ] && kill -0 \"$(cat \"$S/hive.pid\")\" 2>/dev/null; then echo running=yes; "
+                              "elif " + has_systemd + " && systemctl --user is-active rbee-hive >/dev/null 2>&1; then echo running=yes; "
+                              "else echo running=no; fi",
+                  co, 60s, true);
+  if (!r) return std::move(r.error());
+  auto kv = key_values(r->run.stdout_text);
+  bool online = joined(j.sys, queen, j.hive_id(), 0, nullptr);
+  std::string state = online ? "online" : kv["installed"] != "yes" ? "not installed" : kv["running"] == "yes" ? "running, not joined" : "installed, stopped";
+  j.say("status", j.op.host + ": " + state);
+  return job_result{action_result{state, j.hive_id()}};
+}
+
+caf::expected<job_result> uninstall(remote_job& j) {
+  if (auto s = stop(j); !s) return s;
+  auto r = j.must("uninstall", std::string(dirs) +
+                                 "if " + has_systemd + "; then systemctl --user disable rbee-hive >/dev/null 2>&1; fi; "
+                                 "rm -f \"$U/rbee-hive.service\" \"$D/rbee\" \"$D/rbee.new\"; rm -rf \"$S/cluster/hive\"",
+                   {}, 60s);
+  if (!r) return std::move(r.error());
+  (void)cluster::remove_hive(cluster::queen_paths(j.o.state_dir), j.hive_id());
+  j.say("uninstall", "removed rbee and " + j.hive_id() + "'s credentials from " + j.op.host + "; its secret no longer joins");
+  return job_result{action_result{"removed", j.hive_id()}};
+}
+
+} // namespace
+
+caf::expected<job_result> run_remote(const remote_options& o, const hive_remote_op& op, const std::string& job_id,
+                                     bridge_actor bridge, queen_actor queen, caf::actor_system& sys) {
+  remote_job j{o, op, job_id, std::move(bridge), sys, {}};
+  j.ssh.program = o.ssh_program;
+  j.ssh.control_dir = o.cache_dir + "/ssh";
+  j.ssh.strict_host_keys = o.strict_host_keys;
+  if (!o.ssh_config.empty()) j.ssh.extra = {"-F", o.ssh_config};
+  if (!cluster::valid_alias(op.host)) return make_error(errc::invalid_value, "not an ssh host alias: '" + op.host + "'");
+  if (op.action == "install" && o.advertise.empty() && op.address.empty())
+    return make_error(errc::invalid_value,
+                      "the queen's cluster port listens on loopback only: start it with --bind ADDRESS (and an api_token), "
+                      "or say where hives reach it (cluster_advertise or \"address\")");
+  j.say("connect", "connecting to " + op.host + " with ssh (one shared connection)");
+  if (auto c = cluster::ssh_open(j.ssh, op.host, 60, j.cancel); !c) return make_error(c.error());
+  caf::expected<job_result> r{job_result{}};
+  std::string systemd;
+  if (op.action == "install") {
+    r = preflight(j, systemd);
+    if (r) r = ship(j);
+    if (r) r = credentials(j);
+    if (r) r = start(j, queen, systemd, true);
+  } else if (op.action == "start") {
+    r = preflight(j, systemd);
+    if (r) r = start(j, queen, systemd, true);
+  } else if (op.action == "stop") {
+    r = stop(j);
+  } else if (op.action == "status") {
+    r = status(j, queen);
+  } else if (op.action == "uninstall") {
+    r = uninstall(j);
+  } else {
+    r = make_error(errc::invalid_value, "unknown action '" + op.action + "' (install, start, stop, status, uninstall)");
+  }
+  return r;
+}
+
+} // namespace rbee

@@ -1,0 +1,68 @@
+// `rbee hive install|start|stop|status|uninstall --host ALIAS`: hives on other
+// machines over ssh, as jobs of the queen whose narration (every line of the
+// remote commands) streams here.
+#include "cli/app.hpp"
+#include "cli/commands.hpp"
+#include "json/writer.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+namespace rbee::cli {
+
+namespace {
+
+struct remote_flags {
+  std::string host, name, address;
+};
+
+int remote(const config::settings& s, const char* action, const remote_flags& a) {
+  rapidjson::StringBuffer buf;
+  rbee::json::writer w(buf);
+  w.StartObject();
+  w.Key("operation");
+  w.String("hive_remote");
+  w.Key("action");
+  w.String(action);
+  w.Key("host");
+  w.String(a.host);
+  if (!a.name.empty()) {
+    w.Key("name");
+    w.String(a.name);
+  }
+  if (!a.address.empty()) {
+    w.Key("address");
+    w.String(a.address);
+  }
+  w.EndObject();
+  return cmd_job_submit(s, buf.GetString());
+}
+
+// After `hive` (order 40) and its join/csr (41).
+const bool registered_remote = register_command({42, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto a = std::make_shared<remote_flags>();
+  auto* hive = app.get_subcommand("hive");
+  struct verb {
+    const char* name;
+    const char* help;
+  };
+  for (auto v : {verb{"install", "install rbee on an ssh host, join it to this queen and start it (streams the work)"},
+                 verb{"start", "start the hive on an ssh host and wait until it joins"},
+                 verb{"stop", "stop the hive on an ssh host"},
+                 verb{"status", "is rbee installed, running, joined on an ssh host"},
+                 verb{"uninstall", "stop and remove rbee and the hive's credentials from an ssh host"}}) {
+    auto* c = hive->add_subcommand(v.name, v.help);
+    c->add_option("--host", a->host, "a Host alias of your ~/.ssh/config (or any name ssh reaches)")->required();
+    c->add_option("--name", a->name, "the hive's id (default: the alias)");
+    if (std::string(v.name) == "install")
+      c->add_option("--address", a->address, "HOST:PORT where that host reaches the queen's cluster port");
+    add_queen_flag(c, f);
+    const char* action = v.name;
+    runs.emplace_back(c, with_client_settings([a, action](const config::settings& s) { return remote(s, action, *a); }));
+  }
+}});
+
+} // namespace
+
+} // namespace rbee::cli
