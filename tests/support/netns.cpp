@@ -57,15 +57,15 @@ netns_lab::netns_lab(int hosts) : dir_(temp_dir()), tag_(std::to_string(::getpid
   auto fail = [&](const std::string& e) { error_ = e; };
   std::string err;
   std::filesystem::create_directories("/run/sshd"); // sshd's privilege separation directory
-  if (!sh({ip_bin, "netns", "add", ns(0)}, &err)) return fail(err);
+  if (!sh({ip_bin, "netns", "add", ns(0)}, &err)) { fail(err); return; }
   std::vector<std::vector<std::string>> steps = {
     {ip_bin, "-n", ns(0), "link", "set", "lo", "up"},
     {ip_bin, "-n", ns(0), "link", "add", "br0", "type", "bridge"},
     {ip_bin, "-n", ns(0), "link", "set", "br0", "up"},
     {ip_bin, "-n", ns(0), "addr", "add", ip(0) + "/24", "dev", "br0"}};
   for (auto& s : steps)
-    if (!sh(s, &err)) return fail(err);
-  if (!sh({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir_ + "/client_key"}, &err)) return fail(err);
+    if (!sh(s, &err)) { fail(err); return; }
+  if (!sh({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir_ + "/client_key"}, &err)) { fail(err); return; }
   std::ofstream client(dir_ + "/ssh_config");
   for (int i = 1; i <= hosts; ++i) {
     std::string veth = "vq" + std::to_string(i);
@@ -76,10 +76,10 @@ netns_lab::netns_lab(int hosts) : dir_(temp_dir()), tag_(std::to_string(::getpid
              {ip_bin, "-n", ns(i), "addr", "add", ip(i) + "/24", "dev", "eth0"},
              {ip_bin, "-n", ns(i), "link", "set", "eth0", "up"}};
     for (auto& s : steps)
-      if (!sh(s, &err)) return fail(err);
+      if (!sh(s, &err)) { fail(err); return; }
     std::string h = home(i);
     std::filesystem::create_directories(h);
-    if (!sh({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", h + "/host_key"}, &err)) return fail(err);
+    if (!sh({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", h + "/host_key"}, &err)) { fail(err); return; }
     std::filesystem::copy_file(dir_ + "/client_key.pub", h + "/authorized_keys");
     std::ofstream(h + "/sshd_config") << "Port 22\nListenAddress " << ip(i) << "\nHostKey " << h << "/host_key\nPidFile " << h
                                       << "/sshd.pid\nAuthorizedKeysFile " << h << "/authorized_keys\n"
@@ -104,7 +104,7 @@ netns_lab::netns_lab(int hosts) : dir_(temp_dir()), tag_(std::to_string(::getpid
       up = run(argv, {}, 10s).status == 0;
       if (!up) std::this_thread::sleep_for(100ms);
     }
-    if (!up) return fail("sshd on " + alias(i) + " does not answer: " + sshd_[static_cast<size_t>(i - 1)]->stderr_text());
+    if (!up) { fail("sshd on " + alias(i) + " does not answer: " + sshd_[static_cast<size_t>(i - 1)]->stderr_text()); return; }
   }
 }
 

@@ -1,0 +1,130 @@
+// Several machines on one: the queen in its own network namespace, two hosts
+// in theirs with real sshd, joined by veth links. `rbee hive install --host`
+// through real ssh and an ssh config, work placed on the right hive, a
+// partition by taking a link down, and healing it. Skips (saying why) where
+// namespaces cannot be made; CI runs as root, so there it runs.
+#include "tests/e2e/e2e.hpp"
+#include "tests/kernels/kernels_test_util.hpp"
+#include "tests/support/netns.hpp"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace rbee;
+using namespace rbee::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string token = "cluster-test-token-0123456789";
+
+struct Hosts : ::testing::Test {
+  void SetUp() override {
+    std::string why;
+    if (!netns_lab::available(&why)) GTEST_SKIP() << why;
+    lab = std::make_unique<netns_lab>(2);
+    ASSERT_TRUE(lab->ok()) << lab->error();
+    env = private_env();
+    env.back() = "RBEE_LOG_LEVEL=info";
+    env.insert(env.end(), {"RBEE_API_TOKEN=" + token, "RBEE_SSH_CONFIG=" + lab->ssh_config(), "RBEE_HIVE_JOIN_TIMEOUT_S=30"});
+    auto argv = lab->in(0);
+    argv.insert(argv.end(), {rbee_bin(), "queen", "--bind", lab->ip(0), "--port", "0", "--cluster-port", "0"});
+    queen = std::make_unique<process>(argv, env);
+    auto line = queen->read_line(20s);
+    ASSERT_TRUE(line) << queen->stderr_text();
+    port = port_of(*line);
+    ASSERT_GT(port, 0) << *line;
+    env.push_back("RBEE_QUEEN_URL=http://" + lab->ip(0) + ":" + std::to_string(port));
+  }
+  void TearDown() override {
+    // The hives run in the background on their hosts: end them with the lab.
+    if (!lab) return;
+    for (int i = 1; i <= 2; ++i) {
+      std::ifstream in(lab->home(i) + "/state/rbee/hive.pid");
+      int pid = 0;
+      if (in >> pid && pid > 0) ::kill(pid, SIGKILL);
+    }
+  }
+  /// `rbee ARGS...` run in the queen's namespace, as a keeper there would.
+  run_result rbee(std::vector<std::string> args, std::chrono::milliseconds t = 120s) {
+    auto argv = lab->in(0);
+    argv.push_back(rbee_bin());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, env, t);
+  }
+  std::string hives() { return rbee({"job", "submit", R"({"operation":"hive_list"})"}, 20s).out; }
+  std::string hive_state(const std::string& id) {
+    auto h = rbee({"job", "submit", R"({"operation":"hive_list"})"}, 20s).out;
+    auto at = h.find("\"hive_id\": \"" + id + "\"");
+    if (at == std::string::npos) return "";
+    auto s = h.find("\"state\": \"", at);
+    return s == std::string::npos ? "" : h.substr(s + 10, h.find('"', s + 10) - s - 10);
+  }
+  std::unique_ptr<netns_lab> lab;
+  std::vector<std::string> env;
+  std::unique_ptr<process> queen;
+  int port = 0;
+};
+
+} // namespace
+
+TEST_F(Hosts, InstallsHivesOverSshPlacesWorkAndSurvivesAPartition) {
+  // Install on both hosts through real ssh: the remote work streams into the job.
+  for (int i = 1; i <= 2; ++i) {
+    auto r = rbee({"hive", "install", "--host", lab->alias(i)});
+    ASSERT_EQ(r.status, 0) << r.out << r.err << queen->stderr_text();
+    EXPECT_NE(r.out.find(lab->alias(i) + ": Linux"), std::string::npos) << "the preflight's findings: " << r.out;
+    EXPECT_NE(r.out.find(lab->alias(i) + ": this machine is hive '" + lab->alias(i) + "'"), std::string::npos)
+      << "a remote command's own line: " << r.out;
+    EXPECT_NE(r.out.find("has joined the queen"), std::string::npos) << r.out;
+    // The hive's key was made on the host and never left it.
+    EXPECT_TRUE(fs::exists(lab->home(i) + "/state/rbee/cluster/hive/hive.key"));
+  }
+  EXPECT_EQ(hive_state("host1"), "online");
+  EXPECT_EQ(hive_state("host2"), "online");
+  auto status = rbee({"hive", "status", "--host", "host1"});
+  EXPECT_NE(status.out.find("\"online\""), std::string::npos) << status.out << status.err;
+
+  // A model only host2 has: the work goes there, and says why.
+  if (exists(stories("stories260K-f32.gguf"))) {
+    std::string dir = lab->home(2) + "/data/rbee/models/test/stories";
+    fs::create_directories(dir);
+    fs::copy_file(stories("stories260K-f32.gguf"), dir + "/m.gguf");
+    auto r = rbee({"job", "submit", R"({"operation":"infer","model":"test/stories","prompt":"Once","max_tokens":4})"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("placed on host2: test/stories in its store"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("routing infer to hive host2"), std::string::npos) << r.out;
+  }
+
+  // A partition: host2's link goes down; it is lost, jobs for it fail with hive_lost...
+  ASSERT_TRUE(lab->set_link(2, false));
+  EXPECT_TRUE(eventually([&] { return hive_state("host2") == "lost"; }, 15s)) << hives();
+  auto lost = rbee({"job", "submit", R"({"operation":"hive_get","hive_id":"host2"})"}, 30s);
+  EXPECT_NE(lost.err.find("hive_lost"), std::string::npos) << lost.out << lost.err;
+  EXPECT_EQ(hive_state("host1"), "online") << "the other hive is untouched";
+  // ... and after it heals, the hive rejoins with a new epoch.
+  ASSERT_TRUE(lab->set_link(2, true));
+  EXPECT_TRUE(eventually([&] { return hive_state("host2") == "online"; }, 45s)) << hives();
+  EXPECT_NE(hives().find("\"epoch\": 2"), std::string::npos) << hives();
+
+  auto gone = rbee({"hive", "uninstall", "--host", "host1"});
+  EXPECT_EQ(gone.status, 0) << gone.out << gone.err;
+  EXPECT_FALSE(fs::exists(lab->home(1) + "/data/rbee/bin/rbee"));
+  EXPECT_TRUE(eventually([&] { return hive_state("host1") == "lost"; }, 10s)) << hives();
+}
+
+TEST_F(Hosts, SshFailuresAreReportedAsSshFailures) {
+  // An alias ssh cannot reach: ssh's own message, exit status 255 named as such.
+  std::ofstream(lab->ssh_config(), std::ios::app) << "Host nowhere\n  HostName 10.255.255.1\n  ConnectTimeout 2\n";
+  auto r = rbee({"hive", "install", "--host", "nowhere"}, 60s);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("ssh to nowhere"), std::string::npos) << r.out << r.err;
+  // Hostile host names never reach ssh as options.
+  auto bad = rbee({"hive", "install", "--host", "-oProxyCommand=touch /tmp/pwned"}, 20s);
+  EXPECT_NE(bad.status, 0);
+  EXPECT_FALSE(fs::exists("/tmp/pwned"));
+  EXPECT_TRUE(queen->stderr_text().find("terminate") == std::string::npos);
+}
