@@ -2,11 +2,18 @@
 // machines over ssh, as jobs of the queen whose narration (every line of the
 // remote commands) streams here.
 #include "cli/app.hpp"
+#include "cli/client.hpp"
 #include "cli/commands.hpp"
+#include "cluster/queen_pki.hpp"
+#include "cluster/ssh.hpp"
 #include "json/writer.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <map>
 #include <memory>
 
 namespace rbee::cli {
@@ -39,6 +46,40 @@ int remote(const config::settings& s, const char* action, const remote_flags& a)
   return cmd_job_submit(s, buf.GetString());
 }
 
+/// The ssh config whose Host aliases are the machines a hive may go to.
+std::string ssh_config_path(const config::settings& s) {
+  if (!s.ssh_config.empty()) return s.ssh_config;
+  const passwd* pw = ::getpwuid(::getuid()); // ssh itself reads the passwd home, not $HOME
+  return std::string(pw && pw->pw_dir ? pw->pw_dir : "") + "/.ssh/config";
+}
+
+/// `rbee hives`: the Host aliases of the ssh config beside the hives the queen
+/// knows, each with its state: online or lost (the queen's word), installed (issued
+/// here, not connected), not installed.
+int list_hosts(const config::settings& s) {
+  std::map<std::string, std::string> state; // hive id -> state
+  if (auto issued = cluster::list_hives(cluster::queen_paths(s.state_dir)))
+    for (auto& h : *issued) state[h.hive_id] = "installed";
+  auto c = connect(s);
+  if (!c) return usage;
+  rapidjson::Document d;
+  if (auto done = get_list(*c, "/v1/hives", "hives", d)) return *done;
+  for (auto& h : d["hives"].GetArray())
+    if (h.HasMember("hive_id") && h["hive_id"].IsString() && h.HasMember("state") && h["state"].IsString())
+      state[h["hive_id"].GetString()] = h["state"].GetString();
+  std::printf("%-24s %-14s\n", "HOST", "STATE");
+  std::map<std::string, bool> shown;
+  for (auto& alias : cluster::config_hosts(ssh_config_path(s))) {
+    auto it = state.find(alias);
+    std::string hint = it == state.end() ? "rbee hive install --host " + alias : "";
+    std::printf("%-24s %-14s %s\n", alias.c_str(), it == state.end() ? "not installed" : it->second.c_str(), hint.c_str());
+    shown[alias] = true;
+  }
+  for (auto& [id, st] : state)
+    if (!shown.count(id)) std::printf("%-24s %-14s %s\n", id.c_str(), st.c_str(), id == "localhost" ? "(this machine)" : "(not in your ssh config)");
+  return ok;
+}
+
 // After `hive` (order 40) and its join/csr (41).
 const bool registered_remote = register_command({42, [](CLI::App& app, common_flags& f, command_runs& runs) {
   auto a = std::make_shared<remote_flags>();
@@ -61,6 +102,10 @@ const bool registered_remote = register_command({42, [](CLI::App& app, common_fl
     const char* action = v.name;
     runs.emplace_back(c, with_client_settings([a, action](const config::settings& s) { return remote(s, action, *a); }));
   }
+  auto* hives = app.add_subcommand("hives", "the machines of your ssh config and the hives of the queen, with their state");
+  add_queen_flag(hives, f);
+  add_json_flag(hives);
+  runs.emplace_back(hives, with_client_settings(list_hosts));
 }});
 
 } // namespace

@@ -40,8 +40,17 @@ struct Hosts : ::testing::Test {
     env.push_back("RBEE_QUEEN_URL=http://" + lab->ip(0) + ":" + std::to_string(port));
   }
   void TearDown() override {
-    // The hives run in the background on their hosts: end them with the lab.
+    // The hives run in the background on their hosts, the shared ssh connections
+    // linger for a minute: end them with the lab.
     if (!lab) return;
+    std::string cache;
+    for (auto& e : env)
+      if (e.starts_with("XDG_CACHE_HOME=")) cache = e.substr(15) + "/rbee/ssh/%C";
+    for (int i = 1; i <= 2; ++i) {
+      auto argv = lab->in(0);
+      argv.insert(argv.end(), {"/usr/bin/ssh", "-F", lab->ssh_config(), "-o", "ControlPath=" + cache, "-O", "exit", lab->alias(i)});
+      run(argv, {}, 10s);
+    }
     for (int i = 1; i <= 2; ++i) {
       std::ifstream in(lab->home(i) + "/state/rbee/hive.pid");
       int pid = 0;
@@ -85,6 +94,9 @@ TEST_F(Hosts, InstallsHivesOverSshPlacesWorkAndSurvivesAPartition) {
   }
   EXPECT_EQ(hive_state("host1"), "online");
   EXPECT_EQ(hive_state("host2"), "online");
+  auto listed = rbee({"hives"}, 20s);
+  EXPECT_NE(listed.out.find("host1                    online"), std::string::npos) << listed.out << listed.err;
+  EXPECT_NE(listed.out.find("host2                    online"), std::string::npos) << listed.out;
   auto status = rbee({"hive", "status", "--host", "host1"});
   EXPECT_NE(status.out.find("\"online\""), std::string::npos) << status.out << status.err;
 
