@@ -1,7 +1,8 @@
 # Checks the layering of ARCHITECTURE.md on the sources (run with cmake -P):
 # kernels/ includes nothing of ours and no CAF/Boost; messages/ only CAF;
 # net/ never actors/ or kernels/; config/ nothing of ours but itself and json/;
-# json/ nothing of ours; io/ no CAF (of messages/ only errc_code.hpp); actors/
+# json/ nothing of ours; io/ no CAF (of messages/ only errc_code.hpp); cluster/
+# (the PKI, tokens, ssh) no CAF, of ours only io/ and json/; actors/
 # never net/ or cli/, and an actor's folder includes no other actor's, except that
 # the hive spawns the downloader, installer and workers, the installer writes into
 # the hive's worker store, and node/ wires them all.
@@ -13,6 +14,7 @@ set(rules
   "config|#include [<\"](caf/|boost/|messages/|actors/|net/|kernels/)"
   "json|#include [<\"](caf/|boost/|messages/|actors/|net/|kernels/|config/)"
   "io|#include [<\"](caf/|boost/|actors/|net/|kernels/|config/|cli/|messages/([^e]|e[^r]|errc[^_]))"
+  "cluster|#include [<\"](caf/|boost/|messages/|actors/|net/|kernels/|config/|cli/|log/)"
   "log|#include [<\"](caf/|boost/|messages/|actors/|net/|kernels/|config/|io/|json/)"
   "actors|#include [<\"](net/|cli/|boost/)"
   "actors/queen|#include [<\"]actors/(hive|download|install|worker|bridge|node)/"
