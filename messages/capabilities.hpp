@@ -35,12 +35,13 @@ struct capabilities {
   uint64_t ram_available = 0; ///< bytes
   std::vector<gpu_info> gpus;
   std::string cuda_note;      ///< why there are no GPUs, when there are none
+  uint64_t read_bandwidth = 0; ///< measured memory read bytes/s (0: not yet): what decode runs against
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, capabilities& x) {
   return f(caf::meta::type_name("rbee_capabilities"), x.hostname, x.os, x.arch, x.cpu_model,
-           x.cores, x.simd, x.ram_total, x.ram_available, x.gpus, x.cuda_note);
+           x.cores, x.simd, x.ram_total, x.ram_available, x.gpus, x.cuda_note, x.read_bandwidth);
 }
 
 } // namespace rbee

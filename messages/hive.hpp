@@ -64,12 +64,13 @@ struct hive_heartbeat {
   uint64_t epoch = 0;
   int64_t timestamp_ms = 0;
   uint64_t ram_available = 0;
+  uint64_t read_bandwidth = 0; ///< measured once in the background after the hive starts
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, hive_heartbeat& x) {
   return f(caf::meta::type_name("rbee_hive_heartbeat"), x.hive_id, x.epoch, x.timestamp_ms,
-           x.ram_available);
+           x.ram_available, x.read_bandwidth);
 }
 
 /// The queen's record of a hive (GET /v1/hives).

@@ -34,6 +34,7 @@ void put(writer& w, const capabilities& x) {
   }
   w.EndArray();
   if (!x.cuda_note.empty()) str(w, "cuda_note", x.cuda_note);
+  if (x.read_bandwidth) unum(w, "read_bandwidth", x.read_bandwidth);
   w.EndObject();
 }
 

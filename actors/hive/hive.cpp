@@ -1,6 +1,8 @@
 #include "actors/hive/hive.hpp"
 
+#include "actors/blocking.hpp"
 #include "actors/hive/state.hpp"
+#include "kernels/bandwidth.hpp"
 #include "log/log.hpp"
 #include "actors/install/installer.hpp"
 #include "kernels/cpu_features.hpp"
@@ -26,6 +28,18 @@ void queen_lost(hive_ptr self, const caf::error& why) {
   self->state.heartbeats = nullptr;
   self->state.epoch = 0;
   if (self->state.opts.on_queen_lost) self->state.opts.on_queen_lost(why);
+}
+
+/// The machine's memory read bandwidth, measured once on a thread of its own
+/// (256 MiB, about 50 ms): the queen predicts decode speed from it.
+void measure_bandwidth(hive_ptr self) {
+  if (self->state.opts.measure_bandwidth_mb == 0) return;
+  size_t bytes = static_cast<size_t>(self->state.opts.measure_bandwidth_mb) << 20;
+  auto w = spawn_blocking<uint64_t>(self->system(), [bytes](caf::event_based_actor*) -> caf::expected<uint64_t> {
+    return static_cast<uint64_t>(kernels::measure_read_bandwidth(kernels::threads(), bytes));
+  });
+  self->request(w, std::chrono::seconds(60), run_atom::value)
+    .then([=](uint64_t bw) { self->state.caps.read_bandwidth = bw; }, [](caf::error&) {});
 }
 
 /// The queen accepted us: heartbeats go to `heartbeats` from now on.
@@ -63,7 +77,9 @@ void join(hive_ptr self, caf::actor target) {
 
 caf::result<job_result> hive_get(hive_ptr self, const job_ctx& ctx) {
   hive_say(self, ctx, "probe", "detecting capabilities of " + self->state.caps.hostname);
+  auto bw = self->state.caps.read_bandwidth;
   self->state.caps = probe_capabilities();
+  self->state.caps.read_bandwidth = bw;
   const auto& c = self->state.caps;
   hive_say(self, ctx, "probe",
            std::to_string(c.cores) + " CPUs (" + c.cpu_model + "), " + std::to_string(c.ram_total >> 20) +
@@ -113,6 +129,7 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
   self->state.opts = std::move(opts);
   self->state.caps = probe_capabilities();
   self->state.store = std::make_unique<model_store>(self->state.opts.models_dir);
+  measure_bandwidth(self);
   if (!self->state.opts.cache_dir.empty()) remove_stale_build_trees(self->state.opts.cache_dir);
   // On exit, stop what runs on other threads (builds, transfers): shutdown must not wait for them.
   self->attach_functor([flags = self->state.stop_flags](const caf::error&) {
@@ -135,7 +152,8 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
       auto& st = self->state;
       if (st.heartbeats)
         self->send(caf::actor_cast<hive_link_actor>(st.heartbeats), heartbeat_atom::value,
-                   hive_heartbeat{st.opts.hive_id, st.epoch, now_ms(), kernels::detect_memory().available});
+                   hive_heartbeat{st.opts.hive_id, st.epoch, now_ms(), kernels::detect_memory().available,
+                                  st.caps.read_bandwidth});
       hive_reap_idle(self);
       hive_reap_processes(self);
       self->delayed_send(self, std::chrono::milliseconds(st.heartbeat_ms), tick_atom::value);

@@ -33,6 +33,7 @@ struct hive_options {
   std::vector<std::string> hidden_dirs; ///< directories builds must not see
   bool install_sandbox = true;
   bool keep_failed_builds = false;
+  int measure_bandwidth_mb = 256; ///< the background bandwidth probe's buffer (0: none)
   /// A remote hive's join secret: set, connect carries the queen's cluster gate
   /// and the hive joins through it; empty (embedded mode), connect carries the
   /// queen itself.

@@ -28,6 +28,7 @@ bool hive_registry::heartbeat(const hive_heartbeat& hb, int64_t now, int64_t lea
     return false;
   i->second.info.last_seen_ms = now;
   i->second.info.caps.ram_available = hb.ram_available;
+  if (hb.read_bandwidth) i->second.info.caps.read_bandwidth = hb.read_bandwidth;
   i->second.lease_until_ms = now + lease_ms;
   return true;
 }

@@ -39,9 +39,22 @@ std::optional<std::string> pick_hive(const std::vector<hive_candidate>& c, std::
   return std::nullopt;
 }
 
+double predicted_tokens_per_s(uint64_t read_bandwidth, uint64_t bytes) {
+  constexpr double decode_efficiency = 0.5;
+  return read_bandwidth && bytes ? decode_efficiency * static_cast<double>(read_bandwidth) / static_cast<double>(bytes) : 0;
+}
+
 std::string placement_reason(const hive_candidate& h, const std::string& model) {
   if (h.has_worker) return "placed on " + h.hive_id + ": " + model + " is loaded there";
-  if (h.has_model) return "placed on " + h.hive_id + ": " + model + " in its store, " + gib(h.ram_available) + " free";
+  if (h.has_model) {
+    std::string speed;
+    if (double tps = predicted_tokens_per_s(h.read_bandwidth, h.model_bytes); tps > 0) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, ", about %.0f tokens/s", tps);
+      speed = buf;
+    }
+    return "placed on " + h.hive_id + ": " + model + " in its store, " + gib(h.ram_available) + " free" + speed;
+  }
   return "placed on " + h.hive_id + ": no hive has " + model + "; it has the most free memory (" + gib(h.ram_available) +
          ") and will download it";
 }
@@ -58,7 +71,7 @@ void survey_hives(queen_ptr self, const std::string& model, std::function<void(s
   for (auto& info : self->state.hives.list()) {
     auto e = self->state.hives.find(info.hive_id);
     if (info.state != hive_state::online || !e || !e->handle) continue;
-    sv->hives.push_back({info.hive_id, false, false, 0, info.caps.ram_available});
+    sv->hives.push_back({info.hive_id, false, false, 0, info.caps.ram_available, info.caps.read_bandwidth});
     handles.push_back(e->handle);
   }
   if (sv->hives.empty()) return sv->done({});

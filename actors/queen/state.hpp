@@ -35,7 +35,13 @@ struct hive_candidate {
   bool has_model = false;     ///< its store resolves the name
   uint64_t model_bytes = 0;
   uint64_t ram_available = 0;
+  uint64_t read_bandwidth = 0; ///< bytes/s the hive measured (0: not yet)
 };
+
+/// Decode tokens/s `h` should reach on a model of `bytes` (its weights are read
+/// once per token; rbee's CPU decode reaches about half the measured read
+/// bandwidth, `rbee bench` says how much exactly): 0 when unknown.
+double predicted_tokens_per_s(uint64_t read_bandwidth, uint64_t bytes);
 
 /// The hive to run on: one with the model loaded, else the one with the most
 /// free memory among those that have the model and room for it (1.2x its size),

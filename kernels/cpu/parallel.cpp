@@ -58,8 +58,7 @@ void parallel_for(int begin, int end, int grain, const std::function<void(int, i
   });
 }
 
-double measure_read_bandwidth(int threads_) {
-  const size_t bytes = size_t{1} << 30;
+double measure_read_bandwidth(int threads_, size_t bytes) {
   const size_t words = bytes / sizeof(uint64_t);
   std::unique_ptr<uint64_t[]> buf(new uint64_t[words]);
   int parts = std::max(1, threads_);

@@ -108,6 +108,7 @@ TEST_F(Hosts, InstallsHivesOverSshPlacesWorkAndSurvivesAPartition) {
     auto r = rbee({"job", "submit", R"({"operation":"infer","model":"test/stories","prompt":"Once","max_tokens":4})"});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("placed on host2: test/stories in its store"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" tokens/s"), std::string::npos) << "the predicted speed, from host2's measured bandwidth: " << r.out;
     EXPECT_NE(r.out.find("routing infer to hive host2"), std::string::npos) << r.out;
   }
 

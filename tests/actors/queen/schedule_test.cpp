@@ -22,3 +22,28 @@ TEST(PickHive, LoadedFirstThenMemory) {
   EXPECT_NE(why.find("store"), std::string::npos);
   EXPECT_FALSE(pick_hive({}, why));
 }
+
+TEST(PickHive, WhereItMayFetchTheMostFreeMemoryWinsButNeverOverAHiveWithTheModel) {
+  std::string why;
+  std::vector<hive_candidate> c = {{"a", false, false, 0, 1000}, {"b", false, false, 0, 9000}};
+  EXPECT_FALSE(pick_hive(c, why)) << "infer never downloads";
+  EXPECT_EQ(pick_hive(c, why, true), "b");
+  c[0].has_model = true;
+  c[0].model_bytes = 100;
+  EXPECT_EQ(pick_hive(c, why, true), "a") << "the model's store beats more memory";
+  c[0].ram_available = 50; // it has the model but no room: nowhere, rather than a second copy
+  EXPECT_FALSE(pick_hive(c, why, true));
+}
+
+TEST(PickHive, ThePlacementSaysWhyAndPredictsTheSpeed) {
+  hive_candidate h{"beta", false, true, 1ull << 30, 8ull << 30, 40ull << 30};
+  EXPECT_DOUBLE_EQ(predicted_tokens_per_s(40ull << 30, 1ull << 30), 20.0);
+  EXPECT_EQ(predicted_tokens_per_s(0, 1ull << 30), 0.0);
+  EXPECT_EQ(placement_reason(h, "m"), "placed on beta: m in its store, 8.0 GiB free, about 20 tokens/s");
+  h.read_bandwidth = 0;
+  EXPECT_EQ(placement_reason(h, "m"), "placed on beta: m in its store, 8.0 GiB free");
+  h.has_worker = true;
+  EXPECT_EQ(placement_reason(h, "m"), "placed on beta: m is loaded there");
+  h = {"gamma", false, false, 0, 2ull << 30};
+  EXPECT_NE(placement_reason(h, "m").find("will download it"), std::string::npos);
+}
