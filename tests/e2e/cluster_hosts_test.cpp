@@ -105,6 +105,12 @@ TEST_F(Hosts, InstallsHivesOverSshPlacesWorkAndSurvivesAPartition) {
     std::string dir = lab->home(2) + "/data/rbee/models/test/stories";
     fs::create_directories(dir);
     fs::copy_file(stories("stories260K-f32.gguf"), dir + "/m.gguf");
+    // Each hive measures its memory bandwidth once, in the background, after it starts.
+    EXPECT_TRUE(eventually([&] {
+      auto h = hives();
+      auto first = h.find("\"read_bandwidth\"");
+      return first != std::string::npos && h.find("\"read_bandwidth\"", first + 1) != std::string::npos;
+    }, 20s)) << hives();
     auto r = rbee({"job", "submit", R"({"operation":"infer","model":"test/stories","prompt":"Once","max_tokens":4})"});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("placed on host2: test/stories in its store"), std::string::npos) << r.out;
