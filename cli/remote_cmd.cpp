@@ -10,9 +10,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <map>
 #include <memory>
 
@@ -46,13 +43,6 @@ int remote(const config::settings& s, const char* action, const remote_flags& a)
   return cmd_job_submit(s, buf.GetString());
 }
 
-/// The ssh config whose Host aliases are the machines a hive may go to.
-std::string ssh_config_path(const config::settings& s) {
-  if (!s.ssh_config.empty()) return s.ssh_config;
-  const passwd* pw = ::getpwuid(::getuid()); // ssh itself reads the passwd home, not $HOME
-  return std::string(pw && pw->pw_dir ? pw->pw_dir : "") + "/.ssh/config";
-}
-
 /// `rbee hives`: the Host aliases of the ssh config beside the hives the queen
 /// knows, each with its state: online or lost (the queen's word), installed (issued
 /// here, not connected), not installed.
@@ -69,7 +59,7 @@ int list_hosts(const config::settings& s) {
       state[h["hive_id"].GetString()] = h["state"].GetString();
   std::printf("%-24s %-14s\n", "HOST", "STATE");
   std::map<std::string, bool> shown;
-  for (auto& alias : cluster::config_hosts(ssh_config_path(s))) {
+  for (auto& alias : cluster::config_hosts(cluster::user_ssh_config(s.ssh_config))) {
     auto it = state.find(alias);
     std::string hint = it == state.end() ? "rbee hive install --host " + alias : "";
     std::printf("%-24s %-14s %s\n", alias.c_str(), it == state.end() ? "not installed" : it->second.c_str(), hint.c_str());

@@ -3,6 +3,9 @@
 // Hugging Face API through the queen, cached), and the worker catalog.
 #include "cli/hf_market.hpp"
 #include "cli/app.hpp"
+#include "cluster/queen_pki.hpp"
+#include "cluster/ssh.hpp"
+#include "json/writer.hpp"
 #include "dashboard/assets.hpp"
 #include "messages/errc.hpp"
 #include "net/server.hpp"
@@ -10,6 +13,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 
 namespace rbee::cli {
 
@@ -93,11 +97,36 @@ private:
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::string>> cache_;
 };
 
+/// GET /v1/hosts: the Host aliases of the user's ssh config (where `rbee hive
+/// install --host` can put a hive) and whether this queen issued a hive of that
+/// name; the dashboard joins it with /v1/hives for their states.
+net::static_reply hosts(const std::string& ssh_config, const std::string& state_dir) {
+  std::set<std::string> issued;
+  if (auto h = cluster::list_hives(cluster::queen_paths(state_dir)))
+    for (auto& r : *h) issued.insert(r.hive_id);
+  rapidjson::StringBuffer buf;
+  json::writer w(buf);
+  w.StartObject();
+  w.Key("hosts");
+  w.StartArray();
+  for (auto& alias : cluster::config_hosts(cluster::user_ssh_config(ssh_config))) {
+    w.StartObject();
+    w.Key("host");
+    w.String(alias);
+    w.Key("issued");
+    w.Bool(issued.count(alias) > 0);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {errc::none, std::string(buf.GetString(), buf.GetSize())};
+}
+
 } // namespace
 
 net::extra_routes web_routes(const config::settings& s, net::extra_routes catalog) {
   auto market = std::make_shared<market_cache>(s.hf_endpoint, s.hf_token);
-  return [market, catalog](const std::vector<std::string>& path, const std::string& query) -> std::optional<net::static_reply> {
+  return [market, catalog, ssh_config = s.ssh_config, state_dir = s.state_dir](const std::vector<std::string>& path, const std::string& query) -> std::optional<net::static_reply> {
     auto file = [](std::string_view p) -> std::optional<net::static_reply> {
       auto* a = dashboard::find_asset(p);
       if (!a) return std::nullopt;
@@ -108,6 +137,8 @@ net::extra_routes web_routes(const config::settings& s, net::extra_routes catalo
       if (auto r = file("/" + path[0])) return r;
     if (path.size() >= 3 && path[0] == "v1" && path[1] == "marketplace" && path[2] == "models") // may wait on HF
       return net::static_reply{errc::none, "", "", "", [market, path, query] { return market->route(path, query); }};
+    if (path.size() == 2 && path[0] == "v1" && path[1] == "hosts") // reads files: off the HTTP threads
+      return net::static_reply{errc::none, "", "", "", [ssh_config, state_dir] { return hosts(ssh_config, state_dir); }};
     if (catalog && !path.empty() && path[0] != "v1") return catalog(path, query);
     return std::nullopt;
   };

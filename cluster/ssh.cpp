@@ -1,6 +1,8 @@
 #include "cluster/ssh.hpp"
 
 #include <glob.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <filesystem>
@@ -118,6 +120,12 @@ std::string shell_quote(std::string_view s) {
       out += c;
   }
   return out + "'";
+}
+
+std::string user_ssh_config(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  const passwd* pw = ::getpwuid(::getuid());
+  return std::string(pw && pw->pw_dir ? pw->pw_dir : "") + "/.ssh/config";
 }
 
 std::vector<std::string> config_hosts(const std::string& path, int depth) {

@@ -49,6 +49,10 @@ void ssh_close(const ssh_options& o, const std::string& alias);
 /// Quotes `s` for a POSIX shell (the remote side's).
 std::string shell_quote(std::string_view s);
 
+/// The ssh config the user's ssh reads: `configured` when set, else
+/// ~/.ssh/config of the passwd home (ssh reads that, not $HOME).
+std::string user_ssh_config(const std::string& configured);
+
 /// The Host aliases of an ssh config file (patterns, negations and "*" left
 /// out), following Include directives relative to ~/.ssh, at most `depth` deep.
 std::vector<std::string> config_hosts(const std::string& path, int depth = 4);

@@ -63,9 +63,18 @@ export function modelPage(id) {
   let hives = [];
   Promise.all([call('/v1/marketplace/models/' + id), call('/v1/hives')]).then(([m, h]) => {
     // Asked afresh: a page opened directly may come before the live feed's first events.
-    hives = (h.hives || []).filter((x) => x.state === 'online').map((x) => x.hive_id);
+    const online = (h.hives || []).filter((x) => x.state === 'online');
+    hives = online.map((x) => x.hive_id);
+    // Decode reads the weights once per token: about half a hive's measured read
+    // bandwidth over the file's size (the smallest file: "up to").
+    const sizes = (m.files || []).map((f) => f.size).filter((x) => x > 0);
+    const smallest = sizes.length ? Math.min(...sizes) : 0;
+    const predict = (x) => {
+      const bw = (x.capabilities || {}).read_bandwidth;
+      return bw && smallest ? ` — up to ${Math.round((0.5 * bw) / smallest)} tokens/s` : '';
+    };
     const chooser = hives.length > 1
-      ? `<label>Run on… <select id="mp-hive">${hives.map((h) => `<option>${esc(h)}</option>`).join('')}</select></label>` : '';
+      ? `<label>Run on… <select id="mp-hive">${online.map((x) => `<option value="${esc(x.hive_id)}">${esc(x.hive_id)}${predict(x)}</option>`).join('')}</select></label>` : '';
     const rows = (m.files || []).map((f) => `<tr><td>${esc(f.path)}</td><td>${esc(f.quantization)}</td><td>${bytes(f.size)}</td>
       <td><button class="ghost mp-download" type="button" data-file="${esc(f.path)}">Download</button></td></tr>`);
     document.getElementById('mp-body').className = '';

@@ -1,5 +1,5 @@
 // Overview: hives and their capabilities, loaded workers, models, jobs — live.
-import { call, esc, bytes } from './api.js';
+import { call, esc, bytes, submit } from './api.js';
 import { live } from './app.js';
 
 function hivesTable() {
@@ -12,6 +12,36 @@ function hivesTable() {
   });
   return `<table class="hives"><thead><tr><th>Hive</th><th>State</th><th>CPU</th><th>SIMD</th><th>RAM free / total</th><th>GPUs</th></tr></thead>
     <tbody>${rows.join('') || '<tr><td colspan="6" class="muted">no hive has joined</td></tr>'}</tbody></table>`;
+}
+
+// The machines of the user's ssh config: where a hive can be installed (a job
+// whose page streams the remote work), with the state the queen knows.
+async function machines(el) {
+  try {
+    const { hosts = [] } = await call('/v1/hosts');
+    if (!hosts.length) {
+      el.innerHTML = '<p class="muted">no hosts in your ssh config (~/.ssh/config): add one to install a hive there</p>';
+      return;
+    }
+    const rows = hosts.map((h) => {
+      const hive = live.hives.get(h.host);
+      const state = hive ? hive.state : h.issued ? 'installed' : 'not installed';
+      const action = hive && hive.state === 'online' ? ''
+        : `<button class="ghost host-install" type="button" data-host="${esc(h.host)}">${h.issued ? 'Reinstall' : 'Install hive'}</button>`;
+      return `<tr><td>${esc(h.host)}</td><td class="state-${esc(state.replace(' ', '-'))}">${esc(state)}</td><td>${action}</td></tr>`;
+    });
+    el.innerHTML = `<table class="machines"><thead><tr><th>Host (ssh)</th><th>State</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    el.querySelectorAll('.host-install').forEach((b) => b.addEventListener('click', async () => {
+      try {
+        const { job_id } = await submit({ operation: 'hive_remote', action: 'install', host: b.dataset.host });
+        location.hash = '#/jobs/' + job_id;
+      } catch (e) {
+        el.insertAdjacentHTML('beforeend', `<p class="error">${esc(e.message)}</p>`);
+      }
+    }));
+  } catch (e) {
+    el.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+  }
 }
 
 function duration(j) {
@@ -51,9 +81,13 @@ async function workersAndModels(el) {
 
 export function overview() {
   const view = document.getElementById('view');
-  view.innerHTML = `<h1>Overview</h1><h2>Hives</h2><div id="ov-hives"></div><div id="ov-wm"></div><h2>Jobs</h2><div id="ov-jobs"></div>`;
+  view.innerHTML = `<h1>Overview</h1><h2>Hives</h2><div id="ov-hives"></div><h2>Machines</h2><div id="ov-hosts"></div>
+    <div id="ov-wm"></div><h2>Jobs</h2><div id="ov-jobs"></div>`;
   const draw = (kind) => {
-    if (!kind || kind === 'hive') document.getElementById('ov-hives').innerHTML = hivesTable();
+    if (!kind || kind === 'hive') {
+      document.getElementById('ov-hives').innerHTML = hivesTable();
+      machines(document.getElementById('ov-hosts'));
+    }
     if (!kind || kind === 'job' || kind === 'progress') document.getElementById('ov-jobs').innerHTML = jobsTable();
     // Loaded workers and stores change with jobs: refresh them when one ends.
     if (!kind || kind === 'job') {

@@ -5,6 +5,7 @@
 #include "messages/capabilities.hpp"
 #include "messages/hive.hpp"
 #include "messages/job.hpp"
+#include "messages/model_copy.hpp"
 #include "messages/narration.hpp"
 #include "messages/operations.hpp"
 #include "messages/bridge_event.hpp"
@@ -122,7 +123,9 @@ using hive_actor = caf::typed_actor<
   caf::reacts_to<worker_up_atom, std::string, std::string, worker_actor>, ///< id, the secret it was started with
   caf::reacts_to<progress_atom, std::string, narration>, ///< a download's narration, for the jobs that follow it
   caf::replies_to<resolve_atom, std::string>::with<model_entry>,
-  caf::replies_to<choose_atom, std::string>::with<worker_choice>>;
+  caf::replies_to<choose_atom, std::string>::with<worker_choice>,
+  caf::replies_to<offer_atom, std::string>::with<model_offer, model_source_actor>, ///< a file to copy from here
+  caf::replies_to<copy_atom, job_ctx, model_offer, model_source_actor>::with<job_result>>; ///< copy one here
 
 /// A remote hive's channel to the queen once joined: heartbeats, always taken
 /// as the joined hive's own.

@@ -25,6 +25,8 @@ void add_message_types(caf::actor_system_config& cfg) {
     .add_message_type<hive_registration>("rbee_hive_registration")
     .add_message_type<registration_ack>("rbee_registration_ack")
     .add_message_type<hive_join>("rbee_hive_join")
+    .add_message_type<model_offer>("rbee_model_offer")
+    .add_message_type<model_source_actor>("rbee_model_source_actor")
     .add_message_type<hive_link_actor>("rbee_hive_link_actor")
     .add_message_type<cluster_gate_actor>("rbee_cluster_gate_actor")
     .add_message_type<worker_gate_actor>("rbee_worker_gate_actor")

@@ -169,6 +169,10 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
     },
     [=](progress_atom, const std::string& model, narration& n) { hive_relay_download(self, model, std::move(n)); },
     [=](choose_atom, const std::string& requested) -> caf::result<worker_choice> { return hive_choose(self, requested); },
+    [=](offer_atom, const std::string& model) -> caf::result<model_offer, model_source_actor> { return hive_offer(self, model); },
+    [=](copy_atom, const job_ctx& ctx, const model_offer& offer, model_source_actor src) -> caf::result<job_result> {
+      return hive_copy(self, ctx, offer, std::move(src));
+    },
     [=](resolve_atom, const std::string& name) -> caf::result<model_entry> {
       auto path = self->state.store->resolve(name, self->state.opts.allow_model_paths);
       if (!path) return std::move(path.error());

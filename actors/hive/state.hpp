@@ -97,6 +97,12 @@ void hive_relay_download(hive_ptr self, const std::string& model, narration n);
 /// Cancels a download job (true when it was one).
 bool hive_cancel_download(hive_ptr self, const std::string& job_id);
 
+// -- LAN copy (copy.cpp) --
+/// Offers the file `model` resolves to: its place, size, SHA-256, and a source actor for its bytes.
+caf::result<model_offer, model_source_actor> hive_offer(hive_ptr self, const std::string& model);
+/// Copies an offered model into this hive's store, verified, narrated on ctx.
+caf::result<job_result> hive_copy(hive_ptr self, const job_ctx& ctx, const model_offer& offer, model_source_actor src);
+
 // -- installed workers (installs.cpp) --
 caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const worker_install_op& op);
 caf::result<job_result> hive_catalog_list(hive_ptr self);

@@ -131,16 +131,19 @@ void model_step(queen_ptr self, run_ptr r) {
         if (gone(self, r)) return;
         if (code_of(err) != errc::model_not_found || !downloadable(r->op.model)) return step_fail(self, r, "model", err);
         step_say(self, r, 2, "model", r->op.model + " is not in the store; downloading it", false);
-        sub(self, r, "model", model_download_op{r->op.hive_id, r->op.model}, [=](job_result&) {
-          self->request(r->hive, std::chrono::seconds(10), resolve_atom::value, r->op.model)
-            .then(
-              [=](model_entry& m) {
-                if (gone(self, r)) return;
-                step_say(self, r, 2, "model", "downloaded " + r->op.model, false);
-                resolved(m, true);
-              },
-              [=](caf::error& e) { step_fail(self, r, "model", e); });
-        });
+        bring_model(self, r->job_id, r->op.hive_id, model_download_op{r->op.hive_id, r->op.model},
+                    [=](caf::expected<job_result> got) {
+                      if (gone(self, r)) return;
+                      if (!got) return step_fail(self, r, "model", got.error());
+                      self->request(r->hive, std::chrono::seconds(10), resolve_atom::value, r->op.model)
+                        .then(
+                          [=](model_entry& m) {
+                            if (gone(self, r)) return;
+                            step_say(self, r, 2, "model", "fetched " + r->op.model, false);
+                            resolved(m, true);
+                          },
+                          [=](caf::error& e) { step_fail(self, r, "model", e); });
+                    });
       });
 }
 

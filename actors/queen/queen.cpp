@@ -119,15 +119,27 @@ namespace {
 /// A hive_remote job: ssh work on a thread of its own; its answer ends the job.
 void start_remote(queen_ptr self, const std::string& id, hive_remote_op op) {
   auto o = self->state.opts.remote;
-  if (auto a = self->state.opts.cluster_address) o.advertise = *a;
+  if (auto a = self->state.opts.cluster_address)
+    o.advertise = *a;
+  else
+    o.has_cluster_port = false;
   auto bridge = self->state.opts.bridge;
   queen_actor queen{self};
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  self->state.remote_jobs[id] = cancel;
   auto w = spawn_blocking<job_result>(self->system(), [=](caf::event_based_actor* b) {
-    return run_remote(o, op, id, bridge, queen, b->system());
+    return run_remote(o, op, id, bridge, queen, b->system(), cancel);
   });
   self->request(w, std::chrono::seconds(24 * 3600), run_atom::value)
-    .then([=](job_result& r) { complete(self, id, std::move(r.value)); },
-          [=](caf::error& e) { fail(self, id, code_of(e), message_of(e)); });
+    .then(
+      [=](job_result& r) {
+        self->state.remote_jobs.erase(id);
+        complete(self, id, std::move(r.value));
+      },
+      [=](caf::error& e) {
+        self->state.remote_jobs.erase(id);
+        fail(self, id, code_of(e), message_of(e));
+      });
 }
 
 /// The queen answers status and hive_list itself, drives auto_run, picks a hive for an
@@ -145,6 +157,17 @@ void run_job(queen_ptr self, const std::string& id, operation op) {
                [&](hive_list_op&) { complete(self, id, st.hives.list()); },
                [&](auto_run_op& x) { start_auto_run(self, id, std::move(x)); },
                [&](hive_remote_op& x) { start_remote(self, id, std::move(x)); },
+               [&](model_download_op& x) {
+                 if (hive.empty()) return route(self, id, hive, operation{std::move(x)});
+                 st.routed[id] = hive; // a cancel reaches the hive; losing it fails the job
+                 say(self, id, "route", hive, "routing model_download to hive " + hive);
+                 bring_model(self, id, hive, std::move(x), [=](caf::expected<job_result> r) {
+                   if (r)
+                     complete(self, id, std::move(r->value));
+                   else
+                     fail(self, id, code_of(r.error()), message_of(r.error()));
+                 });
+               },
                [&](infer_op& x) {
                  if (hive.empty()) return schedule_infer(self, id, std::move(x));
                  route(self, id, hive, operation{std::move(x)});
@@ -214,6 +237,7 @@ queen_actor::behavior_type queen_impl(queen_ptr self, queen_options opts) {
           self->send(e->handle, cancel_atom::value, id);
         st.routed.erase(r);
       }
+      if (auto r = st.remote_jobs.find(id); r != st.remote_jobs.end()) *r->second = true; // kills its ssh command
       say(self, id, "cancel", id, "job cancelled by request", level::warn);
       st.jobs.cancel(id);
       end_relay(self, id);

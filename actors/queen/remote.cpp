@@ -34,7 +34,8 @@ struct remote_job {
   bridge_actor bridge;
   caf::actor_system& sys;
   cluster::ssh_options ssh;
-  std::atomic<bool> cancel{false};
+  std::shared_ptr<std::atomic<bool>> cancelled;
+  const std::atomic<bool>& cancel() const { return *cancelled; }
 
   void say(const std::string& action, const std::string& human, level lvl = level::info) {
     caf::anon_send(bridge, narrate(job_id, "hive_remote", action, op.host, human, lvl));
@@ -48,7 +49,8 @@ struct remote_job {
     auto on_line = [&](std::string_view line, bool is_stderr) {
       if (!quiet && !line.empty()) say(step, std::string(op.host) + ": " + std::string(line), is_stderr ? level::warn : level::info);
     };
-    auto r = cluster::ssh_run(ssh, op.host, command, co, on_line, cancel);
+    auto r = cluster::ssh_run(ssh, op.host, command, co, on_line, cancel());
+    if (r && r->run.cancelled) return make_error(errc::cancelled, "cancelled");
     if (!r) return make_error(r.error());
     if (r->run.timed_out) return make_error(errc::timeout, "step '" + step + "' on " + op.host + " took longer than " +
                                                            std::to_string(timeout.count()) + " s");
@@ -196,7 +198,7 @@ caf::expected<job_result> start(remote_job& j, queen_actor queen, const std::str
   if (!wait) return job_result{action_result{"started", j.hive_id()}};
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(j.o.join_timeout_s);
   auto next_say = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (std::chrono::steady_clock::now() < deadline && !j.cancel()) {
     if (joined(j.sys, queen, j.hive_id(), before, nullptr)) {
       j.say("join", "hive " + j.hive_id() + " on " + j.op.host + " has joined the queen");
       return job_result{action_result{"installed", j.hive_id()}};
@@ -257,19 +259,23 @@ caf::expected<job_result> uninstall(remote_job& j) {
 } // namespace
 
 caf::expected<job_result> run_remote(const remote_options& o, const hive_remote_op& op, const std::string& job_id,
-                                     bridge_actor bridge, queen_actor queen, caf::actor_system& sys) {
-  remote_job j{o, op, job_id, std::move(bridge), sys, {}};
+                                     bridge_actor bridge, queen_actor queen, caf::actor_system& sys,
+                                     std::shared_ptr<std::atomic<bool>> cancel) {
+  remote_job j{o, op, job_id, std::move(bridge), sys, {}, std::move(cancel)};
   j.ssh.program = o.ssh_program;
   j.ssh.control_dir = o.cache_dir + "/ssh";
   j.ssh.strict_host_keys = o.strict_host_keys;
   if (!o.ssh_config.empty()) j.ssh.extra = {"-F", o.ssh_config};
   if (!cluster::valid_alias(op.host)) return make_error(errc::invalid_value, "not an ssh host alias: '" + op.host + "'");
+  if ((op.action == "install" || op.action == "start") && !o.has_cluster_port)
+    return make_error(errc::invalid_value, "`rbee serve` runs one machine and has no cluster port: hives on other machines "
+                                           "join a queen (`rbee queen --bind ADDRESS`, see \"A cluster on your own machines\")");
   if (op.action == "install" && o.advertise.empty() && op.address.empty())
     return make_error(errc::invalid_value,
                       "the queen's cluster port listens on loopback only: start it with --bind ADDRESS (and an api_token), "
                       "or say where hives reach it (cluster_advertise or \"address\")");
   j.say("connect", "connecting to " + op.host + " with ssh (one shared connection)");
-  if (auto c = cluster::ssh_open(j.ssh, op.host, 60, j.cancel); !c) return make_error(c.error());
+  if (auto c = cluster::ssh_open(j.ssh, op.host, 60, j.cancel()); !c) return make_error(c.error());
   caf::expected<job_result> r{job_result{}};
   std::string systemd;
   if (op.action == "install") {

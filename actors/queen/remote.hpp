@@ -8,6 +8,8 @@
 
 #include "messages/interfaces.hpp"
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,11 +24,14 @@ struct remote_options {
   std::string ssh_config;     ///< -F FILE ("": the user's ~/.ssh/config)
   std::string strict_host_keys = "accept-new";
   int join_timeout_s = 60;    ///< how long install waits for the hive to join
+  bool has_cluster_port = true; ///< false: `rbee serve`, where no hive can join from elsewhere
 };
 
 /// Runs `op` for job `job_id`: narration to `bridge`, the hive registry asked
-/// through `queen`; the answer is the job's result.
+/// through `queen`; the answer is the job's result. Setting `cancel` kills the
+/// ssh command that runs and ends the job's work.
 caf::expected<job_result> run_remote(const remote_options& o, const hive_remote_op& op, const std::string& job_id,
-                                     bridge_actor bridge, queen_actor queen, caf::actor_system& sys);
+                                     bridge_actor bridge, queen_actor queen, caf::actor_system& sys,
+                                     std::shared_ptr<std::atomic<bool>> cancel);
 
 } // namespace rbee

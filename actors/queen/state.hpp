@@ -10,7 +10,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 
@@ -22,6 +24,7 @@ struct queen_state {
   hive_registry hives;
   std::unordered_map<std::string, std::string> routed; ///< job id -> hive id
   std::unordered_map<std::string, bridge_actor> relays; ///< job id -> its relay (jobs on remote hives)
+  std::unordered_map<std::string, std::shared_ptr<std::atomic<bool>>> remote_jobs; ///< hive_remote job -> cancel flag
   int64_t started_ms = 0;
   static inline const char* name = "queen";
 };
@@ -64,6 +67,10 @@ void fail(queen_ptr self, const std::string& id, errc code, std::string message)
 /// What a hive gets to narrate a job: the bridge itself for a hive in this
 /// process, a relay bound to the job for a remote one (gate.hpp).
 job_ctx job_context(queen_ptr self, const std::string& job_id, const hive_actor& hive);
+/// Gets a model onto hive `hive_id` for job `job_id`: copied from another hive
+/// that has it (LAN copy), else downloaded by the hive (copy.cpp).
+void bring_model(queen_ptr self, const std::string& job_id, const std::string& hive_id, model_download_op op,
+                 std::function<void(caf::expected<job_result>)> done);
 void route(queen_ptr self, const std::string& job_id, const std::string& hive_id, operation op);
 /// Picks a hive for an infer job without one, then routes it (schedule.cpp).
 void schedule_infer(queen_ptr self, const std::string& job_id, infer_op op);

@@ -51,6 +51,23 @@ await step('overview', async () => {
   await shot('overview');
 });
 
+await step('machines', async () => {
+  // The hosts of the ssh config (RBEE_SSH_CONFIG: gpu-box, a pattern left out), each
+  // with an Install button whose job page streams the work (here `rbee serve`, which
+  // has no cluster port, says so: tests/e2e/cluster_hosts_test.cpp installs for real).
+  await page.goto(base + '/');
+  await page.locator('table.machines').waitFor();
+  const table = await page.locator('table.machines').innerText();
+  expect(/gpu-box/.test(table) && /not installed/.test(table), 'the ssh host and its state: ' + table);
+  expect(!/\*/.test(table), 'no wildcard pattern: ' + table);
+  await page.locator('button.host-install[data-host="gpu-box"]').click();
+  await page.waitForURL(/#\/jobs\//);
+  await page.locator('#job-state.state-failed').waitFor();
+  const outcome = await page.locator('#job-outcome').innerText();
+  expect(/no cluster port/.test(outcome) && /rbee queen/.test(outcome), 'why, and what to run instead: ' + outcome);
+  await shot('machines-install-failed');
+});
+
 await step('marketplace-download', async () => {
   await page.goto(base + '/#/market');
   await page.locator('.model-card[data-model="test/big"]').waitFor();

@@ -13,7 +13,10 @@ try {
   await page.goto(base + '/#/market/test/tiny');
   await page.locator('#mp-hive option').nth(1).waitFor({ state: 'attached' });
   const options = await page.locator('#mp-hive option').allInnerTexts();
-  if (!(options.includes('alpha') && options.includes('beta'))) throw new Error('both hives offered: ' + options);
+  if (!(options.some((o) => o.startsWith('alpha')) && options.some((o) => o.startsWith('beta'))))
+    throw new Error('both hives offered: ' + options);
+  // Each with the decode speed predicted from its measured memory bandwidth.
+  if (!options.every((o) => / — up to \d+ tokens\/s$/.test(o))) throw new Error('a predicted speed per hive: ' + options);
   await page.selectOption('#mp-hive', 'beta');
   await page.screenshot({ path: path.join(shots, 'run-on.png'), fullPage: true });
   await page.click('#mp-run');

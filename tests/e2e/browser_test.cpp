@@ -62,10 +62,13 @@ TEST(Browser, DashboardAndMarketplace) {
   std::string store = env[1].substr(env[1].find('=') + 1) + "/rbee/models/test/stories";
   fs::create_directories(store);
   fs::copy_file(stories("stories260K-q8_0.gguf"), store + "/stories260K-q8_0.gguf");
+  auto tmp = temp_dir();
+  // An ssh config for the Machines table: a host nothing listens for, and a pattern.
+  std::ofstream(tmp + "/ssh_config") << "Host gpu-box\n  HostName 127.0.0.1\n  Port 1\nHost *.lan\n  User x\n";
+  env.push_back("RBEE_SSH_CONFIG=" + tmp + "/ssh_config");
   auto d = start_daemon({"serve", "--port", "0"}, env);
   ASSERT_GT(d.port, 0);
   // The static marketplace, twice: looking for rbee where it runs, and where nothing does.
-  auto tmp = temp_dir();
   auto build = [&](const std::string& out, const std::string& rbee_url) {
     return run({rbee_bin(), "marketplace", "build", "--out", out, "--models", "test/tiny,test/big,../evil", "--site",
                 "https://models.example", "--rbee-url", rbee_url},
@@ -189,7 +192,9 @@ TEST(Browser, RunOnTheChosenHive) {
   process beta({rbee_bin(), "hive", "--port", "0", "--data-dir", root + "/beta"}, joined_hive_env("beta", cluster, env, env));
   ASSERT_TRUE(eventually([&] {
     auto h = net::http_call(queen.url(), "GET", "/v1/hives", {}).body;
-    return h.find("\"hive_id\":\"alpha\"") != std::string::npos && h.find("\"hive_id\":\"beta\"") != std::string::npos;
+    auto bw = h.find("\"read_bandwidth\""); // each hive measures it once, after it starts
+    return h.find("\"hive_id\":\"alpha\"") != std::string::npos && h.find("\"hive_id\":\"beta\"") != std::string::npos &&
+           bw != std::string::npos && h.find("\"read_bandwidth\"", bw + 1) != std::string::npos;
   }, 20s));
   std::string shots = fs::current_path().string() + "/screenshots";
   fs::create_directories(shots);

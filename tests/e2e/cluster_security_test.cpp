@@ -55,9 +55,10 @@ struct ClusterAttack : ::testing::Test {
   std::string hive_json(const std::string& id) { return net::http_call(queen.url(), "GET", "/v1/hives/" + id).body; }
   bool queen_alive() { return net::http_call(queen.url(), "GET", "/health").status == 200; }
   /// Connects to the cluster port with CAF: TLS with `tls` (none: openssl loaded without keys).
-  caf::error connect_with(const tls_files* tls) {
+  caf::error connect_with(const tls_files* tls, const std::string& app_id = "") {
     caf::actor_system_config cfg;
     configure_actor_system(cfg, config::settings{}, true);
+    if (!app_id.empty()) cfg.set("middleman.app-identifiers", std::vector<std::string>{app_id});
     if (tls)
       EXPECT_EQ(configure_cluster_tls(cfg, *tls), "");
     else
@@ -103,6 +104,15 @@ TEST_F(ClusterAttack, AClientWithoutACertificateIsRefused) {
     .receive([&](const caf::node_id&, caf::strong_actor_ptr& p, std::set<std::string>&) { refused = !p; },
              [&](caf::error&) { refused = true; });
   EXPECT_TRUE(refused);
+  EXPECT_TRUE(queen_alive());
+}
+
+TEST_F(ClusterAttack, AnotherProtocolVersionIsTurnedAwayAtTheHandshake) {
+  auto hf = cluster::hive_paths(state_of(joined("h0", env)));
+  tls_files good{hf.cert, hf.key, hf.queen_ca};
+  auto e = connect_with(&good, "rbee-cluster-999");
+  EXPECT_TRUE(e) << "a peer of another cluster protocol must not reach the gate";
+  EXPECT_FALSE(connect_with(&good)) << "the same credentials with this protocol do";
   EXPECT_TRUE(queen_alive());
 }
 
@@ -208,11 +218,17 @@ TEST(WorkerGate, OnlyTheProcessWithItsSecretJoinsAsTheWorker) {
   EXPECT_FALSE(sys.middleman().remote_actor<hive_actor>("127.0.0.1", hport));
   auto gate = sys.middleman().remote_actor<worker_gate_actor>("127.0.0.1", hport);
   ASSERT_TRUE(gate) << sys.render(gate.error());
-  auto fake = [](worker_actor::pointer) -> worker_actor::behavior_type {
+  auto fake = [id](worker_actor::pointer) -> worker_actor::behavior_type {
     return {
       [](generate_atom, const job_ctx&, const infer_op&) -> caf::result<infer_result> { return make_error(errc::internal); },
       [](cancel_atom, const std::string&) {},
-      [](info_atom) { return worker_info{}; },
+      [id](info_atom) { // what a loaded worker says of itself
+        worker_info w;
+        w.worker_id = id;
+        w.model = "test/stories";
+        w.state = worker_state::ready;
+        return w;
+      },
       [](step_atom) {},
       [](tokenized_atom) {},
     };

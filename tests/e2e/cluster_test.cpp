@@ -32,7 +32,9 @@ struct Cluster : ::testing::Test {
   /// credentials of a token the queen issued (`rbee cluster add-hive`, `rbee hive join`).
   std::vector<std::string> hive_env(const std::string& id) {
     if (auto it = hive_envs.find(id); it != hive_envs.end()) return it->second;
-    return hive_envs[id] = joined_hive_env(id, cluster, env);
+    auto henv = joined_hive_env(id, cluster, env);
+    henv.push_back("HF_ENDPOINT=http://127.0.0.1:1"); // no Hugging Face here: a download fails at once
+    return hive_envs[id] = henv;
   }
   std::unique_ptr<process> start_hive(const std::string& id, const std::string& data_dir = "") {
     std::vector<std::string> args{rbee_bin(), "hive", "--port", "0"};
@@ -178,4 +180,54 @@ TEST_F(Cluster, TheHiveServesItsSubsetOfTheApi) {
   EXPECT_EQ(net::http_call(u, "GET", "/v1/jobs").status, 404) << "jobs go through the queen";
   EXPECT_EQ(net::http_call(u, "POST", "/v1/capabilities", "{}").status, 405);
   EXPECT_EQ(net::http_call(u, "GET", "/v1/capabilities/../../etc").status, 404);
+}
+
+// A queen killed and started again (same state, same ports) gets its hives back,
+// with the workers they kept loaded.
+TEST_F(Cluster, ARestartedQueenGetsItsHivesBackWithTheirWorkers) {
+  if (!exists(stories("stories260K-f32.gguf"))) GTEST_SKIP() << "stories260K not found";
+  auto data = temp_dir();
+  std::filesystem::create_directories(data + "/models/test/stories");
+  std::filesystem::copy_file(stories("stories260K-f32.gguf"), data + "/models/test/stories/m.gguf");
+  auto hive = start_hive("h6", data);
+  ASSERT_TRUE(eventually([&] { return hive_state("h6") == "online"; }, 10s)) << hive->stderr_text();
+  auto r = run({rbee_bin(), "job", "submit", R"({"operation":"infer","model":"test/stories","prompt":"Once","max_tokens":2})"}, env);
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string http = std::to_string(queen.port), port = cluster.substr(cluster.rfind(':') + 1);
+  queen.proc->signal(SIGKILL);
+  queen.proc->wait(5s);
+  queen = start_daemon({"queen", "--port", http, "--cluster-port", port}, env);
+  ASSERT_GT(queen.port, 0);
+  EXPECT_TRUE(eventually([&] { return hive_state("h6") == "online"; }, 20s)) << hive->stderr_text();
+  auto workers = net::http_call(queen.url(), "GET", "/v1/workers").body;
+  EXPECT_NE(workers.find("\"model\":\"test/stories\""), std::string::npos) << workers;
+  EXPECT_NE(workers.find("\"hive_id\":\"h6\""), std::string::npos) << workers;
+}
+
+// LAN copy: a hive that needs a model another hive has copies it from that hive
+// over the cluster's TLS links (verified, into place), instead of downloading it.
+TEST_F(Cluster, AModelIsCopiedFromTheHiveThatHasIt) {
+  if (!exists(stories("stories260K-f32.gguf"))) GTEST_SKIP() << "stories260K not found";
+  auto full = temp_dir(), empty = temp_dir();
+  std::filesystem::create_directories(full + "/models/test/stories");
+  std::filesystem::copy_file(stories("stories260K-f32.gguf"), full + "/models/test/stories/m.gguf");
+  auto src = start_hive("src", full);
+  auto dst = start_hive("dst", empty);
+  ASSERT_TRUE(eventually([&] { return hive_state("src") == "online" && hive_state("dst") == "online"; }, 10s));
+  // The hives' HF_ENDPOINT points nowhere: only the copy can succeed.
+  auto r = run({rbee_bin(), "job", "submit", R"({"operation":"model_download","hive_id":"dst","model":"test/stories"})"}, env, 60s);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("hive src has test/stories: copying it over the cluster link"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("SHA-256 verified"), std::string::npos) << r.out;
+  std::string copied = empty + "/models/test/stories/m.gguf";
+  ASSERT_TRUE(exists(copied));
+  EXPECT_EQ(read_text(copied), read_text(stories("stories260K-f32.gguf")));
+  EXPECT_FALSE(exists(copied + ".incomplete"));
+  // And the copy is usable: an inference on dst loads it.
+  auto infer = run({rbee_bin(), "job", "submit", R"({"operation":"infer","hive_id":"dst","model":"test/stories","prompt":"Once","max_tokens":2})"}, env);
+  EXPECT_EQ(infer.status, 0) << infer.err;
+  // A model no hive has: the hive downloads it itself (and here fails: no Hugging Face).
+  auto none = run({rbee_bin(), "job", "submit", R"({"operation":"model_download","hive_id":"dst","model":"nobody/has"})"}, env, 60s);
+  EXPECT_NE(none.status, 0);
+  EXPECT_NE(none.out.find("no other hive has nobody/has"), std::string::npos) << none.out;
 }

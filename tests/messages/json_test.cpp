@@ -27,6 +27,7 @@ TEST(JsonOperation, ReadsEveryOperation) {
     if (name == "worker_catalog_get" || name == "worker_install" || name == "worker_remove" ||
         name == "worker_stop")
       body += R"(,"worker_id":"rbee-worker-cpu")";
+    if (name == "hive_remote") body = R"({"operation":"hive_remote","action":"status","host":"beta")";
     if (name == "status" || name == "hive_list") body = R"({"operation":")" + name + "\"";
     body += "}";
     auto op = json::read_operation(body);

@@ -56,6 +56,10 @@ hive_actor::behavior_type silent_hive(hive_actor::pointer self) {
     [](progress_atom, const std::string&, const narration&) {},
     [](resolve_atom, const std::string&) -> caf::result<model_entry> { return make_error(errc::model_not_found); },
     [](choose_atom, const std::string&) -> caf::result<worker_choice> { return make_error(errc::not_found); },
+    [](offer_atom, const std::string&) -> caf::result<model_offer, model_source_actor> { return make_error(errc::model_not_found); },
+    [](copy_atom, const job_ctx&, const model_offer&, const model_source_actor&) -> caf::result<job_result> {
+      return make_error(errc::internal);
+    },
   };
 }
 
