@@ -110,6 +110,10 @@ caf::expected<std::string> pull(caf::actor_system& sys, const std::string& root,
       .receive([&](std::string& d) { data = std::move(d); }, [&](caf::error& e) { data = std::move(e); });
     if (!data) return make_error(errc::unavailable, "hive " + offer.hive_id + " stopped sending: " + message_of(data.error()));
     if (data->empty()) return make_error(errc::unavailable, "hive " + offer.hive_id + " sent nothing at " + std::to_string(at));
+    if (data->size() > std::min<uint64_t>(max_chunk_bytes, offer.size - at)) {
+      ::unlink(partial.c_str());
+      return make_error(errc::checksum_mismatch, "hive " + offer.hive_id + " sent more than was asked for");
+    }
     if (::pwrite(fd, data->data(), data->size(), static_cast<off_t>(at)) != static_cast<ssize_t>(data->size()))
       return make_error(errno == ENOSPC ? errc::disk_full : errc::internal,
                         "cannot write " + partial + ": " + std::strerror(errno));
@@ -153,7 +157,8 @@ caf::result<model_offer, model_source_actor> hive_offer(hive_ptr self, const std
     ::close(fd);
     return make_error(errc::internal, "cannot read " + o.relative);
   }
-  return {std::move(o), self->system().spawn(source, fd, static_cast<uint64_t>(st.st_size))};
+  // Linked: it ends with the hive (a shutdown never waits for its idle minute).
+  return {std::move(o), self->spawn<caf::linked>(source, fd, static_cast<uint64_t>(st.st_size))};
 }
 
 caf::result<job_result> hive_copy(hive_ptr self, const job_ctx& ctx, const model_offer& offer, model_source_actor src) {
@@ -170,6 +175,7 @@ caf::result<job_result> hive_copy(hive_ptr self, const job_ctx& ctx, const model
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   std::erase_if(*st.stop_flags, [](const auto& w) { return w.expired(); });
   st.stop_flags->push_back(cancel);
+  st.copies[ctx.job_id] = cancel;
   std::string root = st.store->root();
   bridge_actor bridge = ctx.bridge;
   std::string job = ctx.job_id, hive = st.opts.hive_id;
@@ -200,8 +206,23 @@ caf::result<job_result> hive_copy(hive_ptr self, const job_ctx& ctx, const model
   });
   auto rp = self->make_response_promise<job_result>();
   self->request(w, std::chrono::seconds(7 * 24 * 3600), run_atom::value)
-    .then([=](job_result& r) mutable { rp.deliver(std::move(r)); }, [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+    .then(
+      [=](job_result& r) mutable {
+        self->state.copies.erase(job);
+        rp.deliver(std::move(r));
+      },
+      [=](caf::error& e) mutable {
+        self->state.copies.erase(job);
+        rp.deliver(std::move(e));
+      });
   return rp;
+}
+
+bool hive_cancel_copy(hive_ptr self, const std::string& job_id) {
+  auto it = self->state.copies.find(job_id);
+  if (it == self->state.copies.end()) return false;
+  *it->second = true;
+  return true;
 }
 
 } // namespace rbee

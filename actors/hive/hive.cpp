@@ -145,7 +145,8 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
     [=](caps_atom) { return self->state.caps; },
     [=](run_atom, const job_ctx& ctx, operation& op) { return run(self, ctx, op); },
     [=](cancel_atom, const std::string& job_id) {
-      if (!hive_cancel_download(self, job_id) && !hive_cancel_install(self, job_id)) hive_cancel(self, job_id);
+      if (!hive_cancel_download(self, job_id) && !hive_cancel_install(self, job_id) && !hive_cancel_copy(self, job_id))
+        hive_cancel(self, job_id);
     },
     [=](connect_atom, caf::actor target) { join(self, std::move(target)); },
     [=](tick_atom) {

@@ -64,6 +64,8 @@ struct hive_actor_state {
     std::vector<caf::typed_response_promise<job_result>> joined;
   };
   std::map<std::string, install> installs;
+  /// Running LAN copies by job id: their cancel flags.
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> copies;
   /// Cancel flags of every long job (installs, downloads), set when the hive
   /// stops so that a shutdown never waits for a build or a transfer.
   std::shared_ptr<std::vector<std::weak_ptr<std::atomic<bool>>>> stop_flags =
@@ -102,6 +104,8 @@ bool hive_cancel_download(hive_ptr self, const std::string& job_id);
 caf::result<model_offer, model_source_actor> hive_offer(hive_ptr self, const std::string& model);
 /// Copies an offered model into this hive's store, verified, narrated on ctx.
 caf::result<job_result> hive_copy(hive_ptr self, const job_ctx& ctx, const model_offer& offer, model_source_actor src);
+/// Cancels a copy job (true when it was one): its transfer stops, the partial stays for a resume.
+bool hive_cancel_copy(hive_ptr self, const std::string& job_id);
 
 // -- installed workers (installs.cpp) --
 caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const worker_install_op& op);

@@ -26,7 +26,8 @@ void try_peers(queen_ptr self, const std::string& job_id, hive_actor target, mod
     say(self, job_id, "download", op.hive_id, "no other hive has " + op.model + "; " + op.hive_id + " downloads it");
     return download_there(self, job_id, target, std::move(op), std::move(done));
   }
-  auto [peer_id, peer] = (*peers)[i];
+  std::string peer_id = (*peers)[i].first; // named variables: clang cannot capture structured bindings
+  hive_actor peer = (*peers)[i].second;
   self->request(peer, 10s, resolve_atom::value, op.model)
     .then(
       [=](model_entry&) {
