@@ -79,8 +79,8 @@ caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, co
   if (!self->system().has_middleman())
     return make_error(errc::unavailable, "worker processes need the network layer (this process has none)");
   if (!st.worker_port) {
-    auto gate = self->system().spawn(worker_gate, hive_actor{self});
-    auto port = self->system().middleman().publish(gate, 0, "127.0.0.1", true);
+    if (!st.worker_gate) st.worker_gate = self->system().spawn(worker_gate, hive_actor{self});
+    auto port = self->system().middleman().publish(st.worker_gate, 0, "127.0.0.1", true);
     if (!port) return make_error(errc::unavailable, "cannot open a port for worker processes: " + self->system().render(port.error()));
     st.worker_port = *port;
   }
@@ -117,6 +117,16 @@ caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, co
   if (rc != 0) return make_error(errc::unavailable, std::string("cannot start a worker process: ") + std::strerror(rc));
   st.children[pid] = o.worker_id;
   return static_cast<int>(pid);
+}
+
+void hive_close_worker_port(hive_ptr self) {
+  auto& st = self->state;
+  if (!st.worker_port || !self->system().has_middleman()) return;
+  for (auto& [id, w] : st.workers)
+    if (w.pid && !w.handle) return; // one is still starting
+  // Joined workers keep their connections; only the listening port closes.
+  (void)self->system().middleman().unpublish(st.worker_gate, st.worker_port);
+  st.worker_port = 0;
 }
 
 std::string hive_child_exit(hive_ptr self, const std::string& id, int wait_ms) {

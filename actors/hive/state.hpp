@@ -47,7 +47,8 @@ struct hive_actor_state {
   uint64_t next_worker = 1;
   std::map<std::string, int> crashes;            ///< model path -> worker crashes
   std::map<std::string, std::string> last_crash; ///< model path -> how the last one died
-  uint16_t worker_port = 0;                       ///< where child workers join (published lazily)
+  uint16_t worker_port = 0;                       ///< where child workers join: open only while one starts
+  worker_gate_actor worker_gate;                  ///< what that port publishes
   std::map<int, std::string> children;            ///< child process pid -> worker id
   /// Running downloads by model name: the jobs waiting for it (each sees its
   /// narration, relayed by the hive to each job's own bridge), and its cancel flag.
@@ -86,6 +87,9 @@ std::vector<worker_info> hive_worker_list(hive_ptr self);
 void hive_cancel(hive_ptr self, const std::string& job_id);
 /// Unloads workers idle past their keep-alive.
 void hive_reap_idle(hive_ptr self);
+/// Closes the worker port when no worker process is waiting to join (plain BASP on
+/// loopback: open no longer than needed).
+void hive_close_worker_port(hive_ptr self);
 /// A child worker process joined.
 void hive_worker_up(hive_ptr self, const std::string& id, const std::string& secret, worker_actor handle);
 /// A worker actor went down (down_msg); true when it was one of ours.

@@ -267,6 +267,7 @@ void hive_worker_up(hive_ptr self, const std::string& id, const std::string& sec
   w.handle = std::move(handle);
   w.info.state = worker_state::ready;
   self->monitor(w.handle);
+  hive_close_worker_port(self);
   auto pending = std::move(w.on_ready);
   w.on_ready.clear();
   for (auto& f : pending) f.go();
@@ -303,6 +304,7 @@ void hive_worker_died(hive_ptr self, const std::string& id, const std::string& h
   for (auto& waiting : w.on_ready)
     if (waiting.fail) waiting.fail(make_error(errc::internal, what));
   st.workers.erase(it);
+  hive_close_worker_port(self);
 }
 
 } // namespace rbee

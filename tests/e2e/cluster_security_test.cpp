@@ -250,5 +250,17 @@ TEST(WorkerGate, OnlyTheProcessWithItsSecretJoinsAsTheWorker) {
   auto real = sys.spawn(fake);
   self->send(*gate, worker_up_atom::value, id, secret, real);
   EXPECT_TRUE(eventually([&] { return state() == "ready"; }, 5s)) << state();
+  // No worker is starting any more: the loopback port is closed (joined workers keep their links).
+  auto refused = [&] {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(hport);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool no = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0;
+    close(fd);
+    return no;
+  };
+  EXPECT_TRUE(eventually(refused, 5s)) << "port " << hport << " still open";
   self->send_exit(real, caf::exit_reason::user_shutdown);
 }
