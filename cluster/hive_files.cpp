@@ -7,36 +7,11 @@
 
 #include <rapidjson/document.h>
 
-#include <sys/stat.h>
-
 #include <filesystem>
-#include <fstream>
 
 namespace fs = std::filesystem;
 
 namespace rbee::cluster {
-
-namespace {
-
-std::optional<std::string> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string s(max_pem_bytes + 1, '\0');
-  in.read(s.data(), static_cast<std::streamsize>(s.size()));
-  s.resize(static_cast<size_t>(in.gcount()));
-  if (s.size() > max_pem_bytes) return std::nullopt;
-  return s;
-}
-
-outcome<void> make_dir(const hive_files& f) {
-  std::error_code ec;
-  fs::create_directories(f.dir, ec);
-  if (ec) return fail_with(errc::internal, "cannot create " + f.dir + ": " + ec.message());
-  ::chmod(f.dir.c_str(), 0700);
-  return done{};
-}
-
-} // namespace
 
 hive_files hive_paths(const std::string& state_dir) {
   hive_files f;
@@ -49,8 +24,8 @@ hive_files hive_paths(const std::string& state_dir) {
 }
 
 outcome<std::string> hive_csr(const hive_files& f, const std::string& hive_id) {
-  if (auto d = make_dir(f); !d) return d.error();
-  auto key = slurp(f.key);
+  if (auto d = make_private_dir(f.dir); !d) return d.error();
+  auto key = read_small_file(f.key, max_pem_bytes);
   if (!key) {
     auto made = new_private_key();
     if (!made) return made.error();
@@ -61,10 +36,10 @@ outcome<std::string> hive_csr(const hive_files& f, const std::string& hive_id) {
 }
 
 outcome<void> accept_token(const hive_files& f, const join_token& t) {
-  if (auto d = make_dir(f); !d) return d.error();
+  if (auto d = make_private_dir(f.dir); !d) return d.error();
   std::string key = t.key;
   if (key.empty()) {
-    auto have = slurp(f.key);
+    auto have = read_small_file(f.key, max_pem_bytes);
     if (!have) return fail_with(errc::not_found, "the token carries no key and this hive has none (" + f.key + ")");
     key = *have;
   }
@@ -88,7 +63,7 @@ outcome<void> accept_token(const hive_files& f, const join_token& t) {
 }
 
 outcome<join_info> load_join(const hive_files& f) {
-  auto text = slurp(f.join);
+  auto text = read_small_file(f.join, max_pem_bytes);
   if (!text)
     return fail_with(errc::not_found, "this hive has no cluster credentials (" + f.join +
                                         "): on the queen's machine run `rbee cluster add-hive NAME`, then here "

@@ -1,5 +1,7 @@
 #include "cluster/pki.hpp"
 
+#include "io/fetch.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -175,13 +177,7 @@ outcome<std::string> cert_pin(std::string_view cert_pem) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (X509_digest(c.get(), EVP_sha256(), md, &n) != 1) return ssl_failure(errc::internal, "cannot hash a certificate");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out.push_back(hex[md[i] >> 4]);
-    out.push_back(hex[md[i] & 15]);
-  }
-  return out;
+  return to_hex(md, n);
 }
 
 outcome<std::string> cert_name(std::string_view cert_pem) {

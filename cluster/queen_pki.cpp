@@ -9,12 +9,9 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -25,16 +22,6 @@ namespace {
 constexpr int ca_days = 3650;
 constexpr int leaf_days = 825;
 constexpr size_t max_registry_bytes = 4 << 20;
-
-std::optional<std::string> slurp(const std::string& path, size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string s(limit + 1, '\0');
-  in.read(s.data(), static_cast<std::streamsize>(s.size()));
-  s.resize(static_cast<size_t>(in.gcount()));
-  if (s.size() > limit) return std::nullopt;
-  return s;
-}
 
 /// Holds an exclusive lock on <dir>/hives.lock: `rbee cluster add-hive` and the
 /// running queen both update hives.json.
@@ -55,7 +42,7 @@ private:
 outcome<std::vector<hive_record>> read_registry(const queen_files& f) {
   std::vector<hive_record> out;
   if (!fs::exists(f.hives)) return out;
-  auto text = slurp(f.hives, max_registry_bytes);
+  auto text = read_small_file(f.hives, max_registry_bytes);
   if (!text) return fail_with(errc::invalid_value, f.hives + " cannot be read or is too large");
   rapidjson::Document d;
   std::string why;
@@ -127,10 +114,7 @@ bool queen_ready(const queen_files& f) {
 
 outcome<bool> init_queen(const queen_files& f) {
   if (queen_ready(f)) return false;
-  std::error_code ec;
-  fs::create_directories(f.dir, ec);
-  if (ec) return fail_with(errc::internal, "cannot create " + f.dir + ": " + ec.message());
-  ::chmod(f.dir.c_str(), 0700);
+  if (auto d = make_private_dir(f.dir); !d) return d.error();
   auto qk = new_private_key(), hk = new_private_key(), k = new_private_key();
   if (!qk) return qk.error();
   if (!hk) return hk.error();
@@ -153,8 +137,8 @@ outcome<bool> init_queen(const queen_files& f) {
 outcome<join_token> add_hive(const queen_files& f, const std::string& hive_id, const std::string& queen_address,
                              const std::string& csr_pem, int64_t ttl_ms, int64_t now_ms) {
   if (!queen_ready(f)) return fail_with(errc::not_found, "no cluster PKI in " + f.dir + " (run `rbee cluster init`)");
-  auto qca = slurp(f.queen_ca, max_pem_bytes), hca = slurp(f.hive_ca, max_pem_bytes),
-       hk = slurp(f.hive_ca_key, max_pem_bytes);
+  auto qca = read_small_file(f.queen_ca, max_pem_bytes), hca = read_small_file(f.hive_ca, max_pem_bytes),
+       hk = read_small_file(f.hive_ca_key, max_pem_bytes);
   if (!qca) return cannot_read(f.queen_ca);
   if (!hca) return cannot_read(f.hive_ca);
   if (!hk) return cannot_read(f.hive_ca_key);

@@ -111,17 +111,6 @@ void ssh_close(const ssh_options& o, const std::string& alias) {
   (void)run_child(a, c, {}, no);
 }
 
-std::string shell_quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
 std::string user_ssh_config(const std::string& configured) {
   if (!configured.empty()) return configured;
   const passwd* pw = ::getpwuid(::getuid());

@@ -46,9 +46,6 @@ outcome<void> ssh_open(const ssh_options& o, const std::string& alias, int persi
 /// Closes the shared connection (ssh -O exit).
 void ssh_close(const ssh_options& o, const std::string& alias);
 
-/// Quotes `s` for a POSIX shell (the remote side's).
-std::string shell_quote(std::string_view s);
-
 /// The ssh config the user's ssh reads: `configured` when set, else
 /// ~/.ssh/config of the passwd home (ssh reads that, not $HOME).
 std::string user_ssh_config(const std::string& configured);

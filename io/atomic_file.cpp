@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 #include <fcntl.h>
@@ -112,6 +114,28 @@ outcome<void> replace_symlink(const std::string& target, const std::string& link
     return err;
   }
   fsync_dir(dir_of(link));
+  return done{};
+}
+
+} // namespace rbee
+
+namespace rbee {
+
+std::optional<std::string> read_small_file(const std::string& path, size_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string s(limit + 1, '\0');
+  in.read(s.data(), static_cast<std::streamsize>(s.size()));
+  s.resize(static_cast<size_t>(in.gcount()));
+  if (s.size() > limit) return std::nullopt;
+  return s;
+}
+
+outcome<void> make_private_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail_with(errc::internal, "cannot create " + dir + ": " + ec.message());
+  if (::chmod(dir.c_str(), 0700) != 0) return fail_with(errc::internal, "cannot make " + dir + " private");
   return done{};
 }
 

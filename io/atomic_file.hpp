@@ -5,6 +5,7 @@
 
 #include "io/outcome.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,12 @@ outcome<void> write_file_atomic(const std::string& path, std::string_view conten
 
 /// Copies `from` to `path` atomically (temp + fsync + rename), with `mode`.
 outcome<void> copy_file_atomic(const std::string& from, const std::string& path, unsigned mode = 0755);
+
+/// The whole of a small file, or nullopt when it cannot be read or is over `limit` bytes.
+std::optional<std::string> read_small_file(const std::string& path, size_t limit);
+
+/// Creates `dir` (and its parents) and makes it 0700: for keys and secrets.
+outcome<void> make_private_dir(const std::string& dir);
 
 /// Points the symlink `link` at `target` atomically (new link + rename).
 outcome<void> replace_symlink(const std::string& target, const std::string& link);

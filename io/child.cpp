@@ -127,6 +127,17 @@ std::string find_system_program(const char* exe) {
   return "";
 }
 
+std::string shell_quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
 std::string find_program(const std::string& exe) {
   if (exe.empty()) return "";
   if (exe.find('/') != std::string::npos) return ::access(exe.c_str(), X_OK) == 0 ? exe : "";

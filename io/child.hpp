@@ -51,6 +51,9 @@ outcome<child_result> run_child(const std::vector<std::string>& args, const chil
 /// The absolute path of `exe` in the usual system directories, or "".
 std::string find_system_program(const char* exe);
 
+/// `s` quoted for a POSIX shell: one argument whatever it holds.
+std::string shell_quote(std::string_view s);
+
 /// `exe` itself when it names a path, else the first executable of that name on
 /// $PATH (then the system directories), or "".
 std::string find_program(const std::string& exe);

@@ -43,6 +43,9 @@ struct fetch_progress {
 outcome<std::string> fetch_file(const fetch_request& r, const std::function<void(const fetch_progress&)>& progress,
                                       const std::atomic<bool>& cancel);
 
+/// Bytes as lower-case hex (digests, pins).
+std::string to_hex(const unsigned char* p, size_t n);
+
 /// SHA-256 of a file as lower-case hex ("" if unreadable).
 std::string sha256_file(const std::string& path);
 /// SHA-256 of bytes in memory, lower-case hex.

@@ -65,13 +65,6 @@ model_source_actor::behavior_type source(model_source_actor::pointer self, int f
   };
 }
 
-std::string hex(const unsigned char* p, unsigned n) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (unsigned i = 0; i < n; ++i) s += digits[p[i] >> 4], s += digits[p[i] & 15];
-  return s;
-}
-
 /// Pulls `offer` from `src` into the store at `root`; narrates through `say`.
 caf::expected<std::string> pull(caf::actor_system& sys, const std::string& root, const model_offer& offer,
                                 model_source_actor src, const std::function<void(uint64_t, uint64_t)>& progress,
@@ -124,9 +117,9 @@ caf::expected<std::string> pull(caf::actor_system& sys, const std::string& root,
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   EVP_DigestFinal_ex(md.get(), digest, &len);
-  if (hex(digest, len) != offer.sha256) {
+  if (to_hex(digest, len) != offer.sha256) {
     ::unlink(partial.c_str());
-    return make_error(errc::checksum_mismatch, "the copy's SHA-256 " + hex(digest, len) + " is not the offered " + offer.sha256);
+    return make_error(errc::checksum_mismatch, "the copy's SHA-256 " + to_hex(digest, len) + " is not the offered " + offer.sha256);
   }
   if (::fsync(fd) != 0 || ::rename(partial.c_str(), final_path.c_str()) != 0)
     return make_error(errc::internal, "cannot move " + partial + " into place: " + std::strerror(errno));

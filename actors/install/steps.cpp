@@ -1,4 +1,5 @@
 #include "actors/install/steps.hpp"
+#include "io/child.hpp"
 #include "actors/install/deps_check.hpp"
 
 #include "messages/errc.hpp"
@@ -12,17 +13,6 @@
 namespace rbee {
 
 namespace {
-
-std::string single_quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
 
 bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
@@ -73,10 +63,10 @@ std::string recipe_script(const pkgbuild& p, const std::string& function) {
     bool array = values.size() != 1 || name == "source" || name == "sha256sums" || name == "arch" || name.find("depends") != std::string::npos;
     if (array) {
       s += name + "=(";
-      for (auto& v : values) s += " " + single_quoted(v);
+      for (auto& v : values) s += " " + shell_quote(v);
       s += " )\n";
     } else {
-      s += name + "=" + single_quoted(values[0]) + "\n";
+      s += name + "=" + shell_quote(values[0]) + "\n";
     }
   }
   for (auto& [name, body] : p.functions) s += name + "() {" + body + "}\n";

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace rbee {
@@ -161,7 +162,7 @@ caf::expected<job_result> credentials(remote_job& j) {
   j.say("credentials", "making " + j.hive_id() + "'s key on " + j.op.host + " and signing its certificate here");
   child_options co;
   co.keep_stdout_bytes = 16 * 1024;
-  auto csr = j.must("credentials", std::string(dirs) + "\"$D/rbee\" hive csr --id " + cluster::shell_quote(j.hive_id()), co,
+  auto csr = j.must("credentials", std::string(dirs) + "\"$D/rbee\" hive csr --id " + shell_quote(j.hive_id()), co,
                     60s, true);
   if (!csr) return std::move(csr.error());
   auto files = cluster::queen_paths(j.o.state_dir);
@@ -267,6 +268,9 @@ caf::expected<job_result> run_remote(const remote_options& o, const hive_remote_
   j.ssh.strict_host_keys = o.strict_host_keys;
   if (!o.ssh_config.empty()) j.ssh.extra = {"-F", o.ssh_config};
   if (!cluster::valid_alias(op.host)) return make_error(errc::invalid_value, "not an ssh host alias: '" + op.host + "'");
+  static const std::set<std::string> actions = {"install", "start", "stop", "status", "uninstall"};
+  if (!actions.count(op.action)) // before any ssh: a wrong verb never reaches a host
+    return make_error(errc::invalid_value, "unknown action '" + op.action + "' (install, start, stop, status, uninstall)");
   if ((op.action == "install" || op.action == "start") && !o.has_cluster_port)
     return make_error(errc::invalid_value, "`rbee serve` runs one machine and has no cluster port: hives on other machines "
                                            "join a queen (`rbee queen --bind ADDRESS`, see \"A cluster on your own machines\")");
@@ -290,10 +294,8 @@ caf::expected<job_result> run_remote(const remote_options& o, const hive_remote_
     r = stop(j);
   } else if (op.action == "status") {
     r = status(j, queen);
-  } else if (op.action == "uninstall") {
-    r = uninstall(j);
   } else {
-    r = make_error(errc::invalid_value, "unknown action '" + op.action + "' (install, start, stop, status, uninstall)");
+    r = uninstall(j);
   }
   return r;
 }

@@ -1,5 +1,6 @@
 // The ssh helpers that need no server: aliases, quoting, the Host list of a config.
 #include "cluster/ssh.hpp"
+#include "io/child.hpp"
 #include "tests/support/process.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <fstream>
 
 using namespace rbee::cluster;
+using rbee::shell_quote;
 
 TEST(Ssh, OnlyPlainAliasesReachSsh) {
   for (auto ok : {"beta", "gpu-box.lan", "user@host", "h_1", "10.0.0.5"}) EXPECT_TRUE(valid_alias(ok)) << ok;

@@ -11,6 +11,8 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "tests/actors/queen/stub_hive.hpp"
+
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -50,25 +52,7 @@ bridge_actor::behavior_type recording_bridge(bridge_actor::pointer, std::shared_
 }
 
 /// A hive that answers nothing of interest: the gate only needs a handle.
-hive_actor::behavior_type idle_hive(hive_actor::pointer) {
-  return {
-    [](caps_atom) { return capabilities{}; },
-    [](run_atom, const job_ctx&, const operation&) -> caf::result<job_result> { return make_error(errc::internal); },
-    [](cancel_atom, const std::string&) {},
-    [](connect_atom, const caf::actor&) {},
-    [](tick_atom) {},
-    [](models_atom) { return std::vector<model_entry>{}; },
-    [](workers_atom) { return std::vector<worker_info>{}; },
-    [](worker_up_atom, const std::string&, const std::string&, const worker_actor&) {},
-    [](progress_atom, const std::string&, const narration&) {},
-    [](resolve_atom, const std::string&) -> caf::result<model_entry> { return make_error(errc::model_not_found); },
-    [](choose_atom, const std::string&) -> caf::result<worker_choice> { return make_error(errc::not_found); },
-    [](offer_atom, const std::string&) -> caf::result<model_offer, model_source_actor> { return make_error(errc::model_not_found); },
-    [](copy_atom, const job_ctx&, const model_offer&, const model_source_actor&) -> caf::result<job_result> {
-      return make_error(errc::internal);
-    },
-  };
-}
+hive_actor::behavior_type idle_hive(hive_actor::pointer self) { return test::stub_hive(self, false); }
 
 struct Gate : ::testing::Test {
   Gate() : sys(init(cfg)), self(sys) {
