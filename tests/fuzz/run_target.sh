@@ -64,7 +64,7 @@ case "$target" in
     fi ;;
   pkgbuild)
     objects "$src"/actors/install/{pkgbuild,pkgbuild_body,steps,deps_check,catalog}.cpp "$src"/actors/hive/worker_store.cpp \
-      "$src"/io/{atomic_file,fetch}.cpp "${messages[@]}"
+      "$src"/io/{atomic_file,fetch,child}.cpp "${messages[@]}"
     libs=(-lcaf_core -lcurl -lcrypto)
     for f in "$src"/catalog/*/PKGBUILD.in; do cp "$f" "$work/seeds/$(basename "$(dirname "$f")")"; done ;;
   json_ops|rbee_url|caf_messages)
