@@ -18,7 +18,7 @@ namespace rbee::cli {
 namespace {
 
 struct remote_flags {
-  std::string host, name, address;
+  std::string host, name, address, build;
 };
 
 int remote(const config::settings& s, const char* action, const remote_flags& a) {
@@ -38,6 +38,10 @@ int remote(const config::settings& s, const char* action, const remote_flags& a)
   if (!a.address.empty()) {
     w.Key("address");
     w.String(a.address);
+  }
+  if (!a.build.empty()) {
+    w.Key("build");
+    w.String(a.build);
   }
   w.EndObject();
   return cmd_job_submit(s, buf.GetString());
@@ -86,8 +90,12 @@ const bool registered_remote = register_command({42, [](CLI::App& app, common_fl
     auto* c = hive->add_subcommand(v.name, v.help);
     c->add_option("--host", a->host, "a Host alias of your ~/.ssh/config (or any name ssh reaches)")->required();
     c->add_option("--name", a->name, "the hive's id (default: the alias)");
-    if (std::string(v.name) == "install")
+    if (std::string(v.name) == "install") {
       c->add_option("--address", a->address, "HOST:PORT where that host reaches the queen's cluster port");
+      c->add_option("--build", a->build,
+                    "auto (this binary where it runs there, else built there from source), binary, or source")
+        ->check(CLI::IsMember({"auto", "binary", "source"}));
+    }
     add_queen_flag(c, f);
     const char* action = v.name;
     runs.emplace_back(c, with_client_settings([a, action](const config::settings& s) { return remote(s, action, *a); }));

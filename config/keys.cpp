@@ -89,6 +89,8 @@ const std::vector<key_info>& table() {
     text_key("ssh_config", &settings::ssh_config),
     text_key("ssh_strict_host_keys", &settings::ssh_strict_host_keys),
     int_key("hive_join_timeout_s", &settings::hive_join_timeout_s, 1, 24 * 3600),
+    text_key("source_tarball", &settings::source_tarball),
+    int_key("hive_build_timeout_s", &settings::hive_build_timeout_s, 10, 24 * 3600),
     int_key("worker_slots", &settings::worker_slots, 1, 64),
     int_key("worker_ctx", &settings::worker_ctx, 0, 1 << 20),
     int_key("keep_alive_s", &settings::keep_alive_s, 0, 7 * 24 * 3600),

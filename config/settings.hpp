@@ -73,6 +73,8 @@ struct settings {
   std::string ssh_config;          ///< an ssh config file (-F); default: the user's ~/.ssh/config
   std::string ssh_strict_host_keys = "accept-new"; ///< StrictHostKeyChecking: accept-new, yes
   int hive_join_timeout_s = 60;    ///< how long `rbee hive install` waits for the hive to join
+  std::string source_tarball;      ///< what `rbee hive install` builds from source ("": made from this checkout)
+  int hive_build_timeout_s = 3600; ///< how long a build from source on a host may take
 
   // -- workers --
   int worker_slots = 4;       ///< sequences one worker decodes together (continuous batching)

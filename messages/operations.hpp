@@ -232,19 +232,22 @@ template <class V> void fields(V& v, auto_run_op& x) {
 /// A hive on another machine, over ssh: install, start, stop, status or
 /// uninstall on the Host alias `host` (the user's ~/.ssh/config applies). The
 /// queen runs it; `name` is the hive's id (default: the alias), `address` where
-/// that hive reaches the queen's cluster port (default: the queen's own).
+/// that hive reaches the queen's cluster port (default: the queen's own),
+/// `build` how install puts rbee there.
 struct hive_remote_op {
   static constexpr std::string_view name = "hive_remote";
   std::string action;
   std::string host;
   std::string hive_name;
   std::string address;
+  std::string build; ///< install: "auto" (default: this binary if it runs there, else from source), "binary", "source"
 };
 template <class V> void fields(V& v, hive_remote_op& x) {
   v("action", x.action, field_rule{.required = true, .id = true});
   v("host", x.host, required_id);
   v("name", x.hive_name, field_rule{.id = true});
   v("address", x.address, field_rule{.max_len = 300});
+  v("build", x.build, field_rule{.id = true});
 }
 
 using operation =

@@ -14,21 +14,7 @@ mkdir -p "$out/sources" "$out/workers"
 out="$(cd "$out" && pwd)"
 tarball="$out/sources/rbee-$version.tar.gz"
 
-# The files of the project: git's view when this is a checkout (tracked and
-# untracked-but-not-ignored), else everything but build outputs.
-list="$(mktemp)"
-trap 'rm -f "$list" "$tarball.tmp"' EXIT
-if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  git -C "$root" ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' f; do [ -e "$root/$f" ] && printf '%s\0' "$f"; done > "$list"
-else
-  (cd "$root" && find . -path ./build -prune -o -path ./.git -prune -o -name node_modules -prune -o -type f -print0 |
-    sed -z 's|^\./||') > "$list"
-fi
-# Reproducible: sorted names, fixed owner and times, gzip without a timestamp.
-tar -C "$root" --null -T "$list" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
-    --transform "s,^,rbee-$version/," -cf - | gzip -n -9 > "$tarball.tmp"
-mv "$tarball.tmp" "$tarball"
+"$root/scripts/make-source-tarball.sh" "$tarball" >/dev/null
 sha="$(sha256sum "$tarball" | cut -d' ' -f1)"
 
 for recipe in "$root"/catalog/*/PKGBUILD.in; do

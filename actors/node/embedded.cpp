@@ -63,6 +63,8 @@ node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const s
   q.remote.ssh_config = s.ssh_config;
   q.remote.strict_host_keys = s.ssh_strict_host_keys;
   q.remote.join_timeout_s = s.hive_join_timeout_s;
+  q.remote.source_tarball = s.source_tarball;
+  q.remote.build_timeout_s = s.hive_build_timeout_s;
   q.cluster_address = std::move(cluster_address);
   n.queen = spawn_queen(sys, std::move(q));
   return n;

@@ -1,9 +1,7 @@
-#include "actors/queen/remote.hpp"
+#include "actors/queen/remote_job.hpp"
 
 #include "cluster/queen_pki.hpp"
-#include "cluster/ssh.hpp"
 #include "io/fetch.hpp"
-#include "messages/errc.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -22,64 +20,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// The remote side's directories, in its own shell (XDG where set).
-constexpr const char* dirs = "D=\"${XDG_DATA_HOME:-$HOME/.local/share}/rbee/bin\"; "
-                             "S=\"${XDG_STATE_HOME:-$HOME/.local/state}/rbee\"; "
-                             "U=\"${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user\"; ";
+constexpr const char* dirs = remote_dirs;
 constexpr const char* has_systemd = "systemctl --user show-environment >/dev/null 2>&1";
-
-struct remote_job {
-  const remote_options& o;
-  const hive_remote_op& op;
-  std::string job_id;
-  bridge_actor bridge;
-  caf::actor_system& sys;
-  cluster::ssh_options ssh;
-  std::shared_ptr<std::atomic<bool>> cancelled;
-  const std::atomic<bool>& cancel() const { return *cancelled; }
-
-  void say(const std::string& action, const std::string& human, level lvl = level::info) {
-    caf::anon_send(bridge, narrate(job_id, "hive_remote", action, op.host, human, lvl));
-  }
-
-  /// Runs `command` on the host; its lines are narrated. The failure names the
-  /// step, and ssh's own message when ssh failed (exit 255).
-  caf::expected<cluster::ssh_result> run(const std::string& step, const std::string& command, child_options co = {},
-                                         std::chrono::seconds timeout = 120s, bool quiet = false) {
-    co.timeout = timeout;
-    auto on_line = [&](std::string_view line, bool is_stderr) {
-      if (!quiet && !line.empty()) say(step, std::string(op.host) + ": " + std::string(line), is_stderr ? level::warn : level::info);
-    };
-    auto r = cluster::ssh_run(ssh, op.host, command, co, on_line, cancel());
-    if (r && r->run.cancelled) return make_error(errc::cancelled, "cancelled");
-    if (!r) return make_error(r.error());
-    if (r->run.timed_out) return make_error(errc::timeout, "step '" + step + "' on " + op.host + " took longer than " +
-                                                           std::to_string(timeout.count()) + " s");
-    if (r->ssh_failed) return make_error(errc::unavailable, "ssh to " + op.host + " failed: " + r->ssh_message);
-    return std::move(*r);
-  }
-
-  caf::expected<cluster::ssh_result> must(const std::string& step, const std::string& command, child_options co = {},
-                                          std::chrono::seconds timeout = 120s, bool quiet = false) {
-    auto r = run(step, command, std::move(co), timeout, quiet);
-    if (r && r->run.exit_code != 0) {
-      std::string last = r->run.tail.empty() ? "" : ": " + r->run.tail.back();
-      return make_error(errc::internal, "step '" + step + "' on " + op.host + " failed (exit " +
-                                          std::to_string(r->run.exit_code) + ")" + last);
-    }
-    return r;
-  }
-
-  std::string hive_id() const { return op.hive_name.empty() ? op.host : op.hive_name; }
-};
-
-std::map<std::string, std::string> key_values(const std::string& text) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-  return out;
-}
 
 std::string self_exe() {
   char buf[4096];
@@ -101,37 +43,45 @@ bool joined(caf::actor_system& sys, queen_actor queen, const std::string& id, ui
   return ok;
 }
 
-caf::expected<job_result> preflight(remote_job& j, std::string& systemd) {
+/// Linux with 512 MiB free (2 GiB to build), and what the host has to build
+/// rbee or run this one; each missing thing named.
+caf::expected<job_result> preflight(remote_job& j, host_facts& f) {
   j.say("preflight", "checking " + j.op.host + " over ssh");
   child_options co;
   co.keep_stdout_bytes = 4096;
   auto r = j.must("preflight",
-                  std::string(dirs) + "printf 'arch=%s\\nos=%s\\n' \"$(uname -m)\" \"$(uname -s)\"; "
+                  std::string(dirs) + "printf 'arch=%s\\nos=%s\\ncpus=%s\\n' \"$(uname -m)\" \"$(uname -s)\" \"$(nproc 2>/dev/null || echo 1)\"; "
                                       "printf 'disk_kb=%s\\n' \"$(df -Pk \"$HOME\" | awk 'NR==2{print $4}')\"; "
-                                      "if " + has_systemd + "; then echo systemd=yes; else echo systemd=no; fi",
+                                      "if " + has_systemd + "; then echo systemd=yes; else echo systemd=no; fi; "
+                                      "for t in cmake c++ ninja ccache; do printf '%s=%s\\n' \"$t\" \"$(command -v $t 2>/dev/null)\"; done",
                   co, 60s, true);
   if (!r) return std::move(r.error());
   auto kv = key_values(r->run.stdout_text);
-  utsname u{};
-  ::uname(&u);
-  std::vector<std::string> missing;
-  if (kv["os"] != "Linux") missing.push_back("a Linux system (it runs '" + kv["os"] + "')");
-  if (kv["arch"] != u.machine)
-    missing.push_back("the architecture of this rbee (" + std::string(u.machine) + "; it is '" + kv["arch"] + "')");
-  uint64_t disk_kb = 0;
+  f.os = kv["os"];
+  f.arch = kv["arch"];
+  f.systemd = kv["systemd"];
+  f.cmake = kv["cmake"];
+  f.cxx = kv["c++"];
+  f.ninja = kv["ninja"];
+  f.ccache = kv["ccache"];
   try {
-    disk_kb = std::stoull(kv["disk_kb"]);
+    f.disk_kb = std::stoull(kv["disk_kb"]);
+    f.cpus = std::max(1, std::stoi(kv["cpus"]));
   } catch (...) {
   }
-  if (disk_kb < 512 * 1024) missing.push_back("512 MiB free in its home (" + std::to_string(disk_kb >> 10) + " MiB)");
+  std::vector<std::string> missing;
+  if (f.os != "Linux") missing.push_back("a Linux system (it runs '" + f.os + "')");
+  if (f.disk_kb < 512 * 1024) missing.push_back("512 MiB free in its home (" + std::to_string(f.disk_kb >> 10) + " MiB)");
   if (!missing.empty()) {
     std::string all;
     for (auto& m : missing) all += (all.empty() ? "" : "; ") + m;
     return make_error(errc::platform_unsupported, j.op.host + " lacks " + all);
   }
-  systemd = kv["systemd"];
-  j.say("preflight", j.op.host + ": " + kv["os"] + " " + kv["arch"] + ", " + std::to_string(disk_kb >> 20) + " GiB free, " +
-                       (systemd == "yes" ? "systemd user session" : "no systemd user session (background start)"));
+  std::string tools = f.can_build() ? "cmake and a C++ compiler" + std::string(f.ccache.empty() ? "" : " (ccache)")
+                                    : "no cmake or C++ compiler";
+  j.say("preflight", j.op.host + ": " + f.os + " " + f.arch + ", " + std::to_string(f.cpus) + " CPUs, " +
+                       std::to_string(f.disk_kb >> 20) + " GiB free, " + tools + ", " +
+                       (f.systemd == "yes" ? "systemd user session" : "no systemd user session (background start)"));
   return job_result{};
 }
 
@@ -150,12 +100,7 @@ caf::expected<job_result> ship(remote_job& j) {
   if (!r) return std::move(r.error());
   if (r->run.stdout_text.substr(0, 64) != local_hash)
     return make_error(errc::checksum_mismatch, "the copy on " + j.op.host + " does not have this rbee's SHA-256");
-  auto v = j.must("copy", std::string(dirs) + "\"$D/rbee.new\" --version && mv -f \"$D/rbee.new\" \"$D/rbee\"", {}, 60s);
-  if (!v)
-    return make_error(errc::platform_unsupported, "this rbee does not run on " + j.op.host + " (" + message_of(v.error()) +
-                                                    "): install its libraries there (scripts/deps.sh)");
-  j.say("copy", "rbee is installed on " + j.op.host + " (sha256 " + local_hash.substr(0, 16) + "…)");
-  return job_result{};
+  return activate_binary(j, "this rbee (sha256 " + local_hash.substr(0, 16) + "…)");
 }
 
 caf::expected<job_result> credentials(remote_job& j) {
@@ -175,6 +120,31 @@ caf::expected<job_result> credentials(remote_job& j) {
   auto joined = j.must("credentials", std::string(dirs) + "\"$D/rbee\" hive join -", in, 60s);
   if (!joined) return std::move(joined.error());
   return job_result{};
+}
+
+/// Install: this rbee's binary where the host can run it, else (or when asked)
+/// a build from source there.
+caf::expected<job_result> place_rbee(remote_job& j, const host_facts& f) {
+  std::string how = j.op.build.empty() ? "auto" : j.op.build;
+  utsname u{};
+  ::uname(&u);
+  bool same_arch = f.arch == u.machine;
+  std::string no_tools = j.op.host + " has no cmake or C++ compiler to build rbee from source (install them there: "
+                                     "scripts/deps.sh of rbee's source lists what it needs)";
+  if (how == "binary" && !same_arch)
+    return make_error(errc::platform_unsupported, "this rbee is built for " + std::string(u.machine) + ", " + j.op.host +
+                                                    " runs " + f.arch + ": build it there from source (--build source)");
+  if (how == "source" || !same_arch) {
+    if (!f.can_build()) return make_error(errc::platform_unsupported, no_tools);
+    if (!same_arch) j.say("build", j.op.host + " runs " + f.arch + ", this rbee " + u.machine + ": building it there from source");
+    return build_from_source(j, f);
+  }
+  auto shipped = ship(j);
+  if (shipped || how == "binary" || code_of(shipped.error()) != errc::platform_unsupported) return shipped;
+  if (!f.can_build()) return make_error(errc::platform_unsupported, message_of(shipped.error()) + "; and " + no_tools);
+  j.say("build", "this rbee does not run on " + j.op.host + " (" + message_of(shipped.error()) + "): building it there from source",
+        level::warn);
+  return build_from_source(j, f);
 }
 
 std::string start_command(const std::string& systemd) {
@@ -249,7 +219,7 @@ caf::expected<job_result> uninstall(remote_job& j) {
   if (auto s = stop(j); !s) return s;
   auto r = j.must("uninstall", std::string(dirs) +
                                  "if " + has_systemd + "; then systemctl --user disable rbee-hive >/dev/null 2>&1; fi; "
-                                 "rm -f \"$U/rbee-hive.service\" \"$D/rbee\" \"$D/rbee.new\"; rm -rf \"$S/cluster/hive\"",
+                                 "rm -f \"$U/rbee-hive.service\" \"$D/rbee\" \"$D/rbee.new\"; rm -rf \"$S/cluster/hive\" \"$B\"",
                    {}, 60s);
   if (!r) return std::move(r.error());
   (void)cluster::remove_hive(cluster::queen_paths(j.o.state_dir), j.hive_id());
@@ -268,6 +238,8 @@ caf::expected<job_result> run_remote(const remote_options& o, const hive_remote_
   j.ssh.strict_host_keys = o.strict_host_keys;
   if (!o.ssh_config.empty()) j.ssh.extra = {"-F", o.ssh_config};
   if (!cluster::valid_alias(op.host)) return make_error(errc::invalid_value, "not an ssh host alias: '" + op.host + "'");
+  if (!op.build.empty() && op.build != "auto" && op.build != "binary" && op.build != "source")
+    return make_error(errc::invalid_value, "unknown build '" + op.build + "' (auto, binary, source)");
   static const std::set<std::string> actions = {"install", "start", "stop", "status", "uninstall"};
   if (!actions.count(op.action)) // before any ssh: a wrong verb never reaches a host
     return make_error(errc::invalid_value, "unknown action '" + op.action + "' (install, start, stop, status, uninstall)");
@@ -281,15 +253,15 @@ caf::expected<job_result> run_remote(const remote_options& o, const hive_remote_
   j.say("connect", "connecting to " + op.host + " with ssh (one shared connection)");
   if (auto c = cluster::ssh_open(j.ssh, op.host, 60, j.cancel()); !c) return make_error(c.error());
   caf::expected<job_result> r{job_result{}};
-  std::string systemd;
+  host_facts f;
   if (op.action == "install") {
-    r = preflight(j, systemd);
-    if (r) r = ship(j);
+    r = preflight(j, f);
+    if (r) r = place_rbee(j, f);
     if (r) r = credentials(j);
-    if (r) r = start(j, queen, systemd, true);
+    if (r) r = start(j, queen, f.systemd, true);
   } else if (op.action == "start") {
-    r = preflight(j, systemd);
-    if (r) r = start(j, queen, systemd, true);
+    r = preflight(j, f);
+    if (r) r = start(j, queen, f.systemd, true);
   } else if (op.action == "stop") {
     r = stop(j);
   } else if (op.action == "status") {

@@ -1,6 +1,7 @@
 #pragma once
 // Hives on other machines, managed over the user's own ssh (hosts of
-// ~/.ssh/config): install (preflight, ship this rbee, key made on the hive and
+// ~/.ssh/config): install (preflight, ship this rbee or build it there from its
+// source with every compiler line streamed, key made on the hive and
 // its request signed here, credentials through stdin, started as a systemd user
 // unit or in the background, done when it has joined), start, stop, status,
 // uninstall. Each runs as a job of the queen on a thread of its own; every line
@@ -24,6 +25,8 @@ struct remote_options {
   std::string ssh_config;     ///< -F FILE ("": the user's ~/.ssh/config)
   std::string strict_host_keys = "accept-new";
   int join_timeout_s = 60;    ///< how long install waits for the hive to join
+  std::string source_tarball; ///< what a build from source ships ("": made from the checkout beside this rbee)
+  int build_timeout_s = 3600; ///< how long a build from source may take on the host
   bool has_cluster_port = true; ///< false: `rbee serve`, where no hive can join from elsewhere
 };
 

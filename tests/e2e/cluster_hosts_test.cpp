@@ -3,11 +3,10 @@
 // through real ssh and an ssh config, work placed on the right hive, a
 // partition by taking a link down, and healing it. Skips (saying why) where
 // namespaces cannot be made; CI runs as root, so there it runs.
-#include "tests/e2e/e2e.hpp"
+#include "tests/e2e/hosts_fixture.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
-#include "tests/support/netns.hpp"
-
-#include <signal.h>
+#include "tests/support/archive_fixture.hpp"
+#include "io/child.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -16,69 +15,6 @@ using namespace rbee;
 using namespace rbee::test;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-namespace {
-
-const std::string token = "cluster-test-token-0123456789";
-
-struct Hosts : ::testing::Test {
-  void SetUp() override {
-    std::string why;
-    if (!netns_lab::available(&why)) GTEST_SKIP() << why;
-    lab = std::make_unique<netns_lab>(2);
-    ASSERT_TRUE(lab->ok()) << lab->error();
-    env = private_env();
-    env.back() = "RBEE_LOG_LEVEL=info";
-    env.insert(env.end(), {"RBEE_API_TOKEN=" + token, "RBEE_SSH_CONFIG=" + lab->ssh_config(), "RBEE_HIVE_JOIN_TIMEOUT_S=30"});
-    auto argv = lab->in(0);
-    argv.insert(argv.end(), {rbee_bin(), "queen", "--bind", lab->ip(0), "--port", "0", "--cluster-port", "0"});
-    queen = std::make_unique<process>(argv, env);
-    auto line = queen->read_line(20s);
-    ASSERT_TRUE(line) << queen->stderr_text();
-    port = port_of(*line);
-    ASSERT_GT(port, 0) << *line;
-    env.push_back("RBEE_QUEEN_URL=http://" + lab->ip(0) + ":" + std::to_string(port));
-  }
-  void TearDown() override {
-    // The hives run in the background on their hosts, the shared ssh connections
-    // linger for a minute: end them with the lab.
-    if (!lab) return;
-    std::string cache;
-    for (auto& e : env)
-      if (e.starts_with("XDG_CACHE_HOME=")) cache = e.substr(15) + "/rbee/ssh/%C";
-    for (int i = 1; i <= 2; ++i) {
-      auto argv = lab->in(0);
-      argv.insert(argv.end(), {"/usr/bin/ssh", "-F", lab->ssh_config(), "-o", "ControlPath=" + cache, "-O", "exit", lab->alias(i)});
-      run(argv, {}, 10s);
-    }
-    for (int i = 1; i <= 2; ++i) {
-      std::ifstream in(lab->home(i) + "/state/rbee/hive.pid");
-      int pid = 0;
-      if (in >> pid && pid > 0) ::kill(pid, SIGKILL);
-    }
-  }
-  /// `rbee ARGS...` run in the queen's namespace, as a keeper there would.
-  run_result rbee(std::vector<std::string> args, std::chrono::milliseconds t = 120s) {
-    auto argv = lab->in(0);
-    argv.push_back(rbee_bin());
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv, env, t);
-  }
-  std::string hives() { return rbee({"job", "submit", R"({"operation":"hive_list"})"}, 20s).out; }
-  std::string hive_state(const std::string& id) {
-    auto h = rbee({"job", "submit", R"({"operation":"hive_list"})"}, 20s).out;
-    auto at = h.find("\"hive_id\": \"" + id + "\"");
-    if (at == std::string::npos) return "";
-    auto s = h.find("\"state\": \"", at);
-    return s == std::string::npos ? "" : h.substr(s + 10, h.find('"', s + 10) - s - 10);
-  }
-  std::unique_ptr<netns_lab> lab;
-  std::vector<std::string> env;
-  std::unique_ptr<process> queen;
-  int port = 0;
-};
-
-} // namespace
 
 TEST_F(Hosts, InstallsHivesOverSshPlacesWorkAndSurvivesAPartition) {
   // Install on both hosts through real ssh: the remote work streams into the job.
@@ -146,4 +82,36 @@ TEST_F(Hosts, SshFailuresAreReportedAsSshFailures) {
   EXPECT_NE(bad.status, 0);
   EXPECT_FALSE(fs::exists("/tmp/pwned"));
   EXPECT_TRUE(queen->stderr_text().find("terminate") == std::string::npos);
+}
+
+namespace {
+
+/// A queen whose source tarball does not build (its CMakeLists.txt fails on purpose).
+struct BrokenSource : Hosts {
+  std::string dir = temp_dir();
+  std::vector<std::string> queen_env() override {
+    std::ofstream(dir + "/src.tar.gz") << tarball({{"rbee-9.9.9/CMakeLists.txt",
+                                                    "cmake_minimum_required(VERSION 3.20)\nproject(broken NONE)\n"
+                                                    "message(FATAL_ERROR \"this source is broken on purpose\")\n"}});
+    return {"RBEE_SOURCE_TARBALL=" + dir + "/src.tar.gz"};
+  }
+};
+
+} // namespace
+
+TEST_F(BrokenSource, AFailedRemoteBuildSaysWhatCmakeSaid) {
+  if (find_program("cmake").empty() || find_program("c++").empty()) GTEST_SKIP() << "no cmake or C++ compiler here";
+  auto r = rbee({"hive", "install", "--host", "host1", "--build", "source"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("copying rbee's source"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("host1: CMake Error"), std::string::npos) << "cmake's own lines, streamed: " << r.out;
+  EXPECT_NE(r.out.find("this source is broken on purpose"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("step 'build' on host1 failed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("scripts/deps.sh"), std::string::npos) << "the hint: " << r.err;
+  EXPECT_FALSE(fs::exists(lab->home(1) + "/data/rbee/bin/rbee")) << "nothing was installed";
+  // Unknown build methods are refused before any ssh, by the CLI and by the queen.
+  auto cli = rbee({"hive", "install", "--host", "host1", "--build", "sideways"}, 20s);
+  EXPECT_EQ(cli.status, 2) << cli.out << cli.err;
+  auto op = rbee({"job", "submit", R"({"operation":"hive_remote","action":"install","host":"host1","build":"sideways"})"}, 20s);
+  EXPECT_NE(op.err.find("unknown build 'sideways'"), std::string::npos) << op.out << op.err;
 }

@@ -53,7 +53,7 @@ std::string netns_lab::home(int i) const { return dir_ + "/host" + std::to_strin
 
 std::vector<std::string> netns_lab::in(int i) const { return {ip_bin, "netns", "exec", ns(i)}; }
 
-netns_lab::netns_lab(int hosts) : dir_(temp_dir()), tag_(std::to_string(::getpid())), hosts_(hosts) {
+netns_lab::netns_lab(int hosts, const std::vector<std::string>& session_env) : dir_(temp_dir()), tag_(std::to_string(::getpid())), hosts_(hosts) {
   auto fail = [&](const std::string& e) { error_ = e; };
   std::string err;
   std::filesystem::create_directories("/run/sshd"); // sshd's privilege separation directory
@@ -81,12 +81,14 @@ netns_lab::netns_lab(int hosts) : dir_(temp_dir()), tag_(std::to_string(::getpid
     std::filesystem::create_directories(h);
     if (!sh({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", h + "/host_key"}, &err)) { fail(err); return; }
     std::filesystem::copy_file(dir_ + "/client_key.pub", h + "/authorized_keys");
+    std::string session = "XDG_DATA_HOME=" + h + "/data XDG_STATE_HOME=" + h + "/state XDG_CONFIG_HOME=" + h +
+                          "/config XDG_CACHE_HOME=" + h + "/cache";
+    for (auto& e : session_env) session += " " + e;
     std::ofstream(h + "/sshd_config") << "Port 22\nListenAddress " << ip(i) << "\nHostKey " << h << "/host_key\nPidFile " << h
                                       << "/sshd.pid\nAuthorizedKeysFile " << h << "/authorized_keys\n"
                                       << "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
                                       << "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPrintMotd no\n"
-                                      << "SetEnv XDG_DATA_HOME=" << h << "/data XDG_STATE_HOME=" << h
-                                      << "/state XDG_CONFIG_HOME=" << h << "/config XDG_CACHE_HOME=" << h << "/cache\n";
+                                      << "SetEnv " << session << "\n";
     auto argv = in(i);
     argv.insert(argv.end(), {sshd_bin, "-D", "-e", "-f", h + "/sshd_config"});
     sshd_.push_back(std::make_unique<process>(argv));

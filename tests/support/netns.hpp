@@ -20,8 +20,9 @@ public:
   /// Can namespaces and sshd be used here? `why` says what is missing.
   static bool available(std::string* why);
 
-  /// The queen's namespace and `hosts` host namespaces, each host with sshd.
-  explicit netns_lab(int hosts);
+  /// The queen's namespace and `hosts` host namespaces, each host with sshd;
+  /// `session_env` (K=V) is added to every ssh session's environment there.
+  explicit netns_lab(int hosts, const std::vector<std::string>& session_env = {});
   ~netns_lab();
   netns_lab(const netns_lab&) = delete;
   netns_lab& operator=(const netns_lab&) = delete;
