@@ -95,6 +95,7 @@ const std::vector<key_info>& table() {
     int_key("worker_ctx", &settings::worker_ctx, 0, 1 << 20),
     int_key("keep_alive_s", &settings::keep_alive_s, 0, 7 * 24 * 3600),
     int_key("worker_processes", &settings::worker_processes, 0, 1),
+    int_key("hive_memory_mb", &settings::hive_memory_mb, 0, int64_t{1} << 40),
     int_key("worker_max_crashes", &settings::worker_max_crashes, 1, 1000),
     text_key("worker_binary", &settings::worker_binary),
     text_key("hf_endpoint", &settings::hf_endpoint),

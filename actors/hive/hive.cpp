@@ -75,11 +75,22 @@ void join(hive_ptr self, caf::actor target) {
           err);
 }
 
+/// What the hive offers for another model: the machine's free memory, within
+/// memory_limit less what its workers hold when a limit is set.
+uint64_t offered_memory(const hive_actor_state& st) {
+  uint64_t free = kernels::detect_memory().available;
+  if (!st.opts.memory_limit) return free;
+  uint64_t used = 0;
+  for (auto& [id, w] : st.workers) used += w.info.memory_bytes;
+  return std::min(free, st.opts.memory_limit > used ? st.opts.memory_limit - used : 0);
+}
+
 caf::result<job_result> hive_get(hive_ptr self, const job_ctx& ctx) {
   hive_say(self, ctx, "probe", "detecting capabilities of " + self->state.caps.hostname);
   auto bw = self->state.caps.read_bandwidth;
   self->state.caps = probe_capabilities();
   self->state.caps.read_bandwidth = bw;
+  self->state.caps.ram_available = offered_memory(self->state);
   const auto& c = self->state.caps;
   hive_say(self, ctx, "probe",
            std::to_string(c.cores) + " CPUs (" + c.cpu_model + "), " + std::to_string(c.ram_total >> 20) +
@@ -128,6 +139,7 @@ caf::result<job_result> run(hive_ptr self, const job_ctx& ctx, operation& op) {
 hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
   self->state.opts = std::move(opts);
   self->state.caps = probe_capabilities();
+  self->state.caps.ram_available = offered_memory(self->state);
   self->state.store = std::make_unique<model_store>(self->state.opts.models_dir);
   measure_bandwidth(self);
   if (!self->state.opts.cache_dir.empty()) remove_stale_build_trees(self->state.opts.cache_dir);
@@ -153,7 +165,7 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
       auto& st = self->state;
       if (st.heartbeats)
         self->send(caf::actor_cast<hive_link_actor>(st.heartbeats), heartbeat_atom::value,
-                   hive_heartbeat{st.opts.hive_id, st.epoch, now_ms(), kernels::detect_memory().available,
+                   hive_heartbeat{st.opts.hive_id, st.epoch, now_ms(), offered_memory(st),
                                   st.caps.read_bandwidth});
       hive_reap_idle(self);
       hive_reap_processes(self);

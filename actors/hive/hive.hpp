@@ -34,6 +34,7 @@ struct hive_options {
   bool install_sandbox = true;
   bool keep_failed_builds = false;
   int measure_bandwidth_mb = 256; ///< the background bandwidth probe's buffer (0: none)
+  uint64_t memory_limit = 0;   ///< memory this hive offers for models (0: what the machine has free)
   /// A remote hive's join secret: set, connect carries the queen's cluster gate
   /// and the hive joins through it; empty (embedded mode), connect carries the
   /// queen itself.

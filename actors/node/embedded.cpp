@@ -29,6 +29,7 @@ hive_options hive_options_for(const config::settings& s, const std::string& hive
   o.worker_ctx = s.worker_ctx;
   o.keep_alive_s = s.keep_alive_s;
   o.worker_processes = s.worker_processes != 0;
+  o.memory_limit = s.hive_memory_mb << 20;
   o.max_crashes = s.worker_max_crashes;
   o.rbee_binary = s.worker_binary;
   o.hf_endpoint = s.hf_endpoint;

@@ -190,10 +190,16 @@ void start_auto_run(queen_ptr self, const std::string& job_id, auto_run_op op) {
     auto hive = hives.empty() ? std::nullopt : pick_hive(hives, why, true);
     if (!hive)
       return fail(self, r->job_id, hives.empty() ? errc::hive_lost : errc::unavailable, "auto_run step 'hive' failed: " + why);
+    std::vector<idle_worker> evict;
     for (auto& h : hives)
-      if (h.hive_id == *hive) say(self, r->job_id, "place", *hive, placement_reason(h, r->op.model));
+      if (h.hive_id == *hive) {
+        say(self, r->job_id, "place", *hive, placement_reason(h, r->op.model));
+        if (!h.has_worker && h.has_model) evict = eviction_for(h);
+      }
     r->op.hive_id = *hive;
-    on_hive(self, r);
+    evict_then(self, r->job_id, *hive, std::move(evict), [self, r] {
+      if (!gone(self, r)) on_hive(self, r);
+    });
   });
 }
 

@@ -1,6 +1,8 @@
 // Placing work that names no hive: a hive with the model loaded, else the hive
 // with the most free memory among those that have the model and room for it,
-// else (auto_run, which downloads) the online hive with the most free memory.
+// else one that has room once its least recently used idle workers stop (they
+// are stopped first, narrated), else (auto_run, which downloads) the online
+// hive with the most free memory.
 #include "actors/queen/state.hpp"
 
 #include <algorithm>
@@ -18,6 +20,20 @@ std::string gib(uint64_t bytes) {
 
 } // namespace
 
+std::vector<idle_worker> eviction_for(const hive_candidate& h) {
+  if (h.fits()) return {};
+  auto lru = h.idle;
+  std::sort(lru.begin(), lru.end(), [](auto& a, auto& b) { return a.last_used_ms < b.last_used_ms; });
+  uint64_t need = h.model_bytes + h.model_bytes / 5, have = h.ram_available;
+  std::vector<idle_worker> out;
+  for (auto& w : lru) {
+    out.push_back(w);
+    have += w.memory_bytes;
+    if (have >= need) return out;
+  }
+  return {};
+}
+
 std::optional<std::string> pick_hive(const std::vector<hive_candidate>& c, std::string& why, bool may_fetch) {
   for (auto& h : c)
     if (h.has_worker) return h.hive_id;
@@ -26,15 +42,26 @@ std::optional<std::string> pick_hive(const std::vector<hive_candidate>& c, std::
   for (auto& h : c) {
     if (!h.has_model) continue;
     anywhere = true;
-    if (h.ram_available < h.model_bytes + h.model_bytes / 5) continue;
+    if (!h.fits()) continue;
     if (!best || h.ram_available > best->ram_available) best = &h;
+  }
+  if (best) return best->hive_id;
+  // Room made by stopping idle workers: where the newest of those stopped is oldest.
+  int64_t best_newest = 0;
+  for (auto& h : c) {
+    if (!h.has_model) continue;
+    auto evict = eviction_for(h);
+    if (evict.empty()) continue;
+    int64_t newest = 0;
+    for (auto& w : evict) newest = std::max(newest, w.last_used_ms);
+    if (!best || newest < best_newest) best = &h, best_newest = newest;
   }
   if (best) return best->hive_id;
   if (may_fetch && !anywhere)
     for (auto& h : c)
       if (!best || h.ram_available > best->ram_available) best = &h;
   if (best) return best->hive_id;
-  why = anywhere ? "no hive that has the model has the memory to load it"
+  why = anywhere ? "no hive that has the model has the memory to load it, even by stopping its idle workers"
                  : "no hive has the model in its store";
   return std::nullopt;
 }
@@ -52,6 +79,12 @@ std::string placement_reason(const hive_candidate& h, const std::string& model) 
       char buf[64];
       std::snprintf(buf, sizeof buf, ", about %.0f tokens/s", tps);
       speed = buf;
+    }
+    if (auto evict = eviction_for(h); !evict.empty()) {
+      uint64_t freed = 0;
+      for (auto& w : evict) freed += w.memory_bytes;
+      return "placed on " + h.hive_id + ": " + model + " in its store, " + gib(h.ram_available + freed) +
+             " free once its least recently used idle worker" + (evict.size() > 1 ? "s stop" : " stops") + speed;
     }
     return "placed on " + h.hive_id + ": " + model + " in its store, " + gib(h.ram_available) + " free" + speed;
   }
@@ -84,8 +117,12 @@ void survey_hives(queen_ptr self, const std::string& model, std::function<void(s
     self->request(handles[i], std::chrono::seconds(5), workers_atom::value)
       .then(
         [=](std::vector<worker_info>& ws) {
-          for (auto& w : ws)
-            if (w.model == model || w.model_path == model) sv->hives[i].has_worker = true;
+          for (auto& w : ws) {
+            if (w.model == model || w.model_path == model)
+              sv->hives[i].has_worker = true;
+            else if (w.state == worker_state::ready && w.busy == 0)
+              sv->hives[i].idle.push_back({w.worker_id, w.model, w.memory_bytes, w.last_used_ms});
+          }
           answered();
         },
         [=](caf::error&) { answered(); });
@@ -100,6 +137,23 @@ void survey_hives(queen_ptr self, const std::string& model, std::function<void(s
   }
 }
 
+void evict_then(queen_ptr self, const std::string& job_id, const std::string& hive_id, std::vector<idle_worker> evict,
+                std::function<void()> next) {
+  auto e = self->state.hives.find(hive_id);
+  if (evict.empty() || !e || !e->handle) return next();
+  auto left = std::make_shared<size_t>(evict.size());
+  auto now = now_ms();
+  for (auto& w : evict) {
+    say(self, job_id, "evict", hive_id,
+        "stopping " + w.worker_id + " (" + w.model + ", " + gib(w.memory_bytes) + ", idle for " +
+          std::to_string(std::max<int64_t>(0, now - w.last_used_ms) / 1000) + " s) on " + hive_id + ": least recently used");
+    self->request(e->handle, std::chrono::seconds(30), run_atom::value, job_context(self, job_id, e->handle),
+                  operation{worker_stop_op{hive_id, w.worker_id}})
+      .then([=](job_result&) { if (--*left == 0) next(); },
+            [=](caf::error&) { if (--*left == 0) next(); }); // gone already: its memory is free too
+  }
+}
+
 void schedule_infer(queen_ptr self, const std::string& job_id, infer_op op) {
   auto model = op.model;
   survey_hives(self, model, [self, job_id, op = std::move(op)](std::vector<hive_candidate> hives) mutable {
@@ -107,10 +161,17 @@ void schedule_infer(queen_ptr self, const std::string& job_id, infer_op op) {
     std::string why;
     auto hive = pick_hive(hives, why);
     if (!hive) return fail(self, job_id, errc::model_not_found, "'" + op.model + "': " + why);
+    std::vector<idle_worker> evict;
     for (auto& h : hives)
-      if (h.hive_id == *hive) say(self, job_id, "schedule", *hive, placement_reason(h, op.model));
+      if (h.hive_id == *hive) {
+        say(self, job_id, "schedule", *hive, placement_reason(h, op.model));
+        if (!h.has_worker) evict = eviction_for(h);
+      }
     op.hive_id = *hive;
-    route(self, job_id, *hive, operation{std::move(op)});
+    auto target = *hive;
+    evict_then(self, job_id, target, std::move(evict), [self, job_id, target, op = std::move(op)]() mutable {
+      route(self, job_id, target, operation{std::move(op)});
+    });
   });
 }
 

@@ -32,6 +32,14 @@ struct queen_state {
 using queen_ptr = queen_actor::stateful_pointer<queen_state>;
 
 /// Where an infer request for a model can run (one entry per online hive).
+/// A loaded worker of a hive with no request running: what eviction can stop.
+struct idle_worker {
+  std::string worker_id;
+  std::string model;
+  uint64_t memory_bytes = 0;
+  int64_t last_used_ms = 0;
+};
+
 struct hive_candidate {
   std::string hive_id;
   bool has_worker = false;    ///< a worker of this hive has the model loaded
@@ -39,7 +47,13 @@ struct hive_candidate {
   uint64_t model_bytes = 0;
   uint64_t ram_available = 0;
   uint64_t read_bandwidth = 0; ///< bytes/s the hive measured (0: not yet)
+  std::vector<idle_worker> idle; ///< its idle workers (of other models)
+  bool fits() const { return ram_available >= model_bytes + model_bytes / 5; }
 };
+
+/// The idle workers of `h` to stop, least recently used first, until the model
+/// fits (1.2x its size): empty when it fits already or even stopping all would not do.
+std::vector<idle_worker> eviction_for(const hive_candidate& h);
 
 /// Decode tokens/s `h` should reach on a model of `bytes` (its weights are read
 /// once per token; rbee's CPU decode reaches about half the measured read
@@ -48,8 +62,10 @@ double predicted_tokens_per_s(uint64_t read_bandwidth, uint64_t bytes);
 
 /// The hive to run on: one with the model loaded, else the one with the most
 /// free memory among those that have the model and room for it (1.2x its size),
-/// else, with `may_fetch` and no hive having the model, the one with the most
-/// free memory. nullopt with `why` set when none fits.
+/// else one that has the model and room once its least recently used idle
+/// workers stop (the one whose evicted workers were used longest ago; the caller
+/// stops eviction_for(it)), else, with `may_fetch` and no hive having the
+/// model, the one with the most free memory. nullopt with `why` set when none fits.
 std::optional<std::string> pick_hive(const std::vector<hive_candidate>& c, std::string& why, bool may_fetch = false);
 
 /// Why `h` was chosen, for the job's narration ("placed on beta: …").
@@ -57,6 +73,9 @@ std::string placement_reason(const hive_candidate& h, const std::string& model);
 
 /// Asks every online hive whether `model` is loaded there and in its store;
 /// `done` gets the answers (empty: no hive online).
+/// Stops `evict` on `hive_id` as part of job `job_id` (narrated), then `next`.
+void evict_then(queen_ptr self, const std::string& job_id, const std::string& hive_id, std::vector<idle_worker> evict,
+                std::function<void()> next);
 void survey_hives(queen_ptr self, const std::string& model, std::function<void(std::vector<hive_candidate>)> done);
 
 void publish(queen_ptr self, const std::string& job_id);

@@ -163,6 +163,41 @@ TEST_F(Cluster, InferGoesToTheHiveThatHasTheModel) {
   EXPECT_NE(none.err.find("no hive has the model"), std::string::npos) << none.err;
 }
 
+// A hive that offers 2 MiB for models (hive_memory_mb) holds one stories260K f32
+// worker: another model there first stops the least recently used idle worker,
+// and the job says so.
+TEST_F(Cluster, AFullHiveStopsItsLeastRecentlyUsedIdleWorker) {
+  if (!exists(stories("stories260K-f32.gguf"))) GTEST_SKIP() << "stories260K not found";
+  auto data = temp_dir();
+  for (auto m : {"a", "b"}) {
+    std::filesystem::create_directories(data + "/models/test/" + m);
+    std::filesystem::copy_file(stories("stories260K-f32.gguf"), data + "/models/test/" + m + "/m.gguf");
+  }
+  hive_env("small");
+  hive_envs["small"].push_back("RBEE_HIVE_MEMORY_MB=2");
+  auto h = start_hive("small", data);
+  ASSERT_TRUE(eventually([&] { return hive_state("small") == "online"; }, 10s));
+  auto offered = [&] {
+    auto j = hive_json("small");
+    auto at = j.find("\"ram_available\":");
+    return at == std::string::npos ? uint64_t{0} : std::stoull(j.substr(at + 16));
+  };
+  EXPECT_LE(offered(), 2ull << 20) << hive_json("small");
+  auto a = run({rbee_bin(), "job", "submit", R"({"operation":"infer","model":"test/a","prompt":"Once","max_tokens":4})"}, env);
+  ASSERT_EQ(a.status, 0) << a.err;
+  EXPECT_NE(a.out.find("test/a in its store"), std::string::npos) << a.out;
+  // Its worker's memory is no longer offered (heartbeats carry it).
+  ASSERT_TRUE(eventually([&] { return offered() < 1'200'000; }, 10s)) << hive_json("small");
+  auto b = run({rbee_bin(), "job", "submit", R"({"operation":"infer","model":"test/b","prompt":"Once","max_tokens":4})"}, env);
+  ASSERT_EQ(b.status, 0) << b.out << b.err;
+  EXPECT_NE(b.out.find("free once its least recently used idle worker stops"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("(test/a, "), std::string::npos) << "the evicted worker is named: " << b.out;
+  EXPECT_NE(b.out.find("least recently used"), std::string::npos) << b.out;
+  auto workers = net::http_call(queen.url(), "GET", "/v1/workers").body;
+  EXPECT_EQ(workers.find("\"model\":\"test/a\""), std::string::npos) << workers;
+  EXPECT_NE(workers.find("\"model\":\"test/b\""), std::string::npos) << workers;
+}
+
 // The hive's own HTTP port: the hive-level subset of the API.
 TEST_F(Cluster, TheHiveServesItsSubsetOfTheApi) {
   process hive({rbee_bin(), "hive", "--port", "0", "--data-dir", temp_dir()}, hive_env("h1"));

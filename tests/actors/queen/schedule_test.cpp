@@ -47,3 +47,36 @@ TEST(PickHive, ThePlacementSaysWhyAndPredictsTheSpeed) {
   h = {"gamma", false, false, 0, 2ull << 30};
   EXPECT_NE(placement_reason(h, "m").find("will download it"), std::string::npos);
 }
+
+TEST(PickHive, WithoutRoomTheLeastRecentlyUsedIdleWorkersStop) {
+  std::string why;
+  // The model (100 bytes, needs 120) fits nowhere as things are.
+  std::vector<hive_candidate> c = {{"a", false, true, 100, 50}, {"b", false, true, 100, 10}};
+  EXPECT_FALSE(pick_hive(c, why));
+  c[0].idle = {{"w-new", "x", 40, 9000}, {"w-old", "y", 80, 1000}};
+  // a: the oldest alone frees enough (50 + 80 >= 120).
+  EXPECT_EQ(pick_hive(c, why), "a");
+  auto evict = eviction_for(c[0]);
+  ASSERT_EQ(evict.size(), 1u);
+  EXPECT_EQ(evict[0].worker_id, "w-old");
+  EXPECT_NE(placement_reason(c[0], "m").find("free once its least recently used idle worker stops"), std::string::npos)
+    << placement_reason(c[0], "m");
+  // b would stop workers used longer ago: b wins.
+  c[1].idle = {{"w-b1", "z", 60, 500}, {"w-b2", "z2", 60, 700}};
+  EXPECT_EQ(pick_hive(c, why), "b");
+  auto both = eviction_for(c[1]);
+  ASSERT_EQ(both.size(), 2u) << "10 + 60 is not enough; 10 + 60 + 60 is";
+  EXPECT_EQ(both[0].worker_id, "w-b1");
+  // Never more than needed, never when it fits, nothing when even all would not do.
+  c[1].ram_available = 200;
+  EXPECT_TRUE(eviction_for(c[1]).empty());
+  EXPECT_EQ(pick_hive(c, why), "b");
+  c = {{"a", false, true, 1000, 10}};
+  c[0].idle = {{"w", "x", 40, 1}};
+  EXPECT_TRUE(eviction_for(c[0]).empty());
+  EXPECT_FALSE(pick_hive(c, why));
+  EXPECT_NE(why.find("even by stopping its idle workers"), std::string::npos) << why;
+  // A loaded worker still beats all of it.
+  c.push_back({"z", true, false, 0, 0});
+  EXPECT_EQ(pick_hive(c, why), "z");
+}
