@@ -7,7 +7,14 @@
 //   - LAN copy: a model file (RBEE_BENCH_COPY_MB, default 512 MiB) copied from
 //     one hive to the other over the cluster's TLS links (offer with SHA-256,
 //     4 MiB chunks through the queen's node, verified, renamed). Compare with
-//     bench_download's loopback HTTP download rate.
+//     bench_download's loopback HTTP download rate,
+//   - streams: aggregate decode tokens/s of 8 concurrent requests on one hive
+//     and spread over two (4 + 4), on a model (RBEE_BENCH_MODEL, default a
+//     synthetic stories15m Q8_0 made with `rbee model synth`), RBEE_BENCH_TOKENS
+//     each (default 128), and the decode speed the queen predicted when it
+//     placed the model beside the one measured on a single stream. On one
+//     machine the two "hosts" share its cores: what two real machines give is
+//     the one-hive figure twice; this shows the cluster path's own cost.
 // Needs root, iproute2 and openssh-server; says so and exits 0 otherwise.
 // Usage: bench_cluster [ROUNDS]   (RBEE_BIN: the rbee binary, default ./rbee)
 #include "tests/support/netns.hpp"
@@ -33,6 +40,12 @@ const std::string token = "bench-cluster-token-0123456789";
 
 double seconds_since(clk::time_point t0) { return std::chrono::duration<double>(clk::now() - t0).count(); }
 
+/// The number after `"key": ` in `text` (0 when absent).
+double number_after(const std::string& text, const std::string& key) {
+  auto at = text.find("\"" + key + "\": ");
+  return at == std::string::npos ? 0 : std::atof(text.c_str() + at + key.size() + 4);
+}
+
 struct lab_queen {
   netns_lab& lab;
   std::vector<std::string> env;
@@ -51,11 +64,31 @@ struct lab_queen {
     queen->read_line(std::chrono::seconds(5)); // "cluster on …"
     env.push_back("RBEE_QUEEN_URL=http://" + lab.ip(0) + ":" + std::to_string(port));
   }
-  run_result rbee(std::vector<std::string> args) {
+  std::vector<std::string> argv_of(const std::vector<std::string>& args) const {
     auto argv = lab.in(0);
     argv.push_back(rbee_bin());
     argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv, env, std::chrono::seconds(300));
+    return argv;
+  }
+  run_result rbee(std::vector<std::string> args) { return run(argv_of(args), env, std::chrono::seconds(300)); }
+  std::vector<std::string> infer(const std::string& hive, int tokens) const {
+    std::string hive_field = hive.empty() ? "" : R"("hive_id":")" + hive + R"(",)";
+    return argv_of({"job", "submit", R"({"operation":"infer",)" + hive_field + R"("model":"bench/s","prompt":"Once upon a time",)"
+                                       R"("max_tokens":)" + std::to_string(tokens) + R"(,"temperature":0})"});
+  }
+  /// `n` requests at once, `hives[i % size]` each: aggregate completion tokens/s.
+  double streams(int n, const std::vector<std::string>& hives, int tokens) {
+    std::vector<std::unique_ptr<process>> ps;
+    auto t0 = clk::now();
+    for (int i = 0; i < n; ++i) ps.push_back(std::make_unique<process>(infer(hives[static_cast<size_t>(i) % hives.size()], tokens), env));
+    double total = 0;
+    for (auto& p : ps) {
+      std::string out;
+      while (auto line = p->read_line(std::chrono::seconds(300))) out += *line + "\n";
+      if (p->wait(std::chrono::seconds(60)) != 0) return 0;
+      total += number_after(out, "completion_tokens");
+    }
+    return total / seconds_since(t0);
   }
   bool online(const std::string& id) {
     auto out = rbee({"job", "submit", R"({"operation":"hive_list"})"}).out;
@@ -75,7 +108,7 @@ int main(int argc, char** argv) {
     std::printf("bench_cluster: skipped: %s\n", why.c_str());
     return 0;
   }
-  netns_lab lab(2);
+  netns_lab lab(2, {"RBEE_WORKER_SLOTS=8"});
   if (!lab.ok()) {
     std::printf("bench_cluster: cannot build the hosts: %s\n", lab.error().c_str());
     return 1;
@@ -126,6 +159,41 @@ int main(int argc, char** argv) {
     }
     q.rbee({"hive", "uninstall", "--host", lab.alias(2)});
   }
+  // Streams: the model on both hosts, a worker loaded on each.
+  int tokens = std::getenv("RBEE_BENCH_TOKENS") ? std::max(2, std::atoi(std::getenv("RBEE_BENCH_TOKENS"))) : 128;
+  std::vector<double> one_hive, two_hives;
+  double predicted = 0, measured = 0;
+  std::string model = std::getenv("RBEE_BENCH_MODEL") ? std::getenv("RBEE_BENCH_MODEL") : "";
+  if (model.empty()) {
+    model = temp_dir() + "/stories15m-q8_0.gguf";
+    run({rbee_bin(), "model", "synth", "--shape", "stories15m", "--type", "q8_0", "--out", model}, {}, std::chrono::seconds(120));
+  }
+  if (std::filesystem::exists(model) && q.rbee({"hive", "install", "--host", lab.alias(2)}).status == 0) {
+    for (int i = 1; i <= 2; ++i) {
+      std::string dir = lab.home(i) + "/data/rbee/models/bench/s";
+      std::filesystem::create_directories(dir);
+      std::filesystem::copy_file(model, dir + "/m.gguf", std::filesystem::copy_options::overwrite_existing);
+    }
+    // Placed by the queen (a prediction from the hive's measured bandwidth), then measured alone.
+    auto measured_both = [&] { // each hive's bandwidth probe has reported
+      auto out = q.rbee({"job", "submit", R"({"operation":"hive_list"})"}).out;
+      auto second = out.find("\"read_bandwidth\": ", out.find("\"read_bandwidth\": ") + 1);
+      return number_after(out, "read_bandwidth") > 0 && second != std::string::npos && number_after(out.substr(second), "read_bandwidth") > 0;
+    };
+    for (int i = 0; i < 150 && !measured_both(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto placed = run(q.infer("", 4), q.env, std::chrono::seconds(120)).out;
+    if (auto at = placed.find("about "); at != std::string::npos) predicted = std::atof(placed.c_str() + at + 6);
+    std::string first = placed.find("placed on " + lab.alias(2)) != std::string::npos ? lab.alias(2) : lab.alias(1);
+    std::string other = first == lab.alias(1) ? lab.alias(2) : lab.alias(1);
+    run(q.infer(other, 4), q.env, std::chrono::seconds(120)); // loads the other worker
+    auto alone = run(q.infer(first, tokens), q.env, std::chrono::seconds(300)).out;
+    if (double ms = number_after(alone, "decode_ms"); ms > 0) measured = (number_after(alone, "completion_tokens") - 1) / (ms / 1000);
+    for (int r = 0; r < rounds; ++r) {
+      one_hive.push_back(q.streams(8, {first}, tokens));
+      two_hives.push_back(q.streams(8, {first, other}, tokens));
+    }
+    q.rbee({"hive", "uninstall", "--host", lab.alias(2)});
+  }
   q.rbee({"hive", "uninstall", "--host", lab.alias(1)});
   auto show = [](const char* what, const std::vector<double>& xs) {
     if (xs.empty()) return;
@@ -142,6 +210,12 @@ int main(int argc, char** argv) {
     double best = *std::min_element(copy_s.begin(), copy_s.end());
     std::printf("\nLAN copy rate: %.0f MB/s (best run; includes the source's SHA-256 and the target's check)\n",
                 static_cast<double>(mb << 20) / best / 1e6);
+  }
+  if (!one_hive.empty()) {
+    auto best = [](const std::vector<double>& xs) { return *std::max_element(xs.begin(), xs.end()); };
+    std::printf("\n8 streams x %d tokens (%s): one hive %.0f tokens/s, two hives (4 + 4) %.0f tokens/s (best of %zu)\n", tokens,
+                std::filesystem::path(model).filename().c_str(), best(one_hive), best(two_hives), one_hive.size());
+    std::printf("decode on one stream: predicted by the queen %.0f tokens/s, measured %.0f tokens/s\n", predicted, measured);
   }
   return 0;
 }

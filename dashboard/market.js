@@ -65,13 +65,14 @@ export function modelPage(id) {
     // Asked afresh: a page opened directly may come before the live feed's first events.
     const online = (h.hives || []).filter((x) => x.state === 'online');
     hives = online.map((x) => x.hive_id);
-    // Decode reads the weights once per token: about half a hive's measured read
-    // bandwidth over the file's size (the smallest file: "up to").
+    // Decode reads the weights once per token: about 90% of a hive's measured read
+    // bandwidth over the file's size (the smallest file: "up to"), as the queen's
+    // predicted_tokens_per_s (actors/queen/schedule.cpp) says.
     const sizes = (m.files || []).map((f) => f.size).filter((x) => x > 0);
     const smallest = sizes.length ? Math.min(...sizes) : 0;
     const predict = (x) => {
       const bw = (x.capabilities || {}).read_bandwidth;
-      return bw && smallest ? ` — up to ${Math.round((0.5 * bw) / smallest)} tokens/s` : '';
+      return bw && smallest ? ` — up to ${Math.round((0.9 * bw) / smallest)} tokens/s` : '';
     };
     const chooser = hives.length > 1
       ? `<label>Run on… <select id="mp-hive">${online.map((x) => `<option value="${esc(x.hive_id)}">${esc(x.hive_id)}${predict(x)}</option>`).join('')}</select></label>` : '';

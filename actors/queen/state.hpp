@@ -56,7 +56,7 @@ struct hive_candidate {
 std::vector<idle_worker> eviction_for(const hive_candidate& h);
 
 /// Decode tokens/s `h` should reach on a model of `bytes` (its weights are read
-/// once per token; rbee's CPU decode reaches about half the measured read
+/// once per token; rbee's CPU decode reaches about 90% of the measured read
 /// bandwidth, `rbee bench` says how much exactly): 0 when unknown.
 double predicted_tokens_per_s(uint64_t read_bandwidth, uint64_t bytes);
 

@@ -37,9 +37,9 @@ TEST(PickHive, WhereItMayFetchTheMostFreeMemoryWinsButNeverOverAHiveWithTheModel
 
 TEST(PickHive, ThePlacementSaysWhyAndPredictsTheSpeed) {
   hive_candidate h{"beta", false, true, 1ull << 30, 8ull << 30, 40ull << 30};
-  EXPECT_DOUBLE_EQ(predicted_tokens_per_s(40ull << 30, 1ull << 30), 20.0);
+  EXPECT_DOUBLE_EQ(predicted_tokens_per_s(40ull << 30, 1ull << 30), 36.0);
   EXPECT_EQ(predicted_tokens_per_s(0, 1ull << 30), 0.0);
-  EXPECT_EQ(placement_reason(h, "m"), "placed on beta: m in its store, 8.0 GiB free, about 20 tokens/s");
+  EXPECT_EQ(placement_reason(h, "m"), "placed on beta: m in its store, 8.0 GiB free, about 36 tokens/s");
   h.read_bandwidth = 0;
   EXPECT_EQ(placement_reason(h, "m"), "placed on beta: m in its store, 8.0 GiB free");
   h.has_worker = true;
