@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace rbee;
 using namespace std::chrono_literals;
@@ -25,6 +26,25 @@ namespace {
 /// A peer that answers every chunk with `reply` (a liar, or an empty one).
 model_source_actor::behavior_type liar(model_source_actor::pointer, std::string reply) {
   return {[=](chunk_atom, uint64_t, uint32_t) { return reply; }};
+}
+
+/// A peer that serves `real`'s chunks, tells `notify` when the first is asked
+/// for, and answers the later ones 300 ms late (a slow link).
+model_source_actor::behavior_type slow(model_source_actor::pointer self, model_source_actor real, caf::actor notify) {
+  return {[=](chunk_atom, uint64_t at, uint32_t n) -> caf::result<std::string> {
+    auto rp = self->make_response_promise<std::string>();
+    self->request(real, 10s, chunk_atom::value, at, n)
+      .then(
+        [=](std::string& d) mutable {
+          if (at == 0)
+            caf::anon_send(notify, std::string("first chunk"));
+          else
+            std::this_thread::sleep_for(300ms);
+          rp.deliver(std::move(d));
+        },
+        [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+    return rp;
+  }};
 }
 
 struct Copy : ::testing::Test {
@@ -60,9 +80,9 @@ struct Copy : ::testing::Test {
       .receive([&](model_offer& o, model_source_actor& s) { out = std::pair{o, s}; }, [&](caf::error& e) { out = e; });
     return out;
   }
-  caf::error copy(const model_offer& o, model_source_actor s) {
+  caf::error copy(const model_offer& o, model_source_actor s, const std::string& job = "job-1") {
     caf::error out;
-    self->request(dst, 60s, copy_atom::value, job_ctx{"job-1", bridge_actor{}}, o, s)
+    self->request(dst, 60s, copy_atom::value, job_ctx{job, bridge_actor{}}, o, s)
       .receive([](job_result&) {}, [&](caf::error& e) { out = e; });
     return out;
   }
@@ -104,6 +124,33 @@ TEST_F(Copy, AnInterruptedCopyResumesFromItsPartial) {
   }
   EXPECT_FALSE(copy(o->first, o->second));
   EXPECT_EQ(sha256_file(dst_root + "/org/repo/m-Q8_0.gguf"), o->first.sha256);
+}
+
+TEST_F(Copy, ACancelledCopyStopsMidwayKeepsItsPartialAndResumes) {
+  auto o = offer("org/repo");
+  ASSERT_TRUE(o);
+  caf::scoped_actor waiter{sys};
+  auto peer = sys.spawn(slow, o->second, caf::actor{waiter});
+  // The copy runs; once its first chunk is on the way, the job is cancelled.
+  std::thread canceller([&] {
+    bool first = false;
+    waiter->receive([&](std::string&) { first = true; }, caf::after(20s) >> [] {});
+    EXPECT_TRUE(first) << "the copy asked for its first chunk";
+    caf::anon_send(dst, cancel_atom::value, std::string("job-c"));
+  });
+  auto err = copy(o->first, peer, "job-c");
+  canceller.join();
+  EXPECT_EQ(code_of(err), errc::cancelled) << sys.render(err);
+  EXPECT_FALSE(fs::exists(dst_root + "/org/repo/m-Q8_0.gguf")) << "nothing under the model's name";
+  std::string partial = dst_root + "/org/repo/m-Q8_0.gguf.incomplete";
+  ASSERT_TRUE(fs::exists(partial)) << "the partial is kept for a resume";
+  EXPECT_GT(fs::file_size(partial), 0u);
+  EXPECT_LT(fs::file_size(partial), 9u << 20) << "stopped midway";
+  // Asked again, it resumes from there and arrives whole.
+  EXPECT_FALSE(copy(o->first, o->second, "job-d"));
+  EXPECT_EQ(sha256_file(dst_root + "/org/repo/m-Q8_0.gguf"), o->first.sha256);
+  EXPECT_FALSE(fs::exists(partial));
+  self->send_exit(peer, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(Copy, AHostilePeerGetsNothingPlaced) {
