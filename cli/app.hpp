@@ -56,17 +56,17 @@ int cmd_job_get(const config::settings& s, const std::string& id);
 int cmd_job_cancel(const config::settings& s, const std::string& id);
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
             int max_tokens, const std::string& hive = "");
-int cmd_ps(const config::settings& s);
+int cmd_ps(const config::settings& s, const std::string& hive = "");
 /// Where hives reach the cluster port: cluster_advertise, else the bind address
 /// (the host name when bound to all), else "" (loopback: no other machine can).
 std::string cluster_address(const config::settings& s, uint16_t port);
 /// Submits a worker operation (install, remove, lists) and follows its stream.
 int cmd_worker_op(const config::settings& s, const std::string& op, const std::string& hive, const std::string& worker,
                   bool without_gpu = false);
-int cmd_pull(const config::settings& s, const std::string& model);
-int cmd_ls(const config::settings& s);
-int cmd_rm(const config::settings& s, const std::string& model);
-int cmd_stop(const config::settings& s, const std::string& model);
+int cmd_pull(const config::settings& s, const std::string& model, const std::string& hive = "");
+int cmd_ls(const config::settings& s, const std::string& hive = "");
+int cmd_rm(const config::settings& s, const std::string& model, std::string hive = "");
+int cmd_stop(const config::settings& s, const std::string& model, const std::string& hive = "");
 
 // -- marketplace site (marketplace_cmd.cpp) --
 struct marketplace_args {

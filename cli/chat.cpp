@@ -176,7 +176,7 @@ int cmd_run(const config::settings& s, const std::string& model, const std::stri
   }
 }
 
-int cmd_ps(const config::settings& s) {
+int cmd_ps(const config::settings& s, const std::string& hive) {
   auto c = connect(s);
   if (!c) return usage;
   rapidjson::Document d;
@@ -184,6 +184,7 @@ int cmd_ps(const config::settings& s) {
   std::printf("%-36s %-14s %-12s %-7s %-10s %-6s %-7s %s\n", "MODEL", "HIVE", "WORKER", "DEVICE", "MEMORY", "BUSY", "TOK/S", "IDLE");
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (auto& w : d["workers"].GetArray()) {
+    if (!hive.empty() && hive != w["hive_id"].GetString()) continue;
     double mib = static_cast<double>(w["memory_bytes"].GetUint64()) / (1 << 20);
     int64_t idle = (now - w["last_used_ms"].GetInt64()) / 1000;
     double tps = w.HasMember("tokens_per_s") && w["tokens_per_s"].IsNumber() ? w["tokens_per_s"].GetDouble() : 0;
@@ -194,7 +195,7 @@ int cmd_ps(const config::settings& s) {
   return ok;
 }
 
-int cmd_stop(const config::settings& s, const std::string& model) {
+int cmd_stop(const config::settings& s, const std::string& model, const std::string& hive) {
   auto c = connect(s);
   if (!c) return usage;
   rapidjson::Document d;
@@ -204,6 +205,7 @@ int cmd_stop(const config::settings& s, const std::string& model) {
   for (auto& w : d["workers"].GetArray()) {
     std::string name = w["model"].GetString(), path = w["model_path"].GetString(), id = w["worker_id"].GetString();
     if (name != model && name != ref && path != ref && id != model) continue;
+    if (!hive.empty() && hive != w["hive_id"].GetString()) continue;
     std::string op = std::string(R"({"operation":"worker_stop","hive_id":")") + w["hive_id"].GetString() +
                      R"(","worker_id":")" + id + "\"}";
     auto sr = net::http_call(c->u, "POST", "/v1/jobs", op, c->auth);
@@ -240,15 +242,18 @@ const bool registered_run = register_command({100, [](CLI::App& app, common_flag
 }});
 
 const bool registered_ps = register_command({170, [](CLI::App& app, common_flags& f, command_runs& runs) {
-  auto* ps = app.add_subcommand("ps", "list the loaded models (workers)");
+  auto hive = std::make_shared<std::string>();
+  auto* ps = app.add_subcommand("ps", "list the loaded models (workers) of every hive");
+  ps->add_option("--hive", *hive, "only this hive's");
   add_queen_flag(ps, f);
   add_json_flag(ps);
-  runs.emplace_back(ps, with_client_settings(cmd_ps));
+  runs.emplace_back(ps, with_client_settings([hive](const config::settings& s) { return cmd_ps(s, *hive); }));
   auto model = std::make_shared<std::string>();
   auto* stop = app.add_subcommand("stop", "unload a model");
   stop->add_option("model", *model, "the model (as shown by rbee ps) or worker id")->required();
+  stop->add_option("--hive", *hive, "only on this hive (default: wherever it is loaded)");
   add_queen_flag(stop, f);
-  runs.emplace_back(stop, with_client_settings([model](const config::settings& s) { return cmd_stop(s, *model); }));
+  runs.emplace_back(stop, with_client_settings([model, hive](const config::settings& s) { return cmd_stop(s, *model, *hive); }));
 }});
 
 } // namespace

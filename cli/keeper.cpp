@@ -128,8 +128,10 @@ int cmd_worker_op(const config::settings& s, const std::string& op, const std::s
   w.StartObject();
   w.Key("operation");
   w.String(op.c_str());
-  w.Key("hive_id");
-  w.String(hive.c_str(), static_cast<rapidjson::SizeType>(hive.size()));
+  if (!hive.empty()) {
+    w.Key("hive_id");
+    w.String(hive.c_str(), static_cast<rapidjson::SizeType>(hive.size()));
+  }
   if (!worker.empty()) {
     w.Key("worker_id");
     w.String(worker.c_str(), static_cast<rapidjson::SizeType>(worker.size()));
@@ -193,7 +195,7 @@ const bool registered = register_command({60, [](CLI::App& app, common_flags& f,
 }});
 
 struct worker_flags {
-  std::string id, hive = "localhost";
+  std::string id, hive; ///< "": the queen's default (the embedded or only hive)
   bool without_gpu = false;
 };
 
@@ -211,7 +213,7 @@ const bool registered_workers = register_command({130, [](CLI::App& app, common_
   for (auto* c : {available, installed, install, uninstall}) {
     add_queen_flag(c, f);
     add_json_flag(c);
-    c->add_option("--hive", a->hive, "the hive (default localhost, the embedded one)");
+    c->add_option("--hive", a->hive, "the hive (default: the embedded or only one)");
   }
   auto op = [a](const char* name) {
     return with_client_settings([a, name](const config::settings& s) {

@@ -213,14 +213,7 @@ caf::expected<operation> read_operation(std::string_view body) {
       return make_error(errc::bad_request, "unknown field '" + key + "' for operation " + name);
     }
   }
-  // A missing hive means the local one, except for infer: the queen then picks
-  // the hive (one with the model loaded, else one that has it and the memory).
-  caf::visit(
-    [](auto& x) {
-      if constexpr (requires { x.hive_id; })
-        if (x.hive_id.empty() && !std::is_same_v<std::decay_t<decltype(x)>, infer_op>) x.hive_id = local_hive_id;
-    },
-    op);
+  // A missing hive stays missing: the queen decides (default_hive).
   return op;
 }
 

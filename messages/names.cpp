@@ -104,4 +104,12 @@ std::string op_hive(const operation& op) {
     op);
 }
 
+void set_hive(operation& op, const std::string& hive_id) {
+  caf::visit(
+    [&](auto& x) {
+      if constexpr (requires { x.hive_id; }) x.hive_id = hive_id;
+    },
+    op);
+}
+
 } // namespace rbee

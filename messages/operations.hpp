@@ -314,6 +314,8 @@ std::string op_name(const operation& op);
 
 /// The hive an operation targets, "" for operations the queen answers itself.
 std::string op_hive(const operation& op);
+/// Sets the operation's hive, where it has one.
+void set_hive(operation& op, const std::string& hive_id);
 
 /// All operation tags, in the order of the variant (each type's `name`).
 const std::vector<std::string>& op_names();

@@ -158,15 +158,18 @@ void run_job(queen_ptr self, const std::string& id, operation op) {
                [&](auto_run_op& x) { start_auto_run(self, id, std::move(x)); },
                [&](hive_remote_op& x) { start_remote(self, id, std::move(x)); },
                [&](model_download_op& x) {
-                 if (hive.empty()) return route(self, id, hive, operation{std::move(x)});
-                 st.routed[id] = hive; // a cancel reaches the hive; losing it fails the job
-                 say(self, id, "route", hive, "routing model_download to hive " + hive);
-                 bring_model(self, id, hive, std::move(x), [=](caf::expected<job_result> r) {
-                   if (r)
-                     complete(self, id, std::move(r->value));
-                   else
-                     fail(self, id, code_of(r.error()), message_of(r.error()));
-                 });
+                 auto go = [self, id](const std::string& to, model_download_op d) {
+                   self->state.routed[id] = to; // a cancel reaches the hive; losing it fails the job
+                   say(self, id, "route", to, "routing model_download to hive " + to);
+                   bring_model(self, id, to, std::move(d), [=](caf::expected<job_result> r) {
+                     if (r)
+                       complete(self, id, std::move(r->value));
+                     else
+                       fail(self, id, code_of(r.error()), message_of(r.error()));
+                   });
+                 };
+                 if (hive.empty()) return place_download(self, id, std::move(x), go);
+                 go(hive, std::move(x));
                },
                [&](infer_op& x) {
                  if (hive.empty()) return schedule_infer(self, id, std::move(x));
@@ -216,6 +219,12 @@ queen_actor::behavior_type queen_impl(queen_ptr self, queen_options opts) {
     [=](submit_atom, operation& op) -> caf::result<job_accepted> {
       auto& st = self->state;
       std::string hive = op_hive(op);
+      if (hive.empty()) { // the embedded hive, the only one online, or (placing operations) the queen's choice
+        auto d = default_hive(self, op);
+        if (!d) return std::move(d.error());
+        hive = *d;
+        set_hive(op, hive);
+      }
       // auto_run reports a missing hive as its first step's failure, inside the job.
       if (!hive.empty() && !st.hives.find(hive) && !caf::holds_alternative<auto_run_op>(op))
         return make_error(errc::hive_not_found, "no hive '" + hive + "' has joined this queen");

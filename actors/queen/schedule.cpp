@@ -154,6 +154,37 @@ void evict_then(queen_ptr self, const std::string& job_id, const std::string& hi
   }
 }
 
+caf::expected<std::string> default_hive(queen_ptr self, const operation& op) {
+  bool has_hive = caf::visit([](const auto& x) { return requires { x.hive_id; }; }, op);
+  if (!has_hive || caf::holds_alternative<infer_op>(op) || caf::holds_alternative<auto_run_op>(op)) return std::string();
+  auto& st = self->state;
+  if (auto e = st.hives.find(local_hive_id); e && e->info.local) return std::string(local_hive_id);
+  std::vector<std::string> online;
+  for (auto& h : st.hives.list())
+    if (h.state == hive_state::online) online.push_back(h.hive_id);
+  if (online.size() == 1) return online[0];
+  if (caf::holds_alternative<model_download_op>(op) && !online.empty()) return std::string();
+  if (online.empty()) return make_error(errc::hive_lost, "no hive is online (rbee hives lists them)");
+  std::string names;
+  for (auto& n : online) names += (names.empty() ? "" : ", ") + n;
+  return make_error(errc::invalid_value, "several hives are online (" + names + "): say which one (\"hive_id\"; --hive NAME)");
+}
+
+void place_download(queen_ptr self, const std::string& job_id, model_download_op op,
+                    std::function<void(const std::string&, model_download_op)> go) {
+  auto model = op.model;
+  survey_hives(self, model, [=, op = std::move(op)](std::vector<hive_candidate> hives) mutable {
+    if (hives.empty()) return fail(self, job_id, errc::hive_lost, "no hive is online");
+    std::string why;
+    auto hive = pick_hive(hives, why, true);
+    if (!hive) return fail(self, job_id, errc::unavailable, "'" + op.model + "': " + why);
+    for (auto& h : hives)
+      if (h.hive_id == *hive) say(self, job_id, "schedule", *hive, placement_reason(h, op.model));
+    op.hive_id = *hive;
+    go(*hive, std::move(op));
+  });
+}
+
 void schedule_infer(queen_ptr self, const std::string& job_id, infer_op op) {
   auto model = op.model;
   survey_hives(self, model, [self, job_id, op = std::move(op)](std::vector<hive_candidate> hives) mutable {

@@ -91,6 +91,14 @@ job_ctx job_context(queen_ptr self, const std::string& job_id, const hive_actor&
 void bring_model(queen_ptr self, const std::string& job_id, const std::string& hive_id, model_download_op op,
                  std::function<void(caf::expected<job_result>)> done);
 void route(queen_ptr self, const std::string& job_id, const std::string& hive_id, operation op);
+/// The hive of an operation that names none: the embedded hive (`rbee serve`),
+/// else the only one online; "" where the queen places it (infer, auto_run, and
+/// model_download with several online); an error for the others with several
+/// online (name one) or none.
+caf::expected<std::string> default_hive(queen_ptr self, const operation& op);
+/// Places a model_download that names no hive (pick_hive, fetching allowed), narrated; then `go`.
+void place_download(queen_ptr self, const std::string& job_id, model_download_op op,
+                    std::function<void(const std::string&, model_download_op)> go);
 /// Picks a hive for an infer job without one, then routes it (schedule.cpp).
 void schedule_infer(queen_ptr self, const std::string& job_id, infer_op op);
 /// Runs an auto_run job: hive, model, worker, install, spawn (auto_run.cpp).

@@ -47,7 +47,9 @@ TEST(JsonOperation, WriteThenReadIsTheSame) {
   EXPECT_EQ(op_hive(*again), ""); // infer without a hive: the queen picks one
   auto get = json::read_operation(R"({"operation":"model_get","model":"m"})");
   ASSERT_TRUE(get);
-  EXPECT_EQ(op_hive(*get), "localhost"); // other operations: the local hive
+  EXPECT_EQ(op_hive(*get), ""); // other operations too: the queen decides (the embedded or the only hive)
+  set_hive(*get, "beta");
+  EXPECT_EQ(op_hive(*get), "beta");
 }
 
 TEST(JsonOperation, MalformedBodiesAreBadRequests) {
