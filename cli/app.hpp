@@ -54,8 +54,17 @@ int cmd_job_submit(const config::settings& s, const std::string& json,
                    const std::function<void(const std::string&)>& print_result = {});
 int cmd_job_get(const config::settings& s, const std::string& id);
 int cmd_job_cancel(const config::settings& s, const std::string& id);
+/// Sampling settings of `rbee run` and its chat (/set); unset: the server's.
+struct sampling {
+  int max_tokens = 0; ///< 0: until the model stops
+  std::optional<double> temperature, top_p;
+  std::optional<int64_t> seed;
+};
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
-            int max_tokens, const std::string& hive = "");
+            sampling sp, const std::string& hive = "");
+/// A model argument: an existing file becomes an absolute path (the server
+/// accepts paths from loopback clients), anything else is a store name.
+std::string model_ref(const std::string& m);
 int cmd_ps(const config::settings& s, const std::string& hive = "");
 /// Where hives reach the cluster port: cluster_advertise, else the bind address
 /// (the host name when bound to all), else "" (loopback: no other machine can).

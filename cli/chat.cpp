@@ -1,4 +1,6 @@
-// `rbee run MODEL [PROMPT]`, `rbee ps`, `rbee stop MODEL`: models as a user meets them.
+// `rbee run MODEL [PROMPT]`: everything the model needs as one auto_run job,
+// then one answer, or a chat with /commands that keeps the conversation within
+// the model's context (the oldest turns go, the system prompt stays).
 #include "cli/app.hpp"
 #include "cli/client.hpp"
 #include "json/parse.hpp"
@@ -11,10 +13,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 namespace rbee::cli {
 
@@ -26,8 +30,8 @@ void on_sigint(int) {
   interrupted = true;
 }
 
-/// A model argument: an existing file becomes an absolute path (the server
-/// accepts paths from loopback clients), anything else is a store name.
+} // namespace
+
 std::string model_ref(const std::string& m) {
   std::error_code ec;
   if (m.find('/') != std::string::npos && std::filesystem::is_regular_file(m, ec))
@@ -37,19 +41,33 @@ std::string model_ref(const std::string& m) {
   return m;
 }
 
+namespace {
+
 struct message {
   std::string role, content;
 };
 
-std::string chat_body(const std::string& model, const std::vector<message>& history, int max_tokens) {
+std::string chat_body(const std::string& model, const std::vector<message>& history, const sampling& sp) {
   rapidjson::StringBuffer buf;
   rbee::json::writer w(buf);
   w.StartObject();
   w.Key("model");
   w.String(model.c_str());
-  if (max_tokens > 0) {
+  if (sp.max_tokens > 0) {
     w.Key("max_tokens");
-    w.Int(max_tokens);
+    w.Int(sp.max_tokens);
+  }
+  if (sp.temperature) {
+    w.Key("temperature");
+    w.Double(*sp.temperature);
+  }
+  if (sp.top_p) {
+    w.Key("top_p");
+    w.Double(*sp.top_p);
+  }
+  if (sp.seed) {
+    w.Key("seed");
+    w.Int64(*sp.seed);
   }
   w.Key("stream");
   w.Bool(true);
@@ -68,53 +86,137 @@ std::string chat_body(const std::string& model, const std::vector<message>& hist
   return buf.GetString();
 }
 
-/// Streams one answer to stdout; returns its text, or nullopt on an error.
-std::optional<std::string> answer(const client& c, const std::string& model, const std::vector<message>& history,
-                                  int max_tokens) {
-  std::string text, error;
+struct reply {
+  bool ok = false;
+  std::string text, finish, error, code;
+  bool interrupted = false;
+};
+
+/// Streams one answer to stdout. A context overflow is returned (code
+/// "context_overflow") for the chat to shorten the conversation, not printed.
+reply answer(const client& c, const std::string& model, const std::vector<message>& history, const sampling& sp) {
+  reply out;
   interrupted = false;
-  auto r = net::sse_request(c.u, "POST", "/v1/chat/completions", chat_body(model, history, max_tokens), c.auth,
+  bool printed = false;
+  auto r = net::sse_request(c.u, "POST", "/v1/chat/completions", chat_body(model, history, sp), c.auth,
                             [&](const net::sse_event& e) {
                               if (interrupted) return false; // Ctrl-C: hang up; the server cancels
                               if (e.data == "[DONE]") return false;
                               rapidjson::Document d;
                               rbee::json::parse(d, e.data);
                               if (d.HasParseError() || !d.IsObject()) return true;
-                              if (d.HasMember("error") && d["error"].IsObject() && d["error"].HasMember("message") &&
-                                  d["error"]["message"].IsString()) {
-                                error = d["error"]["message"].GetString();
+                              if (d.HasMember("error") && d["error"].IsObject()) {
+                                auto& err = d["error"];
+                                if (err.HasMember("message") && err["message"].IsString()) out.error = err["message"].GetString();
+                                if (err.HasMember("code") && err["code"].IsString()) out.code = err["code"].GetString();
                                 return false;
                               }
                               if (d.HasMember("choices") && d["choices"].IsArray() && !d["choices"].Empty()) {
                                 auto& ch = d["choices"][0];
+                                if (ch.IsObject() && ch.HasMember("finish_reason") && ch["finish_reason"].IsString())
+                                  out.finish = ch["finish_reason"].GetString();
                                 if (ch.IsObject() && ch.HasMember("delta") && ch["delta"].IsObject() && ch["delta"].HasMember("content") &&
                                     ch["delta"]["content"].IsString()) {
                                   std::string piece = ch["delta"]["content"].GetString();
-                                  text += piece;
+                                  out.text += piece;
                                   piece = terminal_safe(piece); // a model can emit escape sequences too
                                   std::fwrite(piece.data(), 1, piece.size(), stdout);
                                   std::fflush(stdout);
+                                  printed = true;
                                 }
                               }
                               return true;
                             },
                             std::chrono::minutes(10));
+  out.interrupted = interrupted;
   if (r.status != 200) {
+    if (r.body.find("\"context_overflow\"") != std::string::npos) {
+      out.code = "context_overflow";
+      return out;
+    }
     report(c, r);
-    return std::nullopt;
+    return out;
   }
-  std::printf("\n");
-  if (!error.empty()) {
-    std::cerr << "rbee: " << terminal_safe(error) << "\n";
-    return std::nullopt;
+  if (printed || out.interrupted) std::printf("\n");
+  if (out.code == "context_overflow") return out;
+  if (!out.error.empty()) {
+    std::cerr << "rbee: " << terminal_safe(out.error) << "\n";
+    return out;
   }
-  return text;
+  out.ok = true;
+  return out;
+}
+
+/// Drops the oldest turn (a user message and the answer after it), never a
+/// system message nor the last message; false when nothing can go.
+bool drop_oldest_turn(std::vector<message>& history) {
+  auto first = std::find_if(history.begin(), history.end(), [](auto& m) { return m.role != "system"; });
+  if (first == history.end() || first + 1 >= history.end()) return false;
+  auto last = first + 1;
+  if (last->role == "assistant" && last + 1 < history.end()) ++last;
+  history.erase(first, last);
+  return true;
+}
+
+constexpr const char* chat_help =
+  "  /set temperature X   sampling temperature (0: greedy)\n"
+  "  /set top_p X         nucleus sampling\n"
+  "  /set seed N          a fixed seed\n"
+  "  /set max_tokens N    at most N tokens per answer (0: until the model stops)\n"
+  "  /set system TEXT     the system prompt (kept when old turns are dropped)\n"
+  "  /show                the settings\n"
+  "  /clear               forget the conversation (keeps the system prompt)\n"
+  "  /bye                 quit (or Ctrl-D)\n";
+
+/// A /command of the chat; false to quit.
+bool chat_command(const std::string& line, std::vector<message>& history, sampling& sp) {
+  std::istringstream in(line);
+  std::string cmd, key, value;
+  in >> cmd >> key;
+  std::getline(in >> std::ws, value);
+  auto number = [&](double lo, double hi) -> std::optional<double> {
+    try {
+      size_t used = 0;
+      double v = std::stod(value, &used);
+      if (used == value.size() && v >= lo && v <= hi) return v;
+    } catch (...) {
+    }
+    std::fprintf(stderr, "%s must be a number from %g to %g\n", key.c_str(), lo, hi);
+    return std::nullopt;
+  };
+  if (cmd == "/bye" || cmd == "/exit" || cmd == "/quit") return false;
+  if (cmd == "/help" || cmd == "/?") {
+    std::fprintf(stderr, "%s", chat_help);
+  } else if (cmd == "/clear") {
+    std::erase_if(history, [](auto& m) { return m.role != "system"; });
+    std::fprintf(stderr, "cleared the conversation\n");
+  } else if (cmd == "/show") {
+    std::fprintf(stderr, "temperature %s, top_p %s, seed %s, max_tokens %d, %zu messages\n",
+                 sp.temperature ? std::to_string(*sp.temperature).c_str() : "(the server's)",
+                 sp.top_p ? std::to_string(*sp.top_p).c_str() : "(the server's)",
+                 sp.seed ? std::to_string(*sp.seed).c_str() : "(random)", sp.max_tokens, history.size());
+  } else if (cmd == "/set" && key == "temperature") {
+    if (auto v = number(0, 10)) sp.temperature = *v;
+  } else if (cmd == "/set" && key == "top_p") {
+    if (auto v = number(0, 1)) sp.top_p = *v;
+  } else if (cmd == "/set" && key == "seed") {
+    if (auto v = number(0, 9e15)) sp.seed = static_cast<int64_t>(*v);
+  } else if (cmd == "/set" && key == "max_tokens") {
+    if (auto v = number(0, 1 << 20)) sp.max_tokens = static_cast<int>(*v);
+  } else if (cmd == "/set" && key == "system") {
+    std::erase_if(history, [](auto& m) { return m.role == "system"; });
+    if (!value.empty()) history.insert(history.begin(), {"system", value});
+    std::fprintf(stderr, value.empty() ? "removed the system prompt\n" : "set the system prompt\n");
+  } else {
+    std::fprintf(stderr, "unknown command '%s'; /help lists them\n", line.c_str());
+  }
+  return true;
 }
 
 } // namespace
 
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
-            int max_tokens, const std::string& hive) {
+            sampling sp, const std::string& hive) {
   auto c = connect_or_start(s);
   if (!c) return failure;
   std::string ref = model_ref(model);
@@ -144,10 +246,22 @@ int cmd_run(const config::settings& s, const std::string& model, const std::stri
   std::vector<message> history;
   if (has_prompt) {
     history.push_back({"user", prompt});
-    return answer(*c, ref, history, max_tokens) ? ok : failure;
+    auto r = answer(*c, ref, history, sp);
+    if (r.interrupted) {
+      std::fprintf(stderr, "rbee: cancelled\n");
+      return cancelled;
+    }
+    if (r.code == "context_overflow") {
+      std::cerr << "rbee: " << terminal_safe(r.error) << "\n";
+      return failure;
+    }
+    if (r.ok && r.finish == "length" && sp.max_tokens == 0)
+      std::fprintf(stderr, "rbee: the answer stopped at the end of the model's context\n");
+    return r.ok ? ok : failure;
   }
   bool tty = isatty(0);
-  if (tty) std::fprintf(stderr, "chatting with %s — Ctrl-C stops an answer, Ctrl-D quits\n", model.c_str());
+  if (tty) std::fprintf(stderr, "chatting with %s — /help for commands, Ctrl-C stops an answer, Ctrl-D or /bye quits\n", model.c_str());
+  bool said_dropped = false;
   for (;;) {
     if (tty) {
       std::fprintf(stderr, ">>> ");
@@ -165,66 +279,33 @@ int cmd_run(const config::settings& s, const std::string& model, const std::stri
       return ok; // Ctrl-D
     }
     if (line.empty()) continue;
-    history.push_back({"user", line});
-    auto text = answer(*c, ref, history, max_tokens);
-    if (!text) {
-      history.pop_back();
-      if (!tty) return failure;
+    if (line[0] == '/') {
+      if (!chat_command(line, history, sp)) return ok;
       continue;
     }
-    history.push_back({"assistant", *text});
+    history.push_back({"user", line});
+    auto r = answer(*c, ref, history, sp);
+    // Longer than the context: the oldest turns go (the system prompt stays), said once.
+    while (r.code == "context_overflow" && drop_oldest_turn(history)) {
+      if (!said_dropped) std::fprintf(stderr, "(the conversation outgrew the model's context: dropping the oldest turns)\n");
+      said_dropped = true;
+      r = answer(*c, ref, history, sp);
+    }
+    if (r.code == "context_overflow") std::cerr << "rbee: " << terminal_safe(r.error) << "\n";
+    if (!r.ok) {
+      history.pop_back();
+      if (!tty && !r.interrupted) return failure;
+      continue;
+    }
+    history.push_back({"assistant", r.text});
   }
-}
-
-int cmd_ps(const config::settings& s, const std::string& hive) {
-  auto c = connect(s);
-  if (!c) return usage;
-  rapidjson::Document d;
-  if (auto done = get_list(*c, "/v1/workers", "workers", d)) return *done;
-  std::printf("%-36s %-14s %-12s %-7s %-10s %-6s %-7s %s\n", "MODEL", "HIVE", "WORKER", "DEVICE", "MEMORY", "BUSY", "TOK/S", "IDLE");
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  for (auto& w : d["workers"].GetArray()) {
-    if (!hive.empty() && hive != w["hive_id"].GetString()) continue;
-    double mib = static_cast<double>(w["memory_bytes"].GetUint64()) / (1 << 20);
-    int64_t idle = (now - w["last_used_ms"].GetInt64()) / 1000;
-    double tps = w.HasMember("tokens_per_s") && w["tokens_per_s"].IsNumber() ? w["tokens_per_s"].GetDouble() : 0;
-    std::printf("%-36s %-14s %-12s %-7s %7.0f MiB %-6d %-7.1f %llds (keep %ds)\n", w["model"].GetString(),
-                w["hive_id"].GetString(), w["worker_id"].GetString(), w["device"].GetString(), mib,
-                w["busy"].GetInt(), tps, static_cast<long long>(idle), w["keep_alive_s"].GetInt());
-  }
-  return ok;
-}
-
-int cmd_stop(const config::settings& s, const std::string& model, const std::string& hive) {
-  auto c = connect(s);
-  if (!c) return usage;
-  rapidjson::Document d;
-  if (auto done = get_list(*c, "/v1/workers", "workers", d)) return *done;
-  std::string ref = model_ref(model);
-  int stopped = 0;
-  for (auto& w : d["workers"].GetArray()) {
-    std::string name = w["model"].GetString(), path = w["model_path"].GetString(), id = w["worker_id"].GetString();
-    if (name != model && name != ref && path != ref && id != model) continue;
-    if (!hive.empty() && hive != w["hive_id"].GetString()) continue;
-    std::string op = std::string(R"({"operation":"worker_stop","hive_id":")") + w["hive_id"].GetString() +
-                     R"(","worker_id":")" + id + "\"}";
-    auto sr = net::http_call(c->u, "POST", "/v1/jobs", op, c->auth);
-    if (sr.status != 202) return report(*c, sr);
-    std::printf("stopping %s (%s on %s)\n", name.c_str(), id.c_str(), w["hive_id"].GetString());
-    ++stopped;
-  }
-  if (!stopped) {
-    std::cerr << "rbee: no loaded model '" << model << "' (see rbee ps)\n";
-    return failure;
-  }
-  return ok;
 }
 
 namespace {
 
 struct run_flags {
   std::string model, prompt, hive;
-  int max_tokens = 0;
+  sampling sp;
 };
 
 const bool registered_run = register_command({100, [](CLI::App& app, common_flags& f, command_runs& runs) {
@@ -232,29 +313,19 @@ const bool registered_run = register_command({100, [](CLI::App& app, common_flag
   auto* run = app.add_subcommand("run", "chat with a model (or answer one PROMPT and exit)");
   run->add_option("model", a->model, "a model in the store (org/repo[:QUANT]) or a GGUF file")->required();
   auto* prompt = run->add_option("prompt", a->prompt, "answer this and exit");
-  run->add_option("-n,--max-tokens", a->max_tokens, "at most this many tokens per answer (default: until the model stops)")
+  run->add_option("-n,--max-tokens", a->sp.max_tokens, "at most this many tokens per answer (default: until the model stops)")
     ->check(CLI::Range(1, 1 << 20));
+  run->add_option("--temperature", a->sp.temperature, "sampling temperature (0: greedy; default: the server's)")
+    ->check(CLI::Range(0.0, 10.0));
+  run->add_option("--top-p", a->sp.top_p, "nucleus sampling (default: the server's)")->check(CLI::Range(0.0, 1.0));
+  run->add_option("--seed", a->sp.seed, "a fixed seed (answers repeat)");
   run->add_option("--hive", a->hive, "run it on this hive (default: the embedded one, else the queen places it)");
   add_queen_flag(run, f);
   runs.emplace_back(run, with_client_settings([a, prompt](const config::settings& s) {
-    return cmd_run(s, a->model, a->prompt, prompt->count() > 0, a->max_tokens, a->hive);
+    return cmd_run(s, a->model, a->prompt, prompt->count() > 0, a->sp, a->hive);
   }));
 }});
 
-const bool registered_ps = register_command({170, [](CLI::App& app, common_flags& f, command_runs& runs) {
-  auto hive = std::make_shared<std::string>();
-  auto* ps = app.add_subcommand("ps", "list the loaded models (workers) of every hive");
-  ps->add_option("--hive", *hive, "only this hive's");
-  add_queen_flag(ps, f);
-  add_json_flag(ps);
-  runs.emplace_back(ps, with_client_settings([hive](const config::settings& s) { return cmd_ps(s, *hive); }));
-  auto model = std::make_shared<std::string>();
-  auto* stop = app.add_subcommand("stop", "unload a model");
-  stop->add_option("model", *model, "the model (as shown by rbee ps) or worker id")->required();
-  stop->add_option("--hive", *hive, "only on this hive (default: wherever it is loaded)");
-  add_queen_flag(stop, f);
-  runs.emplace_back(stop, with_client_settings([model, hive](const config::settings& s) { return cmd_stop(s, *model, *hive); }));
-}});
 
 } // namespace
 

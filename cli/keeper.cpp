@@ -59,8 +59,7 @@ int cmd_status(const config::settings& s) {
     return failure;
   }
   std::printf("queen  %s  (rbee %s)\n\n", c->base.c_str(), str(h, "version").c_str());
-  std::printf("%-20s %-7s %-6s %-24s %-10s %-10s %s\n", "HIVE", "STATE", "CPUS", "SIMD", "RAM",
-              "AVAILABLE", "GPUS");
+  std::printf("%-20s %-7s %-6s %-10s %-10s %-24s %s\n", "HIVE", "STATE", "CPUS", "RAM", "AVAILABLE", "GPUS", "SIMD");
   for (auto& hive : d["hives"].GetArray()) {
     const auto& caps = hive["capabilities"];
     std::string simd;
@@ -69,10 +68,10 @@ int cmd_status(const config::settings& s) {
     for (auto& g : caps["gpus"].GetArray())
       gpus += (gpus.empty() ? "" : "; ") + str(g, "name") + " " + gib(u64(g, "memory_total"));
     if (gpus.empty()) gpus = "none";
-    std::printf("%-20s %-7s %-6s %-24s %-10s %-10s %s\n", str(hive, "hive_id").c_str(),
-                str(hive, "state").c_str(), str(caps, "cores").c_str(),
-                (simd.empty() ? "-" : simd).substr(0, 24).c_str(), gib(u64(caps, "ram_total")).c_str(),
-                gib(u64(caps, "ram_available")).c_str(), gpus.c_str());
+    // SIMD last and whole: its names are never cut.
+    std::printf("%-20s %-7s %-6s %-10s %-10s %-24s %s\n", str(hive, "hive_id").c_str(), str(hive, "state").c_str(),
+                str(caps, "cores").c_str(), gib(u64(caps, "ram_total")).c_str(), gib(u64(caps, "ram_available")).c_str(),
+                gpus.c_str(), (simd.empty() ? "-" : simd).c_str());
     if (str(hive, "state") == "lost") std::printf("  lost: %s\n", str(hive, "lost_reason").c_str());
   }
   if (d["hives"].Empty()) std::printf("(no hives have joined)\n");
@@ -85,7 +84,9 @@ int cmd_jobs(const config::settings& s) {
   rapidjson::Document d;
   if (auto done = get_list(*c, "/v1/jobs", "jobs", d)) return *done;
   std::printf("%-22s %-22s %-16s %-10s %s\n", "JOB", "OPERATION", "HIVE", "STATE", "ERROR");
-  for (auto& j : d["jobs"].GetArray()) {
+  auto list = d["jobs"].GetArray();
+  for (auto it = list.End(); it != list.Begin();) { // newest first, as the dashboard
+    auto& j = *--it;
     std::string err = j.HasMember("error") ? str(j["error"], "code") : "";
     std::printf("%-22s %-22s %-16s %-10s %s\n", str(j, "job_id").c_str(), str(j, "operation").c_str(),
                 str(j, "hive_id").c_str(), str(j, "state").c_str(), err.c_str());
@@ -203,7 +204,7 @@ const bool registered_workers = register_command({130, [](CLI::App& app, common_
   auto a = std::make_shared<worker_flags>();
   auto* workers = app.add_subcommand("workers", "worker binaries: what the catalog offers, what is installed");
   workers->require_subcommand(1);
-  auto* available = workers->add_subcommand("available", "the workers of the catalog (metadata as JSON)");
+  auto* available = workers->add_subcommand("available", "the workers of the catalog (a table; --json: their metadata)");
   auto* installed = workers->add_subcommand("installed", "the workers installed on a hive");
   auto* install = app.add_subcommand("install", "build and install a worker from the catalog (the build streams live)");
   install->add_option("worker", a->id, "the worker id (rbee workers available)")->required();

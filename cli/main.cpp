@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <vector>
+#include <algorithm>
 
 extern char** environ;
 
@@ -51,6 +53,52 @@ const bool registered = register_command({90, [](CLI::App& app, common_flags&, c
   }));
 }});
 
+/// Levenshtein distance, for "did you mean".
+size_t distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// Bare `rbee`: the commands. A first word that is no command: what it might
+/// have meant, and the commands. nullopt: parse as usual.
+std::optional<int> no_command(CLI::App& app, int argc, char** argv) {
+  std::string word;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--config" || a == "--log-level") {
+      ++i;
+      continue;
+    }
+    if (a.starts_with("-")) return std::nullopt; // --help, --version, --config=…: CLI11's
+    word = a;
+    break;
+  }
+  if (word.empty()) { // no command is a usage error, answered with the list of them
+    std::cout << app.help();
+    return static_cast<int>(usage);
+  }
+  std::string best;
+  size_t best_d = 3;
+  for (auto* sub : app.get_subcommands({})) {
+    if (sub->check_name(word)) return std::nullopt;
+    size_t d = distance(word, sub->get_name());
+    if (d < best_d || (sub->get_name().starts_with(word) && best.empty())) best = sub->get_name(), best_d = d;
+  }
+  std::cerr << "rbee: unknown command '" << word << "'" << (best.empty() ? "" : ": did you mean '" + best + "'?") << "\n\n";
+  std::cerr << app.help();
+  return static_cast<int>(usage);
+}
+
 } // namespace
 
 } // namespace rbee::cli
@@ -65,6 +113,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, off");
   command_runs runs;
   for (auto& c : registered_commands()) c.add(app, f, runs);
+  if (auto rc = no_command(app, argc, argv)) return *rc;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

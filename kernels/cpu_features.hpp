@@ -47,4 +47,9 @@ struct cuda_device {
 /// without CUDA, no driver, no device).
 std::vector<cuda_device> detect_cuda(std::string& note);
 
+/// Why the CUDA runtime gave no device, in a user's words: "no NVIDIA GPU found"
+/// when the machine has none (no /dev/nvidia0, no /proc/driver/nvidia/gpus
+/// entry), else the runtime's own `runtime_error` (a driver problem worth reading).
+std::string cuda_absence(const std::string& runtime_error);
+
 } // namespace rbee::kernels

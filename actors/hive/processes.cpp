@@ -109,10 +109,17 @@ caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, co
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   // An installed worker runs from the descriptor whose hash was checked (the child
-  // inherits it until exec); argv[0] keeps the real path for ps.
-  std::string exe = program_fd >= 0 ? "/proc/self/fd/" + std::to_string(program_fd) : bin;
+  // holds it as descriptor 3 until exec); argv[0] keeps the real path for ps.
+  // Nothing else of the hive's is inherited: its listening sockets (the API port,
+  // CAF's), model files and pipes are closed in the child (some lack O_CLOEXEC).
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  if (program_fd >= 0) posix_spawn_file_actions_adddup2(&files, program_fd, 3);
+  posix_spawn_file_actions_addclosefrom_np(&files, program_fd >= 0 ? 4 : 3);
+  std::string exe = program_fd >= 0 ? "/proc/self/fd/3" : bin;
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, exe.c_str(), nullptr, &attr, argv.data(), envp.data());
+  int rc = posix_spawn(&pid, exe.c_str(), &files, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&files);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return make_error(errc::unavailable, std::string("cannot start a worker process: ") + std::strerror(rc));
   st.children[pid] = o.worker_id;

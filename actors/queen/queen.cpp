@@ -10,6 +10,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <algorithm>
 #include <unordered_map>
 
 #include <spdlog/logger.h>
@@ -211,7 +212,11 @@ queen_actor::behavior_type queen_impl(queen_ptr self, queen_options opts) {
   self->set_down_handler([=](caf::down_msg& dm) {
     if (auto e = self->state.hives.by_address(dm.source)) {
       std::string id = e->info.hive_id;
-      lose_hive(self, id, "connection lost (" + caf::to_string(dm.reason) + ")");
+      // CAF's "exit_reason(remote_link_unreachable)" in words: "remote link unreachable".
+      std::string why = caf::to_string(dm.reason);
+      if (auto open = why.find('('); open != std::string::npos && why.back() == ')') why = why.substr(open + 1, why.size() - open - 2);
+      std::replace(why.begin(), why.end(), '_', ' ');
+      lose_hive(self, id, "connection lost (" + why + ")");
     }
   });
   self->send(self, tick_atom::value);

@@ -1,5 +1,7 @@
 #include "kernels/cpu_features.hpp"
 
+#include <filesystem>
+
 #include <sched.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -80,6 +82,14 @@ cpu_features probe() {
 const cpu_features& detect_cpu() {
   static const cpu_features f = probe();
   return f;
+}
+
+std::string cuda_absence(const std::string& runtime_error) {
+  std::error_code ec;
+  bool device = std::filesystem::exists("/dev/nvidia0", ec);
+  if (!device && std::filesystem::is_directory("/proc/driver/nvidia/gpus", ec))
+    device = !std::filesystem::is_empty("/proc/driver/nvidia/gpus", ec);
+  return device ? runtime_error : "no NVIDIA GPU found";
 }
 
 memory_info detect_memory() {

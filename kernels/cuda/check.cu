@@ -1,5 +1,6 @@
 // cuda_check: each CUDA op on host data (copy in, run, copy out) for the tests.
 #include "kernels/cuda/check.hpp"
+#include "kernels/cpu_features.hpp"
 #include "kernels/cuda/chunks.cuh"
 #include "kernels/cuda/ops.hpp"
 #include "kernels/cuda/quant.cuh"
@@ -92,7 +93,7 @@ bool available(std::string& why) {
   int n = 0;
   cudaError_t rc = cudaGetDeviceCount(&n);
   if (rc != cudaSuccess) {
-    why = std::string("no usable CUDA device: ") + cudaGetErrorString(rc);
+    why = rbee::kernels::cuda_absence(std::string("no usable CUDA device: ") + cudaGetErrorString(rc));
     return false;
   }
   if (n == 0) {

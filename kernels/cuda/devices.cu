@@ -10,7 +10,7 @@ std::vector<cuda_device> detect_cuda(std::string& note) {
   int n = 0;
   cudaError_t rc = cudaGetDeviceCount(&n);
   if (rc != cudaSuccess) {
-    note = std::string("CUDA runtime: ") + cudaGetErrorString(rc);
+    note = cuda_absence(std::string("CUDA runtime: ") + cudaGetErrorString(rc));
     return out;
   }
   if (n == 0) note = "no CUDA device found";

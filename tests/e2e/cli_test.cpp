@@ -25,7 +25,14 @@ TEST(Cli, UsageErrorsExitWith2) {
   EXPECT_FALSE(unknown.err.empty());
   EXPECT_EQ(run({rbee_bin(), "serve", "--no-such-flag"}).status, 2);
   EXPECT_EQ(run({rbee_bin(), "serve", "--port", "eighty"}).status, 2);
-  EXPECT_EQ(run({rbee_bin()}).status, 2);
+  auto bare = run({rbee_bin()});
+  EXPECT_EQ(bare.status, 2);
+  EXPECT_NE(bare.out.find("Subcommands:"), std::string::npos) << "the commands, not 'A subcommand is required': " << bare.out;
+  EXPECT_NE(bare.out.find("run"), std::string::npos);
+  auto typo = run({rbee_bin(), "lss"});
+  EXPECT_EQ(typo.status, 2);
+  EXPECT_NE(typo.err.find("unknown command 'lss': did you mean 'ls'?"), std::string::npos) << typo.err;
+  EXPECT_NE(run({rbee_bin(), "--log-level", "warn", "pul", "x"}).err.find("did you mean 'pull'?"), std::string::npos);
   EXPECT_EQ(run({rbee_bin(), "job"}).status, 2);
 }
 

@@ -5,6 +5,8 @@
 #include "tests/kernels/kernels_test_util.hpp"
 
 #include <rapidjson/document.h>
+#include <sstream>
+#include <set>
 
 #include <signal.h>
 
@@ -106,6 +108,37 @@ TEST_F(WorkerProcess, GetsAMinimalEnvironment) {
   EXPECT_EQ(env.find("aws_canary"), std::string::npos);
   EXPECT_NE(env.find("PATH="), std::string::npos);
   EXPECT_NE(env.find("RBEE_WORKER_CTX=8192"), std::string::npos); // a tuning knob stays
+}
+
+// The server's descriptors stay with the server: no listening socket (the API
+// port, CAF's ports), no file of its own reaches a worker process.
+TEST_F(WorkerProcess, InheritsNoneOfTheServersDescriptors) {
+  ASSERT_EQ(complete(2).status, 200);
+  int pid = worker_pid();
+  ASSERT_GT(pid, 0);
+  // The inodes of every listening TCP socket on this machine.
+  std::set<std::string> listening;
+  for (auto table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::string sl, local, remote, st, q, tm, retr, uid, timeout, inode;
+      f >> sl >> local >> remote >> st >> q >> tm >> retr >> uid >> timeout >> inode;
+      if (st == "0A") listening.insert(inode);
+    }
+  }
+  ASSERT_FALSE(listening.empty()) << "the server listens";
+  int sockets = 0;
+  for (auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    std::error_code ec;
+    auto target = fs::read_symlink(e.path(), ec).string();
+    if (!target.starts_with("socket:[")) continue;
+    ++sockets;
+    EXPECT_FALSE(listening.count(target.substr(8, target.size() - 9))) << "the worker holds a listening socket: " << target;
+  }
+  EXPECT_GT(sockets, 0) << "its own link to the hive";
 }
 
 TEST_F(WorkerProcess, KilledWorkerFailsOnlyItsJobAndIsRestarted) {

@@ -75,7 +75,7 @@ case "$target" in
     objects "$src"/net/sse_parser.cpp ;;
   http)
     objects "$src"/net/*.cpp \
-      "$src"/actors/queen/{queen,schedule,auto_run,job_table,hive_registry,gate,remote,copy}.cpp \
+      "$src"/actors/queen/{queen,schedule,auto_run,job_table,hive_registry,gate,remote,remote_job,remote_build,copy}.cpp \
       "$src"/actors/bridge/{sse_bridge,event_log}.cpp "$src"/cluster/*.cpp "$src"/io/{atomic_file,fetch,base64,child}.cpp \
       "$src"/config/*.cpp "$src"/log/*.cpp "${messages[@]}"
     libs=(-lcaf_core -lboost_system -lcurl -lcrypto -lspdlog -lfmt -lpthread)

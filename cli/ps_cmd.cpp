@@ -1,0 +1,79 @@
+// `rbee ps`, `rbee stop MODEL`: the loaded models (workers) of every hive.
+#include "cli/app.hpp"
+#include "cli/client.hpp"
+#include "cli/commands.hpp"
+#include "net/http_client.hpp"
+
+#include <CLI/CLI.hpp>
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+namespace rbee::cli {
+
+int cmd_ps(const config::settings& s, const std::string& hive) {
+  auto c = connect(s);
+  if (!c) return usage;
+  rapidjson::Document d;
+  if (auto done = get_list(*c, "/v1/workers", "workers", d)) return *done;
+  std::printf("%-36s %-14s %-12s %-7s %-10s %-6s %-7s %s\n", "MODEL", "HIVE", "WORKER", "DEVICE", "MEMORY", "BUSY", "TOK/S", "IDLE");
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (auto& w : d["workers"].GetArray()) {
+    if (!hive.empty() && hive != w["hive_id"].GetString()) continue;
+    double mib = static_cast<double>(w["memory_bytes"].GetUint64()) / (1 << 20);
+    int64_t idle = (now - w["last_used_ms"].GetInt64()) / 1000;
+    double tps = w.HasMember("tokens_per_s") && w["tokens_per_s"].IsNumber() ? w["tokens_per_s"].GetDouble() : 0;
+    std::printf("%-36s %-14s %-12s %-7s %6.1f MiB %-6d %-7.1f %llds (keep %ds)\n", w["model"].GetString(),
+                w["hive_id"].GetString(), w["worker_id"].GetString(), w["device"].GetString(), mib,
+                w["busy"].GetInt(), tps, static_cast<long long>(idle), w["keep_alive_s"].GetInt());
+  }
+  return ok;
+}
+
+int cmd_stop(const config::settings& s, const std::string& model, const std::string& hive) {
+  auto c = connect(s);
+  if (!c) return usage;
+  rapidjson::Document d;
+  if (auto done = get_list(*c, "/v1/workers", "workers", d)) return *done;
+  std::string ref = model_ref(model);
+  int stopped = 0;
+  for (auto& w : d["workers"].GetArray()) {
+    std::string name = w["model"].GetString(), path = w["model_path"].GetString(), id = w["worker_id"].GetString();
+    if (name != model && name != ref && path != ref && id != model) continue;
+    if (!hive.empty() && hive != w["hive_id"].GetString()) continue;
+    std::string op = std::string(R"({"operation":"worker_stop","hive_id":")") + w["hive_id"].GetString() +
+                     R"(","worker_id":")" + id + "\"}";
+    auto sr = net::http_call(c->u, "POST", "/v1/jobs", op, c->auth);
+    if (sr.status != 202) return report(*c, sr);
+    std::printf("stopping %s (%s on %s)\n", name.c_str(), id.c_str(), w["hive_id"].GetString());
+    ++stopped;
+  }
+  if (!stopped) {
+    std::cerr << "rbee: no loaded model '" << model << "' (see rbee ps)\n";
+    return failure;
+  }
+  return ok;
+}
+
+namespace {
+
+const bool registered_ps = register_command({170, [](CLI::App& app, common_flags& f, command_runs& runs) {
+  auto hive = std::make_shared<std::string>();
+  auto* ps = app.add_subcommand("ps", "list the loaded models (workers) of every hive");
+  ps->add_option("--hive", *hive, "only this hive's");
+  add_queen_flag(ps, f);
+  add_json_flag(ps);
+  runs.emplace_back(ps, with_client_settings([hive](const config::settings& s) { return cmd_ps(s, *hive); }));
+  auto model = std::make_shared<std::string>();
+  auto* stop = app.add_subcommand("stop", "unload a model");
+  stop->add_option("model", *model, "the model (as shown by rbee ps) or worker id")->required();
+  stop->add_option("--hive", *hive, "only on this hive (default: wherever it is loaded)");
+  add_queen_flag(stop, f);
+  runs.emplace_back(stop, with_client_settings([model, hive](const config::settings& s) { return cmd_stop(s, *model, *hive); }));
+}});
+
+} // namespace
+
+} // namespace rbee::cli
