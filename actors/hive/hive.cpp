@@ -148,6 +148,16 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
     for (auto& w : *flags)
       if (auto f = w.lock()) *f = true;
   });
+  // Stopped (a shutdown, or a linked actor failing): its in-process workers stop
+  // too — they are monitored, not linked (a worker's crash must not take the hive
+  // down), and a process waits for every actor before it exits.
+  self->set_exit_handler([=](caf::exit_msg& m) {
+    if (m.reason == caf::exit_reason::normal) return; // a linked helper (an offer, the worker gate) ended
+    for (auto& [id, w] : self->state.workers)
+      if (w.handle) self->send_exit(w.handle, m.reason);
+    self->state.workers.clear(); // no handle of ours keeps a stopped worker alive
+    self->quit(m.reason);
+  });
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     if (st.queen && dm.source == st.queen.address()) return queen_lost(self, dm.reason);

@@ -8,6 +8,8 @@
 #include "tests/support/archive_fixture.hpp"
 #include "io/child.hpp"
 
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -65,10 +67,17 @@ TEST_F(Hosts, InstallsHivesOverSshPlacesWorkAndSurvivesAPartition) {
   EXPECT_TRUE(eventually([&] { return hive_state("host2") == "online"; }, 45s)) << hives();
   EXPECT_NE(hives().find("\"epoch\": 2"), std::string::npos) << hives();
 
-  auto gone = rbee({"hive", "uninstall", "--host", "host1"});
-  EXPECT_EQ(gone.status, 0) << gone.out << gone.err;
-  EXPECT_FALSE(fs::exists(lab->home(1) + "/data/rbee/bin/rbee"));
-  EXPECT_TRUE(eventually([&] { return hive_state("host1") == "lost"; }, 10s)) << hives();
+  // Uninstalled, each hive process ends (host2's with the worker it loaded).
+  for (int i = 1; i <= 2; ++i) {
+    int pid = 0;
+    std::ifstream(lab->home(i) + "/state/rbee/hive.pid") >> pid;
+    ASSERT_GT(pid, 0);
+    auto gone = rbee({"hive", "uninstall", "--host", lab->alias(i)});
+    EXPECT_EQ(gone.status, 0) << gone.out << gone.err;
+    EXPECT_FALSE(fs::exists(lab->home(i) + "/data/rbee/bin/rbee"));
+    EXPECT_TRUE(eventually([&] { return hive_state(lab->alias(i)) == "lost"; }, 10s)) << hives();
+    EXPECT_TRUE(eventually([&] { return ::kill(pid, 0) != 0; }, 15s)) << lab->alias(i) << "'s hive process still runs";
+  }
 }
 
 TEST_F(Hosts, SshFailuresAreReportedAsSshFailures) {

@@ -224,3 +224,19 @@ TEST_F(Cluster, AModelIsCopiedFromTheHiveThatHasIt) {
   EXPECT_NE(none.status, 0);
   EXPECT_NE(none.out.find("no other hive has nobody/has"), std::string::npos) << none.out;
 }
+
+// SIGTERM stops a hive that holds loaded workers (they are stopped with it):
+// `rbee hive uninstall` and systemd rely on it.
+TEST_F(Cluster, AHiveWithALoadedWorkerStopsOnSigterm) {
+  auto data = temp_dir();
+  std::filesystem::create_directories(data + "/models/test/synth");
+  ASSERT_EQ(run({rbee_bin(), "model", "synth", "--shape", "stories15m", "--type", "q8_0", "--out",
+                 data + "/models/test/synth/m.gguf"}, {}, 120s).status, 0);
+  auto h = start_hive("busy", data);
+  ASSERT_TRUE(eventually([&] { return hive_state("busy") == "online"; }, 10s));
+  auto r = run({rbee_bin(), "job", "submit", R"({"operation":"infer","model":"test/synth","prompt":"Once","max_tokens":4})"}, env);
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_NE(net::http_call(queen.url(), "GET", "/v1/workers").body.find("test/synth"), std::string::npos);
+  h->signal(SIGTERM);
+  EXPECT_EQ(h->wait(15s), 0) << "the hive exits, its worker with it: " << h->stderr_text();
+}

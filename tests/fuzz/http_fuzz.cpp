@@ -17,6 +17,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <thread>
 #include <string>
 
 namespace {
@@ -48,8 +52,18 @@ struct front {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static auto& f = *new front; // never destroyed: CAF's globals may be gone at exit
   static int runs = 0;
-  int fd = rbee::test::raw_connect(f.port);
-  if (fd < 0) std::abort();
+  // Under a loaded machine (the whole suite beside it) a connect can fail for
+  // lack of ephemeral ports for a moment: retried; a server that stopped
+  // listening still aborts, saying why.
+  int fd = -1;
+  for (int tries = 0; fd < 0 && tries < 100; ++tries) {
+    fd = rbee::test::raw_connect(f.port);
+    if (fd < 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (fd < 0) {
+    std::fprintf(stderr, "cannot connect to the server: %s\n", std::strerror(errno));
+    std::abort();
+  }
   std::string bytes(reinterpret_cast<const char*>(data), size);
   size_t sent = 0;
   while (sent < bytes.size()) {
