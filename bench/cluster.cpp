@@ -2,6 +2,8 @@
 // sshd (tests/support/netns.hpp). Reports
 //   - `rbee hive install --host` wall time, cold (nothing there) and again
 //     (rbee and credentials already there: what an upgrade costs),
+//   - with RBEE_BENCH_SOURCE=1: `rbee hive install --build source` wall time,
+//     cold (the host's own empty compiler cache) and again (its ccache warm),
 //   - join time: `rbee hive start --host` until the queen lists it online (the
 //     job ends when it has joined: ssh preflight, start, TLS handshake, join),
 //   - LAN copy: a model file (RBEE_BENCH_COPY_MB, default 512 MiB) copied from
@@ -70,7 +72,9 @@ struct lab_queen {
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
   }
-  run_result rbee(std::vector<std::string> args) { return run(argv_of(args), env, std::chrono::seconds(300)); }
+  run_result rbee(std::vector<std::string> args, std::chrono::seconds t = std::chrono::seconds(300)) {
+    return run(argv_of(args), env, t);
+  }
   std::vector<std::string> infer(const std::string& hive, int tokens) const {
     std::string hive_field = hive.empty() ? "" : R"("hive_id":")" + hive + R"(",)";
     return argv_of({"job", "submit", R"({"operation":"infer",)" + hive_field + R"("model":"bench/s","prompt":"Once upon a time",)"
@@ -129,6 +133,19 @@ int main(int argc, char** argv) {
     q.rbee({"hive", "start", "--host", lab.alias(1)});
     join.push_back(seconds_since(t0));
   }
+  // The build from source on the host, cold then with its ccache warm (minutes cold: opt-in).
+  std::vector<double> source_cold, source_warm;
+  if (std::getenv("RBEE_BENCH_SOURCE") && std::string(std::getenv("RBEE_BENCH_SOURCE")) == "1")
+    for (int r = 0; r < 2; ++r) {
+      auto t0 = clk::now();
+      auto built = q.rbee({"hive", "install", "--host", lab.alias(1), "--build", "source"}, std::chrono::seconds(3600));
+      if (built.status != 0) {
+        std::printf("install --build source failed: %s\n%s\n", built.out.substr(built.out.size() > 3000 ? built.out.size() - 3000 : 0).c_str(),
+                    built.err.c_str());
+        break;
+      }
+      (r == 0 ? source_cold : source_warm).push_back(seconds_since(t0));
+    }
   // LAN copy: host1 has a model, host2 needs it.
   std::vector<double> copy_s;
   size_t mb = std::getenv("RBEE_BENCH_COPY_MB") ? std::max(1, std::atoi(std::getenv("RBEE_BENCH_COPY_MB"))) : 512;
@@ -204,6 +221,8 @@ int main(int argc, char** argv) {
   std::printf("| what | best | mean | runs |\n|---|---|---|---|\n");
   show("rbee hive install --host (cold)", cold);
   show("rbee hive install --host (again, an upgrade)", warm);
+  show("rbee hive install --build source (cold)", source_cold);
+  show("rbee hive install --build source (ccache warm)", source_warm);
   show("rbee hive start --host until online", join);
   show(("LAN copy of " + std::to_string(mb) + " MiB (whole job)").c_str(), copy_s);
   if (!copy_s.empty()) {

@@ -108,6 +108,11 @@ void block_stop_signals();
 /// Waits for SIGINT or SIGTERM (blocked before) or for `done` to return true,
 /// checking it every 50 ms. Returns true when a signal arrived.
 bool wait_for_stop(const std::function<bool()>& done = {});
+/// A shutdown bounded in time: once the daemon has begun stopping, the process
+/// exits `seconds` later whatever is still running (an actor CAF keeps alive, a
+/// transfer), saying so on stderr; a second SIGINT/SIGTERM exits at once.
+/// Everything rbee writes is atomic (temp file + rename), so nothing is lost.
+void exit_after(int seconds);
 /// Raises the soft open-files limit to the hard limit (many SSE clients).
 void raise_fd_limit();
 

@@ -94,6 +94,7 @@ int run_serve(config::settings s) {
       log->info("embedded mode: queen, hive '{}' and HTTP front in one process", hive_id);
       wait_for_stop();
       log->info("shutting down");
+      exit_after(10);
     }
     srv.stop();
   }
@@ -140,6 +141,7 @@ int run_queen(config::settings s) {
       log->info("queen: add a hive with `rbee cluster add-hive NAME`; it joins with `rbee hive join TOKEN` and `rbee hive`");
       wait_for_stop();
       log->info("shutting down");
+      exit_after(10);
     }
     srv.stop();
     // (caf::openssl::unpublish does not compile in CAF 0.17.6; the port closes with the system.)

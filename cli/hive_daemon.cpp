@@ -135,6 +135,7 @@ int run_hive(config::settings s) {
     }
   }
   log->info("shutting down");
+  exit_after(10);
   http.stop();
   caf::anon_send_exit(hive, caf::exit_reason::user_shutdown);
   return ok;

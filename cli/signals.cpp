@@ -3,7 +3,11 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <ctime>
+#include <thread>
 
 namespace rbee::cli {
 
@@ -31,6 +35,21 @@ bool wait_for_stop(const std::function<bool()>& done) {
     if (sigtimedwait(&set, nullptr, &tick) > 0) return true;
     if (done && done()) return false;
   }
+}
+
+void exit_after(int seconds) {
+  std::thread([seconds] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    timespec wait{seconds, 0};
+    bool again = sigtimedwait(&set, nullptr, &wait) > 0;
+    std::fprintf(stderr, again ? "rbee: stopped again: exiting now\n"
+                               : "rbee: the shutdown took longer than %d s: exiting\n", seconds);
+    std::fflush(nullptr);
+    _exit(again ? 130 : 0);
+  }).detach();
 }
 
 void raise_fd_limit() {

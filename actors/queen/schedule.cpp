@@ -104,7 +104,7 @@ void survey_hives(queen_ptr self, const std::string& model, std::function<void(s
   for (auto& info : self->state.hives.list()) {
     auto e = self->state.hives.find(info.hive_id);
     if (info.state != hive_state::online || !e || !e->handle) continue;
-    sv->hives.push_back({info.hive_id, false, false, 0, info.caps.ram_available, info.caps.read_bandwidth});
+    sv->hives.push_back({info.hive_id, false, false, 0, info.caps.ram_available, info.caps.read_bandwidth, {}});
     handles.push_back(e->handle);
   }
   if (sv->hives.empty()) return sv->done({});

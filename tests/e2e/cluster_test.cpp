@@ -234,9 +234,14 @@ TEST_F(Cluster, AHiveWithALoadedWorkerStopsOnSigterm) {
                  data + "/models/test/synth/m.gguf"}, {}, 120s).status, 0);
   auto h = start_hive("busy", data);
   ASSERT_TRUE(eventually([&] { return hive_state("busy") == "online"; }, 10s));
-  auto r = run({rbee_bin(), "job", "submit", R"({"operation":"infer","model":"test/synth","prompt":"Once","max_tokens":4})"}, env);
-  ASSERT_EQ(r.status, 0) << r.err;
+  // Several streams at once, as a chat server sees them.
+  std::vector<std::unique_ptr<process>> jobs;
+  for (int i = 0; i < 6; ++i)
+    jobs.push_back(std::make_unique<process>(
+      std::vector<std::string>{rbee_bin(), "job", "submit", R"({"operation":"infer","model":"test/synth","prompt":"Once","max_tokens":16})"}, env));
+  for (auto& j : jobs) EXPECT_EQ(j->wait(60s), 0);
   ASSERT_NE(net::http_call(queen.url(), "GET", "/v1/workers").body.find("test/synth"), std::string::npos);
   h->signal(SIGTERM);
   EXPECT_EQ(h->wait(15s), 0) << "the hive exits, its worker with it: " << h->stderr_text();
+  EXPECT_EQ(h->stderr_text().find("took longer than"), std::string::npos) << "a clean stop: " << h->stderr_text();
 }
