@@ -76,7 +76,8 @@ caf::expected<download_result> download(caf::event_based_actor* self, const hive
     total += f.size;
   }
   std::vector<std::string> paths;
-  uint64_t before = 0;
+  uint64_t before = 0, fetched = 0;
+  bool fetched_any = false;
   for (size_t i = 0; i < files->size(); ++i) {
     const auto& f = (*files)[i];
     std::string final_path = *dir + "/" + f.path;
@@ -124,11 +125,14 @@ caf::expected<download_result> download(caf::event_based_actor* self, const hive
         say("unverified", f.path + ": unverified (" + std::string(f.sha256.empty() ? "no sha256" : "no size") +
                             " from the server; accepted because allow_unverified_downloads is set)",
             {}, event_kind::narration, level::warn);
+      fetched += f.size;
+      fetched_any = true;
     }
     before += f.size;
     paths.push_back(final_path);
   }
-  say("done", "downloaded " + ref->id() + " (" + mib(total) + ")");
+  say("done", fetched_any ? "downloaded " + ref->id() + " (" + mib(fetched) + ")"
+                      : ref->id() + " was already in the store and matches Hugging Face's (" + mib(total) + ")");
   return download_result{ref->id(), std::move(paths), total};
 }
 

@@ -36,6 +36,16 @@ caf::result<job_result> hive_download(hive_ptr self, const job_ctx& ctx, const m
     auto& s = self->state;
     auto i = s.downloads.find(model);
     if (i == s.downloads.end()) return;
+    // Hugging Face out of reach, the model already here: that is a pull that has
+    // nothing to do (offline use), said so, not a failure.
+    if (!r && code_of(r.error()) == errc::unavailable)
+      if (auto have = s.store->resolve(model, false)) {
+        for (auto& [job, p] : i->second.jobs)
+          hive_say(self, job, "present",
+                   model + " is already in this hive's store (" + *have + "); Hugging Face is not reachable (" +
+                     message_of(r.error()) + "), so it was not checked for a newer file");
+        r = job_result{download_result{model, {*have}, 0}};
+      }
     if (r)
       logging::get("downloader")->info("job={} downloaded {}", i->second.jobs.front().first.job_id, model);
     else

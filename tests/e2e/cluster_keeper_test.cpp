@@ -35,6 +35,11 @@ TEST_F(Cluster, TheKeeperWorksWithRemoteHivesAndNoLocalOne) {
   // (No Hugging Face here: the download itself fails, after going to the right hive.)
   auto pulled = run({rbee_bin(), "pull", "test/other"}, env, 30s);
   EXPECT_NE(pulled.err.find("routing model_download to hive gpu-box"), std::string::npos) << pulled.out << pulled.err;
+  // A model already here pulls fine offline: nothing to fetch, said so.
+  auto present = run({rbee_bin(), "pull", "test/stories"}, env, 30s);
+  EXPECT_EQ(present.status, 0) << present.out << present.err;
+  EXPECT_NE(present.err.find("is already in this hive's store"), std::string::npos) << present.err;
+  EXPECT_NE(present.err.find("Hugging Face is not reachable"), std::string::npos) << present.err;
   auto stop = run({rbee_bin(), "stop", "test/stories"}, env, 20s);
   EXPECT_EQ(stop.status, 0) << stop.out << stop.err;
   EXPECT_NE(stop.out.find("on gpu-box"), std::string::npos) << stop.out;

@@ -61,6 +61,8 @@ TEST_F(Pull, PullListRunRemove) {
   auto again = rbee({"pull", "test/tiny:Q8_0"}); // already there: nothing to fetch
   EXPECT_EQ(again.status, 0);
   EXPECT_NE(again.err.find("already in the store"), std::string::npos) << again.err;
+  EXPECT_EQ(again.err.find("downloaded"), std::string::npos) << "nothing was: " << again.err;
+  EXPECT_NE(again.err.find("was already in the store and matches"), std::string::npos) << again.err;
   auto ls = rbee({"ls"});
   EXPECT_NE(ls.out.find("test/tiny:tiny-Q8_0.gguf"), std::string::npos) << ls.out;
   EXPECT_NE(ls.out.find("Q8_0"), std::string::npos);  // read from the GGUF header
