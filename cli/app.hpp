@@ -116,4 +116,10 @@ void exit_after(int seconds);
 /// Raises the soft open-files limit to the hard limit (many SSE clients).
 void raise_fd_limit();
 
+// -- the background server (server_cmd.cpp) --
+/// Records the `rbee serve` autostart started: pid, port, log, the settings it got.
+void record_background_server(const config::settings& s, int pid, const std::string& port, const std::string& log);
+/// Says on stderr when the background server (on `port`) runs with settings other than `s`.
+void warn_if_settings_differ(const config::settings& s, const std::string& port);
+
 } // namespace rbee::cli

@@ -1,6 +1,7 @@
 // When no queen answers on this machine, the keeper starts one: `rbee serve`
 // in the background (its own session, output to <state_dir>/serve.log), then
-// waits for its /health — the seed's "auto-starts hive".
+// waits for its /health — the seed's "auto-starts hive". `rbee server` (server_cmd.cpp)
+// stops and restarts it.
 #include "cli/app.hpp"
 #include "cli/client.hpp"
 
@@ -77,6 +78,7 @@ std::optional<client> connect_or_start(const config::settings& s) {
   std::string log;
   pid_t pid = start_background(s, c->u.port, log);
   if (pid < 0) return std::nullopt;
+  record_background_server(s, static_cast<int>(pid), c->u.port, log);
   std::fprintf(stderr, "rbee: no server answered at %s; started `rbee serve` in the background (pid %d, log %s)\n",
                c->base.c_str(), static_cast<int>(pid), log.c_str());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

@@ -20,6 +20,7 @@ std::optional<client> connect(const config::settings& s) {
   }
   client c{*u, {}, s.queen_url, s.api_token};
   if (!authorize(c)) return std::nullopt;
+  if (config::is_loopback(c.u.host)) warn_if_settings_differ(s, c.u.port); // the background server, started earlier
   return c;
 }
 
@@ -70,8 +71,11 @@ std::string terminal_safe(std::string_view s) {
 
 int report(const client& c, const net::http_result& r) {
   if (r.status == 0) {
-    std::cerr << "rbee: no queen answers at " << c.base << " (" << r.error
-              << "); start one with `rbee serve`\n";
+    // The command that would answer here: a local server on this very port; a
+    // queen elsewhere is the user's to start.
+    std::string start = "`rbee serve --port " + c.u.port + "` (`rbee run MODEL` starts it for you)";
+    if (!config::is_loopback(c.u.host)) start = "`rbee queen --bind " + c.u.host + " --port " + c.u.port + "` on that machine";
+    std::cerr << "rbee: no queen answers at " << c.base << " (" << r.error << "); start one with " << start << "\n";
     return failure;
   }
   rapidjson::Document d;

@@ -60,6 +60,10 @@ TEST(Cli, StatusWithoutAQueenSaysSo) {
   auto r = run({rbee_bin(), "status", "--queen", "http://127.0.0.1:1"}, private_env());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("no queen answers"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("`rbee serve --port 1`"), std::string::npos) << "the hint names the port: " << r.err;
+  // Not a loopback address (0.0.0.0 refuses at once here): the queen is started on that machine.
+  auto far = run({rbee_bin(), "ls", "--queen", "http://0.0.0.0:8600"}, private_env(), 60s);
+  EXPECT_NE(far.err.find("`rbee queen --bind 0.0.0.0 --port 8600` on that machine"), std::string::npos) << far.err;
   EXPECT_EQ(run({rbee_bin(), "status", "--queen", "ftp://x"}, private_env()).status, 2);
 }
 

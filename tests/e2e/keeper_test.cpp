@@ -97,6 +97,37 @@ TEST_F(Keeper, RunStartsABackgroundServerWhenNoneAnswers) {
   EXPECT_EQ(remote.err.find("started"), std::string::npos);
 }
 
+// The background server `rbee run` started: `rbee server status|stop|restart`, and
+// a word when the keeper's settings changed since it started (an export made later).
+TEST_F(Keeper, TheBackgroundServerCanBeSeenStoppedAndRestarted) {
+  std::string model = dir_of(env, "XDG_CONFIG_HOME") + "/s15m.gguf";
+  fs::create_directories(dir_of(env, "XDG_CONFIG_HOME"));
+  ASSERT_EQ(run({rbee_bin(), "model", "synth", "--shape", "stories15m", "--type", "q8_0", "--out", model}, {}, 120s).status, 0);
+  std::string port = std::to_string(free_port());
+  env.push_back("RBEE_QUEEN_URL=http://127.0.0.1:" + port);
+  EXPECT_NE(rbee({"server", "status"}).out.find("no background server"), std::string::npos);
+  auto r = rbee({"run", model, "Once", "-n", "2"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto status = rbee({"server", "status"});
+  EXPECT_NE(status.out.find("running: pid "), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("http://127.0.0.1:" + port), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("serve.log"), std::string::npos) << status.out;
+  EXPECT_EQ(rbee({"ls"}).err.find("other settings"), std::string::npos) << "nothing changed yet";
+  // Later: another keep_alive (an export made since). The running server does not have it, and the keeper says so.
+  auto changed = rbee({"ls"}, {"RBEE_KEEP_ALIVE_S=60"});
+  EXPECT_NE(changed.err.find("runs with other settings than yours (keep_alive_s)"), std::string::npos) << changed.err;
+  EXPECT_NE(changed.err.find("rbee server restart"), std::string::npos) << changed.err;
+  auto restarted = rbee({"server", "restart"}, {"RBEE_KEEP_ALIVE_S=60"});
+  EXPECT_EQ(restarted.status, 0) << restarted.out << restarted.err;
+  EXPECT_NE(restarted.err.find("started `rbee serve` in the background"), std::string::npos) << restarted.err;
+  EXPECT_EQ(rbee({"ls"}, {"RBEE_KEEP_ALIVE_S=60"}).err.find("other settings"), std::string::npos) << "applied";
+  auto stop = rbee({"server", "stop"});
+  EXPECT_EQ(stop.status, 0) << stop.err;
+  EXPECT_NE(stop.out.find("stopped the background server"), std::string::npos) << stop.out;
+  EXPECT_NE(rbee({"server", "status"}).out.find("no background server"), std::string::npos);
+  EXPECT_NE(rbee({"ls"}).err.find("`rbee serve --port " + port + "`"), std::string::npos) << "the hint names the port";
+}
+
 TEST_F(Keeper, LinksSubmitTheirJobOrAreRefused) {
   if (!have_model) GTEST_SKIP() << "stories260K not found";
   serve();
