@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
@@ -135,9 +136,15 @@ int follow_job(const client& c, const std::string& op_json, const follow_options
     } else {
       if (drawn) std::fprintf(stderr, "\n");
       drawn = false;
-      if (e.event == "narration" && !(o.quiet && text(ev, "action") == "skip"))
-        std::fprintf(talk, "[%-6s] %s\n", terminal_safe(text(ev, "actor")).c_str(), terminal_safe(text(ev, "human")).c_str());
-      else if (e.event == "build_output")
+      if (e.event == "narration" && !(o.quiet && text(ev, "action") == "skip")) {
+        std::string human = text(ev, "human");
+        // Quiet (rbee run) leaves out the steps with nothing to do: their numbers
+        // would jump ("[2/5 model]" then "[5/5 spawn]"), so the step goes by name.
+        if (o.quiet && human.size() > 6 && human[0] == '[' && std::isdigit(static_cast<unsigned char>(human[1])) &&
+            human[2] == '/' && std::isdigit(static_cast<unsigned char>(human[3])) && human[4] == ' ')
+          human = "[" + human.substr(5);
+        std::fprintf(talk, "[%-6s] %s\n", terminal_safe(text(ev, "actor")).c_str(), terminal_safe(human).c_str());
+      } else if (e.event == "build_output")
         std::fprintf(talk, "  | %s\n", terminal_safe(text(ev, "human")).c_str());
     }
     if (e.event == "done") {

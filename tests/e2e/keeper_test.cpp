@@ -169,6 +169,8 @@ TEST_F(Keeper, RunDownloadsWhatIsMissingThenAnswers) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("downloading"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("verified"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[model] test/tiny:Q8_0 is not in the store"), std::string::npos) << "steps by name: " << r.err;
+  EXPECT_EQ(r.err.find("/5 "), std::string::npos) << "no step numbers that jump over the quiet ones: " << r.err;
   EXPECT_FALSE(r.out.empty());
   auto missing = rbee({"run", "test/none", "hi"});
   EXPECT_EQ(missing.status, 1);
