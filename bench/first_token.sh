@@ -13,7 +13,9 @@ model="${1:-$models/stories260K/stories260K-q8_0.gguf}"
 tmp="$(mktemp -d)"
 export XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache" XDG_STATE_HOME="$tmp/state"
 export RBEE_CATALOG_URL="http://127.0.0.1:1" # no catalog: the built-in CPU engine
-port=$((20000 + RANDOM % 20000))
+# Below the kernel's ephemeral range (32768+), where the suite's other servers (--port 0) and
+# clients get theirs: no other test running beside this one takes the port mid-run.
+port=$((10000 + RANDOM % 10000))
 while curl -s -o /dev/null "http://127.0.0.1:$port/health"; do port=$((port + 1)); done
 export RBEE_QUEEN_URL="http://127.0.0.1:$port"
 cleanup() {
