@@ -1,5 +1,6 @@
 #include "net/identity.hpp"
 
+#include "io/fetch.hpp"
 #include "net/http_client.hpp"
 
 #include <openssl/hmac.h>
@@ -18,20 +19,10 @@ namespace rbee::net {
 
 namespace {
 
-std::string hex(const unsigned char* p, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += digits[p[i] >> 4];
-    out += digits[p[i] & 15];
-  }
-  return out;
-}
-
 std::string random_hex(size_t bytes) {
   std::string raw(bytes, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) return "";
-  return hex(reinterpret_cast<const unsigned char*>(raw.data()), bytes);
+  return to_hex(reinterpret_cast<const unsigned char*>(raw.data()), bytes);
 }
 
 /// Ours and private: owned by this user, no access for group or others.
@@ -99,7 +90,7 @@ std::string identity_proof(std::string_view secret, std::string_view nonce) {
   unsigned len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(msg.data()),
        msg.size(), md, &len);
-  return hex(md, len);
+  return to_hex(md, len);
 }
 
 bool valid_nonce(std::string_view nonce) {
