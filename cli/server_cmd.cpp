@@ -147,7 +147,8 @@ void record_background_server(const config::settings& s, int pid, const std::str
   w.Key("log");
   w.String(log);
   w.Key("settings");
-  w.RawValue(config::to_json(s).c_str(), config::to_json(s).size(), rapidjson::kObjectType);
+  std::string settings = config::to_json(s);
+  w.RawValue(settings.c_str(), settings.size(), rapidjson::kObjectType);
   w.EndObject();
   (void)write_file_atomic(record_path(s), buf.GetString(), 0600);
 }
