@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
   std::vector<double> sse, eng;
   for (int round = 0; round < rounds; ++round) {
     net::http_call(u, "POST", "/v1/jobs",
-                   R"({"operation":"worker_stop","hive_id":"localhost","worker_id":")" + path + "\"}");
+                   R"({"operation":"worker_stop","hive_id":"localhost","model":")" + path + "\"}");
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     stream_once(u, path, 2); // load it again (not timed)
     auto f = stream_once(u, path, n);

@@ -4,8 +4,10 @@
 #include "config/settings.hpp"
 
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace rbee::cli {
 
@@ -66,6 +68,8 @@ int cmd_run(const config::settings& s, const std::string& model, const std::stri
 /// accepts paths from loopback clients), anything else is a store name.
 std::string model_ref(const std::string& m);
 int cmd_ps(const config::settings& s, const std::string& hive = "");
+/// An operation's JSON for POST /v1/jobs: its tag and the fields that are not empty.
+std::string op_json(const char* op, std::initializer_list<std::pair<const char*, std::string>> fields);
 /// Where hives reach the cluster port: cluster_advertise, else the bind address
 /// (the host name when bound to all), else "" (loopback: no other machine can).
 std::string cluster_address(const config::settings& s, uint16_t port);

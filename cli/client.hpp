@@ -69,6 +69,7 @@ struct follow_options {
   bool quiet = false;               ///< only what the user must see: work done, errors (rbee run)
   bool narration_to_stdout = false; ///< `rbee job submit`: the stream is the output
   std::function<void(const std::string&)> on_result; ///< the result (compact JSON); default: printed pretty
+  std::function<void(const std::string& code, const std::string& message)> on_error; ///< default: printed
   std::string* job_id = nullptr;    ///< set to the job's id once submitted
 };
 

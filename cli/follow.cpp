@@ -158,7 +158,10 @@ int follow_job(const client& c, const std::string& op_json, const follow_options
     } else if (e.event == "error" && !o.json) {
       std::string code = ev.HasMember("error") ? text(ev["error"], "code") : "";
       std::string msg = ev.HasMember("error") ? text(ev["error"], "message") : e.data;
-      std::fprintf(stderr, "rbee: job failed: %s: %s\n", terminal_safe(code).c_str(), terminal_safe(msg).c_str());
+      if (o.on_error)
+        o.on_error(code, msg);
+      else
+        std::fprintf(stderr, "rbee: job failed: %s: %s\n", terminal_safe(code).c_str(), terminal_safe(msg).c_str());
     } else if (e.event == "cancelled") {
       rc = cancelled;
       if (!o.json) std::fprintf(stderr, "rbee: job %s cancelled\n", id.c_str());

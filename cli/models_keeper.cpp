@@ -17,23 +17,22 @@
 
 namespace rbee::cli {
 
-namespace {
-
-std::string op_json(const char* op, const std::string& model, const std::string& hive) {
+std::string op_json(const char* op, std::initializer_list<std::pair<const char*, std::string>> fields) {
   rapidjson::StringBuffer buf;
   rbee::json::writer w(buf);
   w.StartObject();
   w.Key("operation");
   w.String(op);
-  w.Key("model");
-  w.String(model.c_str(), static_cast<rapidjson::SizeType>(model.size()));
-  if (!hive.empty()) {
-    w.Key("hive_id");
-    w.String(hive.c_str(), static_cast<rapidjson::SizeType>(hive.size()));
-  }
+  for (auto& [key, value] : fields)
+    if (!value.empty()) {
+      w.Key(key);
+      w.String(value);
+    }
   w.EndObject();
   return buf.GetString();
 }
+
+namespace {
 
 std::string mib(double b) {
   char out[32];
@@ -55,7 +54,7 @@ int follow(const client& c, const std::string& op) {
 int cmd_pull(const config::settings& s, const std::string& model, const std::string& hive) {
   auto c = connect(s);
   if (!c) return usage;
-  return follow(*c, op_json("model_download", model, hive));
+  return follow(*c, op_json("model_download", {{"model", model}, {"hive_id", hive}}));
 }
 
 int cmd_rm(const config::settings& s, const std::string& model, std::string hive) {
@@ -77,7 +76,7 @@ int cmd_rm(const config::settings& s, const std::string& model, std::string hive
     }
     if (where.size() == 1) hive = where[0];
   }
-  return follow(*c, op_json("model_delete", model, hive));
+  return follow(*c, op_json("model_delete", {{"model", model}, {"hive_id", hive}}));
 }
 
 int cmd_ls(const config::settings& s, const std::string& hive) {

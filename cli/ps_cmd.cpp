@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <utility>
+#include <vector>
 
 namespace rbee::cli {
 
@@ -37,24 +39,36 @@ int cmd_stop(const config::settings& s, const std::string& model, const std::str
   if (!c) return usage;
   rapidjson::Document d;
   if (auto done = get_list(*c, "/v1/workers", "workers", d)) return *done;
-  std::string ref = model_ref(model);
+  // A worker's id stops that worker; any form of a model's name (as the hives
+  // resolve it) stops the workers serving it on each hive that has some.
+  std::vector<std::pair<std::string, std::string>> asks; // hive, worker id ("" = by model)
+  for (auto& w : d["workers"].GetArray())
+    if (model == w["worker_id"].GetString() && (hive.empty() || hive == w["hive_id"].GetString()))
+      asks.emplace_back(w["hive_id"].GetString(), w["worker_id"].GetString());
+  if (asks.empty())
+    for (auto& w : d["workers"].GetArray()) {
+      std::string h = w["hive_id"].GetString();
+      bool seen = false;
+      for (auto& a : asks) seen = seen || a.first == h;
+      if (!seen && (hive.empty() || hive == h)) asks.emplace_back(h, "");
+    }
   int stopped = 0;
-  for (auto& w : d["workers"].GetArray()) {
-    std::string name = w["model"].GetString(), path = w["model_path"].GetString(), id = w["worker_id"].GetString();
-    if (name != model && name != ref && path != ref && id != model) continue;
-    if (!hive.empty() && hive != w["hive_id"].GetString()) continue;
-    std::string op = std::string(R"({"operation":"worker_stop","hive_id":")") + w["hive_id"].GetString() +
-                     R"(","worker_id":")" + id + "\"}";
-    auto sr = net::http_call(c->u, "POST", "/v1/jobs", op, c->auth);
-    if (sr.status != 202) return report(*c, sr);
-    std::printf("stopping %s (%s on %s)\n", name.c_str(), id.c_str(), w["hive_id"].GetString());
-    ++stopped;
+  std::string why;
+  for (auto& [h, id] : asks) {
+    std::string op = op_json("worker_stop", {{"hive_id", h}, {"worker_id", id}, {"model", id.empty() ? model_ref(model) : ""}});
+    follow_options o;
+    o.quiet = true;
+    o.on_result = [](const std::string&) {};
+    o.on_error = [&](const std::string&, const std::string& msg) { why = msg; };
+    if (follow_job(*c, op, o) == ok) ++stopped;
   }
-  if (!stopped) {
-    std::cerr << "rbee: no loaded model '" << model << "' (see rbee ps)\n";
-    return failure;
-  }
-  return ok;
+  if (stopped) return ok;
+  if (asks.size() == 1 && !why.empty())
+    std::cerr << "rbee: " << terminal_safe(why) << " (see rbee ps)\n";
+  else
+    std::cerr << "rbee: no loaded model '" << terminal_safe(model) << "'" << (hive.empty() ? "" : " on " + hive)
+              << " (see rbee ps)\n";
+  return failure;
 }
 
 namespace {
@@ -68,7 +82,7 @@ const bool registered_ps = register_command({170, [](CLI::App& app, common_flags
   runs.emplace_back(ps, with_client_settings([hive](const config::settings& s) { return cmd_ps(s, *hive); }));
   auto model = std::make_shared<std::string>();
   auto* stop = app.add_subcommand("stop", "unload a model");
-  stop->add_option("model", *model, "the model (as shown by rbee ps) or worker id")->required();
+  stop->add_option("model", *model, "the model (any form of its name: org/repo, org/repo:QUANT, org/repo:file.gguf) or a worker id")->required();
   stop->add_option("--hive", *hive, "only on this hive (default: wherever it is loaded)");
   add_queen_flag(stop, f);
   runs.emplace_back(stop, with_client_settings([model, hive](const config::settings& s) { return cmd_stop(s, *model, *hive); }));

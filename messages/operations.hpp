@@ -205,11 +205,13 @@ template <class V> void fields(V& v, worker_spawn_op& x) {
 struct worker_stop_op {
   static constexpr std::string_view name = "worker_stop";
   std::string hive_id;
-  std::string worker_id;
+  std::string worker_id; ///< this worker, or
+  std::string model;     ///< every worker serving this model (any form of its name)
 };
 template <class V> void fields(V& v, worker_stop_op& x) {
   v("hive_id", x.hive_id, hive_rule);
-  v("worker_id", x.worker_id, required_id);
+  v("worker_id", x.worker_id, hive_rule);
+  v("model", x.model, field_rule{.max_len = 512});
 }
 struct worker_list_op {
   static constexpr std::string_view name = "worker_list";

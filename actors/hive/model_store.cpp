@@ -62,7 +62,6 @@ std::vector<model_entry> model_store::list() const {
       if (!repo->is_directory()) continue;
       for (auto& f : ggufs_in(repo->path())) {
         model_entry e;
-        e.name = org->path().filename().string() + "/" + repo->path().filename().string() + ":" + f.filename().string();
         e.path = f.string();
         std::error_code ec3;
         e.size = fs::file_size(f, ec3);
@@ -70,12 +69,38 @@ std::vector<model_entry> model_store::list() const {
         e.modified_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::file_clock::to_sys(t).time_since_epoch()).count();
         describe(e);
+        e.name = canonical(org->path().filename().string(), repo->path().filename().string(),
+                           f.filename().string(), e.quantization);
         out.push_back(std::move(e));
       }
     }
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
   return out;
+}
+
+std::string model_store::canonical(const std::string& org, const std::string& repo, const std::string& file,
+                                   const std::string& quant) const {
+  std::string base = org + "/" + repo + ":";
+  if (!quant.empty()) {
+    auto hit = resolve(base + quant, false);
+    if (hit && fs::path(*hit).filename() == file) return base + quant;
+  }
+  return base + file;
+}
+
+std::string model_store::name_of(const std::string& path) const {
+  fs::path p(path), root(root_);
+  std::error_code ec;
+  auto rel = fs::relative(p, root, ec);
+  auto first = rel.begin();
+  if (ec || rel.empty() || *first == ".." || std::distance(rel.begin(), rel.end()) != 3) return path;
+  auto it = rel.begin();
+  std::string org = (it++)->string(), repo = (it++)->string(), file = it->string();
+  model_entry e;
+  e.path = path;
+  describe(e);
+  return canonical(org, repo, file, e.quantization);
 }
 
 void model_store::describe(model_entry& e) {

@@ -24,6 +24,11 @@ public:
   /// its GGUF header says (architecture, parameters, quantization, context).
   std::vector<model_entry> list() const;
 
+  /// The one name every listing shows for a file: org/repo:QUANT when that name
+  /// resolves to this file alone (the usual case), else org/repo:file.gguf; a
+  /// file outside the store (an allowed path) is named by its path.
+  std::string name_of(const std::string& path) const;
+
   /// What a GGUF file's header says, without loading the weights.
   static void describe(model_entry& e);
 
@@ -33,6 +38,8 @@ public:
   caf::expected<std::string> resolve(const std::string& name, bool allow_paths) const;
 
 private:
+  std::string canonical(const std::string& org, const std::string& repo, const std::string& file,
+                        const std::string& quant) const;
   std::string root_;
 };
 

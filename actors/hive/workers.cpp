@@ -115,10 +115,11 @@ caf::result<job_result> hive_infer(hive_ptr self, const job_ctx& ctx, infer_op o
   if (!path) return std::move(path.error());
   bool fresh = true;
   for (auto& [id, w] : st.workers) fresh = fresh && w.info.model_path != *path;
-  auto w = worker_for(self, op.model, *path, op.keep_alive_s);
+  std::string name = st.store->name_of(*path);
+  auto w = worker_for(self, name, *path, op.keep_alive_s);
   if (!w) return std::move(w.error());
   hive_say(self, ctx, fresh ? "load" : "reuse",
-           std::string(fresh ? "loading " : "using the loaded ") + op.model + " (" + (*w)->info.worker_id +
+           std::string(fresh ? "loading " : "using the loaded ") + name + " (" + (*w)->info.worker_id +
              ((*w)->pid ? ", process " + std::to_string((*w)->pid) : std::string()) + ")");
   ++(*w)->active;
   (*w)->info.last_used_ms = now_ms();
@@ -187,9 +188,9 @@ caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, con
   }
   auto path = st.store->resolve(op.model, st.opts.allow_model_paths);
   if (!path) return std::move(path.error());
-  auto w = worker_for(self, op.model, *path, -1, program, device, binary.fd);
+  auto w = worker_for(self, st.store->name_of(*path), *path, -1, program, device, binary.fd);
   if (!w) return std::move(w.error());
-  hive_say(self, ctx, "spawn", "worker " + (*w)->info.worker_id + " serves " + op.model);
+  hive_say(self, ctx, "spawn", "worker " + (*w)->info.worker_id + " serves " + (*w)->info.model);
   // Answer once the worker has loaded (its info says ready or failed).
   auto rp = self->make_response_promise<job_result>();
   std::string wid = (*w)->info.worker_id;
@@ -217,14 +218,26 @@ caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, con
 
 caf::result<job_result> hive_worker_stop(hive_ptr self, const job_ctx& ctx, const worker_stop_op& op) {
   auto& st = self->state;
-  std::string id = op.worker_id;
-  if (!st.workers.count(id)) // also accept the model name the worker serves
+  std::vector<std::string> ids;
+  if (op.worker_id.empty() == op.model.empty())
+    return make_error(errc::invalid_value, "worker_stop takes a worker_id or a model (one of them)");
+  if (!op.worker_id.empty()) {
+    if (!st.workers.count(op.worker_id)) return make_error(errc::not_found, "no worker '" + op.worker_id + "' on " + st.opts.hive_id);
+    ids.push_back(op.worker_id);
+  } else { // every worker serving the file the model's name (any of its forms) stands for
+    auto path = st.store->resolve(op.model, st.opts.allow_model_paths);
+    if (!path) return std::move(path.error());
     for (auto& [wid, w] : st.workers)
-      if (w.info.model == id) id = wid;
-  if (!st.workers.count(id)) return make_error(errc::not_found, "no worker '" + op.worker_id + "'");
-  hive_say(self, ctx, "stop", "unloading " + st.workers[id].info.model + " (" + id + ")");
-  stop_worker(self, id);
-  return job_result{action_result{"stopped", id}};
+      if (w.info.model_path == *path) ids.push_back(wid);
+    if (ids.empty()) return make_error(errc::not_found, st.store->name_of(*path) + " is not loaded on " + st.opts.hive_id);
+  }
+  std::string stopped;
+  for (auto& id : ids) {
+    hive_say(self, ctx, "stop", "unloading " + st.workers[id].info.model + " (" + id + ")");
+    stopped += (stopped.empty() ? "" : ",") + id;
+    stop_worker(self, id);
+  }
+  return job_result{action_result{"stopped", stopped}};
 }
 
 std::vector<worker_info> hive_worker_list(hive_ptr self) {

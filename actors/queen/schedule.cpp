@@ -108,32 +108,36 @@ void survey_hives(queen_ptr self, const std::string& model, std::function<void(s
     handles.push_back(e->handle);
   }
   if (sv->hives.empty()) return sv->done({});
-  // Two questions per hive: is the model loaded there, can its store resolve it.
-  sv->pending = 2 * sv->hives.size();
+  // Two questions per hive: can its store resolve the name (to which file), then
+  // is that file loaded there (whatever name its worker was asked by).
+  sv->pending = sv->hives.size();
   auto answered = [=] {
     if (--sv->pending == 0) sv->done(std::move(sv->hives));
   };
   for (size_t i = 0; i < handles.size(); ++i) {
-    self->request(handles[i], std::chrono::seconds(5), workers_atom::value)
-      .then(
-        [=](std::vector<worker_info>& ws) {
-          for (auto& w : ws) {
-            if (w.model == model || w.model_path == model)
-              sv->hives[i].has_worker = true;
-            else if (w.state == worker_state::ready && w.busy == 0)
-              sv->hives[i].idle.push_back({w.worker_id, w.model, w.memory_bytes, w.last_used_ms});
-          }
-          answered();
-        },
-        [=](caf::error&) { answered(); });
-    self->request(handles[i], std::chrono::seconds(5), resolve_atom::value, model)
+    auto h = handles[i];
+    auto ask_workers = [=](std::string path) {
+      self->request(h, std::chrono::seconds(5), workers_atom::value)
+        .then(
+          [=](std::vector<worker_info>& ws) {
+            for (auto& w : ws) {
+              if (w.model == model || w.model_path == model || (!path.empty() && w.model_path == path))
+                sv->hives[i].has_worker = true;
+              else if (w.state == worker_state::ready && w.busy == 0)
+                sv->hives[i].idle.push_back({w.worker_id, w.model, w.memory_bytes, w.last_used_ms});
+            }
+            answered();
+          },
+          [=](caf::error&) { answered(); });
+    };
+    self->request(h, std::chrono::seconds(5), resolve_atom::value, model)
       .then(
         [=](model_entry& m) {
           sv->hives[i].has_model = true;
           sv->hives[i].model_bytes = m.size;
-          answered();
+          ask_workers(m.path);
         },
-        [=](caf::error&) { answered(); });
+        [=](caf::error&) { ask_workers(""); });
   }
 }
 
@@ -148,7 +152,7 @@ void evict_then(queen_ptr self, const std::string& job_id, const std::string& hi
         "stopping " + w.worker_id + " (" + w.model + ", " + gib(w.memory_bytes) + ", idle for " +
           std::to_string(std::max<int64_t>(0, now - w.last_used_ms) / 1000) + " s) on " + hive_id + ": least recently used");
     self->request(e->handle, std::chrono::seconds(30), run_atom::value, job_context(self, job_id, e->handle),
-                  operation{worker_stop_op{hive_id, w.worker_id}})
+                  operation{worker_stop_op{hive_id, w.worker_id, {}}})
       .then([=](job_result&) { if (--*left == 0) next(); },
             [=](caf::error&) { if (--*left == 0) next(); }); // gone already: its memory is free too
   }

@@ -101,7 +101,7 @@ TEST_F(Roundtrip, EveryOperation) {
     model_list_op{"h"}, model_get_op{"h", "m"}, model_delete_op{"h", "m"},
     worker_catalog_list_op{"h"}, worker_catalog_get_op{"h", "w"}, worker_install_op{"h", "w", true},
     worker_remove_op{"h", "w"}, worker_list_installed_op{"h"}, worker_spawn_op{"h", "m", "cpu", "cpu"},
-    worker_stop_op{"h", "w"}, worker_list_op{"h"}, auto_run_op{"h", "m", "cuda"},
+    worker_stop_op{"h", "w", "org/repo:Q8_0"}, worker_list_op{"h"}, auto_run_op{"h", "m", "cuda"},
     hive_remote_op{"install", "beta", "b", "10.0.0.1:7834"}};
   ASSERT_EQ(ops.size(), op_names().size());
   for (auto& op : ops) check(op);
