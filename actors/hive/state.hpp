@@ -21,6 +21,7 @@ struct hive_worker {
   worker_info info;
   int active = 0;
   int pid = 0;           ///< its child process (0: in the hive's process)
+  std::string program;   ///< an installed worker's binary ("": this rbee's engine)
   std::string secret;    ///< what its process must present to join (worker_up)
   /// Requests waiting for the process to join: run when it does, failed if it dies first.
   struct waiter {

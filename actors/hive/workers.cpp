@@ -24,8 +24,8 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, c
                                        int keep_alive_s, const std::string& program = "", const std::string& device = "cpu",
                                        int program_fd = -1) {
   auto& st = self->state;
-  for (auto& [id, w] : st.workers)
-    if (w.info.model_path == path && w.info.state != worker_state::failed) {
+  for (auto& [id, w] : st.workers) // reused unless another worker binary was asked for
+    if (w.info.model_path == path && w.info.state != worker_state::failed && (program.empty() || w.program == program)) {
       if (keep_alive_s >= 0) w.info.keep_alive_s = keep_alive_s;
       return &w;
     }
@@ -43,6 +43,7 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, c
   o.keep_alive_s = keep_alive_s >= 0 ? keep_alive_s : st.opts.keep_alive_s;
   o.device = device;
   hive_worker w;
+  w.program = program;
   w.info.worker_id = o.worker_id, w.info.model = name, w.info.model_path = path, w.info.hive_id = st.opts.hive_id;
   w.info.device = device, w.info.state = worker_state::ready, w.info.slots = o.slots;
   w.info.loaded_ms = w.info.last_used_ms = now_ms(), w.info.keep_alive_s = o.keep_alive_s;
@@ -206,8 +207,12 @@ caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, con
             return;
           }
           if (auto i = self->state.workers.find(wid); i != self->state.workers.end()) {
-            info.pid = i->second.pid;
-            i->second.info = info;
+            // Who it is, where and for what is the hive's word, not the process's
+            // (a worker binary from the catalog knows no hive id).
+            auto& mine = i->second.info;
+            info.pid = i->second.pid, info.worker_id = mine.worker_id, info.hive_id = mine.hive_id;
+            info.model = mine.model, info.model_path = mine.model_path;
+            mine = info;
           }
           rp.deliver(job_result{info});
         },

@@ -33,14 +33,16 @@ worker_choice builtin(std::string why) {
   return worker_choice{"", "cpu", "", true, std::move(why)};
 }
 
-/// The first worker of `backend` that is installed, else one the catalog offers
-/// that passes the platform check; `refused` collects why catalog entries do not fit.
-/// rbee's own worker of each backend (rbee-worker-<backend>) comes before others.
-const std::string* pick(const choice_inputs& in, const std::string& backend, std::string& refused) {
+/// The first worker of `backend` that is installed, else (`installable`) one the
+/// catalog offers that passes the platform check; `refused` collects why catalog
+/// entries do not fit. rbee's own worker of each backend (rbee-worker-<backend>)
+/// comes before others.
+const std::string* pick(const choice_inputs& in, const std::string& backend, std::string& refused, bool installable = true) {
   std::string own = "rbee-worker-" + backend;
   for (bool first_pass : {true, false})
     for (auto& w : in.installed)
       if (w.backend == backend && (w.id == own) == first_pass) return &w.id;
+  if (!installable) return nullptr;
   for (bool first_pass : {true, false})
     for (auto& e : in.catalog) {
       if (e.backend != backend || (e.id == own) != first_pass) continue;
@@ -81,11 +83,12 @@ caf::expected<worker_choice> choose_worker(const choice_inputs& in, const std::s
     if (auto* metal = pick(in, "metal", refused)) return chosen(in, *metal, "metal", "Apple GPU: " + *metal);
   std::string gpu_why = in.host.cuda_gpu ? in.gpu_summary + " but no CUDA worker fits (" + refused + ")"
                                          : "no usable GPU (" + in.gpu_summary + ")";
-  if (auto* cpu = pick(in, "cpu", refused)) return chosen(in, *cpu, "cpu", gpu_why + ": " + *cpu);
-  if (!in.catalog_error.empty())
-    return builtin(gpu_why + "; the catalog cannot be read (" + in.catalog_error + "), so the CPU engine built into rbee serves");
-  return builtin(gpu_why + "; the catalog offers no CPU worker for " + in.host.os + " " + in.host.arch +
-                 ", so the CPU engine built into rbee serves");
+  // The CPU: an installed CPU worker, else the engine built into rbee. It is the
+  // engine rbee-worker-cpu compiles, so building that (minutes) would buy nothing
+  // but a separate process: that is for who asks (rbee install rbee-worker-cpu).
+  if (auto* cpu = pick(in, "cpu", refused, false)) return chosen(in, *cpu, "cpu", gpu_why + ": " + *cpu + " is installed");
+  std::string note = in.catalog_error.empty() ? "" : " (the catalog cannot be read: " + in.catalog_error + ")";
+  return builtin(gpu_why + ": the CPU engine built into rbee serves" + note);
 }
 
 } // namespace rbee

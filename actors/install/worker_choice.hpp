@@ -1,8 +1,10 @@
 #pragma once
 // Which worker auto_run uses on a hive: the one asked for, else the best the
 // hive's platform can run — CUDA (a GPU and a CUDA worker installed or
-// installable) > Metal > CPU — preferring what is installed. Pure: the hive
-// gathers the inputs (catalog, installed workers, platform) and asks.
+// installable) > Metal > CPU — preferring what is installed. For the CPU that
+// is an installed CPU worker, else the engine built into rbee (never a build:
+// it would compile the same engine). Pure: the hive gathers the inputs
+// (catalog, installed workers, platform) and asks.
 
 #include "actors/install/steps.hpp"
 #include "actors/hive/worker_store.hpp"

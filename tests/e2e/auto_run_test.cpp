@@ -88,18 +88,28 @@ size_t count(const std::string& text, const std::string& needle) {
 TEST_F(AutoRun, FromNothingToTokensThenEveryStepSkipped) {
   auto r = auto_run(R"(,"model":"test/tiny:Q8_0")");
   ASSERT_EQ(r.status, 0) << r.out << r.err;
-  // One stream, every step in order.
+  // One stream, every step in order; no GPU and no CPU worker installed: the
+  // engine built into rbee serves at once (building rbee-worker-cpu would compile the same).
   auto at = [&](const char* s) { return r.out.find(s); };
   ASSERT_NE(at("[1/5 hive]"), std::string::npos) << r.out;
   EXPECT_LT(at("[1/5 hive]"), at("[2/5 model] test/tiny:Q8_0 is not in the store; downloading"));
   EXPECT_LT(at("[2/5 model] test/tiny:Q8_0 is not"), at("verified"));
-  EXPECT_LT(at("verified"), at("[3/5 worker] rbee-worker-cpu"));
-  EXPECT_LT(at("[3/5 worker]"), at("[4/5 install] installing rbee-worker-cpu"));
+  EXPECT_LT(at("verified"), at("[3/5 worker] the CPU engine built into rbee"));
+  EXPECT_NE(at("no usable GPU"), std::string::npos) << "the choice says why";
+  EXPECT_EQ(at("installing"), std::string::npos) << r.out;
+  EXPECT_LT(at("[3/5 worker]"), at("[5/5 spawn]"));
+  EXPECT_NE(at("\"endpoint\": \"/v1/chat/completions\""), std::string::npos) << r.out;
+  EXPECT_NE(at("\"worker\": \"builtin\""), std::string::npos) << r.out;
+  ASSERT_EQ(run({rbee_bin(), "stop", "test/tiny:Q8_0"}, keeper).status, 0);
+  ASSERT_TRUE(eventually([&] { return net::http_call(s->serve.url(), "GET", "/v1/workers", {}).body == R"({"workers":[]})"; }, 5s));
+
+  // Asked for the CPU worker: the catalog's is built, installed and spawned in the same job.
+  r = auto_run(R"(,"model":"test/tiny:Q8_0","worker":"cpu")");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_LT(at("[3/5 worker] rbee-worker-cpu"), at("[4/5 install] installing rbee-worker-cpu")) << r.out;
   EXPECT_LT(at("[4/5 install] installing"), at("linking rbee-worker")) << "the build streams in the same job";
   EXPECT_LT(at("linking rbee-worker"), at("[5/5 spawn]"));
-  EXPECT_NE(at("\"endpoint\": \"/v1/chat/completions\""), std::string::npos) << r.out;
   EXPECT_NE(at("\"worker\": \"rbee-worker-cpu\""), std::string::npos);
-  EXPECT_NE(at("no usable GPU"), std::string::npos) << "the choice says why";
   // The worker runs the installed binary, in its own process.
   auto w = net::http_call(s->serve.url(), "GET", "/v1/workers", {});
   auto pid_at = w.body.find("\"pid\":");
@@ -108,6 +118,7 @@ TEST_F(AutoRun, FromNothingToTokensThenEveryStepSkipped) {
   ASSERT_GT(pid, 0) << w.body;
   auto exe = fs::read_symlink("/proc/" + std::to_string(pid) + "/exe").string();
   EXPECT_NE(exe.find("/rbee/workers/rbee-worker-cpu/"), std::string::npos) << exe;
+  EXPECT_NE(w.body.find("\"hive_id\":\"localhost\""), std::string::npos) << "a worker process carries its hive: " << w.body;
   // First token through the OpenAI endpoint the job named.
   auto chat = net::http_call(s->serve.url(), "POST", "/v1/chat/completions",
                              R"({"model":"test/tiny:Q8_0","max_tokens":8,"temperature":0,"messages":[{"role":"user","content":"Once upon a time"}]})");

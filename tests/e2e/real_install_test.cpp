@@ -59,6 +59,18 @@ TEST(RealInstall, BuildsAndInstallsTheCpuWorkerFromThisCheckout) {
   EXPECT_EQ(v.out, "rbee-worker 0.1.0\n");
   auto listed = run({rbee_bin(), "workers", "installed"}, in.env);
   EXPECT_NE(listed.out.find("rbee-worker-cpu"), std::string::npos) << listed.out;
+  // `rbee run` now uses the installed worker; the worker carries its hive, and
+  // stops by the model's name.
+  std::string store = in.home + "/data/rbee/models/test/tiny";
+  fs::create_directories(store);
+  ASSERT_EQ(run({rbee_bin(), "model", "synth", "--shape", "tiny", "--type", "q8_0", "--out", store + "/tiny-Q8_0.gguf"}).status, 0);
+  auto ran = run({rbee_bin(), "run", "test/tiny", "hi", "-n", "2"}, in.env, 60s);
+  ASSERT_EQ(ran.status, 0) << ran.err;
+  EXPECT_NE(ran.err.find("rbee-worker-cpu"), std::string::npos) << "the installed worker serves:\n" << ran.err;
+  auto ps = run({rbee_bin(), "ps", "--json"}, in.env);
+  EXPECT_NE(ps.out.find("\"hive_id\":\"localhost\""), std::string::npos) << ps.out;
+  EXPECT_NE(ps.out.find("\"model\":\"test/tiny:Q8_0\""), std::string::npos) << ps.out;
+  EXPECT_EQ(run({rbee_bin(), "stop", "test/tiny"}, in.env).status, 0);
   auto metal = run({rbee_bin(), "install", "rbee-worker-metal"}, in.env);
   EXPECT_EQ(metal.status, 1);
   EXPECT_NE(metal.err.find("runs on macos"), std::string::npos) << metal.err;

@@ -49,7 +49,7 @@ TEST(WorkerChoice, GpuWithToolkitPicksCuda) {
 TEST(WorkerChoice, GpuWithoutToolkitFallsBackToCpuAndSaysWhy) {
   auto c = choose_worker(linux_box(true, false), "");
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->worker_id, "rbee-worker-cpu");
+  EXPECT_EQ(c->worker_id, ""); // the built-in engine: building rbee-worker-cpu would compile the same
   EXPECT_NE(c->why.find("nvcc"), std::string::npos) << c->why;
 }
 
@@ -68,8 +68,15 @@ TEST(WorkerChoice, NoGpuPicksCpuNeverMetalOnLinux) {
   in.catalog.insert(in.catalog.begin(), entry("another-cpu", "cpu", {"linux"}, {"x86_64"})); // rbee's own comes first
   auto c = choose_worker(in, "");
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->worker_id, "rbee-worker-cpu");
+  EXPECT_EQ(c->worker_id, ""); // nothing CPU installed: the engine built into rbee, no build
+  EXPECT_TRUE(c->installed);
   EXPECT_NE(c->why.find("no usable GPU"), std::string::npos);
+  EXPECT_NE(c->why.find("built into rbee"), std::string::npos) << c->why;
+  in.installed = {installed("another-cpu", "cpu"), installed("rbee-worker-cpu", "cpu")}; // rbee's own comes first
+  c = choose_worker(in, "");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->worker_id, "rbee-worker-cpu");
+  EXPECT_TRUE(c->installed);
 }
 
 TEST(WorkerChoice, InstalledCpuWorkerIsPreferred) {
@@ -143,7 +150,7 @@ TEST(WorkerChoice, AMalformedCatalogFallsBackToTheBuiltInEngineAndSaysWhy) {
   // Broken entries are skipped, good ones still chosen.
   cat.raw("/mixed/workers", R"([7, {"id":"../x","backend":"cpu"}, {"id":"rbee-worker-cpu","backend":"cpu","platforms":["linux"],)"
                             R"("architectures":["x86_64","aarch64"],"binary":"rbee-worker"}])");
-  auto m = choose_on(caps, dir, cat.endpoint() + "/mixed", "");
+  auto m = choose_on(caps, dir, cat.endpoint() + "/mixed", "cpu");
   ASSERT_TRUE(m) << to_string(m.error());
   EXPECT_EQ(m->worker_id, "rbee-worker-cpu");
   EXPECT_FALSE(m->installed);
