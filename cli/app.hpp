@@ -63,7 +63,7 @@ struct sampling {
   std::optional<int64_t> seed;
 };
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
-            sampling sp, const std::string& hive = "");
+            sampling sp, const std::string& hive = "", const std::string& worker = "");
 /// A model argument: an existing file becomes an absolute path (the server
 /// accepts paths from loopback clients), anything else is a store name.
 std::string model_ref(const std::string& m);

@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <sstream>
 
 namespace rbee::cli {
@@ -23,10 +25,61 @@ net::static_reply not_found(std::string what) { return {errc::not_found, std::mo
 
 } // namespace
 
+/// A catalog directory, loaded again when any of its files changes (made with
+/// scripts/make-catalog.sh or copied in while the server runs); null while it is
+/// absent or does not load (said once per change in the log).
+class live_catalog {
+public:
+  explicit live_catalog(std::string dir) : dir_(std::move(dir)) {}
+
+  std::shared_ptr<const worker_catalog> get() {
+    std::string now = stamp();
+    std::lock_guard<std::mutex> lock(m_);
+    if (now == stamp_) return current_;
+    stamp_ = now;
+    current_.reset();
+    if (now.empty()) return current_;
+    auto c = worker_catalog::load(dir_);
+    if (!c)
+      logging::get("catalog")->warn("not serving the catalog in {}: {}", dir_, message_of(c.error()));
+    else
+      current_ = std::make_shared<const worker_catalog>(std::move(*c));
+    return current_;
+  }
+
+private:
+  /// Every file's name, size and time ("" when the catalog is absent).
+  std::string stamp() const {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_directory(dir_ + "/workers", ec)) return "";
+    std::string out;
+    size_t n = 0;
+    for (auto it = fs::recursive_directory_iterator(dir_, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator() && ++n < 10000; it.increment(ec)) {
+      std::error_code e2;
+      auto st = it->symlink_status(e2);
+      out += it->path().string() + '|' + std::to_string(static_cast<int>(st.type()));
+      if (st.type() == fs::file_type::regular)
+        out += '|' + std::to_string(it->file_size(e2)) + '|' +
+               std::to_string(it->last_write_time(e2).time_since_epoch().count());
+      out += '\n';
+    }
+    return out;
+  }
+
+  std::string dir_;
+  std::mutex m_;
+  std::string stamp_ = "-";
+  std::shared_ptr<const worker_catalog> current_;
+};
+
 /// The catalog's routes for the HTTP front (also mounted by `rbee serve`).
-net::extra_routes catalog_routes(std::shared_ptr<const worker_catalog> c) {
-  return [c](const std::vector<std::string>& p, const std::string&) -> std::optional<net::static_reply> {
+net::extra_routes catalog_routes(std::shared_ptr<live_catalog> live) {
+  return [live](const std::vector<std::string>& p, const std::string&) -> std::optional<net::static_reply> {
     if (p.empty()) return std::nullopt; // GET /: not a catalog route (404)
+    auto c = live->get();
+    if (!c) return std::nullopt;
     if (p[0] == "workers") {
       if (p.size() == 1) return net::static_reply{errc::none, c->list_json()};
       const auto* e = c->find(p[1]);
@@ -52,14 +105,7 @@ net::extra_routes catalog_routes(std::shared_ptr<const worker_catalog> c) {
 }
 
 net::extra_routes embedded_catalog(const config::settings& s) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(s.data_dir + "/catalog/workers", ec)) return {};
-  auto c = worker_catalog::load(s.data_dir + "/catalog");
-  if (!c) {
-    logging::get("catalog")->warn("not serving the catalog in {}/catalog: {}", s.data_dir, message_of(c.error()));
-    return {};
-  }
-  return catalog_routes(std::make_shared<const worker_catalog>(std::move(*c)));
+  return catalog_routes(std::make_shared<live_catalog>(s.data_dir + "/catalog"));
 }
 
 int cmd_catalog_keygen(const std::string& out) {
@@ -103,15 +149,15 @@ int run_catalog(config::settings s, const std::string& dir_flag) {
   block_stop_signals();
   auto log = logging::get("catalog");
   std::string dir = dir_flag.empty() ? s.data_dir + "/catalog" : dir_flag;
-  auto c = worker_catalog::load(dir);
-  if (!c) {
+  if (auto c = worker_catalog::load(dir); !c) { // refused at start; later changes are picked up
     log->error("{}", message_of(c.error()));
     return usage;
   }
-  auto cat = std::make_shared<const worker_catalog>(std::move(*c));
+  auto live = std::make_shared<live_catalog>(dir);
+  auto cat = live->get();
   net::backend be;
   be.version = version;
-  be.extra = catalog_routes(cat);
+  be.extra = catalog_routes(live);
   net::http_server srv(s, be);
   int rc = ok;
   try {
@@ -119,7 +165,7 @@ int run_catalog(config::settings s, const std::string& dir_flag) {
     bool v6 = s.bind.find(':') != std::string::npos;
     std::printf(v6 ? "listening on http://[%s]:%u\n" : "listening on http://%s:%u\n", s.bind.c_str(), port);
     std::fflush(stdout);
-    log->info("catalog: {} workers from {}", cat->entries().size(), dir);
+    log->info("catalog: {} workers from {}", cat ? cat->entries().size() : 0, dir);
     wait_for_stop();
   } catch (const std::exception& e) {
     log->error("{}", e.what());

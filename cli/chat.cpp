@@ -147,29 +147,18 @@ reply answer(const client& c, const std::string& model, const std::vector<messag
 } // namespace
 
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
-            sampling sp, const std::string& hive) {
+            sampling sp, const std::string& hive, const std::string& worker) {
   auto c = connect_or_start(s);
   if (!c) return failure;
   std::string ref = model_ref(model);
   // Everything the model needs (download, worker build and install, load) as one
   // auto_run job: quiet when there is nothing to do, progress when there is.
   {
-    rapidjson::StringBuffer buf;
-    rbee::json::writer w(buf);
-    w.StartObject();
-    w.Key("operation");
-    w.String("auto_run");
-    w.Key("model");
-    w.String(ref.c_str(), static_cast<rapidjson::SizeType>(ref.size()));
-    if (!hive.empty()) {
-      w.Key("hive_id");
-      w.String(hive);
-    }
-    w.EndObject();
     follow_options o;
     o.quiet = true;
     o.on_result = [](const std::string&) {};
-    if (int rc = follow_job(*c, buf.GetString(), o); rc != ok) return rc;
+    if (int rc = follow_job(*c, op_json("auto_run", {{"model", ref}, {"hive_id", hive}, {"worker", worker}}), o); rc != ok)
+      return rc;
   }
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
@@ -235,7 +224,7 @@ int cmd_run(const config::settings& s, const std::string& model, const std::stri
 namespace {
 
 struct run_flags {
-  std::string model, prompt, hive;
+  std::string model, prompt, hive, worker;
   sampling sp;
 };
 
@@ -251,9 +240,11 @@ const bool registered_run = register_command({100, [](CLI::App& app, common_flag
   run->add_option("--top-p", a->sp.top_p, "nucleus sampling (default: the server's)")->check(CLI::Range(0.0, 1.0));
   run->add_option("--seed", a->sp.seed, "a fixed seed (answers repeat)");
   run->add_option("--hive", a->hive, "run it on this hive (default: the embedded one, else the queen places it)");
+  run->add_option("--worker", a->worker, "cpu, cuda, metal or a catalog id (default: the best this hive runs; "
+                                         "on a CPU the engine built into rbee unless a CPU worker is installed)");
   add_queen_flag(run, f);
   runs.emplace_back(run, with_client_settings([a, prompt](const config::settings& s) {
-    return cmd_run(s, a->model, a->prompt, prompt->count() > 0, a->sp, a->hive);
+    return cmd_run(s, a->model, a->prompt, prompt->count() > 0, a->sp, a->hive, a->worker);
   }));
 }});
 

@@ -74,23 +74,25 @@ int run_serve(config::settings s) {
   configure_actor_system(cfg, s, true); // child workers (and installed worker binaries) join over CAF
   caf::actor_system sys{cfg};
   std::string hive_id = s.hive_id.empty() ? local_hive_id : s.hive_id;
-  // A catalog served here (<data_dir>/catalog) is the local hive's, unless another is configured.
-  auto catalog = embedded_catalog(s);
-  if (catalog && s.catalog_url == config::settings{}.catalog_url && s.queen_port != 0 && s.api_token.empty()) {
-    std::string host = s.bind == "0.0.0.0" || s.bind == "::" ? "127.0.0.1" : s.bind;
-    if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    s.catalog_url = "http://" + host + ":" + std::to_string(s.queen_port);
-  }
+  // A catalog served here (<data_dir>/catalog, whenever it exists) is the local
+  // hive's, unless another is configured; its URL is known once the port is.
+  std::shared_ptr<std::string> own_catalog;
+  if (s.catalog_url == config::settings{}.catalog_url && s.api_token.empty()) own_catalog = std::make_shared<std::string>();
   bool registered = false;
-  auto q = spawn_embedded(sys, s, version, hive_id, &registered);
+  auto q = spawn_embedded(sys, s, version, hive_id, &registered, own_catalog);
   if (!registered) log->warn("the local hive did not register in time");
   int rc = ok;
   {
     // A catalog in <data_dir>/catalog is served beside the API (/workers, /sources).
-    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, web_routes(s, std::move(catalog))});
-    if (start_http(srv, s, *log) == 0) {
+    net::http_server srv(s, net::backend{&sys, q.queen, q.bridge, version, web_routes(s, embedded_catalog(s))});
+    if (uint16_t port = start_http(srv, s, *log); port == 0) {
       rc = failure;
     } else {
+      if (own_catalog) {
+        std::string host = s.bind == "0.0.0.0" || s.bind == "::" ? "127.0.0.1" : s.bind;
+        if (host.find(':') != std::string::npos) host = "[" + host + "]";
+        *own_catalog = "http://" + host + ":" + std::to_string(port); // before any job can run
+      }
       log->info("embedded mode: queen, hive '{}' and HTTP front in one process", hive_id);
       wait_for_stop();
       log->info("shutting down");

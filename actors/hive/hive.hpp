@@ -6,6 +6,7 @@
 #include "messages/interfaces.hpp"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct hive_options {
   std::string hf_token;        ///< Authorization for gated or private repos
   bool allow_unverified_downloads = false; ///< see download_options::allow_unverified
   std::string catalog_url = "http://127.0.0.1:8787"; ///< the worker catalog
+  /// `rbee serve`'s own URL (set once its port is known, before any job runs): the
+  /// catalog is that server's while <data_dir>/catalog/workers exists, looked at on
+  /// each use (a catalog made while the server runs is used at once). Null: never.
+  std::shared_ptr<const std::string> local_catalog_url;
   std::string catalog_key;             ///< its pinned public key (see install_options)
   bool allow_unsigned_catalog = false;
   std::string data_dir;        ///< installed workers live in <data_dir>/workers
@@ -47,6 +52,10 @@ struct hive_options {
 };
 
 hive_actor spawn_hive(caf::actor_system& sys, hive_options opts);
+
+/// The catalog a hive uses now: its server's own (local_catalog_url) while
+/// <data_dir>/catalog/workers exists, else catalog_url.
+std::string catalog_url_now(const hive_options& o);
 
 /// The capabilities of this machine (CPU, SIMD, RAM, CUDA GPUs).
 capabilities probe_capabilities();

@@ -20,6 +20,8 @@
 
 #include <spdlog/logger.h>
 
+#include <filesystem>
+
 namespace rbee {
 
 namespace {
@@ -37,7 +39,7 @@ caf::result<T> off_thread(hive_ptr self, std::function<caf::expected<T>()> work)
 }
 
 caf::result<job_result> from_catalog(hive_ptr self, const std::string& path) {
-  std::string url = self->state.opts.catalog_url;
+  std::string url = catalog_url_now(self->state.opts);
   return off_thread<job_result>(self, [url, path]() -> caf::expected<job_result> {
     auto body = catalog_get(url, path);
     if (!body) return std::move(body.error());
@@ -70,7 +72,7 @@ caf::result<job_result> hive_install(hive_ptr self, const job_ctx& ctx, const wo
     return rp;
   }
   install_options o;
-  o.catalog_url = st.opts.catalog_url;
+  o.catalog_url = catalog_url_now(st.opts);
   o.catalog_key = st.opts.catalog_key;
   o.allow_unsigned_catalog = st.opts.allow_unsigned_catalog;
   o.data_dir = st.opts.data_dir;
@@ -135,8 +137,15 @@ caf::result<job_result> hive_worker_remove(hive_ptr self, const job_ctx& ctx, co
 caf::result<worker_choice> hive_choose(hive_ptr self, const std::string& requested) {
   auto& st = self->state;
   capabilities caps = st.caps;
-  std::string data_dir = st.opts.data_dir, url = st.opts.catalog_url;
+  std::string data_dir = st.opts.data_dir, url = catalog_url_now(st.opts);
   return off_thread<worker_choice>(self, [=]() { return choose_on(caps, data_dir, url, requested); });
+}
+
+std::string catalog_url_now(const hive_options& o) {
+  std::error_code ec;
+  if (o.local_catalog_url && !o.local_catalog_url->empty() && std::filesystem::is_directory(o.data_dir + "/catalog/workers", ec))
+    return *o.local_catalog_url;
+  return o.catalog_url;
 }
 
 caf::expected<worker_choice> choose_on(const capabilities& caps, const std::string& data_dir, const std::string& catalog_url,

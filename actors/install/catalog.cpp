@@ -157,7 +157,10 @@ std::string worker_catalog::source_path(const std::string& name) const {
 
 caf::expected<std::string> catalog_get(const std::string& catalog_url, const std::string& path) {
   auto r = http_get(catalog_url + path, {}, 4u << 20);
-  if (r.status == 0) return make_error(errc::unavailable, "the worker catalog at " + catalog_url + " is unreachable: " + r.error);
+  if (r.status == 0)
+    return make_error(errc::unavailable, "the worker catalog at " + catalog_url + " is unreachable: " + r.error +
+                                           " (start one: rbee catalog serve; or make one in <data dir>/catalog, which "
+                                           "rbee serve uses at once: scripts/make-catalog.sh)");
   if (r.status == 404) return make_error(errc::not_found, "not in the worker catalog at " + catalog_url + ": " + path);
   if (r.status != 200)
     return make_error(errc::unavailable, "the worker catalog at " + catalog_url + " answered " + std::to_string(r.status) + " for " + path);

@@ -72,9 +72,11 @@ node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const s
 }
 
 node spawn_embedded(caf::actor_system& sys, const config::settings& s, const std::string& version,
-                    const std::string& hive_id, bool* registered) {
+                    const std::string& hive_id, bool* registered, std::shared_ptr<const std::string> local_catalog_url) {
   node n = spawn_queen_side(sys, s, version);
-  n.hive = spawn_hive(sys, hive_options_for(s, hive_id, version));
+  auto o = hive_options_for(s, hive_id, version);
+  o.local_catalog_url = std::move(local_catalog_url);
+  n.hive = spawn_hive(sys, std::move(o));
   caf::anon_send(n.hive, connect_atom::value, caf::actor_cast<caf::actor>(n.queen));
   caf::scoped_actor self{sys};
   bool found = false;

@@ -31,8 +31,10 @@ node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const s
                       std::shared_ptr<const std::string> cluster_address = nullptr);
 
 /// The queen side plus a hive `hive_id` in this process, registered with the
-/// queen when this returns (`registered` tells whether it did in time).
+/// queen when this returns (`registered` tells whether it did in time);
+/// `local_catalog_url`: see hive_options.
 node spawn_embedded(caf::actor_system& sys, const config::settings& s, const std::string& version,
-                    const std::string& hive_id, bool* registered = nullptr);
+                    const std::string& hive_id, bool* registered = nullptr,
+                    std::shared_ptr<const std::string> local_catalog_url = nullptr);
 
 } // namespace rbee

@@ -184,4 +184,28 @@ TEST_F(Catalog, RbeeServeMountsACatalogInItsDataDir) {
   EXPECT_EQ(http_get(serve.base() + "/sources/rbee-0.1.0.tar.gz", {}).status, 200);
 }
 
+// A catalog made while `rbee serve` runs is served and used by its hive at once;
+// removed, it is gone at once (no restart either way).
+TEST_F(Catalog, RbeeServePicksUpACatalogMadeWhileItRuns) {
+  auto env = private_env();
+  auto data = env[1].substr(env[1].find('=') + 1) + "/rbee";
+  fs::create_directories(data);
+  auto serve = start_daemon({"serve", "--port", "0"}, env);
+  ASSERT_GT(serve.port, 0);
+  env.push_back("RBEE_QUEEN_URL=" + serve.base());
+  EXPECT_EQ(http_get(serve.base() + "/workers", {}).status, 404);
+  auto none = run({rbee_bin(), "workers", "available"}, env, 30s);
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.err.find("rbee catalog serve"), std::string::npos) << "the error says how to get one: " << none.err;
+  fs::copy(*dir, data + "/catalog.tmp", fs::copy_options::recursive);
+  fs::rename(data + "/catalog.tmp", data + "/catalog");
+  auto list = http_get(serve.base() + "/workers", {});
+  EXPECT_EQ(list.status, 200);
+  auto avail = run({rbee_bin(), "workers", "available"}, env, 30s);
+  EXPECT_EQ(avail.status, 0) << avail.err;
+  EXPECT_NE(avail.out.find("rbee-worker-cpu"), std::string::npos) << avail.out;
+  fs::remove_all(data + "/catalog");
+  EXPECT_EQ(http_get(serve.base() + "/workers", {}).status, 404);
+}
+
 } // namespace
