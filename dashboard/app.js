@@ -1,6 +1,6 @@
 // The dashboard: a hash router over five views, fed live by the queen's global
 // SSE feed (/v1/events: hives, jobs, narration, progress) — no polling loops.
-import { stream, token } from './api.js';
+import { call, stream, token } from './api.js';
 import { overview } from './overview.js';
 import { jobPage } from './job.js';
 import { chat } from './chat.js';
@@ -78,7 +78,16 @@ function tokenDialog() {
   });
 }
 
+/** The hives and jobs as they are now, before the first view draws: a page
+ * loaded directly (or reloaded) renders what it renders when reached from
+ * another; the feed keeps them current from then on. */
+async function snapshot() {
+  const [h, j] = await Promise.all([call('/v1/hives').catch(() => ({})), call('/v1/jobs').catch(() => ({}))]);
+  for (const x of h.hives || []) if (!live.hives.has(x.hive_id)) live.hives.set(x.hive_id, x);
+  for (const x of j.jobs || []) if (!live.jobs.has(x.job_id)) live.jobs.set(x.job_id, x);
+}
+
 tokenDialog();
 feed();
 window.addEventListener('hashchange', route);
-route();
+snapshot().finally(route);

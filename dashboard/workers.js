@@ -12,14 +12,29 @@ function incompatible(entry, h) {
   return '';
 }
 
+const onlineHives = () => [...live.hives.values()].filter((h) => h.state === 'online');
+
 export function workers() {
   const view = document.getElementById('view');
   view.innerHTML = `<h1>Workers</h1><div id="wk-status" class="muted">reading the catalog…</div><div id="wk-cards" class="cards"></div>`;
+  let drawn = null;
+  const draw = () => {
+    drawn = onlineHives().map((h) => h.hive_id).join(',');
+    cards(onlineHives());
+  };
+  // A hive joining or leaving changes the rows: drawn again.
+  const changed = (kind) => { if (kind === 'hive' && onlineHives().map((h) => h.hive_id).join(',') !== drawn) draw(); };
+  draw();
+  live.listeners.add(changed);
+  return () => live.listeners.delete(changed);
+}
+
+function cards(hives) {
   const $ = (s) => document.getElementById(s);
-  const hives = [...live.hives.values()].filter((h) => h.state === 'online');
   Promise.all([runJob({ operation: 'worker_catalog_list' }),
     Promise.all(hives.map((h) => runJob({ operation: 'worker_list_installed', hive_id: h.hive_id }).catch(() => [])))])
     .then(([catalog, installed]) => {
+      if (!$('wk-cards')) return; // another view by now
       $('wk-status').textContent = '';
       $('wk-cards').innerHTML = (catalog || []).map((w) => {
         const per = hives.map((h, i) => {
@@ -45,5 +60,5 @@ export function workers() {
         }
       }));
     })
-    .catch((e) => { $('wk-status').innerHTML = `<span class="error">${esc(e.message)}</span>`; });
+    .catch((e) => { if ($('wk-status')) $('wk-status').innerHTML = `<span class="error">${esc(e.message)}</span>`; });
 }

@@ -134,6 +134,32 @@ await step('workers-install', async () => {
   await page.locator('.worker-card[data-worker="hello-worker"] button', { hasText: 'Remove 1.0-1' }).waitFor();
 });
 
+await step('direct-load-every-route', async () => {
+  // Each route opened directly (a bookmark, a reload) renders what it renders when
+  // reached from another page: the hives' rows, buttons and choices included.
+  const jobId = await page.evaluate(async () => (await (await fetch('/v1/jobs')).json()).jobs[0].job_id);
+  const checks = [
+    ['/', 'table.hives tr[data-hive="localhost"]'],
+    ['/#/workers', '.worker-card[data-worker="hello-worker"] button:has-text("Remove 1.0-1")'],
+    ['/#/workers', '.worker-card[data-worker="mac-worker"] li:has-text("localhost")'],
+    ['/#/chat', '#chat-hive option:has-text("localhost")'],
+    ['/#/market', '#mk-cards'],
+    ['/#/jobs/' + jobId, '#job-state'],
+  ];
+  for (const [route, sel] of checks) {
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await fresh.goto(base + route);
+      await fresh.locator(sel).first().waitFor({ state: 'attached', timeout: 15000 });
+    } catch (e) {
+      await fresh.screenshot({ path: path.join(shots, 'direct-load-failed.png'), fullPage: true }).catch(() => {});
+      throw new Error(`${route} loaded directly shows no ${sel}`);
+    } finally {
+      await fresh.close();
+    }
+  }
+});
+
 await step('failing-job', async () => {
   const id = await page.evaluate(async () => {
     const r = await fetch('/v1/jobs', { method: 'POST', body: JSON.stringify({ operation: 'model_download', model: 'test/nothing' }) });
