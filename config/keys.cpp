@@ -20,7 +20,10 @@ std::string quote(const std::string& x) {
 
 std::string quote_list(const std::vector<std::string>& xs) {
   std::string out = "[";
-  for (size_t i = 0; i < xs.size(); ++i) out += (i ? "," : "") + quote(xs[i]);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i) out += ',';
+    out += quote(xs[i]);
+  }
   return out + "]";
 }
 

@@ -12,10 +12,8 @@
 #include <openssl/pem.h>
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -42,12 +40,6 @@ std::string public_of(EVP_PKEY* k) {
   return base64(std::string_view(reinterpret_cast<const char*>(raw), len));
 }
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 } // namespace
 

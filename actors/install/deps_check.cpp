@@ -118,7 +118,10 @@ caf::expected<deps_report> check_dependencies(const std::vector<std::string>& na
   }
   if (!r.missing.empty()) {
     r.apt_command = "apt-get install -y";
-    for (auto& m : r.missing) r.apt_command += " " + (m == "nvcc" ? std::string("nvidia-cuda-toolkit") : m);
+    for (auto& m : r.missing) {
+      r.apt_command += ' ';
+      r.apt_command += m == "nvcc" ? "nvidia-cuda-toolkit" : m;
+    }
   }
   return r;
 }

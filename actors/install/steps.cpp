@@ -63,7 +63,10 @@ std::string recipe_script(const pkgbuild& p, const std::string& function) {
     bool array = values.size() != 1 || name == "source" || name == "sha256sums" || name == "arch" || name.find("depends") != std::string::npos;
     if (array) {
       s += name + "=(";
-      for (auto& v : values) s += " " + shell_quote(v);
+      for (auto& v : values) {
+        s += ' ';
+        s += shell_quote(v);
+      }
       s += " )\n";
     } else {
       s += name + "=" + shell_quote(values[0]) + "\n";

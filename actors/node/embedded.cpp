@@ -57,7 +57,12 @@ node spawn_queen_side(caf::actor_system& sys, const config::settings& s, const s
                       std::shared_ptr<const std::string> cluster_address) {
   node n;
   n.bridge = spawn_bridge(sys, bridge_options{s.sse_replay_events, 4 * s.sse_replay_events, s.max_finished_jobs});
-  queen_options q{version, n.bridge, s.max_finished_jobs, s.hive_heartbeat_ms, s.hive_lease_ms, 30'000};
+  queen_options q;
+  q.version = version;
+  q.bridge = n.bridge;
+  q.max_finished_jobs = s.max_finished_jobs;
+  q.hive_heartbeat_ms = s.hive_heartbeat_ms;
+  q.hive_lease_ms = s.hive_lease_ms;
   q.remote.state_dir = s.state_dir;
   q.remote.cache_dir = s.cache_dir;
   q.remote.ssh_program = s.ssh_program;

@@ -52,6 +52,8 @@ TEST(RealInstall, BuildsAndInstallsTheCpuWorkerFromThisCheckout) {
   ASSERT_EQ(r.status, 0) << tail(r.out) << r.err;
   std::printf("rbee-worker-cpu built and installed in %lld s\n", static_cast<long long>(secs));
   EXPECT_NE(r.out.find("Linking CXX executable rbee-worker"), std::string::npos) << "the compiler's lines reached the stream";
+  auto warning = r.out.find("warning:");
+  EXPECT_EQ(warning, std::string::npos) << "a clean build is quiet: " << r.out.substr(warning == std::string::npos ? 0 : warning, 2000);
   auto bin = in.installed("rbee-worker-cpu");
   ASSERT_TRUE(fs::exists(bin));
   auto v = run({bin, "--version"});

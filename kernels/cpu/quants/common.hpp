@@ -13,7 +13,13 @@
 #include <cstring>
 
 #if defined(__AVX2__)
+// GCC 12's AVX-512 intrinsics start from `__m512 __Y = __Y;` (an undefined
+// value on purpose) and -Wmaybe-uninitialized then fires inside them when they
+// are inlined at -O3 (GCC bug 105593, fixed in the headers of GCC 13).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 #endif
 #ifndef RBEE_PREFETCH
 #define RBEE_PREFETCH 4096 // bytes ahead; the hardware prefetchers alone leave decode latency-bound
