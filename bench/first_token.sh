@@ -7,7 +7,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 rbee="${RBEE_BIN:-$here/../build/rbee}"
-models="${RBEE_TEST_MODELS:-$here/../../shared/models}"
+models="${RBEE_TEST_MODELS:-$here/../tests/models}"
 model="${1:-$models/stories260K/stories260K-q8_0.gguf}"
 [ -f "$model" ] || { echo "first_token: no model at $model; skipped" >&2; exit 77; }
 tmp="$(mktemp -d)"

@@ -1,5 +1,5 @@
 #pragma once
-// Helpers for the engine tests: the shared test models, random data.
+// Helpers for the engine tests: the test models, random data.
 
 #include <cstdlib>
 #include <fstream>
@@ -10,10 +10,10 @@
 
 namespace rbee::test {
 
-/// $RBEE_TEST_MODELS, default ../shared/models beside the project root.
+/// $RBEE_TEST_MODELS, default the repository's tests/models (stories260K is carried there).
 inline std::string models_dir() {
   const char* d = std::getenv("RBEE_TEST_MODELS");
-  return d && *d ? d : std::string(RBEE_SOURCE_DIR) + "/../shared/models";
+  return d && *d ? d : std::string(RBEE_SOURCE_DIR) + "/tests/models";
 }
 
 inline std::string stories(const std::string& file) {
