@@ -37,6 +37,7 @@ struct synth_args {
   std::string type;
   std::string out;
   uint64_t seed = 1;
+  int layers = 0; ///< the shape's first N layers (0: all)
 };
 
 struct bench_args {

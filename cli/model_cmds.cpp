@@ -20,7 +20,7 @@ namespace rbee::cli {
 
 int cmd_synth(const synth_args& a) {
   auto t0 = std::chrono::steady_clock::now();
-  auto r = kernels::synth_model(a.shape, a.type, a.out, a.seed);
+  auto r = kernels::synth_model(a.shape, a.type, a.out, a.seed, a.layers);
   if (!r) {
     std::cerr << "rbee: model synth: " << r.error() << "\n";
     return usage;
@@ -124,10 +124,11 @@ const bool registered_model = register_command({250, [](CLI::App& app, common_fl
   model->require_subcommand(1);
   auto sy = std::make_shared<synth_args>();
   auto* synth = model->add_subcommand("synth", "write a GGUF with random weights in a real model's shape");
-  synth->add_option("--shape", sy->shape, "stories15m, stories110m, tinyllama-1.1b, llama-3.2-1b, qwen2.5-0.5b")->required();
+  synth->add_option("--shape", sy->shape, "stories15m, stories110m, tinyllama-1.1b, llama-3.2-1b, qwen2.5-0.5b, qwen3-0.6b, qwen3-4b")->required();
   synth->add_option("--type", sy->type, "f32, f16, q8_0, q4_0, q4_k_m")->required();
   synth->add_option("--out", sy->out, "output file")->required();
   synth->add_option("--seed", sy->seed, "random seed");
+  synth->add_option("--layers", sy->layers, "keep the shape's first N layers (every path of a big model, small)")->check(CLI::Range(1, 1024));
   runs.emplace_back(synth, [sy](command_context&) { return cmd_synth(*sy); });
 }});
 

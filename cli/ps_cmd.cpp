@@ -58,7 +58,12 @@ int cmd_stop(const config::settings& s, const std::string& model, const std::str
     std::string op = op_json("worker_stop", {{"hive_id", h}, {"worker_id", id}, {"model", id.empty() ? model_ref(model) : ""}});
     follow_options o;
     o.quiet = true;
-    o.on_result = [](const std::string&) {};
+    o.on_result = [&h](const std::string& result) { // {"verb":"stopped","what":"worker-1[,worker-2]"}
+      rapidjson::Document r;
+      r.Parse(result.c_str());
+      std::string what = !r.HasParseError() && r.IsObject() && r.HasMember("what") && r["what"].IsString() ? r["what"].GetString() : "";
+      std::printf("stopped %s on %s\n", terminal_safe(what).c_str(), h.c_str());
+    };
     o.on_error = [&](const std::string&, const std::string& msg) { why = msg; };
     if (follow_job(*c, op, o) == ok) ++stopped;
   }

@@ -19,6 +19,7 @@ struct batch::request {
   std::vector<int32_t> prompt;
   generate_params params;
   size_t fed = 0;
+  size_t cached = 0; ///< prompt tokens the slot's cache held
   int generated = 0;
   int32_t last = -1;
   std::unique_ptr<sampler> smp;
@@ -30,6 +31,9 @@ struct batch::request {
 
 batch::batch(context& ctx, const tokenizer& tok, batch_options o) : ctx_(ctx), tok_(tok), opts_(o) {
   slots_.resize(static_cast<size_t>(ctx.n_slots()));
+  cached_.resize(slots_.size());
+  used_us_.resize(slots_.size());
+  for (int s = 0; s < ctx.n_slots(); ++s) ctx.reset(s); // what it holds is not known here
 }
 
 batch::~batch() = default;
@@ -78,6 +82,7 @@ batch::event batch::finish(request& r, finish_reason reason, std::vector<event>*
   e.reason = reason;
   e.full_text = r.text;
   e.prompt_tokens = static_cast<int>(r.prompt.size());
+  e.cached_tokens = static_cast<int>(r.cached);
   e.generated = r.generated;
   int64_t end = now_us();
   e.prefill_ms = (r.first_token_us ? r.first_token_us : end) - r.started_us;
@@ -105,13 +110,32 @@ bool batch::cancel(const std::string& id) {
 std::vector<batch::event> batch::step() {
   std::vector<event> out = std::move(finished_);
   finished_.clear();
-  // Newcomers take free slots.
-  for (size_t s = 0; s < slots_.size() && !waiting_.empty(); ++s)
-    if (!slots_[s]) {
-      slots_[s] = std::move(waiting_.front());
-      waiting_.pop_front();
-      ctx_.reset(static_cast<int>(s));
+  // Newcomers take free slots: the one whose cache holds the longest prefix of
+  // the prompt when that is at least half of it, else the least recently used
+  // (a short match, BOS alone, does not evict another conversation's cache).
+  while (!waiting_.empty()) {
+    auto& r = waiting_.front();
+    int best = -1, lru = -1;
+    size_t best_len = 0, lru_len = 0;
+    for (size_t s = 0; s < slots_.size(); ++s) {
+      if (slots_[s]) continue;
+      const auto& c = cached_[s];
+      size_t len = 0;
+      if (opts_.prompt_cache)
+        while (len < c.size() && len < r->prompt.size() && c[len] == r->prompt[len]) ++len;
+      if (2 * len >= r->prompt.size() && len > best_len) best = static_cast<int>(s), best_len = len;
+      if (lru < 0 || used_us_[s] < used_us_[static_cast<size_t>(lru)]) lru = static_cast<int>(s), lru_len = len;
     }
+    if (best < 0) best = lru, best_len = lru_len;
+    if (best < 0) break;
+    size_t keep = std::min(best_len, r->prompt.size() - 1); // the last prompt token is fed for its logits
+    ctx_.truncate(best, static_cast<int>(keep));
+    cached_[static_cast<size_t>(best)].resize(keep);
+    r->fed = r->cached = keep;
+    used_us_[static_cast<size_t>(best)] = now_us();
+    slots_[static_cast<size_t>(best)] = std::move(r);
+    waiting_.pop_front();
+  }
   // One batch: a prompt chunk of each request still in prefill, one token of the others.
   std::vector<batch_entry> entries;
   std::vector<int> owner; // slot of each logits row
@@ -133,6 +157,12 @@ std::vector<batch::event> batch::step() {
   }
   if (entries.empty()) return out;
   auto logits = ctx_.decode_batch(entries);
+  // What each slot's cache holds now (a failed step appended nothing).
+  for (auto& e : entries)
+    if (logits) cached_[static_cast<size_t>(e.slot)].push_back(e.token);
+  for (size_t s = 0; s < slots_.size(); ++s)
+    if (cached_[s].size() > static_cast<size_t>(ctx_.n_past(static_cast<int>(s))))
+      cached_[s].resize(static_cast<size_t>(ctx_.n_past(static_cast<int>(s))));
   if (!logits) { // fail what was running; the slots are free again
     for (auto& r : slots_)
       if (r) {

@@ -23,6 +23,11 @@ namespace rbee::kernels {
 
 struct batch_options {
   int prefill_chunk = INT_MAX; ///< prompt tokens of one request per step (a worker: 64)
+  /// A slot keeps the KV cache of what it ran: a newcomer takes the free slot
+  /// whose cache shares the longest prefix with its prompt (a chat's earlier
+  /// turns, a shared system prompt, a retry) and prefills only the rest; with no
+  /// such slot, the least recently used one.
+  bool prompt_cache = true;
 };
 
 class batch {
@@ -41,6 +46,7 @@ public:
     std::string error;   ///< reason error: what the engine said
     std::string full_text;
     int prompt_tokens = 0;
+    int cached_tokens = 0; ///< of the prompt, found in the slot's cache (not prefilled again)
     int generated = 0;
     double prefill_ms = 0; ///< from joining to the first generated token
     double decode_ms = 0;
@@ -77,6 +83,8 @@ private:
   batch_options opts_;
   std::deque<std::unique_ptr<request>> waiting_;
   std::vector<std::unique_ptr<request>> slots_; ///< null: free
+  std::vector<std::vector<int32_t>> cached_;    ///< per slot: the tokens its KV cache holds, in order
+  std::vector<int64_t> used_us_;                ///< per slot: when a request last took it
   std::vector<event> finished_;                 ///< cancelled between steps
 };
 

@@ -52,6 +52,12 @@ public:
   int n_ctx() const { return n_ctx_; }
   int n_slots() const { return static_cast<int>(n_past_.size()); }
   void reset(int slot = 0) { n_past_[static_cast<size_t>(slot)] = 0; }
+  /// Keeps the first `n` positions of `slot` (a prefix its KV cache already holds:
+  /// the prompt cache); the next tokens overwrite what came after.
+  void truncate(int slot, int n) {
+    auto& p = n_past_[static_cast<size_t>(slot)];
+    p = n < 0 ? 0 : n < p ? n : p;
+  }
   const model& get_model() const { return *model_; }
   /// Where the forward pass runs: "cpu", "cuda:0", ...
   std::string device() const;

@@ -62,6 +62,8 @@ std::vector<float> vector_f32(const gguf_file& f, const std::string& name, int n
 
 } // namespace
 
+std::string supported_architectures() { return "llama, qwen2, qwen3"; }
+
 result<std::shared_ptr<model>> model::load(const std::string& path, bool for_cpu) {
   auto f = gguf_file::open(path);
   if (!f) return result<std::shared_ptr<model>>::failure(f.error());
@@ -88,8 +90,11 @@ void model::load_tensors() {
   } else if (h.arch_name == "qwen2") {
     h.architecture = arch::qwen2;
     h.rope = rope_style::neox;
+  } else if (h.arch_name == "qwen3") {
+    h.architecture = arch::qwen3;
+    h.rope = rope_style::neox;
   } else {
-    throw kernel_error("architecture '" + h.arch_name + "' is not supported (llama and qwen2 are)");
+    throw kernel_error("architecture '" + h.arch_name + "' is not supported (" + supported_architectures() + " are)");
   }
   const std::string a = h.arch_name + ".";
   h.n_embd = positive(f, a + "embedding_length", 1 << 16);
@@ -130,7 +135,7 @@ void model::load_tensors() {
   rope_freqs_ = vector_f32(f, "rope_freqs.weight", h.head_dim / 2, true);
   for (float x : rope_freqs_)
     if (!(x > 0)) throw kernel_error("tensor 'rope_freqs.weight' must be positive");
-  bool bias = h.architecture == arch::qwen2;
+  bool bias = h.architecture == arch::qwen2, qk_norm = h.architecture == arch::qwen3;
   for (int i = 0; i < h.n_layer; ++i) {
     std::string p = "blk." + std::to_string(i) + ".";
     layer_weights l;
@@ -146,6 +151,8 @@ void model::load_tensors() {
     l.bq = vector_f32(f, p + "attn_q.bias", q_dim, !bias);
     l.bk = vector_f32(f, p + "attn_k.bias", kv_dim, !bias);
     l.bv = vector_f32(f, p + "attn_v.bias", kv_dim, !bias);
+    l.q_norm = vector_f32(f, p + "attn_q_norm.weight", h.head_dim, !qk_norm);
+    l.k_norm = vector_f32(f, p + "attn_k_norm.weight", h.head_dim, !qk_norm);
     layers_.push_back(std::move(l));
   }
 }

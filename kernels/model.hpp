@@ -1,5 +1,5 @@
 #pragma once
-// A model's hyper-parameters and weights, read from a GGUF file (llama, qwen2)
+// A model's hyper-parameters and weights, read from a GGUF file (llama, qwen2, qwen3)
 // and checked against each other before use. Weights stay in the mapping.
 
 #include "kernels/cpu/huge_pages.hpp"
@@ -11,7 +11,7 @@
 
 namespace rbee::kernels {
 
-enum class arch { llama, qwen2 };
+enum class arch { llama, qwen2, qwen3 };
 enum class rope_style { normal, neox }; ///< pairs (2i, 2i+1) or (i, i + d/2)
 
 struct hparams {
@@ -31,6 +31,9 @@ struct hparams {
   rope_style rope = rope_style::normal;
 };
 
+/// The architectures the engine runs, for messages: "llama, qwen2, ...".
+std::string supported_architectures();
+
 /// A 2-D weight: `rows` output rows of `cols` inputs each (GGUF ne = {cols, rows}).
 struct weight {
   dtype type = dtype::f32;
@@ -48,6 +51,7 @@ struct weight {
 struct layer_weights {
   std::vector<float> attn_norm, ffn_norm;
   std::vector<float> bq, bk, bv; ///< qwen2 attention biases (empty for llama)
+  std::vector<float> q_norm, k_norm; ///< qwen3: RMS norm weights (head_dim) of each Q and K head
   weight wq, wk, wv, wo, w_gate, w_up, w_down;
 };
 

@@ -16,6 +16,8 @@ struct shape {
   int n_embd, n_ff, n_layer, n_head, n_head_kv, n_vocab, n_ctx;
   float rope_base;
   bool tied, qkv_bias, llama3_rope;
+  int head_dim = 0;     ///< 0: n_embd / n_head
+  bool qk_norm = false; ///< qwen3's per-head Q/K RMS norms
 };
 
 const std::vector<shape>& shapes() {
@@ -28,6 +30,10 @@ const std::vector<shape>& shapes() {
     {"tinyllama-1.1b", "llama", "llama", "", 2048, 5632, 22, 32, 4, 32000, 2048, 10000.f, false, false, false},
     {"llama-3.2-1b", "llama", "gpt2", "llama-bpe", 2048, 8192, 16, 32, 8, 128256, 131072, 500000.f, true, false, true},
     {"qwen2.5-0.5b", "qwen2", "gpt2", "qwen2", 896, 4864, 24, 14, 2, 151936, 32768, 1000000.f, true, true, false},
+    // Qwen3: head_dim 128 whatever n_embd / n_head (so Q is wider than the residual), Q/K norms.
+    {"tiny-qwen3", "qwen3", "gpt2", "qwen2", 256, 512, 2, 4, 2, 1024, 512, 1000000.f, true, false, false, 128, true},
+    {"qwen3-0.6b", "qwen3", "gpt2", "qwen2", 1024, 3072, 28, 16, 8, 151936, 40960, 1000000.f, true, false, false, 128, true},
+    {"qwen3-4b", "qwen3", "gpt2", "qwen2", 2560, 9728, 36, 32, 8, 151936, 40960, 1000000.f, true, false, false, 128, true},
   };
   return s;
 }
@@ -174,11 +180,21 @@ std::vector<std::string> synth_types() {
 }
 
 result<bool> synth_model(const std::string& shape_name, const std::string& type, const std::string& out,
-                         uint64_t seed) {
-  const shape* s = nullptr;
+                         uint64_t seed, int layers) {
+  const shape* found = nullptr;
   for (auto& x : shapes())
-    if (x.name == shape_name) s = &x;
-  if (!s) return result<bool>::failure("unknown shape '" + shape_name + "'");
+    if (x.name == shape_name) found = &x;
+  if (!found) {
+    std::string names;
+    for (auto& n : synth_shapes()) names += (names.empty() ? "" : ", ") + n;
+    return result<bool>::failure("unknown shape '" + shape_name + "' (" + names + ")");
+  }
+  if (layers < 0 || layers > found->n_layer)
+    return result<bool>::failure(shape_name + " has " + std::to_string(found->n_layer) + " layers; --layers " +
+                                 std::to_string(layers) + " is out of range");
+  shape cut = *found;
+  if (layers > 0) cut.n_layer = layers; // the first N layers of the real shape
+  const shape* s = &cut;
   bool type_ok = false;
   for (auto& t : synth_types()) type_ok = type_ok || t == type;
   if (!type_ok) return result<bool>::failure("unknown type '" + type + "' (f32, f16, q8_0, q4_0, q4_k_m)");
@@ -195,11 +211,15 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
     w.add_u32(a + "attention.head_count_kv", static_cast<uint32_t>(s->n_head_kv));
     w.add_f32(a + "attention.layer_norm_rms_epsilon", 1e-5f);
     w.add_f32(a + "rope.freq_base", s->rope_base);
+    if (s->head_dim) {
+      w.add_u32(a + "attention.key_length", static_cast<uint32_t>(s->head_dim));
+      w.add_u32(a + "attention.value_length", static_cast<uint32_t>(s->head_dim));
+    }
     if (s->tokenizer == "llama") add_spm_vocab(w, s->n_vocab);
     else add_bpe_vocab(w, *s);
     const uint64_t d = static_cast<uint64_t>(s->n_embd), ff = static_cast<uint64_t>(s->n_ff);
-    const uint64_t hd = d / static_cast<uint64_t>(s->n_head);
-    const uint64_t kv = hd * static_cast<uint64_t>(s->n_head_kv);
+    const uint64_t hd = s->head_dim ? static_cast<uint64_t>(s->head_dim) : d / static_cast<uint64_t>(s->n_head);
+    const uint64_t kv = hd * static_cast<uint64_t>(s->n_head_kv), qd = hd * static_cast<uint64_t>(s->n_head);
     auto random = [seed](uint64_t salt, float scale) {
       return [seed, salt, scale](dtype t, uint64_t cols) {
         return [=](uint8_t* dst, size_t bytes) {
@@ -242,17 +262,26 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
       std::string p = "blk." + std::to_string(l) + ".";
       ones(p + "attn_norm.weight", d);
       ones(p + "ffn_norm.weight", d);
-      mat(p + "attn_q.weight", "attn_q", l, d, d);
+      mat(p + "attn_q.weight", "attn_q", l, d, qd);
       mat(p + "attn_k.weight", "attn_k", l, d, kv);
       mat(p + "attn_v.weight", "attn_v", l, d, kv);
-      mat(p + "attn_output.weight", "attn_output", l, d, d);
+      mat(p + "attn_output.weight", "attn_output", l, qd, d);
       mat(p + "ffn_gate.weight", "ffn_gate", l, d, ff);
       mat(p + "ffn_up.weight", "ffn_up", l, d, ff);
       mat(p + "ffn_down.weight", "ffn_down", l, ff, d);
       if (s->qkv_bias) {
-        w.add_tensor_f32(p + "attn_q.bias", dtype::f32, {d}, std::vector<float>(d, 0.01f));
+        w.add_tensor_f32(p + "attn_q.bias", dtype::f32, {qd}, std::vector<float>(qd, 0.01f));
         w.add_tensor_f32(p + "attn_k.bias", dtype::f32, {kv}, std::vector<float>(kv, 0.01f));
         w.add_tensor_f32(p + "attn_v.bias", dtype::f32, {kv}, std::vector<float>(kv, 0.01f));
+      }
+      if (s->qk_norm) { // not all ones: a norm applied to the wrong rows or not at all shows
+        std::vector<float> qn(hd), kn(hd);
+        for (uint64_t i = 0; i < hd; ++i) {
+          qn[i] = 0.5f + static_cast<float>((i * 7 + l) % 11) / 10.f;
+          kn[i] = 1.5f - static_cast<float>((i * 5 + l) % 13) / 13.f;
+        }
+        w.add_tensor_f32(p + "attn_q_norm.weight", dtype::f32, {hd}, qn);
+        w.add_tensor_f32(p + "attn_k_norm.weight", dtype::f32, {hd}, kn);
       }
     }
     auto r = w.write(out);

@@ -207,6 +207,10 @@ std::string write(const infer_result& x) {
     num(w, "prompt_tokens", x.prompt_tokens);
     num(w, "completion_tokens", x.completion_tokens);
     num(w, "total_tokens", x.prompt_tokens + x.completion_tokens);
+    w.Key("prompt_tokens_details");
+    w.StartObject();
+    num(w, "cached_tokens", x.cached_tokens);
+    w.EndObject();
     w.EndObject();
     w.Key("timings");
     w.StartObject();

@@ -31,6 +31,7 @@ struct infer_result {
   std::string model;
   std::string text;
   int32_t prompt_tokens = 0;
+  int32_t cached_tokens = 0;     ///< of the prompt, reused from the worker's prompt cache
   int32_t completion_tokens = 0;
   std::string finish_reason; ///< length, stop, eog, context, cancelled
   double prefill_ms = 0;
@@ -39,7 +40,7 @@ struct infer_result {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, infer_result& x) {
-  return f(caf::meta::type_name("rbee_infer_result"), x.model, x.text, x.prompt_tokens, x.completion_tokens,
+  return f(caf::meta::type_name("rbee_infer_result"), x.model, x.text, x.prompt_tokens, x.cached_tokens, x.completion_tokens,
            x.finish_reason, x.prefill_ms, x.decode_ms,
            caf::meta::load_callback([&x] { return all_finite({x.prefill_ms, x.decode_ms}); }));
 }

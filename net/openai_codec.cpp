@@ -101,7 +101,7 @@ std::string chunk(const stream_state& st, const std::string& text, const char* f
   return "data: " + std::string(buf.GetString()) + "\n\n";
 }
 
-/// {"prompt_tokens","completion_tokens","total_tokens"} of a generation ({} without one).
+/// {"prompt_tokens","completion_tokens","total_tokens","prompt_tokens_details"} of a generation ({} without one).
 void usage(json_writer& w, const infer_result* r) {
   w.StartObject();
   if (r) {
@@ -111,6 +111,11 @@ void usage(json_writer& w, const infer_result* r) {
     w.Int(r->completion_tokens);
     w.Key("total_tokens");
     w.Int(r->prompt_tokens + r->completion_tokens);
+    w.Key("prompt_tokens_details"); // OpenAI's: what the prompt cache saved
+    w.StartObject();
+    w.Key("cached_tokens");
+    w.Int(r->cached_tokens);
+    w.EndObject();
   }
   w.EndObject();
 }

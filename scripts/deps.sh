@@ -48,3 +48,14 @@ if command -v npm >/dev/null 2>&1 && [ ! -f "$root/tests/openai_client/node_modu
   (cd "$root/tests/openai_client" && npm ci --no-audit --no-fund --loglevel=error) ||
     echo "rbee: npm could not install the openai package; its test will be skipped" >&2
 fi
+
+# llama.cpp as the engine's test oracle: npm's node-llama-cpp with its prebuilt
+# linux-x64 CPU build only (--omit=optional leaves out the CUDA, Vulkan and ARM
+# builds, 600 MB). Tests only, never at run time.
+if command -v npm >/dev/null 2>&1 && [ "$(uname -sm)" = "Linux x86_64" ] &&
+   [ ! -f "$root/tests/oracle/node_modules/node-llama-cpp/package.json" ]; then
+  # (npm install, not ci: the package lists optional builds for platforms whose versions the lock
+  # cannot hold, which ci refuses; the lock still pins every package installed.)
+  (cd "$root/tests/oracle" && npm install --omit=optional --no-audit --no-fund --loglevel=error) ||
+    echo "rbee: npm could not install node-llama-cpp; the llama.cpp oracle tests will be skipped" >&2
+fi

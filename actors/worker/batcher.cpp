@@ -17,7 +17,7 @@ kernels::result<std::unique_ptr<batcher>> batcher::create(std::shared_ptr<const 
   b->model_ = std::move(m);
   b->tok_ = std::move(t);
   b->ctx_ = std::move(*ctx);
-  b->batch_ = std::make_unique<kernels::batch>(*b->ctx_, *b->tok_, kernels::batch_options{o.prefill_chunk});
+  b->batch_ = std::make_unique<kernels::batch>(*b->ctx_, *b->tok_, kernels::batch_options{o.prefill_chunk, o.prompt_cache});
   return b;
 }
 
@@ -43,6 +43,7 @@ std::vector<batcher::event> batcher::step() {
       e.reason = k.reason;
       e.result.text = k.reason == kernels::finish_reason::error ? std::move(k.error) : std::move(k.full_text);
       e.result.prompt_tokens = k.prompt_tokens;
+      e.result.cached_tokens = k.cached_tokens;
       e.result.completion_tokens = k.generated;
       e.result.finish_reason = std::string(kernels::to_string(k.reason));
       e.result.prefill_ms = k.prefill_ms;

@@ -24,6 +24,7 @@ public:
     int n_ctx = 0;        ///< per slot (0: the model's, at most 4096)
     int prefill_chunk = 64; ///< prompt tokens of one request per step
     std::string device = "cpu"; ///< cpu, cuda:N
+    bool prompt_cache = true; ///< see kernels::batch_options
   };
 
   /// What a step produced for one request.

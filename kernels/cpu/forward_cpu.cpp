@@ -59,6 +59,7 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
   const float scale = 1.f / std::sqrt(static_cast<float>(hd));
   const size_t slot_stride = static_cast<size_t>(n_ctx_) * kv_dim;
   const size_t layer_stride = slot_stride * static_cast<size_t>(n_slots_);
+  auto norm = reference_ ? ops::ref_rmsnorm : ops::rmsnorm;
 
   for (int t = 0; t < n; ++t) ops::embed(m.token_embd(), entries[t].token, &x_[static_cast<size_t>(t) * d]);
 
@@ -81,6 +82,17 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
         for (int i = 0; i < kv_dim; ++i) k[i] += L.bk[i];
       if (!L.bv.empty())
         for (int i = 0; i < kv_dim; ++i) v[i] += L.bv[i];
+      if (!L.q_norm.empty()) { // qwen3: each head of Q and K RMS-normed before the rotation
+        float tmp[1024];
+        for (int i = 0; i < h.n_head; ++i) {
+          std::memcpy(tmp, q + i * hd, sizeof(float) * hd);
+          norm(q + i * hd, tmp, L.q_norm.data(), hd, h.rms_eps);
+        }
+        for (int i = 0; i < h.n_head_kv; ++i) {
+          std::memcpy(tmp, k + i * hd, sizeof(float) * hd);
+          norm(k + i * hd, tmp, L.k_norm.data(), hd, h.rms_eps);
+        }
+      }
       float p = static_cast<float>(pos[t]) * h.rope_scale;
       ops::rope(q, h.n_head, hd, p, h.rope, h.rope_base, freq);
       ops::rope(k, h.n_head_kv, hd, p, h.rope, h.rope_base, freq);

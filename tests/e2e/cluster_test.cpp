@@ -149,11 +149,11 @@ TEST_F(Cluster, AFullHiveStopsItsLeastRecentlyUsedIdleWorker) {
   auto b = run({rbee_bin(), "job", "submit", R"({"operation":"infer","model":"test/b","prompt":"Once","max_tokens":4})"}, env);
   ASSERT_EQ(b.status, 0) << b.out << b.err;
   EXPECT_NE(b.out.find("free once its least recently used idle worker stops"), std::string::npos) << b.out;
-  EXPECT_NE(b.out.find("(test/a, "), std::string::npos) << "the evicted worker is named: " << b.out;
+  EXPECT_NE(b.out.find("(test/a:m.gguf, "), std::string::npos) << "the evicted worker is named: " << b.out;
   EXPECT_NE(b.out.find("least recently used"), std::string::npos) << b.out;
   auto workers = net::http_call(queen.url(), "GET", "/v1/workers").body;
-  EXPECT_EQ(workers.find("\"model\":\"test/a\""), std::string::npos) << workers;
-  EXPECT_NE(workers.find("\"model\":\"test/b\""), std::string::npos) << workers;
+  EXPECT_EQ(workers.find("\"model\":\"test/a:m.gguf\""), std::string::npos) << workers;
+  EXPECT_NE(workers.find("\"model\":\"test/b:m.gguf\""), std::string::npos) << workers;
 }
 
 // The hive's own HTTP port: the hive-level subset of the API.
@@ -193,7 +193,7 @@ TEST_F(Cluster, ARestartedQueenGetsItsHivesBackWithTheirWorkers) {
   ASSERT_GT(queen.port, 0);
   EXPECT_TRUE(eventually([&] { return hive_state("h6") == "online"; }, 20s)) << hive->stderr_text();
   auto workers = net::http_call(queen.url(), "GET", "/v1/workers").body;
-  EXPECT_NE(workers.find("\"model\":\"test/stories\""), std::string::npos) << workers;
+  EXPECT_NE(workers.find("\"model\":\"test/stories:m.gguf\""), std::string::npos) << workers;
   EXPECT_NE(workers.find("\"hive_id\":\"h6\""), std::string::npos) << workers;
 }
 

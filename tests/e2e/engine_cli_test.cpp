@@ -3,6 +3,7 @@
 #include "tests/e2e/e2e.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <unistd.h>
 
@@ -84,6 +85,31 @@ TEST_F(EngineCli, SynthQuantizeBench) {
   EXPECT_EQ(run({rbee_bin(), "quantize", synth, synth, "q8_0"}).status, 1);
   std::remove(synth.c_str());
   std::remove(quant.c_str());
+}
+
+// Qwen3 end to end from the CLI: a big shape cut to its first layers (--layers),
+// served by `rbee serve` through `rbee run`; a shape's layers out of range and an
+// unknown architecture are errors that name what is supported.
+TEST_F(EngineCli, Qwen3CutToTwoLayersRunsEndToEnd) {
+  std::string home = tmp("q3home"), store = home + "/data/rbee/models/test/qwen3";
+  std::filesystem::create_directories(store);
+  auto s = run({rbee_bin(), "model", "synth", "--shape", "qwen3-0.6b", "--layers", "2", "--type", "q4_0", "--out",
+                store + "/qwen3-Q4_0.gguf"}, {}, 120s);
+  ASSERT_EQ(s.status, 0) << s.err;
+  auto big = run({rbee_bin(), "model", "synth", "--shape", "tiny-qwen3", "--layers", "9", "--type", "q4_0", "--out", tmp("x.gguf")});
+  EXPECT_EQ(big.status, 2);
+  EXPECT_NE(big.err.find("has 2 layers"), std::string::npos) << big.err;
+  std::vector<std::string> env = {"XDG_CONFIG_HOME=" + home + "/config", "XDG_DATA_HOME=" + home + "/data",
+                                  "XDG_CACHE_HOME=" + home + "/cache", "XDG_STATE_HOME=" + home + "/state",
+                                  "RBEE_CATALOG_URL=http://127.0.0.1:1"};
+  auto d = start_daemon({"serve", "--port", "0"}, env);
+  ASSERT_GT(d.port, 0);
+  env.push_back("RBEE_QUEEN_URL=" + d.base());
+  auto r = run({rbee_bin(), "run", "test/qwen3", "Hello there", "-n", "6", "--temperature", "0"}, env, 120s);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_FALSE(r.out.empty());
+  auto ls = run({rbee_bin(), "ls"}, env);
+  EXPECT_NE(ls.out.find("qwen3"), std::string::npos) << ls.out;
 }
 
 // --device names where the model runs; a GPU that is not there is an error

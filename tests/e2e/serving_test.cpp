@@ -178,6 +178,15 @@ TEST_F(Serving, ChatCompletionsWithTheTemplate) {
   auto usage = parse(lines[lines.size() - 2]);
   EXPECT_EQ(usage["usage"]["completion_tokens"].GetInt(), 16);
   EXPECT_EQ(content(lines), full);
+  // The same conversation again: its prompt comes from the worker's prompt cache
+  // (all but the last token), reported as OpenAI does, and the answer is the same.
+  int prompt = j["usage"]["prompt_tokens"].GetInt();
+  EXPECT_EQ(usage["usage"]["prompt_tokens_details"]["cached_tokens"].GetInt(), prompt - 1) << lines[lines.size() - 2];
+  auto again = post("/v1/chat/completions", body + "}");
+  ASSERT_EQ(again.status, 200) << again.body;
+  auto k = parse(again.body);
+  EXPECT_EQ(k["usage"]["prompt_tokens_details"]["cached_tokens"].GetInt(), prompt - 1) << again.body;
+  EXPECT_EQ(std::string(k["choices"][0]["message"]["content"].GetString()), full);
 }
 
 TEST_F(Serving, ConcurrentClientsGetTheirOwnTokens) {

@@ -19,8 +19,9 @@ struct Batcher : ::testing::Test {
     model = *m;
     tok = *kernels::tokenizer::from_gguf(model->file());
   }
-  std::unique_ptr<batcher> make(int slots, int n_ctx = 0, int chunk = 3) {
+  std::unique_ptr<batcher> make(int slots, int n_ctx = 0, int chunk = 3, bool cache = true) {
     batcher::options o;
+    o.prompt_cache = cache;
     o.slots = slots;
     o.n_ctx = n_ctx;
     o.prefill_chunk = chunk;
@@ -125,4 +126,35 @@ TEST_F(Batcher, TextHeldBackAtTheEndIsStreamedToo) {
   EXPECT_EQ(out.second.finish_reason, "length");
   ASSERT_FALSE(out.second.text.empty());
   EXPECT_EQ(out.first, out.second.text);
+}
+
+// The prompt cache: a second chat turn, a shared system prompt and a retry
+// prefill only what their slot's cache does not hold, and answer exactly what
+// they answer without the cache.
+TEST_F(Batcher, ThePromptCacheSavesPrefillAndChangesNoAnswer) {
+  std::string turn1 = "Once upon a time, there was a little girl named Lily. She loved to play outside.";
+  std::string reply_and_turn2 = turn1 + " One day, she saw a big dog. The dog";
+  std::vector<std::pair<std::string, std::string>> asks = {
+    {"first", turn1}, {"second", reply_and_turn2}, {"retry", reply_and_turn2}, {"other", "Tom had a red ball."},
+    {"back", reply_and_turn2 + " was"}};
+  auto run = [&](bool cache) {
+    auto b = make(2, 0, 16, cache);
+    std::map<std::string, std::pair<std::string, infer_result>> out;
+    for (auto& [id, text] : asks) { // one after another, as a chat's turns come
+      EXPECT_FALSE(b->add(id, tok->encode(text, true), greedy(8)));
+      out[id] = drain(*b)[id];
+    }
+    return out;
+  };
+  auto with = run(true), without = run(false);
+  for (auto& [id, text] : asks) {
+    EXPECT_EQ(with[id].first, without[id].first) << id;
+    EXPECT_EQ(without[id].second.cached_tokens, 0) << id;
+  }
+  int n1 = static_cast<int>(tok->encode(turn1, true).size()), n2 = static_cast<int>(tok->encode(reply_and_turn2, true).size());
+  EXPECT_EQ(with["first"].second.cached_tokens, 0);
+  EXPECT_GE(with["second"].second.cached_tokens, n1 - 1) << "the first turn's tokens came from the cache";
+  EXPECT_EQ(with["retry"].second.cached_tokens, n2 - 1) << "all but the last prompt token";
+  EXPECT_EQ(with["other"].second.cached_tokens, 0) << "only BOS in common: the other (empty) slot, least recently used";
+  EXPECT_GE(with["back"].second.cached_tokens, n2 - 1) << "the slot that holds the chat is found again";
 }
