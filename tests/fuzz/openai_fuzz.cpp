@@ -41,7 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto token = std::make_shared<const rbee::token_msg>(rbee::token_msg{"j", 0, body, 1});
   if (auto p = rbee::net::transform(st, rbee::bridge_event{nullptr, token})) check_chunks(p->text);
   rbee::job_info j{.job_id = "j", .state = rbee::job_state::completed};
-  rbee::infer_result r{body.substr(0, 64), body, static_cast<int32_t>(size), 1, body.substr(0, 8), 0, 0};
+  rbee::infer_result r{.model = body.substr(0, 64), .text = body, .prompt_tokens = static_cast<int32_t>(size),
+                       .cached_tokens = static_cast<int32_t>(size / 2), .completion_tokens = 1,
+                       .finish_reason = body.substr(0, 8)};
   j.result = r;
   for (auto state : {rbee::job_state::completed, rbee::job_state::failed, rbee::job_state::cancelled}) {
     st.chat = !st.chat;

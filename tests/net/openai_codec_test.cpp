@@ -60,7 +60,8 @@ TEST(OpenAiCodec, HostileTextInTokensAndResultsStaysJson) {
       EXPECT_FALSE(p->last);
       expect_json_chunks(p->text);
       job_info j{.job_id = "j", .state = job_state::completed};
-      j.result = infer_result{"m", text, 3, 0, 1, "length", 1, 2};
+      j.result = infer_result{.model = "m", .text = text, .prompt_tokens = 3, .completion_tokens = 1, .finish_reason = "length",
+                              .prefill_ms = 1, .decode_ms = 2};
       auto done = transform(st, ended(j));
       ASSERT_TRUE(done);
       EXPECT_TRUE(done->last);
