@@ -62,7 +62,7 @@ std::vector<float> vector_f32(const gguf_file& f, const std::string& name, int n
 
 } // namespace
 
-std::string supported_architectures() { return "llama, qwen2, qwen3"; }
+std::string supported_architectures() { return "llama, qwen2, qwen3, gemma3"; }
 
 result<std::shared_ptr<model>> model::load(const std::string& path, bool for_cpu) {
   auto f = gguf_file::open(path);
@@ -93,6 +93,10 @@ void model::load_tensors() {
   } else if (h.arch_name == "qwen3") {
     h.architecture = arch::qwen3;
     h.rope = rope_style::neox;
+  } else if (h.arch_name == "gemma3") {
+    h.architecture = arch::gemma3;
+    h.rope = rope_style::neox;
+    h.gelu = true;
   } else {
     throw kernel_error("architecture '" + h.arch_name + "' is not supported (" + supported_architectures() + " are)");
   }
@@ -112,6 +116,18 @@ void model::load_tensors() {
     throw kernel_error("partial rotary embeddings (rope.dimension_count " + std::to_string(rope_dim) + " of " +
                        std::to_string(h.head_dim) + ") are not supported");
   h.rms_eps = static_cast<float>(f.opt_float(a + "attention.layer_norm_rms_epsilon", 1e-5));
+  if (h.architecture == arch::gemma3) {
+    // As llama.cpp reads Gemma 3: embeddings scaled by sqrt(n_embd); five sliding-window
+    // layers (rope base 10000) to one global; Q scaled by 1/sqrt(head_dim), except the
+    // 27B (62 layers), whose query_pre_attn_scalar is n_embd / n_head.
+    h.embd_scale = std::sqrt(static_cast<float>(h.n_embd));
+    h.swa_window = static_cast<int>(f.opt_uint(a + "attention.sliding_window", 0));
+    if (h.swa_window < 0 || h.swa_window > (1 << 24)) throw kernel_error("attention.sliding_window out of range");
+    h.swa_pattern = h.swa_window > 0 ? 6 : 0;
+    h.attn_scale = 1.f / std::sqrt(static_cast<float>(h.n_layer == 62 ? h.n_embd / h.n_head : h.head_dim));
+    if (f.opt_float(a + "final_logit_softcapping", 0.0) != 0.0 || f.opt_float(a + "attn_logit_softcapping", 0.0) != 0.0)
+      throw kernel_error("logit soft-capping (Gemma 2) is not supported");
+  }
   h.rope_base = static_cast<float>(f.opt_float(a + "rope.freq_base", 10000.0));
   if (!(h.rms_eps > 0 && h.rms_eps < 1) || !(h.rope_base > 1))
     throw kernel_error("rms epsilon or rope.freq_base out of range");
@@ -135,7 +151,8 @@ void model::load_tensors() {
   rope_freqs_ = vector_f32(f, "rope_freqs.weight", h.head_dim / 2, true);
   for (float x : rope_freqs_)
     if (!(x > 0)) throw kernel_error("tensor 'rope_freqs.weight' must be positive");
-  bool bias = h.architecture == arch::qwen2, qk_norm = h.architecture == arch::qwen3;
+  bool bias = h.architecture == arch::qwen2, gemma = h.architecture == arch::gemma3;
+  bool qk_norm = h.architecture == arch::qwen3 || gemma;
   for (int i = 0; i < h.n_layer; ++i) {
     std::string p = "blk." + std::to_string(i) + ".";
     layer_weights l;
@@ -153,6 +170,8 @@ void model::load_tensors() {
     l.bv = vector_f32(f, p + "attn_v.bias", kv_dim, !bias);
     l.q_norm = vector_f32(f, p + "attn_q_norm.weight", h.head_dim, !qk_norm);
     l.k_norm = vector_f32(f, p + "attn_k_norm.weight", h.head_dim, !qk_norm);
+    l.attn_post_norm = vector_f32(f, p + "post_attention_norm.weight", h.n_embd, !gemma);
+    l.ffn_post_norm = vector_f32(f, p + "post_ffw_norm.weight", h.n_embd, !gemma);
     layers_.push_back(std::move(l));
   }
 }

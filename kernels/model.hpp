@@ -1,5 +1,5 @@
 #pragma once
-// A model's hyper-parameters and weights, read from a GGUF file (llama, qwen2, qwen3)
+// A model's hyper-parameters and weights, read from a GGUF file (llama, qwen2, qwen3, gemma3)
 // and checked against each other before use. Weights stay in the mapping.
 
 #include "kernels/cpu/huge_pages.hpp"
@@ -11,7 +11,7 @@
 
 namespace rbee::kernels {
 
-enum class arch { llama, qwen2, qwen3 };
+enum class arch { llama, qwen2, qwen3, gemma3 };
 enum class rope_style { normal, neox }; ///< pairs (2i, 2i+1) or (i, i + d/2)
 
 struct hparams {
@@ -29,6 +29,15 @@ struct hparams {
   float rope_base = 10000.f;
   float rope_scale = 1.f;  ///< linear scaling: positions are multiplied by this
   rope_style rope = rope_style::normal;
+  // Gemma 3:
+  float embd_scale = 1.f;  ///< token embeddings are multiplied by this (sqrt(n_embd))
+  float attn_scale = 0.f;  ///< of Q·K (0: 1/sqrt(head_dim))
+  bool gelu = false;       ///< feed-forward gelu(gate) * up instead of silu(gate) * up
+  int swa_window = 0;      ///< sliding-window layers attend to this many positions (0: none)
+  int swa_pattern = 0;     ///< every swa_pattern-th layer is global, the others slide
+  float rope_base_swa = 10000.f; ///< the sliding layers' rope base
+  /// Whether layer `l` attends through the sliding window.
+  bool sliding(int l) const { return swa_window > 0 && swa_pattern > 0 && l % swa_pattern < swa_pattern - 1; }
 };
 
 /// The architectures the engine runs, for messages: "llama, qwen2, ...".
@@ -51,7 +60,8 @@ struct weight {
 struct layer_weights {
   std::vector<float> attn_norm, ffn_norm;
   std::vector<float> bq, bk, bv; ///< qwen2 attention biases (empty for llama)
-  std::vector<float> q_norm, k_norm; ///< qwen3: RMS norm weights (head_dim) of each Q and K head
+  std::vector<float> q_norm, k_norm; ///< qwen3, gemma3: RMS norm weights (head_dim) of each Q and K head
+  std::vector<float> attn_post_norm, ffn_post_norm; ///< gemma3: norms of the attention's and the FFN's outputs
   weight wq, wk, wv, wo, w_gate, w_up, w_down;
 };
 

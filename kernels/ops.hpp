@@ -15,6 +15,8 @@ void ref_rmsnorm(float* out, const float* x, const float* w, int n, float eps);
 void ref_softmax(float* x, int n);
 /// gate = silu(gate) * up                        (n,)
 void ref_swiglu(float* gate, const float* up, int n);
+/// gate = gelu(gate) * up, GELU's tanh form      (n,)   (Gemma's feed-forward)
+void ref_geglu(float* gate, const float* up, int n);
 /// Rotates each head of x (n_heads, head_dim) for position `pos`.
 void ref_rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base,
               const float* freq_factors);
@@ -30,6 +32,7 @@ void ref_attend(const float* q, const float* k, const float* v, int n_pos, int h
 void rmsnorm(float* out, const float* x, const float* w, int n, float eps);
 void softmax(float* x, int n);
 void swiglu(float* gate, const float* up, int n);
+void geglu(float* gate, const float* up, int n);
 void rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base, const float* freq_factors);
 void matmul(const weight& w, const float* x, int n_tok, float* y);
 void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,

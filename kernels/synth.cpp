@@ -17,7 +17,8 @@ struct shape {
   float rope_base;
   bool tied, qkv_bias, llama3_rope;
   int head_dim = 0;     ///< 0: n_embd / n_head
-  bool qk_norm = false; ///< qwen3's per-head Q/K RMS norms
+  bool qk_norm = false; ///< qwen3's and gemma3's per-head Q/K RMS norms
+  int swa_window = 0;   ///< gemma3: the sliding layers' window
 };
 
 const std::vector<shape>& shapes() {
@@ -34,6 +35,10 @@ const std::vector<shape>& shapes() {
     {"tiny-qwen3", "qwen3", "gpt2", "qwen2", 256, 512, 2, 4, 2, 1024, 512, 1000000.f, true, false, false, 128, true},
     {"qwen3-0.6b", "qwen3", "gpt2", "qwen2", 1024, 3072, 28, 16, 8, 151936, 40960, 1000000.f, true, false, false, 128, true},
     {"qwen3-4b", "qwen3", "gpt2", "qwen2", 2560, 9728, 36, 32, 8, 151936, 40960, 1000000.f, true, false, false, 128, true},
+    // Gemma 3: five sliding-window layers to one global (7 layers here: both kinds, a window of
+    // 8 positions that a test's sequence outgrows), post-norms, GELU, scaled embeddings.
+    {"tiny-gemma3", "gemma3", "llama", "", 256, 512, 7, 4, 1, 1024, 512, 1000000.f, true, false, false, 64, true, 8},
+    {"gemma3-1b", "gemma3", "llama", "", 1152, 6912, 26, 4, 1, 262144, 32768, 1000000.f, true, false, false, 256, true, 512},
   };
   return s;
 }
@@ -211,12 +216,14 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
     w.add_u32(a + "attention.head_count_kv", static_cast<uint32_t>(s->n_head_kv));
     w.add_f32(a + "attention.layer_norm_rms_epsilon", 1e-5f);
     w.add_f32(a + "rope.freq_base", s->rope_base);
+    if (s->swa_window) w.add_u32(a + "attention.sliding_window", static_cast<uint32_t>(s->swa_window));
     if (s->head_dim) {
       w.add_u32(a + "attention.key_length", static_cast<uint32_t>(s->head_dim));
       w.add_u32(a + "attention.value_length", static_cast<uint32_t>(s->head_dim));
     }
     if (s->tokenizer == "llama") add_spm_vocab(w, s->n_vocab);
     else add_bpe_vocab(w, *s);
+    if (s->arch == "gemma3") w.add_bool("tokenizer.ggml.add_space_prefix", false); // Gemma's SentencePiece adds none
     const uint64_t d = static_cast<uint64_t>(s->n_embd), ff = static_cast<uint64_t>(s->n_ff);
     const uint64_t hd = s->head_dim ? static_cast<uint64_t>(s->head_dim) : d / static_cast<uint64_t>(s->n_head);
     const uint64_t kv = hd * static_cast<uint64_t>(s->n_head_kv), qd = hd * static_cast<uint64_t>(s->n_head);
@@ -282,6 +289,10 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
         }
         w.add_tensor_f32(p + "attn_q_norm.weight", dtype::f32, {hd}, qn);
         w.add_tensor_f32(p + "attn_k_norm.weight", dtype::f32, {hd}, kn);
+      }
+      if (s->arch == "gemma3") {
+        ones(p + "post_attention_norm.weight", d);
+        ones(p + "post_ffw_norm.weight", d);
       }
     }
     auto r = w.write(out);

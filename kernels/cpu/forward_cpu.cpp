@@ -56,15 +56,28 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
   const int d = h.n_embd, hd = h.head_dim, q_dim = h.n_head * hd, kv_dim = h.n_head_kv * hd;
   const int group = h.n_head / h.n_head_kv;
   const float* freq = m.rope_freqs().empty() ? nullptr : m.rope_freqs().data();
-  const float scale = 1.f / std::sqrt(static_cast<float>(hd));
+  const float scale = h.attn_scale > 0 ? h.attn_scale : 1.f / std::sqrt(static_cast<float>(hd));
   const size_t slot_stride = static_cast<size_t>(n_ctx_) * kv_dim;
   const size_t layer_stride = slot_stride * static_cast<size_t>(n_slots_);
   auto norm = reference_ ? ops::ref_rmsnorm : ops::rmsnorm;
 
   for (int t = 0; t < n; ++t) ops::embed(m.token_embd(), entries[t].token, &x_[static_cast<size_t>(t) * d]);
+  if (h.embd_scale != 1.f)
+    for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] *= h.embd_scale;
+  // Gemma 3's norms of a sublayer's output, row by row, before the residual add.
+  auto post_norm = [&](const std::vector<float>& w) {
+    if (w.empty()) return;
+    std::vector<float> row(static_cast<size_t>(d));
+    for (int t = 0; t < n; ++t) {
+      std::memcpy(row.data(), &xb_[static_cast<size_t>(t) * d], sizeof(float) * d);
+      norm(&xb_[static_cast<size_t>(t) * d], row.data(), w.data(), d, h.rms_eps);
+    }
+  };
 
   for (int l = 0; l < h.n_layer; ++l) {
     const auto& L = m.layers()[static_cast<size_t>(l)];
+    const bool sliding = h.sliding(l); // Gemma 3: a window of the last swa_window positions, its own rope base
+    const float base = sliding ? h.rope_base_swa : h.rope_base, rscale = sliding ? 1.f : h.rope_scale;
     float* kc = reinterpret_cast<float*>(k_cache_.data()) + static_cast<size_t>(l) * layer_stride;
     float* vc = reinterpret_cast<float*>(v_cache_.data()) + static_cast<size_t>(l) * layer_stride;
     // -- attention --
@@ -93,9 +106,9 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
           norm(k + i * hd, tmp, L.k_norm.data(), hd, h.rms_eps);
         }
       }
-      float p = static_cast<float>(pos[t]) * h.rope_scale;
-      ops::rope(q, h.n_head, hd, p, h.rope, h.rope_base, freq);
-      ops::rope(k, h.n_head_kv, hd, p, h.rope, h.rope_base, freq);
+      float p = static_cast<float>(pos[t]) * rscale;
+      ops::rope(q, h.n_head, hd, p, h.rope, base, freq);
+      ops::rope(k, h.n_head_kv, hd, p, h.rope, base, freq);
       size_t at = slot_stride * entries[t].slot + static_cast<size_t>(pos[t]) * kv_dim;
       std::memcpy(kc + at, k, sizeof(float) * kv_dim);
       std::memcpy(vc + at, v, sizeof(float) * kv_dim);
@@ -107,12 +120,14 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
       scratch.resize(static_cast<size_t>(n_ctx_));
       for (int i = lo; i < hi; ++i) {
         int t = i / h.n_head, head = i % h.n_head, kvh = head / group;
-        size_t base = slot_stride * entries[t].slot + static_cast<size_t>(kvh) * hd;
-        attend(&q_[static_cast<size_t>(t) * q_dim + head * hd], kc + base, vc + base, pos[t] + 1, hd,
+        int first = sliding ? std::max(0, pos[t] + 1 - h.swa_window) : 0;
+        size_t at = slot_stride * entries[t].slot + static_cast<size_t>(first) * kv_dim + static_cast<size_t>(kvh) * hd;
+        attend(&q_[static_cast<size_t>(t) * q_dim + head * hd], kc + at, vc + at, pos[t] + 1 - first, hd,
                static_cast<size_t>(kv_dim), scale, scratch.data(), &att_[static_cast<size_t>(t) * q_dim + head * hd]);
       }
     });
     matmul_(L.wo, att_.data(), n, xb_.data());
+    post_norm(L.attn_post_norm);
     for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];
     // -- feed-forward --
     for (int t = 0; t < n; ++t) ops::rmsnorm(&xb_[t * d], &x_[t * d], L.ffn_norm.data(), d, h.rms_eps);
@@ -120,10 +135,11 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
     matmul_(L.w_up, xb_.data(), n, ff_up_.data());
     parallel_for(0, n, 1, [&](int lo, int hi) {
       for (int t = lo; t < hi; ++t)
-        (reference_ ? ops::ref_swiglu : ops::swiglu)(&ff_gate_[static_cast<size_t>(t) * h.n_ff],
-                                                     &ff_up_[static_cast<size_t>(t) * h.n_ff], h.n_ff);
+        (h.gelu ? (reference_ ? ops::ref_geglu : ops::geglu) : (reference_ ? ops::ref_swiglu : ops::swiglu))(
+          &ff_gate_[static_cast<size_t>(t) * h.n_ff], &ff_up_[static_cast<size_t>(t) * h.n_ff], h.n_ff);
     });
     matmul_(L.w_down, ff_gate_.data(), n, xb_.data());
+    post_norm(L.ffn_post_norm);
     for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];
   }
   // Logits only where asked: the normed rows of those entries through the output head.

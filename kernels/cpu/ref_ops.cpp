@@ -29,6 +29,14 @@ void ref_swiglu(float* gate, const float* up, int n) {
   for (int i = 0; i < n; ++i) gate[i] = gate[i] / (1.f + std::exp(-gate[i])) * up[i];
 }
 
+void ref_geglu(float* gate, const float* up, int n) {
+  constexpr float k = 0.7978845608028654f; // sqrt(2 / pi)
+  for (int i = 0; i < n; ++i) {
+    float x = gate[i];
+    gate[i] = 0.5f * x * (1.f + std::tanh(k * (x + 0.044715f * x * x * x))) * up[i];
+  }
+}
+
 void ref_rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base,
               const float* freq_factors) {
   int half = head_dim / 2;

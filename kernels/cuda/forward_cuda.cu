@@ -83,7 +83,7 @@ private:
 
 cuda_forward::cuda_forward(std::shared_ptr<const model> m, const forward_shape& s, int device)
     : model_(std::move(m)), device_(device), n_ctx_(s.n_ctx), n_slots_(s.n_slots), n_batch_(s.n_batch) {
-  if (model_->hp().architecture == arch::qwen3) // its per-head Q/K norms have no CUDA kernel yet
+  if (model_->hp().architecture == arch::qwen3 || model_->hp().architecture == arch::gemma3) // no CUDA kernels yet for their Q/K norms, windows, post-norms
     throw kernel_error("the CUDA engine does not run " + model_->hp().arch_name + " yet; the CPU engine does (device cpu)");
   int count = 0;
   cudaError_t rc = cudaGetDeviceCount(&count);

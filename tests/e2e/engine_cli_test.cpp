@@ -87,10 +87,10 @@ TEST_F(EngineCli, SynthQuantizeBench) {
   std::remove(quant.c_str());
 }
 
-// Qwen3 end to end from the CLI: a big shape cut to its first layers (--layers),
+// Qwen3 and Gemma 3 end to end from the CLI: a big shape cut to its first layers (--layers),
 // served by `rbee serve` through `rbee run`; a shape's layers out of range and an
 // unknown architecture are errors that name what is supported.
-TEST_F(EngineCli, Qwen3CutToTwoLayersRunsEndToEnd) {
+TEST_F(EngineCli, Qwen3AndGemma3RunEndToEnd) {
   std::string home = tmp("q3home"), store = home + "/data/rbee/models/test/qwen3";
   std::filesystem::create_directories(store);
   auto s = run({rbee_bin(), "model", "synth", "--shape", "qwen3-0.6b", "--layers", "2", "--type", "q4_0", "--out",
@@ -110,6 +110,13 @@ TEST_F(EngineCli, Qwen3CutToTwoLayersRunsEndToEnd) {
   EXPECT_FALSE(r.out.empty());
   auto ls = run({rbee_bin(), "ls"}, env);
   EXPECT_NE(ls.out.find("qwen3"), std::string::npos) << ls.out;
+  // Gemma 3 the same way (sliding-window layers, post-norms, GELU), stored while the server runs.
+  std::string gemma = home + "/data/rbee/models/test/gemma3";
+  std::filesystem::create_directories(gemma);
+  ASSERT_EQ(run({rbee_bin(), "model", "synth", "--shape", "tiny-gemma3", "--type", "q8_0", "--out", gemma + "/gemma3-Q8_0.gguf"}).status, 0);
+  auto g = run({rbee_bin(), "run", "test/gemma3", "Hello there", "-n", "6", "--temperature", "0"}, env, 120s);
+  EXPECT_EQ(g.status, 0) << g.err;
+  EXPECT_FALSE(g.out.empty());
 }
 
 // --device names where the model runs; a GPU that is not there is an error

@@ -194,3 +194,7 @@ TEST_F(Oracle, Qwen3) {
   for (auto type : {"f32", "q8_0", "q4_k_m"}) check({std::string("tiny-qwen3 ") + type, synth("tiny-qwen3", type), tol(type)});
   check({"tiny-qwen3 1 layer f16", synth("tiny-qwen3", "f16", 1), tol("f16")});
 }
+
+TEST_F(Oracle, Gemma3) {
+  for (auto type : {"f32", "q8_0", "q4_k_m"}) check({std::string("tiny-gemma3 ") + type, synth("tiny-gemma3", type), tol(type)});
+}

@@ -140,7 +140,7 @@ TEST(Generate, CancelAndOverflow) {
 }
 
 TEST(Synth, EveryShapeTypeCombinationOfTheTinyShapesLoadsAndRuns) {
-  for (auto shape : {"tiny", "tiny-qwen2", "tiny-llama3", "tiny-qwen3"})
+  for (auto shape : {"tiny", "tiny-qwen2", "tiny-llama3", "tiny-qwen3", "tiny-gemma3"})
     for (auto& type : synth_types()) {
       std::string path = "/tmp/rbee-test-synth-" + std::to_string(getpid()) + ".gguf";
       auto r = synth_model(shape, type, path);
