@@ -125,7 +125,7 @@ const bool registered_model = register_command({250, [](CLI::App& app, common_fl
   auto sy = std::make_shared<synth_args>();
   auto* synth = model->add_subcommand("synth", "write a GGUF with random weights in a real model's shape");
   synth->add_option("--shape", sy->shape, "stories15m, stories110m, tinyllama-1.1b, llama-3.2-1b, qwen2.5-0.5b, qwen3-0.6b, qwen3-4b, gemma3-1b")->required();
-  synth->add_option("--type", sy->type, "f32, f16, q8_0, q4_0, q4_k_m")->required();
+  synth->add_option("--type", sy->type, "f32, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m")->required();
   synth->add_option("--out", sy->out, "output file")->required();
   synth->add_option("--seed", sy->seed, "random seed");
   synth->add_option("--layers", sy->layers, "keep the shape's first N layers (every path of a big model, small)")->check(CLI::Range(1, 1024));

@@ -66,6 +66,9 @@ dtype pick(const std::string& type, const std::string& tensor, int layer, int n_
   else if (type == "f16") t = dtype::f16;
   else if (type == "q8_0") t = dtype::q8_0;
   else if (type == "q4_0") t = dtype::q4_0;
+  else if (type == "q4_1") t = dtype::q4_1;
+  else if (type == "q5_0") t = dtype::q5_0;
+  else if (type == "q5_1") t = dtype::q5_1;
   else {
     bool more_bits = layer >= 0 && (layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2);
     if (tensor == "output") t = dtype::q6_k;
@@ -181,7 +184,7 @@ std::vector<std::string> synth_shapes() {
 }
 
 std::vector<std::string> synth_types() {
-  return {"f32", "f16", "q8_0", "q4_0", "q4_k_m"};
+  return {"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k_m"};
 }
 
 result<bool> synth_model(const std::string& shape_name, const std::string& type, const std::string& out,
@@ -202,7 +205,11 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
   const shape* s = &cut;
   bool type_ok = false;
   for (auto& t : synth_types()) type_ok = type_ok || t == type;
-  if (!type_ok) return result<bool>::failure("unknown type '" + type + "' (f32, f16, q8_0, q4_0, q4_k_m)");
+  if (!type_ok) {
+    std::string names;
+    for (auto& t : synth_types()) names += (names.empty() ? "" : ", ") + t;
+    return result<bool>::failure("unknown type '" + type + "' (" + names + ")");
+  }
   return guarded([&] {
     gguf_writer w;
     const std::string a = s->arch + ".";

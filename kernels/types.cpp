@@ -13,8 +13,8 @@ namespace rbee::kernels {
 namespace {
 
 const dtype_info table[] = {
-  {"f32", 1, 4, true},    {"f16", 1, 2, true},    {"q4_0", 32, 18, true}, {"q4_1", 32, 20, false},
-  {"", 0, 0, false},      {"", 0, 0, false},      {"q5_0", 32, 22, false}, {"q5_1", 32, 24, false},
+  {"f32", 1, 4, true},    {"f16", 1, 2, true},    {"q4_0", 32, 18, true}, {"q4_1", 32, 20, true},
+  {"", 0, 0, false},      {"", 0, 0, false},      {"q5_0", 32, 22, true}, {"q5_1", 32, 24, true},
   {"q8_0", 32, 34, true}, {"q8_1", 32, 36, false}, {"q2_k", 256, 84, false}, {"q3_k", 256, 110, false},
   {"q4_k", 256, 144, true}, {"q5_k", 256, 176, true}, {"q6_k", 256, 210, true}, {"q8_k", 256, 292, false},
 };
@@ -195,6 +195,42 @@ void dequantize_row(dtype t, const void* src, float* y, size_t n) {
       }
       return;
     }
+    case dtype::q4_1: { // x = d * q + m, q in 0..15
+      auto* b = static_cast<const block_q4_1*>(src);
+      for (size_t i = 0; i < n / 32; ++i) {
+        float d = f16_to_f32(b[i].d), m = f16_to_f32(b[i].m);
+        for (int j = 0; j < 16; ++j) {
+          y[32 * i + j] = d * (b[i].qs[j] & 0xF) + m;
+          y[32 * i + j + 16] = d * (b[i].qs[j] >> 4) + m;
+        }
+      }
+      return;
+    }
+    case dtype::q5_0:
+    case dtype::q5_1: { // 5-bit q: four low bits in qs, the fifth in qh (bit j for q_j); q5_0 centred, q5_1 with a min
+      bool one = t == dtype::q5_1;
+      auto* base = static_cast<const uint8_t*>(src);
+      size_t bytes = one ? sizeof(block_q5_1) : sizeof(block_q5_0);
+      for (size_t i = 0; i < n / 32; ++i) {
+        const uint8_t* b = base + i * bytes;
+        uint16_t dh, mh = 0;
+        std::memcpy(&dh, b, 2);
+        if (one) std::memcpy(&mh, b + 2, 2);
+        const uint8_t* qhp = b + (one ? 4 : 2);
+        const uint8_t* qs = qhp + 4;
+        uint32_t qh = static_cast<uint32_t>(qhp[0]) | static_cast<uint32_t>(qhp[1]) << 8 |
+                      static_cast<uint32_t>(qhp[2]) << 16 | static_cast<uint32_t>(qhp[3]) << 24;
+        float d = f16_to_f32(dh), m = one ? f16_to_f32(mh) : 0.f;
+        int centre = one ? 0 : 16;
+        for (int j = 0; j < 16; ++j) {
+          int q0 = (qs[j] & 0xF) | static_cast<int>((qh >> j) & 1) << 4;
+          int q1 = (qs[j] >> 4) | static_cast<int>((qh >> (j + 16)) & 1) << 4;
+          y[32 * i + j] = d * (q0 - centre) + m;
+          y[32 * i + j + 16] = d * (q1 - centre) + m;
+        }
+      }
+      return;
+    }
     case dtype::q4_k: {
       auto* b = static_cast<const block_q4_k*>(src);
       for (size_t i = 0; i < n / 256; ++i, y += 256) {
@@ -303,6 +339,50 @@ void quantize_row(dtype t, const float* x, void* dst, size_t n) {
           int hi = std::min(15, static_cast<int>(x[j + 16] * id + 8.5f));
           b[i].qs[j] = static_cast<uint8_t>(std::max(0, lo) | std::max(0, hi) << 4);
         }
+      }
+      return;
+    }
+    case dtype::q4_1:
+    case dtype::q5_1: { // as ggml's reference: the block's min, d = (max - min) / (2^bits - 1)
+      bool five = t == dtype::q5_1;
+      auto* out = static_cast<uint8_t*>(dst);
+      size_t bytes = five ? sizeof(block_q5_1) : sizeof(block_q4_1);
+      for (size_t i = 0; i < n / 32; ++i, x += 32, out += bytes) {
+        float lo = x[0], hi = x[0];
+        for (int j = 1; j < 32; ++j) lo = std::min(lo, x[j]), hi = std::max(hi, x[j]);
+        float d = (hi - lo) / (five ? 31 : 15), id = d ? 1 / d : 0;
+        uint16_t dh = f32_to_f16(d), mh = f32_to_f16(lo);
+        std::memcpy(out, &dh, 2);
+        std::memcpy(out + 2, &mh, 2);
+        uint8_t* qs = out + (five ? 8 : 4);
+        uint32_t qh = 0;
+        for (int j = 0; j < 16; ++j) {
+          int q0 = std::min(five ? 31 : 15, static_cast<int>((x[j] - lo) * id + 0.5f));
+          int q1 = std::min(five ? 31 : 15, static_cast<int>((x[j + 16] - lo) * id + 0.5f));
+          qs[j] = static_cast<uint8_t>((q0 & 0xF) | (q1 & 0xF) << 4);
+          qh |= static_cast<uint32_t>((q0 >> 4) & 1) << j | static_cast<uint32_t>((q1 >> 4) & 1) << (j + 16);
+        }
+        if (five)
+          for (int k = 0; k < 4; ++k) out[4 + k] = static_cast<uint8_t>(qh >> (8 * k));
+      }
+      return;
+    }
+    case dtype::q5_0: { // as ggml's reference: d = the value of largest magnitude / -16
+      auto* b = static_cast<block_q5_0*>(dst);
+      for (size_t i = 0; i < n / 32; ++i, x += 32) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < 32; ++j)
+          if (std::fabs(x[j]) > amax) amax = std::fabs(x[j]), max = x[j];
+        float d = max / -16, id = d ? 1 / d : 0;
+        b[i].d = f32_to_f16(d);
+        uint32_t qh = 0;
+        for (int j = 0; j < 16; ++j) {
+          int q0 = std::min(31, static_cast<int>(x[j] * id + 16.5f));
+          int q1 = std::min(31, static_cast<int>(x[j + 16] * id + 16.5f));
+          b[i].qs[j] = static_cast<uint8_t>((q0 & 0xF) | (q1 & 0xF) << 4);
+          qh |= static_cast<uint32_t>((q0 >> 4) & 1) << j | static_cast<uint32_t>((q1 >> 4) & 1) << (j + 16);
+        }
+        for (int k = 0; k < 4; ++k) b[i].qh[k] = static_cast<uint8_t>(qh >> (8 * k));
       }
       return;
     }

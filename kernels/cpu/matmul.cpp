@@ -163,8 +163,20 @@ void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok
       rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, x + static_cast<size_t>(t) * cols, cols); });
       return;
     }
-    default:
-      ref_matmul(w, x, n_tok, y);
+    default: { // a type without kernels of its own (Q4_1, Q5_0, Q5_1): each row dequantized
+      // once by the reference conversion, then SIMD f32 dots with every token
+      if (!info(w.type).supported) return ref_matmul(w, x, n_tok, y); // which names the type
+      int grain = std::max(1, w.rows / (threads() * 8));
+      parallel_for(0, w.rows, grain, [&](int lo, int hi) {
+        thread_local std::vector<float> row;
+        row.resize(static_cast<size_t>(cols));
+        for (int r = lo; r < hi; ++r) {
+          dequantize_row(w.type, w.row(r), row.data(), row.size());
+          for (int t = 0; t < n_tok; ++t)
+            y[static_cast<size_t>(t) * w.rows + r] = k.dot_f32(row.data(), x + static_cast<size_t>(t) * cols, cols);
+        }
+      });
+    }
   }
 }
 

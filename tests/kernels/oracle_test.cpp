@@ -182,7 +182,8 @@ TEST_F(Oracle, Stories260KEveryType) {
 }
 
 TEST_F(Oracle, Llama) {
-  for (auto type : {"f32", "q8_0", "q4_k_m"}) check({std::string("tiny ") + type, synth("tiny", type), tol(type)});
+  for (auto type : {"f32", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k_m"})
+    check({std::string("tiny ") + type, synth("tiny", type), tol(type)});
   check({"tiny-llama3 f16", synth("tiny-llama3", "f16"), tol("f16")});
 }
 

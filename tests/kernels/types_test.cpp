@@ -32,7 +32,8 @@ TEST(Types, RowBytesChecksBlocks) {
   EXPECT_EQ(row_bytes(dtype::f16, 3), 6u);
   EXPECT_THROW(row_bytes(dtype::q8_0, 33), rbee::kernels::kernel_error);
   EXPECT_EQ(info(99), nullptr);
-  EXPECT_FALSE(info(3)->supported); // q4_1: known, not computed
+  EXPECT_TRUE(info(3)->supported);   // q4_1
+  EXPECT_FALSE(info(11)->supported); // q3_k: known, not computed (yet)
 }
 
 /// Quantize then dequantize: the relative RMS error stays within the type's bound.
@@ -61,14 +62,30 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, QuantRoundTrip,
                          ::testing::Values(std::pair{dtype::f32, 1e-9}, std::pair{dtype::f16, 1e-3},
                                            std::pair{dtype::bf16, 1e-2}, std::pair{dtype::q8_0, 0.01},
                                            std::pair{dtype::q6_k, 0.05}, std::pair{dtype::q5_k, 0.08},
-                                           std::pair{dtype::q4_k, 0.15}, std::pair{dtype::q4_0, 0.15}));
+                                           std::pair{dtype::q4_k, 0.15}, std::pair{dtype::q4_0, 0.15},
+                                           std::pair{dtype::q4_1, 0.15}, std::pair{dtype::q5_0, 0.08},
+                                           std::pair{dtype::q5_1, 0.08}));
 
 TEST(Types, ZerosStayZeros) {
-  for (dtype t : {dtype::q8_0, dtype::q4_0, dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
+  for (dtype t : {dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
     std::vector<float> x(256, 0.f), y(256, 1.f);
     std::vector<uint8_t> q(row_bytes(t, 256));
     quantize_row(t, x.data(), q.data(), 256);
     dequantize_row(t, q.data(), y.data(), 256);
     for (float v : y) EXPECT_EQ(v, 0.f) << name(t);
+  }
+}
+
+// Q5_0's and Q5_1's fifth bit, by hand: a block whose values need all 32 levels
+// comes back exactly (each value on the grid of the block's scale).
+TEST(Types, FiveBitTypesKeepTheirFifthBit) {
+  std::vector<float> x(32);
+  for (int i = 0; i < 32; ++i) x[static_cast<size_t>(i)] = static_cast<float>((i * 13) % 32 - 16); // every level once
+  for (dtype t : {dtype::q5_0, dtype::q5_1}) {
+    std::vector<uint8_t> q(row_bytes(t, 32));
+    quantize_row(t, x.data(), q.data(), 32);
+    std::vector<float> y(32);
+    dequantize_row(t, q.data(), y.data(), 32);
+    for (int i = 0; i < 32; ++i) EXPECT_NEAR(y[static_cast<size_t>(i)], x[static_cast<size_t>(i)], 1e-3) << name(t) << " " << i;
   }
 }
