@@ -219,7 +219,8 @@ void gguf_file::validate() {
     const dtype_info* ti = info(raw);
     if (!ti) throw kernel_error("tensor '" + t.name + "' has an unknown type id " + std::to_string(raw));
     if (!ti->supported)
-      throw kernel_error("tensor '" + t.name + "' has type " + std::string(ti->name) + ", which rbee does not support yet");
+      throw kernel_error("tensor '" + t.name + "' has type " + std::string(ti->name) +
+                         ", which rbee does not support yet (it runs " + supported_types() + ")");
     t.type = static_cast<dtype>(raw);
     if (t.ne[0] % ti->block)
       throw kernel_error("tensor '" + t.name + "': row length " + std::to_string(t.ne[0]) +

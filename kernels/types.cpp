@@ -22,6 +22,13 @@ const dtype_info bf16_info{"bf16", 1, 2, true};
 
 } // namespace
 
+std::string supported_types() {
+  std::string out;
+  for (auto& t : table)
+    if (t.supported) out += (out.empty() ? "" : ", ") + std::string(t.name);
+  return out + ", " + std::string(bf16_info.name);
+}
+
 const dtype_info* info(uint32_t raw) {
   if (raw == 30) return &bf16_info;
   if (raw < std::size(table) && table[raw].block) return &table[raw];

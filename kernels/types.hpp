@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace rbee::kernels {
@@ -20,6 +21,9 @@ struct dtype_info {
   uint32_t bytes;      ///< bytes per block
   bool supported;      ///< this engine computes with it
 };
+
+/// The types the engine computes with, for messages: "f32, f16, ...".
+std::string supported_types();
 
 /// Info for a raw GGUF type id; nullptr when the id is unknown.
 const dtype_info* info(uint32_t raw);
