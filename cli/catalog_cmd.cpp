@@ -77,7 +77,9 @@ private:
 /// The catalog's routes for the HTTP front (also mounted by `rbee serve`).
 net::extra_routes catalog_routes(std::shared_ptr<live_catalog> live) {
   return [live](const std::vector<std::string>& p, const std::string&) -> std::optional<net::static_reply> {
-    if (p.empty()) return std::nullopt; // GET /: not a catalog route (404)
+    // Only a catalog path looks at the directory (the others are not the catalog's: 404).
+    if (p.empty() || (p[0] != "workers" && p[0] != "sources" && p[0] != "index.json" && p[0] != "index.json.sig"))
+      return std::nullopt;
     auto c = live->get();
     if (!c) return std::nullopt;
     if (p[0] == "workers") {

@@ -201,7 +201,7 @@ hive_actor::behavior_type hive_impl(hive_ptr self, hive_options opts) {
       if (!path) return std::move(path.error());
       std::error_code ec;
       model_entry e;
-      e.name = self->state.store->name_of(*path);
+      e.name = name; // as asked: the callers want the file and its size (the one name costs a header read)
       e.path = *path;
       e.size = std::filesystem::file_size(*path, ec);
       return e;

@@ -90,17 +90,14 @@ std::string model_store::canonical(const std::string& org, const std::string& re
 }
 
 std::string model_store::name_of(const std::string& path) const {
-  fs::path p(path), root(root_);
   std::error_code ec;
-  auto rel = fs::relative(p, root, ec);
-  auto first = rel.begin();
-  if (ec || rel.empty() || *first == ".." || std::distance(rel.begin(), rel.end()) != 3) return path;
-  auto it = rel.begin();
-  std::string org = (it++)->string(), repo = (it++)->string(), file = it->string();
+  std::vector<std::string> parts; // org, repo, file when the path is in the store
+  for (auto& x : fs::relative(fs::path(path), fs::path(root_), ec)) parts.push_back(x.string());
+  if (ec || parts.size() != 3 || parts[0] == "..") return path;
   model_entry e;
   e.path = path;
   describe(e);
-  return canonical(org, repo, file, e.quantization);
+  return canonical(parts[0], parts[1], parts[2], e.quantization);
 }
 
 void model_store::describe(model_entry& e) {

@@ -19,8 +19,9 @@ namespace rbee {
 
 namespace {
 
-/// The worker serving `path`, spawned when there is none; errors: quarantine, spawn failure.
-caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, const std::string& path,
+/// The worker serving `path`, spawned when there is none (named by the store's
+/// one name for the file, read from its header only then); errors: quarantine, spawn failure.
+caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& path,
                                        int keep_alive_s, const std::string& program = "", const std::string& device = "cpu",
                                        int program_fd = -1) {
   auto& st = self->state;
@@ -29,6 +30,7 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& name, c
       if (keep_alive_s >= 0) w.info.keep_alive_s = keep_alive_s;
       return &w;
     }
+  std::string name = st.store->name_of(path);
   if (st.crashes[path] >= st.opts.max_crashes)
     return make_error(errc::unavailable, "model '" + name + "' is quarantined: its workers crashed " +
                                            std::to_string(st.crashes[path]) + " times (last: " + st.last_crash[path] +
@@ -116,11 +118,10 @@ caf::result<job_result> hive_infer(hive_ptr self, const job_ctx& ctx, infer_op o
   if (!path) return std::move(path.error());
   bool fresh = true;
   for (auto& [id, w] : st.workers) fresh = fresh && w.info.model_path != *path;
-  std::string name = st.store->name_of(*path);
-  auto w = worker_for(self, name, *path, op.keep_alive_s);
+  auto w = worker_for(self, *path, op.keep_alive_s);
   if (!w) return std::move(w.error());
   hive_say(self, ctx, fresh ? "load" : "reuse",
-           std::string(fresh ? "loading " : "using the loaded ") + name + " (" + (*w)->info.worker_id +
+           std::string(fresh ? "loading " : "using the loaded ") + (*w)->info.model + " (" + (*w)->info.worker_id +
              ((*w)->pid ? ", process " + std::to_string((*w)->pid) : std::string()) + ")");
   ++(*w)->active;
   (*w)->info.last_used_ms = now_ms();
@@ -189,7 +190,7 @@ caf::result<job_result> hive_worker_spawn(hive_ptr self, const job_ctx& ctx, con
   }
   auto path = st.store->resolve(op.model, st.opts.allow_model_paths);
   if (!path) return std::move(path.error());
-  auto w = worker_for(self, st.store->name_of(*path), *path, -1, program, device, binary.fd);
+  auto w = worker_for(self, *path, -1, program, device, binary.fd);
   if (!w) return std::move(w.error());
   hive_say(self, ctx, "spawn", "worker " + (*w)->info.worker_id + " serves " + (*w)->info.model);
   // Answer once the worker has loaded (its info says ready or failed).

@@ -89,4 +89,20 @@ TEST_F(Names, EveryFormNamesTheSameModelEverywhere) {
   ASSERT_EQ(rbee({"run", "test/names", "hi", "-n", "2"}).status, 0);
   EXPECT_NE(rbee({"ps"}).out.find("test/names:Q4_0 "), std::string::npos);
   EXPECT_EQ(rbee({"stop", "test/names:Q4_0"}).status, 0);
+
+  // worker_stop's model field from outside: refused with the reason, the server stays up.
+  auto submit = [&](const std::string& fields) {
+    return net::http_call(d.url(), "POST", "/v1/jobs", R"({"operation":"worker_stop","hive_id":"localhost")" + fields + "}");
+  };
+  EXPECT_EQ(submit(R"(,"model":")" + std::string(100000, 'a') + "\"").status, 422); // over 512 bytes: invalid_value
+  EXPECT_EQ(submit(R"(,"model":"\xff")").status, 400);                             // not JSON text
+  for (auto fields : {std::string(R"(,"model":"../../../etc/passwd")"), std::string(R"(,"model":"test/names","worker_id":"worker-1")"),
+                      std::string()}) {
+    auto r = submit(fields);
+    ASSERT_EQ(r.status, 202) << fields << r.body;
+    auto id = r.body.substr(r.body.find("job-"), 20);
+    EXPECT_TRUE(eventually([&] { return net::http_call(d.url(), "GET", "/v1/jobs/" + id).body.find("\"failed\"") != std::string::npos; }, 5s))
+      << fields << ": " << net::http_call(d.url(), "GET", "/v1/jobs/" + id).body;
+  }
+  EXPECT_EQ(net::http_call(d.url(), "GET", "/health").status, 200);
 }
