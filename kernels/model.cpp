@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include <cmath>
+#include <utility>
 
 namespace rbee::kernels {
 
@@ -45,6 +46,32 @@ weight matrix(const gguf_file& f, const std::string& name, int cols, int rows) {
   return w;
 }
 
+/// The `rows` rows of `w` from `first` on: a part of a fused tensor.
+weight rows_of(const weight& w, int first, int rows) {
+  weight v = w;
+  v.data = w.row(first);
+  v.rows = rows;
+  return v;
+}
+
+/// A 3-D tensor of `n` stacked matrices ([cols, rows, n]) as one view per matrix.
+std::vector<weight> stacked(const gguf_file& f, const std::string& name, int cols, int rows, int n) {
+  const auto& t = need(f, name);
+  if (t.ne.size() != 3 || t.ne[0] != static_cast<uint64_t>(cols) || t.ne[1] != static_cast<uint64_t>(rows) ||
+      t.ne[2] != static_cast<uint64_t>(n))
+    throw kernel_error("tensor '" + name + "' has shape " + shape(t) + ", expected [" + std::to_string(cols) + ", " +
+                       std::to_string(rows) + ", " + std::to_string(n) + "]");
+  weight all;
+  all.type = t.type;
+  all.data = t.data;
+  all.rows = rows * n;
+  all.cols = cols;
+  all.row_bytes = row_bytes(t.type, static_cast<uint64_t>(cols));
+  std::vector<weight> out;
+  for (int e = 0; e < n; ++e) out.push_back(rows_of(all, e * rows, rows));
+  return out;
+}
+
 std::vector<float> vector_f32(const gguf_file& f, const std::string& name, int n, bool optional = false) {
   auto t = f.tensor(name);
   if (!t) {
@@ -62,7 +89,27 @@ std::vector<float> vector_f32(const gguf_file& f, const std::string& name, int n
 
 } // namespace
 
-std::string supported_architectures() { return "llama, qwen2, qwen3, gemma3"; }
+std::string supported_architectures() { return "llama, qwen2, qwen3, qwen3moe, gemma3, phi3"; }
+
+std::vector<const weight*> layer_weights::matrices() const {
+  std::vector<const weight*> out;
+  for (const weight* w : {&wq, &wk, &wv, &wo, &w_gate, &w_up, &w_down, &router})
+    if (w->data) out.push_back(w);
+  for (const auto* v : {&gate_exps, &up_exps, &down_exps})
+    for (const weight& w : *v) out.push_back(&w);
+  return out;
+}
+
+std::vector<weight*> layer_weights::matrices() {
+  std::vector<weight*> out;
+  for (const weight* w : std::as_const(*this).matrices()) out.push_back(const_cast<weight*>(w));
+  return out;
+}
+
+const float* model::rope_factors(int n_ctx) const {
+  if (!rope_long_.empty() && n_ctx > hp_.n_ctx_orig) return rope_long_.data();
+  return rope_freqs_.empty() ? nullptr : rope_freqs_.data();
+}
 
 result<std::shared_ptr<model>> model::load(const std::string& path, bool for_cpu) {
   auto f = gguf_file::open(path);
@@ -93,6 +140,12 @@ void model::load_tensors() {
   } else if (h.arch_name == "qwen3") {
     h.architecture = arch::qwen3;
     h.rope = rope_style::neox;
+  } else if (h.arch_name == "qwen3moe") {
+    h.architecture = arch::qwen3moe;
+    h.rope = rope_style::neox;
+  } else if (h.arch_name == "phi3") {
+    h.architecture = arch::phi3;
+    h.rope = rope_style::neox;
   } else if (h.arch_name == "gemma3") {
     h.architecture = arch::gemma3;
     h.rope = rope_style::neox;
@@ -112,9 +165,24 @@ void model::load_tensors() {
   h.head_dim = f.find(a + "attention.key_length") ? positive(f, a + "attention.key_length", 1024) : h.n_embd / h.n_head;
   if (h.head_dim % 2) throw kernel_error("the head dimension must be even");
   uint64_t rope_dim = f.opt_uint(a + "rope.dimension_count", static_cast<uint64_t>(h.head_dim));
-  if (rope_dim != static_cast<uint64_t>(h.head_dim))
+  // Phi rotates a part of each head (Phi-4-mini: 96 of 128); the others rotate it all.
+  bool partial_ok = h.architecture == arch::phi3 && rope_dim > 0 && rope_dim % 2 == 0;
+  if (rope_dim != static_cast<uint64_t>(h.head_dim) && !(partial_ok && rope_dim < static_cast<uint64_t>(h.head_dim)))
     throw kernel_error("partial rotary embeddings (rope.dimension_count " + std::to_string(rope_dim) + " of " +
-                       std::to_string(h.head_dim) + ") are not supported");
+                       std::to_string(h.head_dim) + ") are not supported for " + h.arch_name);
+  h.n_rot = static_cast<int>(rope_dim);
+  h.rope_mscale = static_cast<float>(f.opt_float(a + "rope.scaling.attn_factor", 1.0));
+  if (!(h.rope_mscale > 0 && h.rope_mscale < 16)) throw kernel_error("rope.scaling.attn_factor out of range");
+  h.n_ctx_orig = static_cast<int>(f.opt_uint(a + "rope.scaling.original_context_length", 0));
+  if (h.n_ctx_orig <= 0 || h.n_ctx_orig > (1 << 24)) h.n_ctx_orig = h.n_ctx_train;
+  if (h.architecture == arch::qwen3moe) {
+    h.n_expert = positive(f, a + "expert_count", 4096);
+    h.n_expert_used = positive(f, a + "expert_used_count", static_cast<uint64_t>(h.n_expert));
+    h.n_ff_exp = positive(f, a + "expert_feed_forward_length", 1 << 18);
+    uint64_t gating = f.opt_uint(a + "expert_gating_func", 1); // llama.cpp: 1 softmax, 2 sigmoid
+    if (gating != 1 && gating != 2) throw kernel_error("expert_gating_func " + std::to_string(gating) + " is not supported");
+    h.expert_sigmoid = gating == 2;
+  }
   h.rms_eps = static_cast<float>(f.opt_float(a + "attention.layer_norm_rms_epsilon", 1e-5));
   if (h.architecture == arch::gemma3) {
     // As llama.cpp reads Gemma 3: embeddings scaled by sqrt(n_embd); five sliding-window
@@ -148,23 +216,48 @@ void model::load_tensors() {
   tok_embd_ = matrix(f, "token_embd.weight", h.n_embd, h.n_vocab);
   output_ = f.tensor("output.weight") ? matrix(f, "output.weight", h.n_embd, h.n_vocab) : tok_embd_; // tied
   output_norm_ = vector_f32(f, "output_norm.weight", h.n_embd);
-  rope_freqs_ = vector_f32(f, "rope_freqs.weight", h.head_dim / 2, true);
-  for (float x : rope_freqs_)
-    if (!(x > 0)) throw kernel_error("tensor 'rope_freqs.weight' must be positive");
-  bool bias = h.architecture == arch::qwen2, gemma = h.architecture == arch::gemma3;
-  bool qk_norm = h.architecture == arch::qwen3 || gemma;
+  rope_freqs_ = vector_f32(f, "rope_freqs.weight", h.n_rot / 2, true);
+  if (rope_freqs_.empty()) { // Phi's LongRoPE: short factors within the original context, long past it
+    rope_freqs_ = vector_f32(f, "rope_factors_short.weight", h.n_rot / 2, true);
+    rope_long_ = vector_f32(f, "rope_factors_long.weight", h.n_rot / 2, true);
+  }
+  for (const auto* v : {&rope_freqs_, &rope_long_})
+    for (float x : *v)
+      if (!(x > 0)) throw kernel_error("rope frequency factors must be positive");
+  const bool bias = h.architecture == arch::qwen2, gemma = h.architecture == arch::gemma3;
+  const bool qk_norm = h.architecture == arch::qwen3 || h.architecture == arch::qwen3moe || gemma;
+  const bool moe = h.architecture == arch::qwen3moe;
   for (int i = 0; i < h.n_layer; ++i) {
     std::string p = "blk." + std::to_string(i) + ".";
     layer_weights l;
     l.attn_norm = vector_f32(f, p + "attn_norm.weight", h.n_embd);
     l.ffn_norm = vector_f32(f, p + "ffn_norm.weight", h.n_embd);
-    l.wq = matrix(f, p + "attn_q.weight", h.n_embd, q_dim);
-    l.wk = matrix(f, p + "attn_k.weight", h.n_embd, kv_dim);
-    l.wv = matrix(f, p + "attn_v.weight", h.n_embd, kv_dim);
+    if (f.tensor(p + "attn_qkv.weight")) { // phi3: Q, K and V stacked in one tensor
+      weight qkv = matrix(f, p + "attn_qkv.weight", h.n_embd, q_dim + 2 * kv_dim);
+      l.wq = rows_of(qkv, 0, q_dim);
+      l.wk = rows_of(qkv, q_dim, kv_dim);
+      l.wv = rows_of(qkv, q_dim + kv_dim, kv_dim);
+    } else {
+      l.wq = matrix(f, p + "attn_q.weight", h.n_embd, q_dim);
+      l.wk = matrix(f, p + "attn_k.weight", h.n_embd, kv_dim);
+      l.wv = matrix(f, p + "attn_v.weight", h.n_embd, kv_dim);
+    }
     l.wo = matrix(f, p + "attn_output.weight", q_dim, h.n_embd);
-    l.w_gate = matrix(f, p + "ffn_gate.weight", h.n_embd, h.n_ff);
-    l.w_up = matrix(f, p + "ffn_up.weight", h.n_embd, h.n_ff);
-    l.w_down = matrix(f, p + "ffn_down.weight", h.n_ff, h.n_embd);
+    if (moe) {
+      l.router = matrix(f, p + "ffn_gate_inp.weight", h.n_embd, h.n_expert);
+      l.gate_exps = stacked(f, p + "ffn_gate_exps.weight", h.n_embd, h.n_ff_exp, h.n_expert);
+      l.up_exps = stacked(f, p + "ffn_up_exps.weight", h.n_embd, h.n_ff_exp, h.n_expert);
+      l.down_exps = stacked(f, p + "ffn_down_exps.weight", h.n_ff_exp, h.n_embd, h.n_expert);
+    } else if (h.architecture == arch::phi3 && !f.tensor(p + "ffn_gate.weight")) {
+      weight gate_up = matrix(f, p + "ffn_up.weight", h.n_embd, 2 * h.n_ff); // phi3: gate rows, then up rows
+      l.w_gate = rows_of(gate_up, 0, h.n_ff);
+      l.w_up = rows_of(gate_up, h.n_ff, h.n_ff);
+      l.w_down = matrix(f, p + "ffn_down.weight", h.n_ff, h.n_embd);
+    } else {
+      l.w_gate = matrix(f, p + "ffn_gate.weight", h.n_embd, h.n_ff);
+      l.w_up = matrix(f, p + "ffn_up.weight", h.n_embd, h.n_ff);
+      l.w_down = matrix(f, p + "ffn_down.weight", h.n_ff, h.n_embd);
+    }
     l.bq = vector_f32(f, p + "attn_q.bias", q_dim, !bias);
     l.bk = vector_f32(f, p + "attn_k.bias", kv_dim, !bias);
     l.bv = vector_f32(f, p + "attn_v.bias", kv_dim, !bias);
@@ -180,7 +273,7 @@ void model::pack_weights() {
   if (const char* off = std::getenv("RBEE_NO_REPACK"); off && *off && *off != '0') return;
   std::vector<weight*> todo;
   for (auto& l : layers_)
-    for (weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) todo.push_back(w);
+    for (weight* w : l.matrices()) todo.push_back(w);
   if (output_.data != tok_embd_.data) todo.push_back(&output_);
   std::erase_if(todo, [](weight* w) { return !cpu::can_repack(*w) || w->packed; });
   // One region for every interleaved copy (huge pages), each at a 64-byte offset.
@@ -215,8 +308,13 @@ uint64_t model::weight_bytes_per_token() const {
     return w.packed && w.type == dtype::q4_k ? b / 1152 * 1184 : b;
   };
   uint64_t b = bytes(output_) + tok_embd_.row_bytes;
-  for (auto& l : layers_)
-    for (const weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) b += bytes(*w);
+  for (auto& l : layers_) {
+    for (const weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down, &l.router})
+      if (w->data) b += bytes(*w);
+    if (!l.gate_exps.empty()) // a mixture of experts reads the chosen experts only
+      b += static_cast<uint64_t>(hp_.n_expert_used) *
+           (bytes(l.gate_exps[0]) + bytes(l.up_exps[0]) + bytes(l.down_exps[0]));
+  }
   return b;
 }
 

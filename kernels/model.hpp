@@ -1,5 +1,6 @@
 #pragma once
-// A model's hyper-parameters and weights, read from a GGUF file (llama, qwen2, qwen3, gemma3)
+// A model's hyper-parameters and weights, read from a GGUF file (llama, qwen2, qwen3, gemma3,
+// phi3, qwen3moe)
 // and checked against each other before use. Weights stay in the mapping.
 
 #include "kernels/cpu/huge_pages.hpp"
@@ -11,8 +12,17 @@
 
 namespace rbee::kernels {
 
-enum class arch { llama, qwen2, qwen3, gemma3 };
-enum class rope_style { normal, neox }; ///< pairs (2i, 2i+1) or (i, i + d/2)
+enum class arch { llama, qwen2, qwen3, gemma3, phi3, qwen3moe };
+enum class rope_style { normal, neox }; ///< pairs (2i, 2i+1) or (i, i + n_rot/2)
+
+/// How the heads of Q and K are rotated at a position.
+struct rope_spec {
+  rope_style style = rope_style::normal;
+  float base = 10000.f;
+  int n_rot = 0;      ///< the leading dimensions rotated (0: the whole head); the rest pass through
+  float mscale = 1.f; ///< the rotated dimensions are scaled by this (Phi's LongRoPE attention factor)
+  const float* freq_factors = nullptr; ///< per-pair divisors of the frequency (n_rot / 2), or null
+};
 
 struct hparams {
   arch architecture = arch::llama;
@@ -29,6 +39,9 @@ struct hparams {
   float rope_base = 10000.f;
   float rope_scale = 1.f;  ///< linear scaling: positions are multiplied by this
   rope_style rope = rope_style::normal;
+  int n_rot = 0;            ///< rotated dimensions of a head (phi3: a part of head_dim)
+  float rope_mscale = 1.f;  ///< LongRoPE's attention factor on the rotated dimensions
+  int n_ctx_orig = 0;       ///< the context LongRoPE's short factors cover
   // Gemma 3:
   float embd_scale = 1.f;  ///< token embeddings are multiplied by this (sqrt(n_embd))
   float attn_scale = 0.f;  ///< of Q·K (0: 1/sqrt(head_dim))
@@ -36,6 +49,10 @@ struct hparams {
   int swa_window = 0;      ///< sliding-window layers attend to this many positions (0: none)
   int swa_pattern = 0;     ///< every swa_pattern-th layer is global, the others slide
   float rope_base_swa = 10000.f; ///< the sliding layers' rope base
+  // Mixture of experts (qwen3moe): each token's FFN is the weighted sum of n_expert_used
+  // of n_expert experts, chosen by a router.
+  int n_expert = 0, n_expert_used = 0, n_ff_exp = 0;
+  bool expert_sigmoid = false; ///< gating: sigmoid of the router's logits, else their softmax
   /// Whether layer `l` attends through the sliding window.
   bool sliding(int l) const { return swa_window > 0 && swa_pattern > 0 && l % swa_pattern < swa_pattern - 1; }
 };
@@ -62,7 +79,12 @@ struct layer_weights {
   std::vector<float> bq, bk, bv; ///< qwen2 attention biases (empty for llama)
   std::vector<float> q_norm, k_norm; ///< qwen3, gemma3: RMS norm weights (head_dim) of each Q and K head
   std::vector<float> attn_post_norm, ffn_post_norm; ///< gemma3: norms of the attention's and the FFN's outputs
-  weight wq, wk, wv, wo, w_gate, w_up, w_down;
+  weight wq, wk, wv, wo, w_gate, w_up, w_down; ///< phi3: views of its fused QKV and gate/up tensors
+  weight router;                                ///< qwen3moe: n_expert rows of n_embd
+  std::vector<weight> gate_exps, up_exps, down_exps; ///< qwen3moe: each expert's matrices (views)
+  /// Every matrix of the layer (the dense ones that exist, then the experts').
+  std::vector<const weight*> matrices() const;
+  std::vector<weight*> matrices();
 };
 
 class model {
@@ -80,8 +102,9 @@ public:
   const weight& output() const { return output_; }
   const std::vector<float>& output_norm() const { return output_norm_; }
   const std::vector<layer_weights>& layers() const { return layers_; }
-  /// Llama-3 style per-dimension rope frequency divisors (empty: none).
-  const std::vector<float>& rope_freqs() const { return rope_freqs_; }
+  /// Per-pair rope frequency divisors for a context of `n_ctx` positions (null: none): Llama 3's,
+  /// or Phi's LongRoPE short factors up to its original context and long ones past it.
+  const float* rope_factors(int n_ctx) const;
   /// Bytes of weights read to decode one token (every matrix once).
   uint64_t weight_bytes_per_token() const;
 
@@ -93,7 +116,7 @@ private:
   std::shared_ptr<gguf_file> file_;
   hparams hp_;
   weight tok_embd_, output_;
-  std::vector<float> output_norm_, rope_freqs_;
+  std::vector<float> output_norm_, rope_freqs_, rope_long_;
   std::vector<layer_weights> layers_;
   cpu::huge_region packed_; ///< the interleaved weights (weight::packed point into it)
 };

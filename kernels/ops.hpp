@@ -17,9 +17,12 @@ void ref_softmax(float* x, int n);
 void ref_swiglu(float* gate, const float* up, int n);
 /// gate = gelu(gate) * up, GELU's tanh form      (n,)   (Gemma's feed-forward)
 void ref_geglu(float* gate, const float* up, int n);
+/// A mixture of experts' router: of `n_expert` logits, the `k` experts with the highest
+/// probability (softmax of the logits, or each one's sigmoid) into `chosen`, highest first, and
+/// their probabilities normalized to sum 1 into `weights`.
+void ref_route(const float* logits, int n_expert, int k, bool sigmoid, int* chosen, float* weights);
 /// Rotates each head of x (n_heads, head_dim) for position `pos`.
-void ref_rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base,
-              const float* freq_factors);
+void ref_rope(float* x, int n_heads, int head_dim, float pos, const rope_spec& r);
 /// y (n_tok, w.rows) = x (n_tok, w.cols) @ W^T   (row-wise dot products)
 void ref_matmul(const weight& w, const float* x, int n_tok, float* y);
 /// out (hd) = softmax(scale * K q) @ V over positions p < n_pos; K, V rows (hd)
@@ -33,7 +36,7 @@ void rmsnorm(float* out, const float* x, const float* w, int n, float eps);
 void softmax(float* x, int n);
 void swiglu(float* gate, const float* up, int n);
 void geglu(float* gate, const float* up, int n);
-void rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base, const float* freq_factors);
+void rope(float* x, int n_heads, int head_dim, float pos, const rope_spec& r);
 void matmul(const weight& w, const float* x, int n_tok, float* y);
 void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
             float* scratch, float* out);

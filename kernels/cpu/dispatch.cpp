@@ -25,8 +25,8 @@ void attend(const float* q, const float* k, const float* v, int n_pos, int hd, s
   cpu::best_kernels().attend(q, k, v, n_pos, hd, stride, scale, scratch, out);
 }
 
-void rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base, const float* freq_factors) {
-  ref_rope(x, n_heads, head_dim, pos, style, base, freq_factors);
+void rope(float* x, int n_heads, int head_dim, float pos, const rope_spec& r) {
+  ref_rope(x, n_heads, head_dim, pos, r);
 }
 
 

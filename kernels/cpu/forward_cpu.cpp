@@ -1,6 +1,7 @@
 // The forward pass on the CPU: f32 activations and KV cache, the SIMD kernels
 // of ops.hpp (or the scalar references), oneTBB across rows and heads.
 #include "kernels/cpu/huge_pages.hpp"
+#include "kernels/cpu/moe.hpp"
 #include "kernels/forward.hpp"
 #include "kernels/ops.hpp"
 #include "kernels/parallel.hpp"
@@ -27,7 +28,8 @@ private:
   /// (layer, slot, pos, kv_dim) floats: huge pages, zero pages until a position is written, so
   /// memory grows with the context in use.
   cpu::huge_region k_cache_, v_cache_;
-  std::vector<float> x_, xb_, q_, k_, v_, att_, ff_gate_, ff_up_;
+  std::vector<float> x_, xb_, q_, k_, v_, att_, ff_gate_, ff_up_, ff_in_;
+  cpu::moe_ffn moe_;
 };
 
 cpu_forward::cpu_forward(std::shared_ptr<const model> m, const forward_shape& s)
@@ -55,7 +57,7 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
   const auto& h = m.hp();
   const int d = h.n_embd, hd = h.head_dim, q_dim = h.n_head * hd, kv_dim = h.n_head_kv * hd;
   const int group = h.n_head / h.n_head_kv;
-  const float* freq = m.rope_freqs().empty() ? nullptr : m.rope_freqs().data();
+  const float* freq = m.rope_factors(n_ctx_);
   const float scale = h.attn_scale > 0 ? h.attn_scale : 1.f / std::sqrt(static_cast<float>(hd));
   const size_t slot_stride = static_cast<size_t>(n_ctx_) * kv_dim;
   const size_t layer_stride = slot_stride * static_cast<size_t>(n_slots_);
@@ -107,8 +109,9 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
         }
       }
       float p = static_cast<float>(pos[t]) * rscale;
-      ops::rope(q, h.n_head, hd, p, h.rope, base, freq);
-      ops::rope(k, h.n_head_kv, hd, p, h.rope, base, freq);
+      const rope_spec rs{h.rope, base, h.n_rot, h.rope_mscale, freq};
+      ops::rope(q, h.n_head, hd, p, rs);
+      ops::rope(k, h.n_head_kv, hd, p, rs);
       size_t at = slot_stride * entries[t].slot + static_cast<size_t>(pos[t]) * kv_dim;
       std::memcpy(kc + at, k, sizeof(float) * kv_dim);
       std::memcpy(vc + at, v, sizeof(float) * kv_dim);
@@ -131,6 +134,12 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
     for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];
     // -- feed-forward --
     for (int t = 0; t < n; ++t) ops::rmsnorm(&xb_[t * d], &x_[t * d], L.ffn_norm.data(), d, h.rms_eps);
+    if (L.router.data) { // a mixture of experts
+      ff_in_.assign(xb_.begin(), xb_.begin() + static_cast<ptrdiff_t>(n) * d);
+      moe_.run(L, h, ff_in_.data(), n, xb_.data(), matmul_, reference_);
+      for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];
+      continue;
+    }
     matmul_(L.w_gate, xb_.data(), n, ff_gate_.data());
     matmul_(L.w_up, xb_.data(), n, ff_up_.data());
     parallel_for(0, n, 1, [&](int lo, int hi) {

@@ -2,7 +2,9 @@
 // paths are tested against.
 #include "kernels/ops.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <vector>
 
 namespace rbee::kernels::ops {
@@ -37,18 +39,34 @@ void ref_geglu(float* gate, const float* up, int n) {
   }
 }
 
-void ref_rope(float* x, int n_heads, int head_dim, float pos, rope_style style, float base,
-              const float* freq_factors) {
-  int half = head_dim / 2;
+void ref_route(const float* logits, int n_expert, int k, bool sigmoid, int* chosen, float* weights) {
+  std::vector<float> p(logits, logits + n_expert);
+  if (sigmoid)
+    for (auto& x : p) x = 1.f / (1.f + std::exp(-x));
+  else
+    ref_softmax(p.data(), n_expert);
+  std::vector<int> order(static_cast<size_t>(n_expert));
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+  float sum = 0;
+  for (int i = 0; i < k; ++i) sum += p[order[i]];
+  for (int i = 0; i < k; ++i) {
+    chosen[i] = order[i];
+    weights[i] = sum > 0 ? p[order[i]] / sum : 1.f / static_cast<float>(k);
+  }
+}
+
+void ref_rope(float* x, int n_heads, int head_dim, float pos, const rope_spec& r) {
+  const int n_rot = r.n_rot > 0 ? r.n_rot : head_dim, half = n_rot / 2;
   for (int i = 0; i < half; ++i) {
-    // theta_i = pos * base^(-2i/d) / factor_i
-    float theta = pos * std::pow(base, -2.f * i / head_dim);
-    if (freq_factors) theta /= freq_factors[i];
-    float c = std::cos(theta), s = std::sin(theta);
+    // theta_i = pos * base^(-2i/n_rot) / factor_i
+    float theta = pos * std::pow(r.base, -2.f * i / n_rot);
+    if (r.freq_factors) theta /= r.freq_factors[i];
+    float c = std::cos(theta) * r.mscale, s = std::sin(theta) * r.mscale;
     for (int h = 0; h < n_heads; ++h) {
       float* v = x + h * head_dim;
-      int a = style == rope_style::normal ? 2 * i : i;
-      int b = style == rope_style::normal ? 2 * i + 1 : i + half;
+      int a = r.style == rope_style::normal ? 2 * i : i;
+      int b = r.style == rope_style::normal ? 2 * i + 1 : i + half;
       float x0 = v[a], x1 = v[b];
       v[a] = x0 * c - x1 * s;
       v[b] = x0 * s + x1 * c;

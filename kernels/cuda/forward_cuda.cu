@@ -83,7 +83,8 @@ private:
 
 cuda_forward::cuda_forward(std::shared_ptr<const model> m, const forward_shape& s, int device)
     : model_(std::move(m)), device_(device), n_ctx_(s.n_ctx), n_slots_(s.n_slots), n_batch_(s.n_batch) {
-  if (model_->hp().architecture == arch::qwen3 || model_->hp().architecture == arch::gemma3) // no CUDA kernels yet for their Q/K norms, windows, post-norms
+  // No CUDA kernels yet for Q/K norms, windows, post-norms, partial rotation, fused tensors, experts.
+  if (model_->hp().architecture != arch::llama && model_->hp().architecture != arch::qwen2)
     throw kernel_error("the CUDA engine does not run " + model_->hp().arch_name + " yet; the CPU engine does (device cpu)");
   int count = 0;
   cudaError_t rc = cudaGetDeviceCount(&count);
@@ -107,7 +108,8 @@ cuda_forward::cuda_forward(std::shared_ptr<const model> m, const forward_shape& 
   tok_embd_ = upload(model_->token_embd());
   output_ = upload(model_->output());
   output_norm_ = upload(model_->output_norm());
-  if (!model_->rope_freqs().empty()) rope_freqs_ = upload(model_->rope_freqs());
+  if (const float* rf = model_->rope_factors(n_ctx_))
+    rope_freqs_ = upload(std::vector<float>(rf, rf + model_->hp().n_rot / 2));
   size_t widest = static_cast<size_t>(output_.rows) * output_.cols;
   for (auto& L : model_->layers()) {
     dlayer d;

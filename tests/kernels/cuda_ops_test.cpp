@@ -173,7 +173,7 @@ TEST_F(CudaOps, NormSoftmaxSwigluRope) {
       ref = q;
       got = q;
       for (int t = 0; t < tok; ++t)
-        ops::ref_rope(&ref[static_cast<size_t>(t) * heads * hd], heads, hd, pos[t] * 0.5f, style, 10000.f, factors);
+        ops::ref_rope(&ref[static_cast<size_t>(t) * heads * hd], heads, hd, pos[t] * 0.5f, {style, 10000.f, 0, 1.f, factors});
       cuda_check::rope(got.data(), tok, heads, hd, pos, 0.5f, style, 10000.f, factors);
       EXPECT_LT(rel(got, ref), 1e-4) << "rope " << (style == rope_style::neox ? "neox" : "normal") << (factors ? " +factors" : "");
     }

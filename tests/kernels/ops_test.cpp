@@ -175,9 +175,9 @@ TEST(Ops, RopeRotatesAndKeepsNorms) {
   for (auto style : {rope_style::normal, rope_style::neox}) {
     auto x = rbee::test::random_floats(2 * 8, 1);
     auto y = x;
-    ops::rope(y.data(), 2, 8, 0.f, style, 10000.f, nullptr);
+    ops::rope(y.data(), 2, 8, 0.f, {style, 10000.f});
     EXPECT_EQ(x, y); // position 0: identity
-    ops::rope(y.data(), 2, 8, 17.f, style, 10000.f, nullptr);
+    ops::rope(y.data(), 2, 8, 17.f, {style, 10000.f});
     double nx = 0, ny = 0;
     for (size_t i = 0; i < x.size(); ++i) {
       nx += x[i] * x[i];
@@ -188,10 +188,39 @@ TEST(Ops, RopeRotatesAndKeepsNorms) {
   }
   // The normal layout rotates pairs (0,1); NeoX rotates (0, d/2).
   std::vector<float> a = {1, 0, 0, 0}, b = {1, 0, 0, 0};
-  ops::rope(a.data(), 1, 4, 1.f, rope_style::normal, 10000.f, nullptr);
-  ops::rope(b.data(), 1, 4, 1.f, rope_style::neox, 10000.f, nullptr);
+  ops::rope(a.data(), 1, 4, 1.f, {rope_style::normal, 10000.f});
+  ops::rope(b.data(), 1, 4, 1.f, {rope_style::neox, 10000.f});
   EXPECT_NE(a[1], 0.f);
   EXPECT_EQ(a[2], 0.f);
   EXPECT_EQ(b[1], 0.f);
   EXPECT_NE(b[2], 0.f);
+}
+
+TEST(Ops, PartialRopeLeavesTheTailAndScalesTheRotatedPart) {
+  // Phi-4-mini: 96 of 128 dimensions rotated (NeoX pairs (i, i + 48)), LongRoPE's factor on them.
+  auto x = rbee::test::random_floats(2 * 16, 3);
+  auto y = x;
+  ops::rope(y.data(), 2, 16, 5.f, {rope_style::neox, 10000.f, 12, 1.25f});
+  for (int h = 0; h < 2; ++h) {
+    double nx = 0, ny = 0;
+    for (int i = 0; i < 16; ++i) {
+      float a = x[h * 16 + i], b = y[h * 16 + i];
+      if (i >= 12) {
+        EXPECT_EQ(a, b) << "dimension " << i << " is past n_rot";
+      } else {
+        nx += a * a, ny += b * b;
+      }
+    }
+    EXPECT_NEAR(ny, nx * 1.25 * 1.25, 1e-3); // a rotation scaled by mscale
+  }
+  // The pairs are (i, i + n_rot/2): a unit at 0 moves into 6 only.
+  std::vector<float> u(16, 0.f);
+  u[0] = 1;
+  ops::rope(u.data(), 1, 16, 1.f, {rope_style::neox, 10000.f, 12});
+  for (int i = 1; i < 16; ++i) {
+    if (i != 6) {
+      EXPECT_EQ(u[i], 0.f) << i;
+    }
+  }
+  EXPECT_NE(u[6], 0.f);
 }
