@@ -1,7 +1,7 @@
 #include "kernels/synth.hpp"
 
 #include "kernels/gguf_writer.hpp"
-#include "kernels/tokenizer.hpp"
+#include "kernels/synth_vocab.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -19,6 +19,9 @@ struct shape {
   int head_dim = 0;     ///< 0: n_embd / n_head
   bool qk_norm = false; ///< qwen3's and gemma3's per-head Q/K RMS norms
   int swa_window = 0;   ///< gemma3: the sliding layers' window
+  int rope_dims = 0;    ///< phi3: the rotated part of a head (0: all of it)
+  int n_ctx_orig = 0;   ///< phi3: LongRoPE's original context (short factors up to it)
+  int n_expert = 0, n_expert_used = 0, n_ff_exp = 0; ///< qwen3moe
 };
 
 const std::vector<shape>& shapes() {
@@ -39,6 +42,14 @@ const std::vector<shape>& shapes() {
     // 8 positions that a test's sequence outgrows), post-norms, GELU, scaled embeddings.
     {"tiny-gemma3", "gemma3", "llama", "", 256, 512, 7, 4, 1, 1024, 512, 1000000.f, true, false, false, 64, true, 8},
     {"gemma3-1b", "gemma3", "llama", "", 1152, 6912, 26, 4, 1, 262144, 32768, 1000000.f, true, false, false, 256, true, 512},
+    // Phi-3/4: fused QKV and gate/up tensors, 3/4 of each head rotated, LongRoPE factors (the
+    // tiny ones' original context, 256, is below a test's 512: the long factors apply).
+    {"tiny-phi3", "phi3", "llama", "", 256, 512, 2, 4, 2, 1024, 2048, 10000.f, false, false, false, 64, false, 0, 48, 256},
+    {"tiny-phi4", "phi3", "gpt2", "gpt-4o", 256, 512, 2, 4, 2, 1024, 2048, 10000.f, true, false, false, 64, false, 0, 48, 256},
+    {"phi4-mini", "phi3", "gpt2", "gpt-4o", 3072, 8192, 32, 24, 8, 200064, 131072, 10000.f, true, false, false, 128, false, 0, 96, 4096},
+    // Qwen3 MoE: a router picks n_expert_used of n_expert experts per token.
+    {"tiny-qwen3moe", "qwen3moe", "gpt2", "qwen2", 256, 512, 2, 4, 2, 1024, 512, 1000000.f, true, false, false, 64, true, 0, 0, 0, 8, 2, 128},
+    {"qwen3-30b-a3b", "qwen3moe", "gpt2", "qwen2", 2048, 6144, 48, 32, 4, 151936, 40960, 1000000.f, true, false, false, 128, true, 0, 0, 0, 128, 8, 768},
   };
   return s;
 }
@@ -77,102 +88,6 @@ dtype pick(const std::string& type, const std::string& tensor, int layer, int n_
   }
   if (cols % info(t).block) t = cols % 32 ? dtype::f16 : dtype::q8_0; // a shape the type cannot hold
   return t;
-}
-
-void add_spm_vocab(gguf_writer& w, int n_vocab) {
-  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
-  std::vector<float> scores = {0, 0, 0};
-  std::vector<int32_t> types = {2, 3, 3};
-  for (int b = 0; b < 256; ++b) {
-    char name[8];
-    std::snprintf(name, sizeof(name), "<0x%02X>", b);
-    tokens.push_back(name);
-    scores.push_back(0);
-    types.push_back(6);
-  }
-  const std::string sp = "\xE2\x96\x81";
-  std::string alpha = "etaoinshrdlcumwfgypbvkjxqz";
-  std::vector<std::string> pieces;
-  for (char c : alpha + "ETAOINSHRDLCUMWFGYPBVKJXQZ0123456789.,!?'\"-:;()") pieces.push_back(std::string(1, c));
-  for (char c : alpha) pieces.push_back(sp + c);
-  pieces.push_back(sp);
-  for (char a : alpha)
-    for (char b : alpha) pieces.push_back(std::string(1, a) + b);
-  for (char a : alpha)
-    for (char b : alpha) pieces.push_back(sp + a + b);
-  for (char a : alpha)
-    for (char b : alpha)
-      for (char c : alpha) pieces.push_back(std::string(1, a) + b + c);
-  std::set<std::string> seen(tokens.begin(), tokens.end());
-  for (auto& p : pieces) {
-    if (static_cast<int>(tokens.size()) >= n_vocab) break;
-    if (!seen.insert(p).second) continue;
-    tokens.push_back(p);
-    scores.push_back(-static_cast<float>(tokens.size()) / 1000.f + static_cast<float>(p.size()));
-    types.push_back(1);
-  }
-  for (int i = 0; static_cast<int>(tokens.size()) < n_vocab; ++i) { // fill up: unused pieces
-    tokens.push_back("<unused" + std::to_string(i) + ">");
-    scores.push_back(-1e9f);
-    types.push_back(5);
-  }
-  w.add_string("tokenizer.ggml.model", "llama");
-  w.add_strings("tokenizer.ggml.tokens", tokens);
-  w.add_floats("tokenizer.ggml.scores", scores);
-  w.add_i32s("tokenizer.ggml.token_type", types);
-  w.add_u32("tokenizer.ggml.bos_token_id", 1);
-  w.add_u32("tokenizer.ggml.eos_token_id", 2);
-  w.add_u32("tokenizer.ggml.unknown_token_id", 0);
-}
-
-void add_bpe_vocab(gguf_writer& w, const shape& s) {
-  std::vector<std::string> tokens = byte_level_chars(); // the byte-level base alphabet
-  std::vector<std::string> specials = s.pre == "qwen2"
-    ? std::vector<std::string>{"<|endoftext|>", "<|im_start|>", "<|im_end|>"}
-    : std::vector<std::string>{"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"};
-  int n_normal = s.n_vocab - static_cast<int>(specials.size());
-  std::vector<std::string> merges;
-  std::set<std::string> seen(tokens.begin(), tokens.end());
-  const std::string sp = "\xC4\xA0"; // Ġ, the byte-level space
-  std::string alpha = "etaoinshrdlcumwfgypbvkjxqz";
-  auto merge = [&](const std::string& a, const std::string& b) {
-    if (static_cast<int>(tokens.size()) >= n_normal || seen.count(a + b) || !seen.count(a) || !seen.count(b)) return;
-    merges.push_back(a + " " + b);
-    tokens.push_back(a + b);
-    seen.insert(a + b);
-  };
-  for (char c : alpha) merge(sp, std::string(1, c));
-  for (char a : alpha)
-    for (char b : alpha) merge(std::string(1, a), std::string(1, b));
-  for (char a : alpha)
-    for (char b : alpha) merge(sp + a, std::string(1, b));
-  for (char a : alpha)
-    for (char b : alpha)
-      for (char c : alpha) merge(std::string(1, a) + b, std::string(1, c));
-  for (char a : alpha)
-    for (char b : alpha)
-      for (char c : alpha) merge(sp + a + b, std::string(1, c));
-  for (int i = 0; static_cast<int>(tokens.size()) < n_normal; ++i) tokens.push_back("<|reserved_" + std::to_string(i) + "|>");
-  std::vector<int32_t> types(tokens.size(), 1);
-  for (auto& sp_tok : specials) {
-    tokens.push_back(sp_tok);
-    types.push_back(3);
-  }
-  int first_special = n_normal;
-  w.add_string("tokenizer.ggml.model", "gpt2");
-  w.add_string("tokenizer.ggml.pre", s.pre);
-  w.add_strings("tokenizer.ggml.tokens", tokens);
-  w.add_i32s("tokenizer.ggml.token_type", types);
-  w.add_strings("tokenizer.ggml.merges", merges);
-  if (s.pre == "qwen2") {
-    w.add_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(first_special));
-    w.add_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(first_special + 2));
-    w.add_bool("tokenizer.ggml.add_bos_token", false);
-  } else {
-    w.add_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(first_special));
-    w.add_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(first_special + 4));
-    w.add_bool("tokenizer.ggml.add_bos_token", true);
-  }
 }
 
 } // namespace
@@ -223,13 +138,26 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
     w.add_u32(a + "attention.head_count_kv", static_cast<uint32_t>(s->n_head_kv));
     w.add_f32(a + "attention.layer_norm_rms_epsilon", 1e-5f);
     w.add_f32(a + "rope.freq_base", s->rope_base);
-    if (s->swa_window) w.add_u32(a + "attention.sliding_window", static_cast<uint32_t>(s->swa_window));
+    if (s->swa_window || s->arch == "phi3") w.add_u32(a + "attention.sliding_window", static_cast<uint32_t>(s->swa_window));
+    if (s->rope_dims) w.add_u32(a + "rope.dimension_count", static_cast<uint32_t>(s->rope_dims));
+    if (s->n_ctx_orig) { // LongRoPE: its attention factor as Phi's converter computes it
+      double scale = static_cast<double>(s->n_ctx) / s->n_ctx_orig;
+      w.add_u32(a + "rope.scaling.original_context_length", static_cast<uint32_t>(s->n_ctx_orig));
+      w.add_f32(a + "rope.scaling.attn_factor", static_cast<float>(std::sqrt(1 + std::log(scale) / std::log(s->n_ctx_orig))));
+    }
+    if (s->n_expert) {
+      w.add_u32(a + "expert_count", static_cast<uint32_t>(s->n_expert));
+      w.add_u32(a + "expert_used_count", static_cast<uint32_t>(s->n_expert_used));
+      w.add_u32(a + "expert_feed_forward_length", static_cast<uint32_t>(s->n_ff_exp));
+    }
     if (s->head_dim) {
       w.add_u32(a + "attention.key_length", static_cast<uint32_t>(s->head_dim));
       w.add_u32(a + "attention.value_length", static_cast<uint32_t>(s->head_dim));
     }
-    if (s->tokenizer == "llama") add_spm_vocab(w, s->n_vocab);
-    else add_bpe_vocab(w, *s);
+    if (s->tokenizer == "llama" && s->arch == "phi3") // Phi-3's chat tokens after SentencePiece's
+      add_spm_vocab(w, s->n_vocab, {"<|endoftext|>", "<|assistant|>", "<|system|>", "<|end|>", "<|user|>"});
+    else if (s->tokenizer == "llama") add_spm_vocab(w, s->n_vocab);
+    else add_bpe_vocab(w, s->pre, s->n_vocab);
     if (s->arch == "gemma3") w.add_bool("tokenizer.ggml.add_space_prefix", false); // Gemma's SentencePiece adds none
     const uint64_t d = static_cast<uint64_t>(s->n_embd), ff = static_cast<uint64_t>(s->n_ff);
     const uint64_t hd = s->head_dim ? static_cast<uint64_t>(s->head_dim) : d / static_cast<uint64_t>(s->n_head);
@@ -272,17 +200,50 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
       }
       w.add_tensor_f32("rope_freqs.weight", dtype::f32, {hd / 2}, f);
     }
+    if (s->n_ctx_orig) { // LongRoPE's per-pair divisors: near 1 within the original context, up to ~30 past it
+      const uint64_t half = static_cast<uint64_t>(s->rope_dims) / 2;
+      std::vector<float> shortf(half), longf(half);
+      for (uint64_t i = 0; i < half; ++i) {
+        float x = static_cast<float>(i) / static_cast<float>(half);
+        shortf[i] = 1.f + 0.05f * x;
+        longf[i] = 1.f + 30.f * x * x;
+      }
+      w.add_tensor_f32("rope_factors_short.weight", dtype::f32, {half}, shortf);
+      w.add_tensor_f32("rope_factors_long.weight", dtype::f32, {half}, longf);
+    }
+    const bool phi = s->arch == "phi3";
+    const uint64_t ne = static_cast<uint64_t>(s->n_expert), fe = static_cast<uint64_t>(s->n_ff_exp);
+    // n_expert matrices stacked in one 3-D tensor, each drawn as a 2-D one.
+    auto experts = [&](const std::string& name, const std::string& kind, int layer, uint64_t cols, uint64_t rows) {
+      dtype t = pick(type, kind, layer, s->n_layer, cols);
+      w.add_tensor(name, t, {cols, rows, ne}, random(++salt, 0.02f)(t, cols));
+    };
     for (int l = 0; l < s->n_layer; ++l) {
       std::string p = "blk." + std::to_string(l) + ".";
       ones(p + "attn_norm.weight", d);
       ones(p + "ffn_norm.weight", d);
-      mat(p + "attn_q.weight", "attn_q", l, d, qd);
-      mat(p + "attn_k.weight", "attn_k", l, d, kv);
-      mat(p + "attn_v.weight", "attn_v", l, d, kv);
+      if (phi) {
+        mat(p + "attn_qkv.weight", "attn_qkv", l, d, qd + 2 * kv);
+      } else {
+        mat(p + "attn_q.weight", "attn_q", l, d, qd);
+        mat(p + "attn_k.weight", "attn_k", l, d, kv);
+        mat(p + "attn_v.weight", "attn_v", l, d, kv);
+      }
       mat(p + "attn_output.weight", "attn_output", l, qd, d);
-      mat(p + "ffn_gate.weight", "ffn_gate", l, d, ff);
-      mat(p + "ffn_up.weight", "ffn_up", l, d, ff);
-      mat(p + "ffn_down.weight", "ffn_down", l, ff, d);
+      if (ne) {
+        // The router stays F32 (as llama.cpp's quantize keeps it), with decisive logits.
+        w.add_tensor(p + "ffn_gate_inp.weight", dtype::f32, {d, ne}, random(++salt, 0.1f)(dtype::f32, d));
+        experts(p + "ffn_gate_exps.weight", "ffn_gate", l, d, fe);
+        experts(p + "ffn_up_exps.weight", "ffn_up", l, d, fe);
+        experts(p + "ffn_down_exps.weight", "ffn_down", l, fe, d);
+      } else if (phi) {
+        mat(p + "ffn_up.weight", "ffn_up", l, d, 2 * ff);
+        mat(p + "ffn_down.weight", "ffn_down", l, ff, d);
+      } else {
+        mat(p + "ffn_gate.weight", "ffn_gate", l, d, ff);
+        mat(p + "ffn_up.weight", "ffn_up", l, d, ff);
+        mat(p + "ffn_down.weight", "ffn_down", l, ff, d);
+      }
       if (s->qkv_bias) {
         w.add_tensor_f32(p + "attn_q.bias", dtype::f32, {qd}, std::vector<float>(qd, 0.01f));
         w.add_tensor_f32(p + "attn_k.bias", dtype::f32, {kv}, std::vector<float>(kv, 0.01f));

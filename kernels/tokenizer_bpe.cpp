@@ -20,6 +20,11 @@ constexpr const char* llama3_pattern =
   R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr const char* qwen2_pattern =
   R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+// GPT-4o's (o200k), which Phi-4 and gpt-oss use: case-aware words, contractions attached.
+constexpr const char* gpt4o_pattern =
+  R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|)"
+  R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|)"
+  R"(\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
 /// The compiled patterns, freed at exit.
 struct pattern_cache {
@@ -73,6 +78,7 @@ const std::vector<std::string>& byte_level_chars() {
 const char* tokenizer::pre_pattern() const {
   if (pre_ == "llama3" || pre_ == "llama-bpe" || pre_ == "llama-v3" || pre_ == "smaug-bpe") return llama3_pattern;
   if (pre_ == "qwen2" || pre_ == "deepseek-r1-qwen") return qwen2_pattern;
+  if (pre_ == "gpt-4o") return gpt4o_pattern;
   return gpt2_pattern; // "default", "gpt2" and, documented fallback, any other
 }
 

@@ -119,6 +119,33 @@ TEST_F(EngineCli, Qwen3AndGemma3RunEndToEnd) {
   EXPECT_FALSE(g.out.empty());
 }
 
+// Phi-4-mini (fused tensors, partial rotation, LongRoPE, GPT-4o's pre-tokenizer) and the
+// Qwen3 30B-A3B mixture of experts (128 experts, 8 per token), each its real shape cut to
+// 2 layers, through `rbee run`.
+TEST_F(EngineCli, Phi4MiniAndQwen3MoeRunEndToEnd) {
+  std::string home = tmp("phihome"), data = home + "/data/rbee/models/test";
+  std::vector<std::string> env = {"XDG_CONFIG_HOME=" + home + "/config", "XDG_DATA_HOME=" + home + "/data",
+                                  "XDG_CACHE_HOME=" + home + "/cache", "XDG_STATE_HOME=" + home + "/state",
+                                  "RBEE_CATALOG_URL=http://127.0.0.1:1"};
+  for (auto [shape, repo] : {std::pair{"phi4-mini", "phi4"}, std::pair{"qwen3-30b-a3b", "moe"}}) {
+    std::filesystem::create_directories(data + "/" + repo);
+    auto s = run({rbee_bin(), "model", "synth", "--shape", shape, "--layers", "2", "--type", "q4_0", "--out",
+                  data + "/" + repo + "/" + repo + "-Q4_0.gguf"}, {}, 180s);
+    ASSERT_EQ(s.status, 0) << s.err;
+  }
+  auto d = start_daemon({"serve", "--port", "0"}, env);
+  ASSERT_GT(d.port, 0);
+  env.push_back("RBEE_QUEEN_URL=" + d.base());
+  for (auto name : {"test/phi4", "test/moe"}) {
+    auto r = run({rbee_bin(), "run", name, "Hello there", "-n", "6", "--temperature", "0"}, env, 180s);
+    EXPECT_EQ(r.status, 0) << name << ": " << r.err;
+    EXPECT_FALSE(r.out.empty()) << name;
+  }
+  auto ps = run({rbee_bin(), "ps"}, env);
+  EXPECT_NE(ps.out.find("test/moe:Q4_0"), std::string::npos) << ps.out;
+  EXPECT_NE(ps.out.find("test/phi4:Q4_0"), std::string::npos) << ps.out;
+}
+
 // --device names where the model runs; a GPU that is not there is an error
 // (the CLI, the worker process and the hive), never a quiet run on the CPU.
 TEST(DeviceChoice, AMissingGpuIsAClearError) {

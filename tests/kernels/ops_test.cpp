@@ -224,3 +224,34 @@ TEST(Ops, PartialRopeLeavesTheTailAndScalesTheRotatedPart) {
   }
   EXPECT_NE(u[6], 0.f);
 }
+
+TEST(Ops, RouteTakesTheTopExpertsAndNormalizesTheirWeights) {
+  const float logits[6] = {0.1f, 2.0f, -1.0f, 1.5f, 1.9f, -3.0f};
+  int chosen[3];
+  float w[3];
+  ops::ref_route(logits, 6, 3, false, chosen, w);
+  EXPECT_EQ(chosen[0], 1);
+  EXPECT_EQ(chosen[1], 4);
+  EXPECT_EQ(chosen[2], 3);
+  // softmax restricted to the chosen: exp(l_i) / Σ exp(l_chosen)
+  double z = std::exp(2.0) + std::exp(1.9) + std::exp(1.5);
+  EXPECT_NEAR(w[0], std::exp(2.0) / z, 1e-6);
+  EXPECT_NEAR(w[2], std::exp(1.5) / z, 1e-6);
+  EXPECT_NEAR(w[0] + w[1] + w[2], 1.0, 1e-6);
+  // Sigmoid gating: the same order (monotone), weights sigmoid(l) / Σ sigmoid.
+  ops::ref_route(logits, 6, 2, true, chosen, w);
+  EXPECT_EQ(chosen[0], 1);
+  EXPECT_EQ(chosen[1], 4);
+  double s1 = 1 / (1 + std::exp(-2.0)), s2 = 1 / (1 + std::exp(-1.9));
+  EXPECT_NEAR(w[0], s1 / (s1 + s2), 1e-6);
+  // All of them, equal logits: ties go to the lower index, equal weights.
+  const float flat[4] = {0, 0, 0, 0};
+  int all[4];
+  float wa[4];
+  ops::ref_route(flat, 4, 4, false, all, wa);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(all[i], i);
+    EXPECT_NEAR(wa[i], 0.25, 1e-6);
+  }
+}
+

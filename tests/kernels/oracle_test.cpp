@@ -196,6 +196,17 @@ TEST_F(Oracle, Qwen3) {
   check({"tiny-qwen3 1 layer f16", synth("tiny-qwen3", "f16", 1), tol("f16")});
 }
 
+TEST_F(Oracle, Phi3) {
+  // Fused QKV and gate/up, 48 of 64 dimensions rotated, LongRoPE's long factors and scale.
+  for (auto type : {"f32", "q8_0", "q4_k_m"}) check({std::string("tiny-phi3 ") + type, synth("tiny-phi3", type), tol(type)});
+  check({"tiny-phi4 f16", synth("tiny-phi4", "f16"), tol("f16")}); // GPT-4o's pre-tokenizer, tied output
+}
+
+TEST_F(Oracle, Qwen3Moe) {
+  for (auto type : {"f32", "q8_0", "q4_k_m"})
+    check({std::string("tiny-qwen3moe ") + type, synth("tiny-qwen3moe", type), tol(type)});
+}
+
 TEST_F(Oracle, Gemma3) {
   for (auto type : {"f32", "q8_0", "q4_k_m"}) check({std::string("tiny-gemma3 ") + type, synth("tiny-gemma3", type), tol(type)});
 }

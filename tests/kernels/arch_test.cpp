@@ -1,0 +1,100 @@
+// What the loader makes of each architecture's own layout (phi3's fused tensors and
+// LongRoPE, qwen3moe's router and stacked experts), and the fast forward pass against
+// the scalar reference on each. llama.cpp's agreement is oracle_test.cpp's.
+#include "kernels/context.hpp"
+#include "kernels/synth.hpp"
+#include "tests/kernels/kernels_test_util.hpp"
+#include "tests/support/process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace rbee::kernels;
+
+namespace {
+
+std::shared_ptr<model> synth(const std::string& shape, const std::string& type, int layers = 0) {
+  std::string path = rbee::test::temp_dir() + "/" + shape + "-" + type + ".gguf";
+  auto r = synth_model(shape, type, path, 3, layers);
+  EXPECT_TRUE(r) << r.error();
+  auto m = model::load(path);
+  EXPECT_TRUE(m) << m.error();
+  return m ? *m : nullptr;
+}
+
+/// Greedy logits of a few tokens, the SIMD kernels against the scalar reference.
+double reference_gap(const std::shared_ptr<model>& m) {
+  std::vector<int32_t> ids = {1, 40, 300, 301, 7, 99, 512, 3};
+  double worst = 0;
+  context_params fast, ref;
+  fast.n_ctx = ref.n_ctx = 512;
+  ref.reference = true;
+  auto a = context::create(m, fast), b = context::create(m, ref);
+  EXPECT_TRUE(a && b);
+  auto la = (*a)->decode(ids.data(), static_cast<int>(ids.size()));
+  auto lb = (*b)->decode(ids.data(), static_cast<int>(ids.size()));
+  EXPECT_TRUE(la && lb);
+  double lo = 1e30, hi = -1e30;
+  for (int i = 0; i < m->hp().n_vocab; ++i) {
+    lo = std::min<double>(lo, (*lb)[i]), hi = std::max<double>(hi, (*lb)[i]);
+    worst = std::max<double>(worst, std::fabs((*la)[i] - (*lb)[i]));
+  }
+  return worst / (hi - lo);
+}
+
+} // namespace
+
+TEST(Arch, Phi3FusedTensorsAreViewsAndLongRopeFollowsTheContext) {
+  auto m = synth("tiny-phi3", "f32");
+  ASSERT_TRUE(m);
+  const auto& h = m->hp();
+  EXPECT_EQ(h.architecture, arch::phi3);
+  EXPECT_EQ(h.n_rot, 48);
+  EXPECT_EQ(h.head_dim, 64);
+  EXPECT_NEAR(h.rope_mscale, std::sqrt(1 + std::log(2048.0 / 256) / std::log(256.0)), 1e-6);
+  const auto& L = m->layers()[0];
+  auto qkv = m->file().tensor("blk.0.attn_qkv.weight");
+  ASSERT_TRUE(qkv);
+  EXPECT_EQ(L.wq.data, qkv->data);
+  EXPECT_EQ(L.wk.data, L.wq.row(L.wq.rows));
+  EXPECT_EQ(L.wv.data, L.wk.row(L.wk.rows));
+  EXPECT_EQ(L.wq.rows, 4 * 64);
+  EXPECT_EQ(L.wk.rows, 2 * 64);
+  EXPECT_EQ(L.w_up.data, L.w_gate.row(h.n_ff)); // ffn_up holds the gate's rows, then the up's
+  // LongRoPE: the short factors up to the original context (256), the long ones past it.
+  const float* s = m->rope_factors(256);
+  const float* l = m->rope_factors(512);
+  ASSERT_TRUE(s && l);
+  EXPECT_NE(s, l);
+  EXPECT_FLOAT_EQ(s[23], 1.f + 0.05f * 23 / 24);
+  EXPECT_FLOAT_EQ(l[23], 1.f + 30.f * (23.f / 24) * (23.f / 24));
+  EXPECT_LT(reference_gap(m), 1e-4);
+}
+
+TEST(Arch, Qwen3MoeExpertsAreViewsAndDecodeReadsTheChosenOnes) {
+  auto m = synth("tiny-qwen3moe", "q8_0");
+  ASSERT_TRUE(m);
+  const auto& h = m->hp();
+  EXPECT_EQ(h.architecture, arch::qwen3moe);
+  EXPECT_EQ(h.n_expert, 8);
+  EXPECT_EQ(h.n_expert_used, 2);
+  const auto& L = m->layers()[1];
+  ASSERT_EQ(L.gate_exps.size(), 8u);
+  EXPECT_EQ(L.router.rows, 8);
+  EXPECT_EQ(L.router.type, dtype::f32);
+  auto t = m->file().tensor("blk.1.ffn_down_exps.weight");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(L.down_exps[0].data, t->data);
+  EXPECT_EQ(L.down_exps[5].data, t->data + 5 * L.down_exps[0].row_bytes * static_cast<size_t>(h.n_embd));
+  EXPECT_EQ(L.w_gate.data, nullptr);
+  // Bytes per decoded token: 2 of 8 experts' matrices, not all of them.
+  uint64_t expert = 0, all = 0;
+  for (auto* v : {&L.gate_exps, &L.up_exps, &L.down_exps}) expert += (*v)[0].row_bytes * static_cast<uint64_t>((*v)[0].rows);
+  for (const auto& layer : m->layers())
+    for (const weight* w : layer.matrices()) all += w->row_bytes * static_cast<uint64_t>(w->rows);
+  uint64_t head = m->output().row_bytes * static_cast<uint64_t>(h.n_vocab) + m->token_embd().row_bytes;
+  EXPECT_EQ(m->weight_bytes_per_token(), all + head - 2 * 6 * expert); // 2 layers, 6 of 8 experts unread
+  EXPECT_LT(reference_gap(m), 2e-2); // q8_0: the reference dequantizes, the kernels quantize activations
+  EXPECT_LT(reference_gap(synth("tiny-qwen3moe", "f32")), 1e-4);
+}
