@@ -8,7 +8,7 @@
 
 namespace rbee::kernels {
 
-enum class chat_family { llama2, llama3, chatml, mistral, zephyr, phi3, gemma, fallback };
+enum class chat_family { llama2, llama3, chatml, qwen3, mistral, zephyr, phi3, phi4, phi4_mini, gemma, fallback };
 
 std::string_view to_string(chat_family f);
 
@@ -23,9 +23,11 @@ struct chat_msg {
 
 /// The prompt text for `messages`, ending with the assistant's turn opened when
 /// `add_generation_prompt`. BOS is not included (the tokenizer adds it).
+/// Qwen3 (`think`): earlier answers lose their <think> blocks, as its template does;
+/// without `think` the turn opens with an empty one, so the model answers at once.
 /// The fallback family writes "role: content" lines and "assistant:" — plain
 /// text any model can continue; callers report that the fallback was used.
 std::string apply_chat_template(chat_family f, const std::vector<chat_msg>& messages,
-                                bool add_generation_prompt = true);
+                                bool add_generation_prompt = true, bool think = false);
 
 } // namespace rbee::kernels

@@ -156,8 +156,8 @@ result<std::shared_ptr<gguf_file>> gguf_file::parse(const uint8_t* data, size_t 
   });
 }
 
-result<std::shared_ptr<gguf_file>> gguf_file::open(const std::string& path) {
-  return guarded([&] {
+std::shared_ptr<gguf_file> gguf_file::open_one(const std::string& path) {
+  {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw kernel_error("cannot open " + path + ": " + std::strerror(errno));
     struct stat st {};
@@ -176,9 +176,10 @@ result<std::shared_ptr<gguf_file>> gguf_file::open(const std::string& path) {
     f->base_ = static_cast<const uint8_t*>(addr);
     f->size_ = static_cast<size_t>(st.st_size);
     f->mapped_ = true;
+    f->paths_ = {path};
     f->validate();
     return f;
-  });
+  }
 }
 
 void gguf_file::validate() {
@@ -232,6 +233,7 @@ void gguf_file::validate() {
       throw kernel_error("tensor '" + t.name + "' appears twice");
     tensors_.push_back(std::move(t));
   }
+  if (tensors_.empty()) return; // vocabulary only (llama.cpp's tokenizer files): no data section needed
   uint64_t data_start = (c.pos() + alignment - 1) / alignment * alignment;
   if (data_start > size_) throw kernel_error("truncated file: the tensor data section is missing");
   uint64_t data_size = size_ - data_start;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -42,9 +43,22 @@ struct gguf_tensor {
   uint64_t rows() const { return ne.empty() ? 0 : elements() / ne[0]; }
 };
 
+/// A part of a split model, as llama.cpp's gguf-split names them:
+/// "dir/name-00002-of-00005.gguf" is {"dir/name", 2, 5}.
+struct split_name {
+  std::string prefix;
+  int no = 0, count = 0;
+};
+/// The parts of a split model's name; nothing for another name.
+std::optional<split_name> parse_split_name(const std::string& path);
+/// The path of part `no` of `count`.
+std::string split_path(const std::string& prefix, int no, int count);
+
 class gguf_file {
 public:
-  /// Maps and validates a file.
+  /// Maps and validates a file. The first part of a split model (split.count > 1) opens its
+  /// other parts beside it, each validated, and lists their tensors as one file's; another
+  /// part is an error naming the first.
   static result<std::shared_ptr<gguf_file>> open(const std::string& path);
   /// Validates a buffer (kept by the caller while the result lives); for the fuzzer and tests.
   static result<std::shared_ptr<gguf_file>> parse(const uint8_t* data, size_t size);
@@ -74,11 +88,16 @@ public:
   std::vector<float> get_floats(std::string_view key) const;
   std::vector<int64_t> get_ints(std::string_view key) const;
 
-  size_t file_size() const { return size_; }
+  /// Bytes of the file (of every part, for a split model).
+  size_t file_size() const;
+  /// The files a split model is made of, the first one's path first (one path otherwise).
+  const std::vector<std::string>& paths() const { return paths_; }
 
 private:
   gguf_file() = default;
   void validate();
+  static std::shared_ptr<gguf_file> open_one(const std::string& path);
+  void join_parts(const std::string& path);
 
   const uint8_t* base_ = nullptr;
   size_t size_ = 0;
@@ -88,6 +107,8 @@ private:
   std::vector<std::string> key_order_;
   std::vector<gguf_tensor> tensors_;
   std::unordered_map<std::string, size_t> by_name_;
+  std::vector<std::shared_ptr<gguf_file>> parts_; ///< a split model's other parts (their tensors are listed here)
+  std::vector<std::string> paths_;
 };
 
 } // namespace rbee::kernels

@@ -42,6 +42,7 @@ bool write_all(int fd, const uint8_t* p, size_t n) {
 
 } // namespace
 
+void gguf_writer::add_u16(const std::string& k, uint16_t v) { put_key(meta_, k, 2); put(meta_, v); ++n_kv_; }
 void gguf_writer::add_u32(const std::string& k, uint32_t v) { put_key(meta_, k, 4); put(meta_, v); ++n_kv_; }
 void gguf_writer::add_i32(const std::string& k, int32_t v) { put_key(meta_, k, 5); put(meta_, v); ++n_kv_; }
 void gguf_writer::add_f32(const std::string& k, float v) { put_key(meta_, k, 6); put(meta_, v); ++n_kv_; }

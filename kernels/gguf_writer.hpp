@@ -15,6 +15,7 @@ namespace rbee::kernels {
 
 class gguf_writer {
 public:
+  void add_u16(const std::string& key, uint16_t v);
   void add_u32(const std::string& key, uint32_t v);
   void add_i32(const std::string& key, int32_t v);
   void add_f32(const std::string& key, float v);

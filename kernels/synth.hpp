@@ -14,7 +14,7 @@ namespace rbee::kernels {
 /// tiny ones for tests).
 std::vector<std::string> synth_shapes();
 
-/// The types it writes: f32, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m.
+/// The types it writes: f32, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m, q2_k, q3_k, iq4_nl, iq4_xs.
 std::vector<std::string> synth_types();
 
 /// Writes the model atomically; the error names an unknown shape or type.

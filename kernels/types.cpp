@@ -2,6 +2,7 @@
 
 #include "kernels/k_scales.hpp"
 #include "kernels/status.hpp"
+#include "kernels/types_low.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -15,8 +16,13 @@ namespace {
 const dtype_info table[] = {
   {"f32", 1, 4, true},    {"f16", 1, 2, true},    {"q4_0", 32, 18, true}, {"q4_1", 32, 20, true},
   {"", 0, 0, false},      {"", 0, 0, false},      {"q5_0", 32, 22, true}, {"q5_1", 32, 24, true},
-  {"q8_0", 32, 34, true}, {"q8_1", 32, 36, false}, {"q2_k", 256, 84, false}, {"q3_k", 256, 110, false},
+  {"q8_0", 32, 34, true}, {"q8_1", 32, 36, false}, {"q2_k", 256, 84, true}, {"q3_k", 256, 110, true},
   {"q4_k", 256, 144, true}, {"q5_k", 256, 176, true}, {"q6_k", 256, 210, true}, {"q8_k", 256, 292, false},
+  // The i-quants (named, so a file of an unsupported one says which), then ggml's integer and f64 types.
+  {"iq2_xxs", 256, 66, false}, {"iq2_xs", 256, 74, false}, {"iq3_xxs", 256, 98, false}, {"iq1_s", 256, 50, false},
+  {"iq4_nl", 32, 18, true}, {"iq3_s", 256, 110, false}, {"iq2_s", 256, 82, false}, {"iq4_xs", 256, 136, true},
+  {"i8", 1, 1, false}, {"i16", 1, 2, false}, {"i32", 1, 4, false}, {"i64", 1, 8, false}, {"f64", 1, 8, false},
+  {"iq1_m", 256, 56, false},
 };
 const dtype_info bf16_info{"bf16", 1, 2, true};
 
@@ -296,6 +302,7 @@ void dequantize_row(dtype t, const void* src, float* y, size_t n) {
       return;
     }
     default:
+      if (dequantize_low(t, src, y, n)) return;
       throw kernel_error("tensor type " + std::string(name(t)) + " is not supported");
   }
 }
@@ -460,6 +467,7 @@ void quantize_row(dtype t, const float* x, void* dst, size_t n) {
       return;
     }
     default:
+      if (quantize_low(t, x, dst, n)) return;
       throw kernel_error("cannot quantize to " + std::string(name(t)));
   }
 }

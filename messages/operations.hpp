@@ -82,6 +82,7 @@ struct infer_op {
   bool has_seed = false;
   std::vector<std::string> stop;
   int32_t keep_alive_s = -1; ///< seconds the worker stays loaded when idle (-1: the default, 0: unload now)
+  bool think = false;        ///< a thinking model (Qwen3) reasons before answering; off by default
 };
 /// Floating-point fields read from a peer must be finite: CAF 0.17 hangs for ever
 /// writing an infinite or NaN float (caf::detail::pack754 never ends), so one such
@@ -109,6 +110,7 @@ template <class V> void fields(V& v, infer_op& x) {
   v.seed("seed", x.seed, x.has_seed);
   v("stop", x.stop, field_rule{.max_len = 256, .hi = 16});
   v("keep_alive", x.keep_alive_s, field_rule{.lo = -1, .hi = 7 * 24 * 3600});
+  v("think", x.think, field_rule{});
 }
 
 struct model_download_op {

@@ -50,6 +50,7 @@ void openai_chat(const session_ptr& s, bool chat) {
         st->created = now_s();
         st->chat = chat;
         st->include_usage = t.include_usage;
+        st->split_reasoning = t.split_reasoning;
         std::string job = r->job_id;
         if (t.stream) {
           auto* sys = s->ctx().be.sys;

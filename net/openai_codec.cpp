@@ -56,10 +56,11 @@ void head(json_writer& w, const stream_state& st, const char* object) {
 }
 
 /// The one choice of an answer: `holder` ("delta" in a chunk, "message" in the whole
-/// answer) with the role when `role` and the content when `content`; completions write
-/// "text" instead. Then logprobs (null) and the finish reason (null while streaming).
+/// answer) with the role when `role`, the reasoning when not empty and the content when
+/// `content`; completions write "text" instead. Then logprobs (null) and the finish
+/// reason (null while streaming).
 void choice(json_writer& w, const stream_state& st, const char* holder, bool role, const std::string* content,
-            const char* finish) {
+            const char* finish, const std::string& reasoning = {}) {
   w.Key("choices");
   w.StartArray();
   w.StartObject();
@@ -73,6 +74,10 @@ void choice(json_writer& w, const stream_state& st, const char* holder, bool rol
     if (role) {
       w.Key("role");
       w.String("assistant");
+    }
+    if (!reasoning.empty()) {
+      w.Key("reasoning_content");
+      w.String(reasoning);
     }
     if (content) {
       w.Key("content");
@@ -91,12 +96,14 @@ void choice(json_writer& w, const stream_state& st, const char* holder, bool rol
   w.EndArray();
 }
 
-std::string chunk(const stream_state& st, const std::string& text, const char* finish, bool role) {
+std::string chunk(const stream_state& st, const std::string& text, const char* finish, bool role,
+                  const std::string& reasoning = {}) {
   rapidjson::StringBuffer buf;
   json_writer w(buf);
   w.StartObject();
   head(w, st, st.chat ? "chat.completion.chunk" : "text_completion");
-  choice(w, st, "delta", role, finish ? nullptr : &text, finish);
+  const bool content = !finish && (!text.empty() || reasoning.empty());
+  choice(w, st, "delta", role, content ? &text : nullptr, finish, reasoning);
   w.EndObject();
   return "data: " + std::string(buf.GetString()) + "\n\n";
 }
@@ -226,6 +233,28 @@ translated translate(const std::string& body, bool chat) {
     if (secs < -1) return bad("'keep_alive' must be seconds or a duration like \"5m\"", "keep_alive");
     op.AddMember("keep_alive", secs, a);
   }
+  // Thinking (Qwen3 and the like): off unless asked, as Ollama's `think`, llama.cpp's
+  // chat_template_kwargs.enable_thinking or a top-level enable_thinking ask.
+  bool think = false;
+  for (const char* k : {"think", "enable_thinking"})
+    if (auto it = in.FindMember(k); it != in.MemberEnd() && !it->value.IsNull()) {
+      if (!it->value.IsBool()) return bad(std::string("'") + k + "' must be a boolean", k);
+      think = it->value.GetBool();
+    }
+  if (auto kw = in.FindMember("chat_template_kwargs"); kw != in.MemberEnd() && !kw->value.IsNull()) {
+    if (!kw->value.IsObject()) return bad("'chat_template_kwargs' must be an object", "chat_template_kwargs");
+    if (auto it = kw->value.FindMember("enable_thinking"); it != kw->value.MemberEnd()) {
+      if (!it->value.IsBool()) return bad("'enable_thinking' must be a boolean", "chat_template_kwargs");
+      think = it->value.GetBool();
+    }
+  }
+  if (think) op.AddMember("think", true, a);
+  if (auto rf = in.FindMember("reasoning_format"); rf != in.MemberEnd() && !rf->value.IsNull()) {
+    std::string f = rf->value.IsString() ? rf->value.GetString() : "";
+    if (f != "none" && f != "deepseek" && f != "auto")
+      return bad("'reasoning_format' must be \"none\", \"auto\" or \"deepseek\"", "reasoning_format");
+    t.split_reasoning = f != "none";
+  }
   if (auto n = in.FindMember("n"); n != in.MemberEnd() && !(n->value.IsInt() && n->value.GetInt() == 1))
     return bad("only n = 1 is supported", "n");
   if (auto s = in.FindMember("stream"); s != in.MemberEnd()) {
@@ -241,10 +270,13 @@ translated translate(const std::string& body, bool chat) {
 
 std::optional<stream_piece> transform(stream_state& st, const bridge_event& e) {
   if (e.token) {
-    if (e.token->text.empty() && st.started) return std::nullopt;
+    split_text piece;
+    if (st.chat && st.split_reasoning) piece = st.thinking.feed(e.token->text);
+    else piece.content = e.token->text;
+    if (piece.empty() && st.started) return std::nullopt;
     bool role = !st.started;
     st.started = true;
-    return stream_piece{chunk(st, e.token->text, nullptr, role), false};
+    return stream_piece{chunk(st, piece.content, nullptr, role, piece.reasoning), false};
   }
   if (!e.job || !is_terminal(e.job->state)) return std::nullopt; // state and narration: not part of OpenAI's stream
   const job_info& j = *e.job;
@@ -256,7 +288,13 @@ std::optional<stream_piece> transform(stream_state& st, const bridge_event& e) {
   }
   const auto* r = caf::get_if<infer_result>(&j.result);
   std::string reason = r ? finish_of(r->finish_reason) : "stop";
-  std::string out = chunk(st, "", reason.c_str(), !st.started);
+  std::string out;
+  if (st.chat && st.split_reasoning) // what the splitter held back (a cut-off tag, trailing reasoning)
+    if (auto rest = st.thinking.finish(); !rest.empty()) {
+      out += chunk(st, rest.content, nullptr, !st.started, rest.reasoning);
+      st.started = true;
+    }
+  out += chunk(st, "", reason.c_str(), !st.started);
   if (st.include_usage) { // the usage chunk: no choices, the usage object
     rapidjson::StringBuffer buf;
     json_writer w(buf);
@@ -279,7 +317,12 @@ std::string full_response(const stream_state& st, const infer_result& r) {
   json_writer w(buf);
   w.StartObject();
   head(w, st, st.chat ? "chat.completion" : "text_completion");
-  choice(w, st, "message", true, &r.text, reason.c_str());
+  if (st.chat && st.split_reasoning) {
+    auto parts = split_reasoning(r.text);
+    choice(w, st, "message", true, &parts.content, reason.c_str(), parts.reasoning);
+  } else {
+    choice(w, st, "message", true, &r.text, reason.c_str());
+  }
   w.Key("usage");
   usage(w, &r);
   w.EndObject();

@@ -6,6 +6,7 @@
 
 #include "messages/errc.hpp"
 #include "messages/bridge_event.hpp"
+#include "net/reasoning.hpp"
 
 #include <rapidjson/document.h>
 
@@ -22,6 +23,7 @@ struct translated {
   std::string model;
   bool stream = false;
   bool include_usage = false;
+  bool split_reasoning = true; ///< reasoning_format "none" keeps a <think> block in the content
   errc code = errc::none;
   std::string message, param;
 };
@@ -36,6 +38,8 @@ struct stream_state {
   bool chat = true;
   bool include_usage = false;
   bool started = false;
+  bool split_reasoning = true; ///< chat: a leading <think> block goes to reasoning_content
+  reasoning_splitter thinking;
 };
 
 /// What a stream sends for one bridge frame, and whether it ends the stream.

@@ -1,6 +1,7 @@
 #include "actors/download/hf_api.hpp"
 
 #include "io/fetch.hpp"
+#include "kernels/gguf.hpp"
 #include "json/parse.hpp"
 #include "messages/json.hpp"
 
@@ -8,7 +9,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 
 namespace rbee {
 
@@ -30,11 +30,11 @@ bool has_tag(const std::string& file, const std::string& tag) {
   return false;
 }
 
-/// "name-00001-of-00003.gguf" -> "name" (empty when not a split part).
+/// "name-00001-of-00003.gguf" -> "name-of-3" (empty when not a split part): the parts of
+/// one split model share it.
 std::string split_base(const std::string& file) {
-  static const std::regex part(R"((.*)-\d{5}-of-\d{5}\.gguf$)");
-  std::smatch m;
-  return std::regex_match(file, m, part) ? m[1].str() : std::string();
+  auto s = kernels::parse_split_name(file);
+  return s ? s->prefix + "-of-" + std::to_string(s->count) : std::string();
 }
 
 } // namespace

@@ -20,6 +20,12 @@ bool is_gguf(const fs::path& p) {
   return p.extension() == ".gguf" && fs::is_regular_file(p, ec);
 }
 
+/// A model file, or the first part of a split model (its other parts are that model's).
+bool is_model(const fs::path& p) {
+  auto part = kernels::parse_split_name(p.filename().string());
+  return is_gguf(p) && (!part || part->no == 1);
+}
+
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -37,7 +43,7 @@ std::vector<fs::path> ggufs_in(const fs::path& dir) {
   std::vector<fs::path> out;
   std::error_code ec;
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
-    if (is_gguf(it->path())) out.push_back(it->path());
+    if (is_model(it->path())) out.push_back(it->path());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -107,6 +113,7 @@ void model_store::describe(model_entry& e) {
     return;
   }
   const auto& g = **f;
+  e.size = g.file_size(); // every part of a split model
   try {
     e.arch = g.opt_string("general.architecture", "");
     if (!e.arch.empty()) e.context_length = static_cast<int64_t>(g.opt_uint(e.arch + ".context_length", 0));

@@ -2,6 +2,7 @@
 // time; a second request joins the running one) and delete.
 #include "actors/download/downloader.hpp"
 #include "actors/hive/state.hpp"
+#include "kernels/gguf.hpp"
 #include "log/log.hpp"
 
 #include <caf/actor_system.hpp>
@@ -91,9 +92,14 @@ caf::result<job_result> hive_model_delete(hive_ptr self, const job_ctx& ctx, con
     if (w.info.model_path == *path)
       return make_error(errc::conflict, "'" + op.model + "' is loaded by " + id + "; stop it first (rbee stop)");
   std::error_code ec;
-  fs::remove(*path, ec);
-  if (ec) return make_error(errc::internal, "cannot delete " + *path + ": " + ec.message());
-  fs::remove(*path + ".incomplete", ec);
+  std::vector<std::string> files = {*path}; // a split model: each of its parts
+  if (auto part = kernels::parse_split_name(*path); part && part->count > 1)
+    for (int i = 2; i <= part->count; ++i) files.push_back(kernels::split_path(part->prefix, i, part->count));
+  for (auto& file : files) {
+    fs::remove(file, ec);
+    if (ec) return make_error(errc::internal, "cannot delete " + file + ": " + ec.message());
+    fs::remove(file + ".incomplete", ec);
+  }
   fs::path repo = fs::path(*path).parent_path(), org = repo.parent_path();
   if (fs::is_empty(repo, ec)) fs::remove(repo, ec);
   if (fs::is_empty(org, ec)) fs::remove(org, ec);

@@ -98,7 +98,7 @@ caf::expected<prompt_text> prompt_of(worker_data& st, const infer_op& op) {
         return make_error(errc::invalid_value, "field 'messages' has an unknown role '" + m.role.substr(0, 32) + "'");
       msgs.push_back({m.role, m.content});
     }
-    p.text = kernels::apply_chat_template(st.family, msgs, true);
+    p.text = kernels::apply_chat_template(st.family, msgs, true, op.think);
     p.special = true;
   } else if (op.prompt.empty()) {
     return make_error(errc::bad_request, "one of 'prompt' or 'messages' is required");

@@ -1,5 +1,7 @@
 // The engine's command-line face: rbee tokenize, generate, model synth, quantize, bench.
 #include "json/parse.hpp"
+#include "kernels/gguf.hpp"
+#include "kernels/gguf_writer.hpp"
 #include "tests/e2e/e2e.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
 
@@ -42,6 +44,26 @@ TEST_F(EngineCli, Tokenize) {
   EXPECT_EQ(missing.status, 1);
   EXPECT_NE(missing.err.find("/nonexistent.gguf"), std::string::npos);
   EXPECT_EQ(run({rbee_bin(), "tokenize", "x"}).status, 2); // --model is required
+  // A vocabulary-only file (no tensors, as llama.cpp ships for its tokenizer tests), also
+  // without the padding a data section would need: the same ids.
+  auto full = rbee::kernels::gguf_file::open(model());
+  ASSERT_TRUE(full);
+  rbee::kernels::gguf_writer w;
+  for (auto& key : (*full)->keys()) {
+    auto* v = (*full)->find(key);
+    w.add_raw(key, static_cast<uint32_t>(v->type), v->raw, v->size);
+  }
+  w.add_string("general.note", "vocabulary only");
+  auto bytes = w.bytes();
+  while (!bytes.empty() && bytes.back() == 0) bytes.pop_back(); // ends in the note's last letter
+  std::string vocab = tmp("vocab.gguf");
+  std::ofstream(vocab, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  auto v = run({rbee_bin(), "tokenize", "--model", vocab, "Once upon a time"});
+  EXPECT_EQ(v.status, 0) << v.err;
+  EXPECT_EQ(v.out, "1 403 407 261 378\n");
+  auto gen = run({rbee_bin(), "generate", "--model", vocab, "--prompt", "Once", "-n", "2"}); // no weights: a clear error
+  EXPECT_EQ(gen.status, 1);
+  EXPECT_NE(gen.err.find("token_embd.weight"), std::string::npos) << gen.err;
 }
 
 TEST_F(EngineCli, GenerateGreedyIsTheGoldenText) {

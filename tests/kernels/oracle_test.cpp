@@ -9,6 +9,7 @@
 // a tie. Tolerances: F32 2e-3, F16 5e-3, quantized 3e-2 (measured: 6e-4, 6e-4,
 // 1.3e-2 at most, 2026-12-07).
 #include "kernels/context.hpp"
+#include "kernels/gguf_split.hpp"
 #include "kernels/synth.hpp"
 #include "kernels/tokenizer.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
@@ -181,10 +182,20 @@ TEST_F(Oracle, Stories260KEveryType) {
   check({"stories260K q4_0", test::stories("stories260K-q4_0.gguf"), quant_tol});
 }
 
+TEST_F(Oracle, SplitFileOpensInBoth) { // llama.cpp's gguf-split layout, from the first part
+  auto parts = split_model(synth("tiny", "q8_0"), test::temp_dir() + "/tiny-split", 3);
+  ASSERT_TRUE(parts) << parts.error();
+  check({"tiny q8_0 in 3 parts", (*parts)[0], quant_tol});
+}
+
 TEST_F(Oracle, Llama) {
   for (auto type : {"f32", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k_m"})
     check({std::string("tiny ") + type, synth("tiny", type), tol(type)});
   check({"tiny-llama3 f16", synth("tiny-llama3", "f16"), tol("f16")});
+}
+
+TEST_F(Oracle, LowBitTypes) { // Q2_K, Q3_K, IQ4_NL, IQ4_XS: llama.cpp reads rbee's bytes as rbee does
+  for (auto type : {"q2_k", "q3_k", "iq4_nl", "iq4_xs"}) check({std::string("tiny ") + type, synth("tiny", type), tol(type)});
 }
 
 TEST_F(Oracle, Qwen2) {

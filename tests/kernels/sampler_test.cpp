@@ -140,7 +140,7 @@ TEST(Generate, CancelAndOverflow) {
 }
 
 TEST(Synth, EveryShapeTypeCombinationOfTheTinyShapesLoadsAndRuns) {
-  for (auto shape : {"tiny", "tiny-qwen2", "tiny-llama3", "tiny-qwen3", "tiny-gemma3"})
+  for (auto shape : {"tiny", "tiny-qwen2", "tiny-llama3", "tiny-qwen3", "tiny-gemma3", "tiny-phi3", "tiny-phi4", "tiny-qwen3moe"})
     for (auto& type : synth_types()) {
       std::string path = "/tmp/rbee-test-synth-" + std::to_string(getpid()) + ".gguf";
       auto r = synth_model(shape, type, path);
@@ -154,5 +154,5 @@ TEST(Synth, EveryShapeTypeCombinationOfTheTinyShapesLoadsAndRuns) {
       for (int i = 0; i < (*m)->hp().n_vocab; ++i) ASSERT_TRUE(std::isfinite((*logits)[i])) << shape << type;
     }
   EXPECT_FALSE(synth_model("nope", "q4_0", "/tmp/x.gguf"));
-  EXPECT_FALSE(synth_model("tiny", "q3_k", "/tmp/x.gguf"));
+  EXPECT_FALSE(synth_model("tiny", "iq2_xxs", "/tmp/x.gguf"));
 }

@@ -33,7 +33,11 @@ TEST(Types, RowBytesChecksBlocks) {
   EXPECT_THROW(row_bytes(dtype::q8_0, 33), rbee::kernels::kernel_error);
   EXPECT_EQ(info(99), nullptr);
   EXPECT_TRUE(info(3)->supported);   // q4_1
-  EXPECT_FALSE(info(11)->supported); // q3_k: known, not computed (yet)
+  EXPECT_TRUE(info(11)->supported);  // q3_k
+  EXPECT_TRUE(info(23)->supported);  // iq4_xs
+  EXPECT_FALSE(info(16)->supported); // iq2_xxs: known (named in errors), not computed
+  EXPECT_EQ(info(16)->name, "iq2_xxs");
+  EXPECT_EQ(row_bytes(dtype::iq4_xs, 512), 272u);
 }
 
 /// Quantize then dequantize: the relative RMS error stays within the type's bound.
@@ -64,10 +68,13 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, QuantRoundTrip,
                                            std::pair{dtype::q6_k, 0.05}, std::pair{dtype::q5_k, 0.08},
                                            std::pair{dtype::q4_k, 0.15}, std::pair{dtype::q4_0, 0.15},
                                            std::pair{dtype::q4_1, 0.15}, std::pair{dtype::q5_0, 0.08},
-                                           std::pair{dtype::q5_1, 0.08}));
+                                           std::pair{dtype::q5_1, 0.08}, std::pair{dtype::q3_k, 0.3},
+                                           std::pair{dtype::q2_k, 0.6}, std::pair{dtype::iq4_nl, 0.15},
+                                           std::pair{dtype::iq4_xs, 0.15}));
 
 TEST(Types, ZerosStayZeros) {
-  for (dtype t : {dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q4_k, dtype::q5_k, dtype::q6_k}) {
+  for (dtype t : {dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q4_k, dtype::q5_k, dtype::q6_k,
+                  dtype::q2_k, dtype::q3_k, dtype::iq4_nl, dtype::iq4_xs}) {
     std::vector<float> x(256, 0.f), y(256, 1.f);
     std::vector<uint8_t> q(row_bytes(t, 256));
     quantize_row(t, x.data(), q.data(), 256);

@@ -85,3 +85,18 @@ TEST_F(Store, PathsOnlyWhenAllowed) {
   EXPECT_EQ(code(root + "/org/two/notes.txt", true), errc::model_not_found);
   EXPECT_EQ(code("/nonexistent/x.gguf", true), errc::model_not_found);
 }
+
+TEST_F(Store, ASplitModelIsOneEntry) {
+  // llama.cpp's split parts: listed and resolved as one model, by its first part.
+  for (int i = 1; i <= 3; ++i) touch("big/repo/big-Q4_K_M-0000" + std::to_string(i) + "-of-00003.gguf");
+  int entries = 0;
+  for (auto& m : store.list())
+    if (m.path.find("big/repo") != std::string::npos) {
+      ++entries;
+      EXPECT_EQ(fs::path(m.path).filename(), "big-Q4_K_M-00001-of-00003.gguf");
+    }
+  EXPECT_EQ(entries, 1);
+  EXPECT_EQ(resolved("big/repo"), "big/repo/big-Q4_K_M-00001-of-00003.gguf");
+  EXPECT_EQ(resolved("big/repo:Q4_K_M"), "big/repo/big-Q4_K_M-00001-of-00003.gguf");
+}
+
