@@ -28,6 +28,7 @@ struct generate_args {
   int threads = 0;
   int ctx = 0;
   std::string device = "cpu";
+  std::string kv_type = "f16";
   bool ids = false;
   bool json = false;
 };
@@ -46,6 +47,7 @@ struct bench_args {
   int prompt = 512;
   int gen = 128;
   std::string device = "cpu";
+  std::string kv_type = "f16";
   bool json = false;
 };
 

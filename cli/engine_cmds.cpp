@@ -71,6 +71,7 @@ int cmd_generate(const generate_args& a) {
   kernels::set_threads(a.threads);
   kernels::context_params cp;
   cp.n_ctx = a.ctx;
+  kernels::parse_kv_cache_type(a.kv_type, cp.kv_type); // checked by the option
   cp.device = a.device;
   auto ctx = kernels::context::create(l->model, cp);
   if (!ctx) {
@@ -140,6 +141,8 @@ const bool registered_generate = register_command({240, [](CLI::App& app, common
   generate->add_option("--threads", gen->threads, "CPU threads (default: all)")->check(CLI::Range(0, 1024));
   generate->add_option("--device", gen->device, "cpu, cuda or cuda:N (a missing GPU is an error)");
   generate->add_option("--ctx", gen->ctx, "context size (default: the model's, at most 4096)")->check(CLI::Range(0, 1 << 20));
+  generate->add_option("--kv-type", gen->kv_type, "the CPU's KV cache: f16 (default, half the memory) or f32")
+    ->check(CLI::IsMember({"f16", "f32"}));
   generate->add_flag("--ids", gen->ids, "print token ids instead of text");
   generate->add_flag("--json", gen->json, "end with a JSON line of figures");
   runs.emplace_back(generate, [gen](command_context&) { return cmd_generate(*gen); });

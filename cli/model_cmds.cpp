@@ -55,6 +55,7 @@ int cmd_bench(const bench_args& a) {
   cp.n_ctx = std::max(a.prompt + a.gen + 8, 64);
   cp.n_batch = 256;
   cp.device = a.device;
+  kernels::parse_kv_cache_type(a.kv_type, cp.kv_type); // checked by the option
   auto ctx = kernels::context::create(*m, cp);
   if (!ctx) {
     std::cerr << "rbee: " << ctx.error() << "\n";
@@ -87,6 +88,9 @@ int cmd_bench(const bench_args& a) {
                   : kernels::measure_read_bandwidth(kernels::threads());
   double bytes = static_cast<double>((*m)->weight_bytes_per_token());
   double frac = bw > 0 ? bytes * tg_tps / bw : 0;
+  // The KV cache a position takes: every layer's K and V rows.
+  const double kv_per_token = 2.0 * h.n_layer * h.n_head_kv * h.head_dim *
+                              (gpu || cp.kv_type == kernels::kv_cache_type::f16 ? 2 : 4);
   if (a.json) {
     // The path and the file's architecture name are the user's and the file's text: the writer escapes them.
     rapidjson::StringBuffer buf;
@@ -104,6 +108,8 @@ int cmd_bench(const bench_args& a) {
     w.Key("weight_bytes_per_token"), w.Double(std::round(bytes));
     w.Key("read_bandwidth_gbs"), w.Double(round_to(bw / 1e9, 0.01));
     w.Key("decode_bandwidth_fraction"), w.Double(round_to(frac, 0.001));
+    w.Key("kv_type"), w.String(gpu ? "f16" : a.kv_type);
+    w.Key("kv_bytes_per_token"), w.Double(kv_per_token);
     w.EndObject();
     std::printf("%s\n", buf.GetString());
   } else {
@@ -113,6 +119,7 @@ int cmd_bench(const bench_args& a) {
     std::printf("\ndevice %s; weights read per token: %.1f MiB; %s: %.1f GB/s; decode reaches %.0f%% of it\n",
                 (*ctx)->device().c_str(), bytes / (1 << 20), gpu ? "GPU memory copy bandwidth" : "memory read bandwidth",
                 bw / 1e9, frac * 100);
+    std::printf("KV cache (%s): %.1f KiB per position\n", gpu ? "f16" : a.kv_type.c_str(), kv_per_token / 1024);
   }
   return ok;
 }
@@ -149,6 +156,7 @@ const bool registered_bench = register_command({270, [](CLI::App& app, common_fl
   bench->add_option("--device", bn->device, "cpu, cuda or cuda:N: where the model runs");
   bench->add_option("-p", bn->prompt, "prompt tokens (default 512)")->check(CLI::Range(0, 1 << 16));
   bench->add_option("-n", bn->gen, "generated tokens (default 128)")->check(CLI::Range(0, 1 << 16));
+  bench->add_option("--kv-type", bn->kv_type, "the CPU's KV cache: f16 (default) or f32")->check(CLI::IsMember({"f16", "f32"}));
   bench->add_flag("--json", bn->json, "print JSON instead of a table");
   runs.emplace_back(bench, [bn](command_context&) { return cmd_bench(*bn); });
 }});

@@ -8,6 +8,13 @@
 
 namespace rbee::kernels {
 
+bool parse_kv_cache_type(const std::string& name, kv_cache_type& out) {
+  if (name == "f16") out = kv_cache_type::f16;
+  else if (name == "f32") out = kv_cache_type::f32;
+  else return false;
+  return true;
+}
+
 result<std::unique_ptr<context>> context::create(std::shared_ptr<const model> m, context_params p) {
   return guarded([&] {
     const auto& h = m->hp();
@@ -17,7 +24,7 @@ result<std::unique_ptr<context>> context::create(std::shared_ptr<const model> m,
     if (p.n_slots < 1 || p.n_slots > 256) throw kernel_error("slots must be between 1 and 256");
     c->n_batch_ = std::clamp(p.n_batch, 1, 4096);
     c->n_past_.assign(static_cast<size_t>(p.n_slots), 0);
-    c->pass_ = make_forward(m, forward_shape{c->n_ctx_, c->n_batch_, p.n_slots, p.reference}, p.device);
+    c->pass_ = make_forward(m, forward_shape{c->n_ctx_, c->n_batch_, p.n_slots, p.reference, p.kv_type}, p.device);
     c->model_ = std::move(m);
     return c;
   });

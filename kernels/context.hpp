@@ -19,11 +19,19 @@ class forward_pass;
 /// A device name: "cpu" gives -1, "cuda" 0 and "cuda:N" N; nullopt for anything else.
 std::optional<int> cuda_index(const std::string& device);
 
+/// What the CPU's KV cache holds: halves by default (half the memory, as llama.cpp),
+/// or floats. The CUDA engine keeps halves.
+enum class kv_cache_type { f16, f32 };
+
+/// "f16" or "f32"; false for another name.
+bool parse_kv_cache_type(const std::string& name, kv_cache_type& out);
+
 struct context_params {
   int n_ctx = 0;     ///< per slot; 0: the model's training context, at most 4096
   int n_batch = 256; ///< tokens per forward step
   int n_slots = 1;   ///< sequences with their own KV cache
   bool reference = false; ///< use the scalar reference ops (tests)
+  kv_cache_type kv_type = kv_cache_type::f16;
   std::string device = "cpu"; ///< cpu, cuda, cuda:N — where the forward pass runs
 };
 

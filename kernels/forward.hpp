@@ -16,6 +16,7 @@ struct forward_shape {
   int n_batch = 0; ///< entries per run
   int n_slots = 1;
   bool reference = false; ///< the scalar reference ops (CPU only)
+  kv_cache_type kv_type = kv_cache_type::f16; ///< the CPU's KV cache
 };
 
 class forward_pass {

@@ -29,6 +29,9 @@ void ref_matmul(const weight& w, const float* x, int n_tok, float* y);
 /// `stride` floats apart; scratch: n_pos floats.
 void ref_attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
                 float* scratch, float* out);
+/// The same over an F16 KV cache (`stride` in elements).
+void ref_attend_f16(const float* q, const uint16_t* k, const uint16_t* v, int n_pos, int hd, size_t stride, float scale,
+                    float* scratch, float* out);
 
 // -- dispatching entry points --
 
@@ -40,6 +43,8 @@ void rope(float* x, int n_heads, int head_dim, float pos, const rope_spec& r);
 void matmul(const weight& w, const float* x, int n_tok, float* y);
 void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
             float* scratch, float* out);
+void attend_f16(const float* q, const uint16_t* k, const uint16_t* v, int n_pos, int hd, size_t stride, float scale,
+                float* scratch, float* out);
 
 /// Copies token `id`'s embedding row (dequantized) into out (w.cols,).
 void embed(const weight& w, int id, float* out);

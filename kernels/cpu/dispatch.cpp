@@ -25,6 +25,11 @@ void attend(const float* q, const float* k, const float* v, int n_pos, int hd, s
   cpu::best_kernels().attend(q, k, v, n_pos, hd, stride, scale, scratch, out);
 }
 
+void attend_f16(const float* q, const uint16_t* k, const uint16_t* v, int n_pos, int hd, size_t stride, float scale,
+                float* scratch, float* out) {
+  cpu::best_kernels().attend_f16(q, k, v, n_pos, hd, stride, scale, scratch, out);
+}
+
 void rope(float* x, int n_heads, int head_dim, float pos, const rope_spec& r) {
   ref_rope(x, n_heads, head_dim, pos, r);
 }

@@ -24,9 +24,10 @@ private:
   std::shared_ptr<const model> model_;
   void (*matmul_)(const weight&, const float*, int, float*) = nullptr;
   bool reference_ = false;
+  bool f16_ = true; ///< the KV cache holds halves
   int n_ctx_ = 0, n_slots_ = 0;
-  /// (layer, slot, pos, kv_dim) floats: huge pages, zero pages until a position is written, so
-  /// memory grows with the context in use.
+  /// (layer, slot, pos, kv_dim) halves or floats: huge pages, zero pages until a position is
+  /// written, so memory grows with the context in use.
   cpu::huge_region k_cache_, v_cache_;
   std::vector<float> x_, xb_, q_, k_, v_, att_, ff_gate_, ff_up_, ff_in_;
   cpu::moe_ffn moe_;
@@ -34,12 +35,13 @@ private:
 
 cpu_forward::cpu_forward(std::shared_ptr<const model> m, const forward_shape& s)
     : model_(std::move(m)), matmul_(s.reference ? ops::ref_matmul : ops::matmul), reference_(s.reference),
-      n_ctx_(s.n_ctx), n_slots_(s.n_slots) {
+      f16_(s.kv_type == kv_cache_type::f16), n_ctx_(s.n_ctx), n_slots_(s.n_slots) {
   const auto& h = model_->hp();
   size_t kv_dim = static_cast<size_t>(h.n_head_kv) * h.head_dim;
   size_t cache = static_cast<size_t>(h.n_layer) * s.n_slots * s.n_ctx * kv_dim;
-  k_cache_ = cpu::huge_region(cache * sizeof(float));
-  v_cache_ = cpu::huge_region(cache * sizeof(float));
+  const size_t elem = f16_ ? sizeof(uint16_t) : sizeof(float);
+  k_cache_ = cpu::huge_region(cache * elem);
+  v_cache_ = cpu::huge_region(cache * elem);
   size_t b = static_cast<size_t>(s.n_batch);
   size_t q_dim = static_cast<size_t>(h.n_head) * h.head_dim;
   x_.resize(b * h.n_embd);
@@ -80,8 +82,18 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
     const auto& L = m.layers()[static_cast<size_t>(l)];
     const bool sliding = h.sliding(l); // Gemma 3: a window of the last swa_window positions, its own rope base
     const float base = sliding ? h.rope_base_swa : h.rope_base, rscale = sliding ? 1.f : h.rope_scale;
-    float* kc = reinterpret_cast<float*>(k_cache_.data()) + static_cast<size_t>(l) * layer_stride;
-    float* vc = reinterpret_cast<float*>(v_cache_.data()) + static_cast<size_t>(l) * layer_stride;
+    // This layer's part of the cache, in elements of its type.
+    const size_t elem = f16_ ? sizeof(uint16_t) : sizeof(float), layer_at = static_cast<size_t>(l) * layer_stride * elem;
+    uint8_t* kc = k_cache_.data() + layer_at;
+    uint8_t* vc = v_cache_.data() + layer_at;
+    auto store = [&](uint8_t* cache, size_t at, const float* row) {
+      if (f16_) {
+        uint16_t* dst = reinterpret_cast<uint16_t*>(cache) + at;
+        for (int i = 0; i < kv_dim; ++i) dst[i] = f32_to_f16(row[i]);
+      } else {
+        std::memcpy(reinterpret_cast<float*>(cache) + at, row, sizeof(float) * kv_dim);
+      }
+    };
     // -- attention --
     for (int t = 0; t < n; ++t) ops::rmsnorm(&xb_[t * d], &x_[t * d], L.attn_norm.data(), d, h.rms_eps);
     matmul_(L.wq, xb_.data(), n, q_.data());
@@ -113,11 +125,12 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
       ops::rope(q, h.n_head, hd, p, rs);
       ops::rope(k, h.n_head_kv, hd, p, rs);
       size_t at = slot_stride * entries[t].slot + static_cast<size_t>(pos[t]) * kv_dim;
-      std::memcpy(kc + at, k, sizeof(float) * kv_dim);
-      std::memcpy(vc + at, v, sizeof(float) * kv_dim);
+      store(kc, at, k);
+      store(vc, at, v);
     }
     // Causal attention over each entry's own slot, one (entry, head) pair per task.
     auto attend = reference_ ? ops::ref_attend : ops::attend;
+    auto attend_f16 = reference_ ? ops::ref_attend_f16 : ops::attend_f16;
     parallel_for(0, n * h.n_head, 4, [&](int lo, int hi) {
       thread_local std::vector<float> scratch;
       scratch.resize(static_cast<size_t>(n_ctx_));
@@ -125,8 +138,14 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
         int t = i / h.n_head, head = i % h.n_head, kvh = head / group;
         int first = sliding ? std::max(0, pos[t] + 1 - h.swa_window) : 0;
         size_t at = slot_stride * entries[t].slot + static_cast<size_t>(first) * kv_dim + static_cast<size_t>(kvh) * hd;
-        attend(&q_[static_cast<size_t>(t) * q_dim + head * hd], kc + at, vc + at, pos[t] + 1 - first, hd,
-               static_cast<size_t>(kv_dim), scale, scratch.data(), &att_[static_cast<size_t>(t) * q_dim + head * hd]);
+        const float* qh = &q_[static_cast<size_t>(t) * q_dim + head * hd];
+        float* out = &att_[static_cast<size_t>(t) * q_dim + head * hd];
+        if (f16_)
+          attend_f16(qh, reinterpret_cast<const uint16_t*>(kc) + at, reinterpret_cast<const uint16_t*>(vc) + at,
+                     pos[t] + 1 - first, hd, static_cast<size_t>(kv_dim), scale, scratch.data(), out);
+        else
+          attend(qh, reinterpret_cast<const float*>(kc) + at, reinterpret_cast<const float*>(vc) + at, pos[t] + 1 - first,
+                 hd, static_cast<size_t>(kv_dim), scale, scratch.data(), out);
       }
     });
     matmul_(L.wo, att_.data(), n, xb_.data());

@@ -59,6 +59,7 @@ static const kernel_set set = {
   by_tokens<isa::gemm_q8_0x8, 4, act_q8_0>,
   isa::swiglu,
   isa::attend,
+  isa::attend_f16,
   by_tokens<isa::gemm_q4_kx8, 4, act_q8_k>,
   by_tokens<isa::gemm_q6_kx8, 2, act_q8_k>,
 #if defined(__AVX512F__) && defined(__AVX512VNNI__) && defined(__AVX512BW__)

@@ -50,6 +50,9 @@ struct kernel_set {
   /// One head's attention over n_pos cached positions (rows `stride` floats apart).
   void (*attend)(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
                  float* scratch, float* out);
+  /// The same over an F16 KV cache (the CPU's default, half the memory).
+  void (*attend_f16)(const float* q, const uint16_t* k, const uint16_t* v, int n_pos, int hd, size_t stride, float scale,
+                     float* scratch, float* out);
   void (*gemm_q4_kx8)(const void* group, const act_q8_k* const* x, int n_tok, int nb, float* out); ///< 1-4 tokens
   void (*gemm_q6_kx8)(const void* group, const act_q8_k* const* x, int n_tok, int nb, float* out); ///< 1-2 tokens
   /// 16 interleaved Q4_0 rows (512-bit sets only, else null) against 1-8 tokens: out[t * 16 + r].

@@ -87,17 +87,33 @@ void ref_matmul(const weight& w, const float* x, int n_tok, float* y) {
   }
 }
 
-void ref_attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
-                float* s, float* out) {
+namespace {
+float value(float x) { return x; }
+float value(uint16_t h) { return f16_to_f32(h); }
+
+template <class KV>
+void attend_ref(const float* q, const KV* k, const KV* v, int n_pos, int hd, size_t stride, float scale, float* s,
+                float* out) {
   for (int p = 0; p < n_pos; ++p) {
     float dot = 0;
-    for (int i = 0; i < hd; ++i) dot += q[i] * k[stride * p + i];
+    for (int i = 0; i < hd; ++i) dot += q[i] * value(k[stride * p + i]);
     s[p] = dot * scale;
   }
   ref_softmax(s, n_pos);
   for (int i = 0; i < hd; ++i) out[i] = 0;
   for (int p = 0; p < n_pos; ++p)
-    for (int i = 0; i < hd; ++i) out[i] += s[p] * v[stride * p + i];
+    for (int i = 0; i < hd; ++i) out[i] += s[p] * value(v[stride * p + i]);
+}
+} // namespace
+
+void ref_attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
+                float* s, float* out) {
+  attend_ref(q, k, v, n_pos, hd, stride, scale, s, out);
+}
+
+void ref_attend_f16(const float* q, const uint16_t* k, const uint16_t* v, int n_pos, int hd, size_t stride, float scale,
+                    float* s, float* out) {
+  attend_ref(q, k, v, n_pos, hd, stride, scale, s, out);
 }
 
 void embed(const weight& w, int id, float* out) {

@@ -98,3 +98,36 @@ TEST(Arch, Qwen3MoeExpertsAreViewsAndDecodeReadsTheChosenOnes) {
   EXPECT_LT(reference_gap(m), 2e-2); // q8_0: the reference dequantizes, the kernels quantize activations
   EXPECT_LT(reference_gap(synth("tiny-qwen3moe", "f32")), 1e-4);
 }
+
+TEST(Arch, KvCacheTypesAgree) {
+  // F16 (the default) and F32 caches: the same logits within F16's rounding; each against
+  // its scalar reference; F16 holds half the bytes.
+  auto m = synth("tiny-qwen3", "f32");
+  ASSERT_TRUE(m);
+  std::vector<int32_t> ids = {1, 40, 300, 301, 7, 99, 512, 3, 17, 200};
+  auto logits = [&](kv_cache_type kv, bool reference) {
+    context_params p;
+    p.n_ctx = 64;
+    p.kv_type = kv;
+    p.reference = reference;
+    auto c = context::create(m, p);
+    EXPECT_TRUE(c);
+    auto l = (*c)->decode(ids.data(), static_cast<int>(ids.size()));
+    EXPECT_TRUE(l);
+    return std::vector<float>(*l, *l + m->hp().n_vocab);
+  };
+  auto gap = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double d = 0, lo = 1e30, hi = -1e30;
+    for (size_t i = 0; i < a.size(); ++i) d = std::max<double>(d, std::fabs(a[i] - b[i])), lo = std::min<double>(lo, b[i]), hi = std::max<double>(hi, b[i]);
+    return d / (hi - lo);
+  };
+  auto f16 = logits(kv_cache_type::f16, false), f32 = logits(kv_cache_type::f32, false);
+  EXPECT_LT(gap(f16, logits(kv_cache_type::f16, true)), 1e-4);
+  EXPECT_LT(gap(f32, logits(kv_cache_type::f32, true)), 1e-4);
+  EXPECT_LT(gap(f16, f32), 5e-3);
+  EXPECT_GT(gap(f16, f32), 0.0); // the cache's type is in effect
+  kv_cache_type t;
+  EXPECT_TRUE(parse_kv_cache_type("f32", t) && t == kv_cache_type::f32);
+  EXPECT_FALSE(parse_kv_cache_type("q8_0", t));
+}
+

@@ -126,6 +126,25 @@ TEST(Ops, AttendAndSwigluMatchTheReference) {
       EXPECT_LT(rel_error(out, ref), 1e-5) << k->name << " n_pos " << n_pos;
     }
   }
+  // Over an F16 cache (odd head sizes too: the SIMD tails): each set against the reference,
+  // and the reference within F16's rounding of the F32 one.
+  for (int hd16 : {64, 37})
+    for (int n_pos : {1, 9, 100}) {
+      const size_t st = static_cast<size_t>(hd16) * 3;
+      auto q = rbee::test::random_floats(static_cast<size_t>(hd16), 5);
+      auto kv = rbee::test::random_floats(st * static_cast<size_t>(n_pos), 6);
+      std::vector<uint16_t> kv16(kv.size());
+      for (size_t i = 0; i < kv.size(); ++i) kv16[i] = f32_to_f16(kv[i]);
+      std::vector<float> scratch(static_cast<size_t>(n_pos)), ref(static_cast<size_t>(hd16)), out(ref.size()), f32(ref.size());
+      ops::ref_attend_f16(q.data(), kv16.data(), kv16.data() + hd16, n_pos, hd16, st, 0.125f, scratch.data(), ref.data());
+      ops::ref_attend(q.data(), kv.data(), kv.data() + hd16, n_pos, hd16, st, 0.125f, scratch.data(), f32.data());
+      EXPECT_LT(rel_error(ref, f32), 2e-3) << "hd " << hd16 << " n_pos " << n_pos;
+      EXPECT_GT(rel_error(ref, f32), 0.0);
+      for (auto* k : cpu::usable_kernels()) {
+        k->attend_f16(q.data(), kv16.data(), kv16.data() + hd16, n_pos, hd16, st, 0.125f, scratch.data(), out.data());
+        EXPECT_LT(rel_error(out, ref), 1e-5) << k->name << " hd " << hd16 << " n_pos " << n_pos;
+      }
+    }
   auto g = rbee::test::random_floats(203, 3, 4.f), u = rbee::test::random_floats(203, 4);
   auto ref = g;
   ops::ref_swiglu(ref.data(), u.data(), 203);

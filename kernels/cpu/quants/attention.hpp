@@ -15,13 +15,20 @@ namespace generic {
   for (; i < n; ++i) g[i] = g[i] / (1.f + std::exp(-g[i])) * u[i];
 }
 
+/// Attention over a KV cache of floats or halves (uint16_t): the cache's rows as floats.
+[[maybe_unused]] static float kv_dot(const float* k, const float* q, int hd) { return dot_f32(k, q, hd); }
+[[maybe_unused]] static float kv_dot(const uint16_t* k, const float* q, int hd) { return dot_f16(k, q, hd); }
+[[maybe_unused]] static float kv_value(float x) { return x; }
+[[maybe_unused]] static float kv_value(uint16_t h) { return half(h); }
+
 /// out (hd) = softmax(scale * q . K[p]) weighted sum of V[p], p < n_pos; K and V
-/// rows `stride` floats apart; `s` is scratch of n_pos floats.
-[[maybe_unused]] static void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
-                   float* s, float* out) {
+/// rows `stride` elements apart; `s` is scratch of n_pos floats.
+template <class KV>
+static void attend_kv(const float* q, const KV* k, const KV* v, int n_pos, int hd, size_t stride, float scale, float* s,
+                      float* out) {
   float max = -INFINITY;
   for (int p = 0; p < n_pos; ++p) {
-    float dot = dot_f32(k + stride * p, q, hd) * scale;
+    float dot = kv_dot(k + stride * p, q, hd) * scale;
     s[p] = dot;
     max = dot > max ? dot : max;
   }
@@ -31,11 +38,19 @@ namespace generic {
   float inv = 1.f / sum;
   for (int i = 0; i < hd; ++i) out[i] = 0;
   for (p = 0; p < n_pos; ++p) {
-    const float* vp = v + stride * p;
+    const KV* vp = v + stride * p;
     float w = s[p] * inv;
-    int i = 0;
-    for (; i < hd; ++i) out[i] += w * vp[i];
+    for (int i = 0; i < hd; ++i) out[i] += w * kv_value(vp[i]);
   }
+}
+
+[[maybe_unused]] static void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride,
+                                    float scale, float* s, float* out) {
+  attend_kv(q, k, v, n_pos, hd, stride, scale, s, out);
+}
+[[maybe_unused]] static void attend_f16(const float* q, const uint16_t* k, const uint16_t* v, int n_pos, int hd,
+                                        size_t stride, float scale, float* s, float* out) {
+  attend_kv(q, k, v, n_pos, hd, stride, scale, s, out);
 }
 
 } // namespace generic

@@ -21,13 +21,22 @@ static void swiglu(float* g, const float* u, int n) {
   for (; i < n; ++i) g[i] = g[i] / (1.f + std::exp(-g[i])) * u[i];
 }
 
+/// The cache's rows: floats, or halves widened by F16C.
+static float kv_dot(const float* k, const float* q, int hd) { return dot_f32(k, q, hd); }
+static float kv_dot(const uint16_t* k, const float* q, int hd) { return dot_f16(k, q, hd); }
+static __m256 kv_load8(const float* v) { return _mm256_loadu_ps(v); }
+static __m256 kv_load8(const uint16_t* v) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v))); }
+static float kv_value(float x) { return x; }
+static float kv_value(uint16_t h) { return half(h); }
+
 /// out (hd) = softmax(scale * q . K[p]) weighted sum of V[p], p < n_pos; K and V
-/// rows `stride` floats apart; `s` is scratch of n_pos floats.
-static void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
-                   float* s, float* out) {
+/// rows `stride` elements apart; `s` is scratch of n_pos floats.
+template <class KV>
+static void attend_kv(const float* q, const KV* k, const KV* v, int n_pos, int hd, size_t stride, float scale, float* s,
+                      float* out) {
   float max = -INFINITY;
   for (int p = 0; p < n_pos; ++p) {
-    float dot = dot_f32(k + stride * p, q, hd) * scale;
+    float dot = kv_dot(k + stride * p, q, hd) * scale;
     s[p] = dot;
     max = dot > max ? dot : max;
   }
@@ -44,13 +53,22 @@ static void attend(const float* q, const float* k, const float* v, int n_pos, in
   float inv = 1.f / sum;
   for (int i = 0; i < hd; ++i) out[i] = 0;
   for (p = 0; p < n_pos; ++p) {
-    const float* vp = v + stride * p;
+    const KV* vp = v + stride * p;
     float w = s[p] * inv;
     int i = 0;
     __m256 vw = _mm256_set1_ps(w);
-    for (; i + 8 <= hd; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(vw, _mm256_loadu_ps(vp + i), _mm256_loadu_ps(out + i)));
-    for (; i < hd; ++i) out[i] += w * vp[i];
+    for (; i + 8 <= hd; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(vw, kv_load8(vp + i), _mm256_loadu_ps(out + i)));
+    for (; i < hd; ++i) out[i] += w * kv_value(vp[i]);
   }
+}
+
+static void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale, float* s,
+                   float* out) {
+  attend_kv(q, k, v, n_pos, hd, stride, scale, s, out);
+}
+static void attend_f16(const float* q, const uint16_t* k, const uint16_t* v, int n_pos, int hd, size_t stride, float scale,
+                       float* s, float* out) {
+  attend_kv(q, k, v, n_pos, hd, stride, scale, s, out);
 }
 
 } // namespace x86
