@@ -16,8 +16,8 @@ void swiglu(float* gate, const float* up, int n) {
   cpu::best_kernels().swiglu(gate, up, n);
 }
 
-void geglu(float* gate, const float* up, int n) { // the reference: a small share of a step (no SIMD path yet)
-  ref_geglu(gate, up, n);
+void geglu(float* gate, const float* up, int n) {
+  cpu::best_kernels().geglu(gate, up, n);
 }
 
 void attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,

@@ -58,6 +58,7 @@ static const kernel_set set = {
   by_tokens<isa::gemm_q4_0x8, 4, act_q8_0>,
   by_tokens<isa::gemm_q8_0x8, 4, act_q8_0>,
   isa::swiglu,
+  isa::geglu,
   isa::attend,
   isa::attend_f16,
   by_tokens<isa::gemm_q4_kx8, 4, act_q8_k>,

@@ -47,6 +47,8 @@ struct kernel_set {
   void (*gemm_q8_0x8)(const void* group, const act_q8_0* const* x, int n_tok, int nb, float* out);
   /// gate = silu(gate) * up
   void (*swiglu)(float* gate, const float* up, int n);
+  /// gate = gelu(gate) * up (tanh form)
+  void (*geglu)(float* gate, const float* up, int n);
   /// One head's attention over n_pos cached positions (rows `stride` floats apart).
   void (*attend)(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
                  float* scratch, float* out);

@@ -153,6 +153,13 @@ TEST(Ops, AttendAndSwigluMatchTheReference) {
     k->swiglu(out.data(), u.data(), 203);
     EXPECT_LT(rel_error(out, ref), 1e-5) << k->name;
   }
+  auto gref = g;
+  ops::ref_geglu(gref.data(), u.data(), 203);
+  for (auto* k : cpu::usable_kernels()) {
+    auto out = g;
+    k->geglu(out.data(), u.data(), 203);
+    EXPECT_LT(rel_error(out, gref), 1e-5) << k->name << " geglu";
+  }
 }
 
 TEST(Ops, ThreadCountsGiveTheSameResult) {

@@ -3,9 +3,8 @@
 //   node speed.mjs MODEL.gguf PROMPT_TOKENS GEN_TOKENS THREADS
 // Prints one JSON object: "pp" and "tg" (tokens/s by llama.cpp's own timings,
 // llama_perf_context_print), and "pp_wall" and "tg_wall" (as measured around the calls
-// from node, which adds its own per-call overhead: about 16 ms a token with 2 threads
-// on a 2-core machine). The prompt is a sentence's tokens repeated; generation is
-// greedy, one token per step.
+// from node). The prompt is a sentence's tokens repeated; generation is greedy, one
+// token per step.
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 
 const [modelPath, ppArg, tgArg, threadsArg] = process.argv.slice(2);

@@ -1,5 +1,5 @@
 #pragma once
-// Attention over the KV cache and the SwiGLU activation, portable code.
+// Attention over the KV cache and the SwiGLU and GeGLU activations, portable code.
 // Part of a kernel set compiled once per instruction set (kernel_set_impl.hpp):
 // only static functions, in namespace RBEE_ISA.
 
@@ -13,6 +13,14 @@ namespace generic {
 [[maybe_unused]] static void swiglu(float* g, const float* u, int n) {
   int i = 0;
   for (; i < n; ++i) g[i] = g[i] / (1.f + std::exp(-g[i])) * u[i];
+}
+
+/// gate = gelu(gate) * up, GELU's tanh form written as x * sigmoid(2y), y = sqrt(2/pi)(x + 0.044715x^3)
+[[maybe_unused]] static void geglu(float* g, const float* u, int n) {
+  for (int i = 0; i < n; ++i) {
+    float x = g[i], y = 1.5957691216057308f * (x + 0.044715f * x * x * x);
+    g[i] = x / (1.f + std::exp(-y)) * u[i];
+  }
 }
 
 /// Attention over a KV cache of floats or halves (uint16_t): the cache's rows as floats.

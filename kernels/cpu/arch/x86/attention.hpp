@@ -1,5 +1,5 @@
 #pragma once
-// Attention and SwiGLU with AVX2.
+// Attention, SwiGLU and GeGLU with AVX2.
 // Part of a kernel set compiled once per instruction set (kernel_set_impl.hpp):
 // only static functions, in namespace RBEE_ISA.
 
@@ -19,6 +19,22 @@ static void swiglu(float* g, const float* u, int n) {
     _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_mul_ps(x, sig), _mm256_loadu_ps(u + i)));
   }
   for (; i < n; ++i) g[i] = g[i] / (1.f + std::exp(-g[i])) * u[i];
+}
+
+/// gate = gelu(gate) * up (Gemma's FFN): GELU's tanh form as x * sigmoid(2y), y = sqrt(2/pi)(x + 0.044715x^3)
+static void geglu(float* g, const float* u, int n) {
+  const __m256 k2 = _mm256_set1_ps(1.5957691216057308f), c = _mm256_set1_ps(0.044715f), one = _mm256_set1_ps(1.f);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 x = _mm256_loadu_ps(g + i);
+    __m256 y = _mm256_mul_ps(k2, _mm256_fmadd_ps(_mm256_mul_ps(c, x), _mm256_mul_ps(x, x), x));
+    __m256 sig = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), y))));
+    _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_mul_ps(x, sig), _mm256_loadu_ps(u + i)));
+  }
+  for (; i < n; ++i) {
+    float x = g[i], y = 1.5957691216057308f * (x + 0.044715f * x * x * x);
+    g[i] = x / (1.f + std::exp(-y)) * u[i];
+  }
 }
 
 /// The cache's rows: floats, or halves widened by F16C.
