@@ -1,5 +1,6 @@
 // The forward pass on the CPU: f32 activations and KV cache, the SIMD kernels
 // of ops.hpp (or the scalar references), oneTBB across rows and heads.
+#include "kernels/cpu/attention_cpu.hpp"
 #include "kernels/cpu/huge_pages.hpp"
 #include "kernels/cpu/moe.hpp"
 #include "kernels/forward.hpp"
@@ -128,26 +129,30 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
       store(kc, at, k);
       store(vc, at, v);
     }
-    // Causal attention over each entry's own slot, one (entry, head) pair per task.
-    auto attend = reference_ ? ops::ref_attend : ops::attend;
-    auto attend_f16 = reference_ ? ops::ref_attend_f16 : ops::attend_f16;
-    parallel_for(0, n * h.n_head, 4, [&](int lo, int hi) {
-      thread_local std::vector<float> scratch;
-      scratch.resize(static_cast<size_t>(n_ctx_));
-      for (int i = lo; i < hi; ++i) {
-        int t = i / h.n_head, head = i % h.n_head, kvh = head / group;
-        int first = sliding ? std::max(0, pos[t] + 1 - h.swa_window) : 0;
-        size_t at = slot_stride * entries[t].slot + static_cast<size_t>(first) * kv_dim + static_cast<size_t>(kvh) * hd;
-        const float* qh = &q_[static_cast<size_t>(t) * q_dim + head * hd];
-        float* out = &att_[static_cast<size_t>(t) * q_dim + head * hd];
-        if (f16_)
-          attend_f16(qh, reinterpret_cast<const uint16_t*>(kc) + at, reinterpret_cast<const uint16_t*>(vc) + at,
-                     pos[t] + 1 - first, hd, static_cast<size_t>(kv_dim), scale, scratch.data(), out);
-        else
-          attend(qh, reinterpret_cast<const float*>(kc) + at, reinterpret_cast<const float*>(vc) + at, pos[t] + 1 - first,
-                 hd, static_cast<size_t>(kv_dim), scale, scratch.data(), out);
-      }
-    });
+    // Causal attention over each entry's own slot: the reference one (entry, head) pair at a
+    // time, the kernels in tiles that read each head's cache once for all its rows.
+    if (reference_) {
+      parallel_for(0, n * h.n_head, 4, [&](int lo, int hi) {
+        thread_local std::vector<float> scratch;
+        scratch.resize(static_cast<size_t>(n_ctx_));
+        for (int i = lo; i < hi; ++i) {
+          int t = i / h.n_head, head = i % h.n_head, kvh = head / group;
+          int first = sliding ? std::max(0, pos[t] + 1 - h.swa_window) : 0;
+          size_t at = slot_stride * entries[t].slot + static_cast<size_t>(first) * kv_dim + static_cast<size_t>(kvh) * hd;
+          const float* qh = &q_[static_cast<size_t>(t) * q_dim + head * hd];
+          float* out = &att_[static_cast<size_t>(t) * q_dim + head * hd];
+          if (f16_)
+            ops::ref_attend_f16(qh, reinterpret_cast<const uint16_t*>(kc) + at, reinterpret_cast<const uint16_t*>(vc) + at,
+                                pos[t] + 1 - first, hd, static_cast<size_t>(kv_dim), scale, scratch.data(), out);
+          else
+            ops::ref_attend(qh, reinterpret_cast<const float*>(kc) + at, reinterpret_cast<const float*>(vc) + at,
+                            pos[t] + 1 - first, hd, static_cast<size_t>(kv_dim), scale, scratch.data(), out);
+        }
+      });
+    } else {
+      cpu::attend_tiles({entries, pos, n, q_.data(), att_.data(), kc, vc, f16_, h.n_head, h.n_head_kv, hd, n_ctx_, scale,
+                         sliding ? h.swa_window : 0});
+    }
     matmul_(L.wo, att_.data(), n, xb_.data());
     post_norm(L.attn_post_norm);
     for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];

@@ -8,10 +8,12 @@
 
 #include "kernels/cpu/quants/act.hpp"
 #include "kernels/cpu/quants/attention.hpp"
+#include "kernels/cpu/quants/attention_tile.hpp"
 #include "kernels/cpu/quants/dots.hpp"
 #include "kernels/cpu/quants/gemm.hpp"
 
 #include "kernels/cpu/arch/x86/attention.hpp"
+#include "kernels/cpu/arch/x86/attention_tile.hpp"
 #include "kernels/cpu/arch/x86/dots.hpp"
 #include "kernels/cpu/arch/x86/gemm.hpp"
 #include "kernels/cpu/arch/x86/gemm_avx512.hpp"
@@ -61,6 +63,8 @@ static const kernel_set set = {
   isa::geglu,
   isa::attend,
   isa::attend_f16,
+  isa::attend_tile,
+  isa::attend_tile_f16,
   by_tokens<isa::gemm_q4_kx8, 4, act_q8_k>,
   by_tokens<isa::gemm_q6_kx8, 2, act_q8_k>,
 #if defined(__AVX512F__) && defined(__AVX512VNNI__) && defined(__AVX512BW__)

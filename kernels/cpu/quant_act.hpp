@@ -25,6 +25,13 @@ struct act_q8_k {
   int16_t bsums[16];
 };
 
+/// Query rows of one attention tile (kernel_set::attend_tile), and its scratch in floats
+/// for a head of `hd` over `n_pos` positions.
+constexpr int tile_rows = 16;
+constexpr size_t attend_tile_scratch(int hd, int n_pos) {
+  return static_cast<size_t>(hd) * (2 * tile_rows + 1) + static_cast<size_t>(n_pos) * tile_rows;
+}
+
 /// The kernels one instruction set provides (generic, AVX2, AVX-512).
 struct kernel_set {
   const char* name;
@@ -55,6 +62,12 @@ struct kernel_set {
   /// The same over an F16 KV cache (the CPU's default, half the memory).
   void (*attend_f16)(const float* q, const uint16_t* k, const uint16_t* v, int n_pos, int hd, size_t stride, float scale,
                      float* scratch, float* out);
+  /// Up to tile_rows query rows sharing one KV head (a prompt chunk's tokens x a GQA group):
+  /// row m attends positions [lo[m], hi[m]) into out[m], each K and V row read once.
+  void (*attend_tile)(const float* const* q, float* const* out, const int* lo, const int* hi, int rows, const float* k,
+                      const float* v, int hd, size_t stride, float scale, float* scratch);
+  void (*attend_tile_f16)(const float* const* q, float* const* out, const int* lo, const int* hi, int rows,
+                          const uint16_t* k, const uint16_t* v, int hd, size_t stride, float scale, float* scratch);
   void (*gemm_q4_kx8)(const void* group, const act_q8_k* const* x, int n_tok, int nb, float* out); ///< 1-4 tokens
   void (*gemm_q6_kx8)(const void* group, const act_q8_k* const* x, int n_tok, int nb, float* out); ///< 1-2 tokens
   /// 16 interleaved Q4_0 rows (512-bit sets only, else null) against 1-8 tokens: out[t * 16 + r].

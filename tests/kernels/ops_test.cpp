@@ -162,6 +162,50 @@ TEST(Ops, AttendAndSwigluMatchTheReference) {
   }
 }
 
+TEST(Ops, AttentionTilesMatchTheReferenceRowByRow) {
+  // 1 to 16 rows over one head's cache, each with its own window [lo, hi) (causal rows of a
+  // prompt chunk, a sliding window), F32 and F16 caches, head sizes with SIMD tails.
+  for (int hd : {64, 37, 128})
+    for (int rows : {1, 2, 7, 16}) {
+      const int n_pos = 300;
+      const size_t stride = static_cast<size_t>(hd) * 2;
+      auto kv = rbee::test::random_floats(stride * n_pos, 11);
+      std::vector<uint16_t> kv16(kv.size());
+      for (size_t i = 0; i < kv.size(); ++i) kv16[i] = f32_to_f16(kv[i]);
+      auto qs = rbee::test::random_floats(static_cast<size_t>(rows) * hd, 12);
+      std::vector<float> outs(qs.size()), refs(qs.size());
+      const float* q[cpu::tile_rows];
+      float* out[cpu::tile_rows];
+      int lo[cpu::tile_rows], hi[cpu::tile_rows];
+      for (int m = 0; m < rows; ++m) {
+        q[m] = qs.data() + static_cast<size_t>(m) * hd;
+        out[m] = outs.data() + static_cast<size_t>(m) * hd;
+        hi[m] = 150 + 9 * m;                    // causal: later rows see more (at most 285 of 300)
+        lo[m] = m % 3 == 2 ? hi[m] - 50 : 0;   // some rows slide
+      }
+      std::vector<float> scratch(cpu::attend_tile_scratch(hd, n_pos));
+      for (bool half : {false, true}) {
+        for (int m = 0; m < rows; ++m) {
+          size_t at = stride * static_cast<size_t>(lo[m]);
+          if (half)
+            ops::ref_attend_f16(q[m], kv16.data() + at, kv16.data() + at + hd, hi[m] - lo[m], hd, stride, 0.1f, scratch.data(),
+                                refs.data() + static_cast<size_t>(m) * hd);
+          else
+            ops::ref_attend(q[m], kv.data() + at, kv.data() + at + hd, hi[m] - lo[m], hd, stride, 0.1f, scratch.data(),
+                            refs.data() + static_cast<size_t>(m) * hd);
+        }
+        for (auto* k : cpu::usable_kernels()) {
+          std::fill(outs.begin(), outs.end(), 0.f);
+          if (half)
+            k->attend_tile_f16(q, out, lo, hi, rows, kv16.data(), kv16.data() + hd, hd, stride, 0.1f, scratch.data());
+          else
+            k->attend_tile(q, out, lo, hi, rows, kv.data(), kv.data() + hd, hd, stride, 0.1f, scratch.data());
+          EXPECT_LT(rel_error(outs, refs), 1e-5) << k->name << " hd " << hd << " rows " << rows << (half ? " f16" : " f32");
+        }
+      }
+    }
+}
+
 TEST(Ops, ThreadCountsGiveTheSameResult) {
   auto w = make_weight(dtype::q4_0, 300, 1024, 5);
   auto x = rbee::test::random_floats(1024, 9);
