@@ -29,7 +29,7 @@ struct act_q8_k {
 /// for a head of `hd` over `n_pos` positions.
 constexpr int tile_rows = 16;
 constexpr size_t attend_tile_scratch(int hd, int n_pos) {
-  return static_cast<size_t>(hd) * (2 * tile_rows + 1) + static_cast<size_t>(n_pos) * tile_rows;
+  return static_cast<size_t>(hd) * (2 * tile_rows + 4) + static_cast<size_t>(n_pos) * tile_rows;
 }
 
 /// The kernels one instruction set provides (generic, AVX2, AVX-512).

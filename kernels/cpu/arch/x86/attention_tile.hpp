@@ -29,11 +29,30 @@ static void attend_tile_kv(const float* const* q, float* const* out, const int* 
   const int np = p1 - p0;
   float* qt = scratch;                                // hd x T: the queries, transposed and scaled
   float* acc = qt + static_cast<size_t>(hd) * T;      // hd x T: the output, transposed
-  float* row = acc + static_cast<size_t>(hd) * T;     // hd: one K or V row as floats
-  float* s = row + hd;                                // np x T: scores, then weights
+  float* row = acc + static_cast<size_t>(hd) * T;     // 4 x hd: four K or V rows as floats
+  float* s = row + 4 * hd;                            // np x T: scores, then weights
   for (int i = 0; i < hd; ++i)
     for (int m = 0; m < T; ++m) qt[i * T + m] = m < rows ? q[m][i] * scale : 0.f;
-  for (int p = 0; p < np; ++p) {
+  // Scores, four positions at a time: per query element two loads, four broadcasts, eight FMAs.
+  int p = 0;
+  for (; p + 4 <= np; p += 4) {
+    for (int j = 0; j < 4; ++j) row_f32(k + stride * static_cast<size_t>(p0 + p + j), row + j * hd, hd);
+    __m256 a[4][2];
+    for (auto& x : a) x[0] = x[1] = _mm256_setzero_ps();
+    for (int i = 0; i < hd; ++i) {
+      __m256 q0 = _mm256_loadu_ps(qt + i * T), q1 = _mm256_loadu_ps(qt + i * T + 8);
+      for (int j = 0; j < 4; ++j) {
+        __m256 b = _mm256_broadcast_ss(row + j * hd + i);
+        a[j][0] = _mm256_fmadd_ps(b, q0, a[j][0]);
+        a[j][1] = _mm256_fmadd_ps(b, q1, a[j][1]);
+      }
+    }
+    for (int j = 0; j < 4; ++j) {
+      _mm256_storeu_ps(s + (p + j) * T, a[j][0]);
+      _mm256_storeu_ps(s + (p + j) * T + 8, a[j][1]);
+    }
+  }
+  for (; p < np; ++p) {
     row_f32(k + stride * static_cast<size_t>(p0 + p), row, hd);
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     for (int i = 0; i < hd; ++i) {
@@ -46,16 +65,16 @@ static void attend_tile_kv(const float* const* q, float* const* out, const int* 
   }
   // Each row sees its own positions only (causal, a sliding window); rows past `rows` all.
   for (int m = 0; m < rows; ++m) {
-    for (int p = p0; p < lo[m]; ++p) s[(p - p0) * T + m] = -INFINITY;
-    for (int p = hi[m]; p < p1; ++p) s[(p - p0) * T + m] = -INFINITY;
+    for (int x = p0; x < lo[m]; ++x) s[(x - p0) * T + m] = -INFINITY;
+    for (int x = hi[m]; x < p1; ++x) s[(x - p0) * T + m] = -INFINITY;
   }
   __m256 mx0 = _mm256_set1_ps(-INFINITY), mx1 = mx0;
-  for (int p = 0; p < np; ++p) {
+  for (p = 0; p < np; ++p) {
     mx0 = _mm256_max_ps(mx0, _mm256_loadu_ps(s + p * T));
     mx1 = _mm256_max_ps(mx1, _mm256_loadu_ps(s + p * T + 8));
   }
   __m256 sum0 = _mm256_setzero_ps(), sum1 = sum0;
-  for (int p = 0; p < np; ++p) {
+  for (p = 0; p < np; ++p) {
     __m256 e0 = exp8(_mm256_sub_ps(_mm256_loadu_ps(s + p * T), mx0));
     __m256 e1 = exp8(_mm256_sub_ps(_mm256_loadu_ps(s + p * T + 8), mx1));
     _mm256_storeu_ps(s + p * T, e0);
@@ -63,8 +82,24 @@ static void attend_tile_kv(const float* const* q, float* const* out, const int* 
     sum0 = _mm256_add_ps(sum0, e0);
     sum1 = _mm256_add_ps(sum1, e1);
   }
+  // Weighted values, four positions at a time into the transposed accumulator.
   std::memset(acc, 0, sizeof(float) * static_cast<size_t>(hd) * T);
-  for (int p = 0; p < np; ++p) {
+  for (p = 0; p + 4 <= np; p += 4) {
+    for (int j = 0; j < 4; ++j) row_f32(v + stride * static_cast<size_t>(p0 + p + j), row + j * hd, hd);
+    __m256 w[4][2];
+    for (int j = 0; j < 4; ++j) w[j][0] = _mm256_loadu_ps(s + (p + j) * T), w[j][1] = _mm256_loadu_ps(s + (p + j) * T + 8);
+    for (int i = 0; i < hd; ++i) {
+      __m256 a0 = _mm256_loadu_ps(acc + i * T), a1 = _mm256_loadu_ps(acc + i * T + 8);
+      for (int j = 0; j < 4; ++j) {
+        __m256 b = _mm256_broadcast_ss(row + j * hd + i);
+        a0 = _mm256_fmadd_ps(b, w[j][0], a0);
+        a1 = _mm256_fmadd_ps(b, w[j][1], a1);
+      }
+      _mm256_storeu_ps(acc + i * T, a0);
+      _mm256_storeu_ps(acc + i * T + 8, a1);
+    }
+  }
+  for (; p < np; ++p) {
     row_f32(v + stride * static_cast<size_t>(p0 + p), row, hd);
     __m256 w0 = _mm256_loadu_ps(s + p * T), w1 = _mm256_loadu_ps(s + p * T + 8);
     for (int i = 0; i < hd; ++i) {
