@@ -88,6 +88,10 @@ int cmd_bench(const bench_args& a) {
                   : kernels::measure_read_bandwidth(kernels::threads());
   double bytes = static_cast<double>((*m)->weight_bytes_per_token());
   double frac = bw > 0 ? bytes * tg_tps / bw : 0;
+  // Prefill against the int8 multiply-accumulate peak (the CPU's; prefill quantizes activations to int8).
+  const double peak = gpu ? 0 : kernels::measure_int8_peak(kernels::threads());
+  const double macs = static_cast<double>((*m)->macs_per_token(false)); // a prompt's tokens skip the output head
+  const double pp_frac = peak > 0 ? macs * pp_tps / peak : 0;
   // The KV cache a position takes: every layer's K and V rows.
   const double kv_per_token = 2.0 * h.n_layer * h.n_head_kv * h.head_dim *
                               (gpu || cp.kv_type == kernels::kv_cache_type::f16 ? 2 : 4);
@@ -108,6 +112,9 @@ int cmd_bench(const bench_args& a) {
     w.Key("weight_bytes_per_token"), w.Double(std::round(bytes));
     w.Key("read_bandwidth_gbs"), w.Double(round_to(bw / 1e9, 0.01));
     w.Key("decode_bandwidth_fraction"), w.Double(round_to(frac, 0.001));
+    w.Key("macs_per_token"), w.Double(macs);
+    if (!gpu) w.Key("int8_peak_gmacs"), w.Double(round_to(peak / 1e9, 0.1));
+    if (!gpu) w.Key("prefill_int8_fraction"), w.Double(round_to(pp_frac, 0.001));
     w.Key("kv_type"), w.String(gpu ? "f16" : a.kv_type);
     w.Key("kv_bytes_per_token"), w.Double(kv_per_token);
     w.EndObject();
@@ -119,6 +126,9 @@ int cmd_bench(const bench_args& a) {
     std::printf("\ndevice %s; weights read per token: %.1f MiB; %s: %.1f GB/s; decode reaches %.0f%% of it\n",
                 (*ctx)->device().c_str(), bytes / (1 << 20), gpu ? "GPU memory copy bandwidth" : "memory read bandwidth",
                 bw / 1e9, frac * 100);
+    if (!gpu)
+      std::printf("int8 multiply-accumulate peak: %.0f G/s; prefill (%.2f G per token) reaches %.0f%% of it\n", peak / 1e9,
+                  macs / 1e9, pp_frac * 100);
     std::printf("KV cache (%s): %.1f KiB per position\n", gpu ? "f16" : a.kv_type.c_str(), kv_per_token / 1024);
   }
   return ok;

@@ -1,5 +1,6 @@
 #pragma once
-// The machine's measured memory read bandwidth: the limit decode runs against.
+// The machine's measured limits: the memory read bandwidth decode runs against, and the
+// int8 multiply-accumulate peak prompt processing and batched decode run against.
 
 #include "kernels/parallel.hpp"
 
@@ -11,5 +12,9 @@ namespace rbee::kernels {
 /// 1 GiB for `rbee bench`; a hive's quick estimate takes 256 MiB), with
 /// `threads` threads (best of a few runs).
 double measure_read_bandwidth(int threads, size_t bytes = size_t{1} << 30);
+
+/// int8 multiply-accumulates per second of this CPU's best kernel set (AVX-512 VNNI,
+/// AVX2) on `threads` threads, from a microkernel with no memory traffic (best of a few runs).
+double measure_int8_peak(int threads);
 
 } // namespace rbee::kernels

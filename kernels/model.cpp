@@ -318,4 +318,16 @@ uint64_t model::weight_bytes_per_token() const {
   return b;
 }
 
+uint64_t model::macs_per_token(bool with_output) const {
+  auto macs = [](const weight& w) { return static_cast<uint64_t>(w.rows) * static_cast<uint64_t>(w.cols); };
+  uint64_t m = with_output ? macs(output_) : 0;
+  for (auto& l : layers_) {
+    for (const weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down, &l.router})
+      if (w->data) m += macs(*w);
+    if (!l.gate_exps.empty())
+      m += static_cast<uint64_t>(hp_.n_expert_used) * (macs(l.gate_exps[0]) + macs(l.up_exps[0]) + macs(l.down_exps[0]));
+  }
+  return m;
+}
+
 } // namespace rbee::kernels

@@ -107,6 +107,10 @@ public:
   const float* rope_factors(int n_ctx) const;
   /// Bytes of weights read to decode one token (every matrix once).
   uint64_t weight_bytes_per_token() const;
+  /// Multiply-accumulates of the weight matrices for one token (a mixture of experts: the
+  /// chosen experts'), with or without the output head (a prompt's tokens but its last one
+  /// skip it); attention over the cache comes on top.
+  uint64_t macs_per_token(bool with_output = true) const;
 
 private:
   model() = default;

@@ -55,6 +55,7 @@ static const kernel_set set = {
   isa::dot_f16,
   isa::dot_bf16,
   isa::read_bytes,
+  isa::int8_macs,
   isa::dot4_q4_0,
   isa::dot4_q8_0,
   by_tokens<isa::gemm_q4_0x8, 4, act_q8_0>,

@@ -82,4 +82,25 @@ double measure_read_bandwidth(int threads_, size_t bytes) {
   return sink.load() == 42 ? best + 1 : best;
 }
 
+double measure_int8_peak(int threads_) {
+  const int parts = std::max(1, threads_);
+  const uint64_t rounds = 1 << 22;
+  std::atomic<int32_t> sink{0};
+  double best = 0;
+  for (int run = 0; run < 4; ++run) {
+    std::atomic<uint64_t> macs{0};
+    auto t0 = std::chrono::steady_clock::now();
+    parallel_for(0, parts, 1, [&](int lo, int hi) {
+      for (int p = lo; p < hi; ++p) {
+        int32_t s = 0;
+        macs += cpu::best_kernels().int8_macs(rounds, &s);
+        sink += s;
+      }
+    });
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (run > 0) best = std::max(best, static_cast<double>(macs.load()) / secs);
+  }
+  return sink.load() == 42 ? best + 1 : best;
+}
+
 } // namespace rbee::kernels

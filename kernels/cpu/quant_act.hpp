@@ -46,6 +46,8 @@ struct kernel_set {
   float (*dot_f16)(const void* w, const float* x, int n);
   float (*dot_bf16)(const void* w, const float* x, int n);
   uint64_t (*read_bytes)(const void* p, size_t bytes);
+  /// The int8 multiply-accumulate peak's microkernel: returns the MACs done in `rounds`.
+  uint64_t (*int8_macs)(uint64_t rounds, int32_t* sink);
   /// One weight row against 4 activation rows (prompt processing).
   void (*dot4_q4_0)(const void* w, const act_q8_0* const* x, int nb, float* out);
   void (*dot4_q8_0)(const void* w, const act_q8_0* const* x, int nb, float* out);

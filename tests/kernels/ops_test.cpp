@@ -1,5 +1,6 @@
 // Every fast path against the scalar reference, for every kernel set this CPU
 // can run and every tensor type (like llama.cpp's test-backend-ops).
+#include "kernels/bandwidth.hpp"
 #include "kernels/cpu/huge_pages.hpp"
 #include "kernels/cpu/quant_act.hpp"
 #include "kernels/cpu/repack.hpp"
@@ -204,6 +205,17 @@ TEST(Ops, AttentionTilesMatchTheReferenceRowByRow) {
         }
       }
     }
+}
+
+TEST(Ops, Int8PeakMicrokernelCountsItsWork) {
+  for (auto* k : cpu::usable_kernels()) {
+    int32_t sink = 0;
+    uint64_t one = k->int8_macs(1000, &sink), two = k->int8_macs(2000, &sink);
+    EXPECT_GT(one, 0u) << k->name;
+    EXPECT_EQ(two, 2 * one) << k->name;
+  }
+  double peak = measure_int8_peak(1);
+  EXPECT_GT(peak, 1e8); // any CPU this runs on does more than 0.1 G int8 MACs a second
 }
 
 TEST(Ops, ThreadCountsGiveTheSameResult) {
