@@ -47,6 +47,11 @@ int run_worker(config::settings s, const worker_args& a) {
   o.model_path = a.model;
   o.slots = a.slots;
   o.n_ctx = a.ctx;
+  if (const char* mib = std::getenv("RBEE_PROMPT_CACHE_MIB")) { // set by the hive; a bad value keeps the default
+    char* end = nullptr;
+    long v = std::strtol(mib, &end, 10);
+    if (*mib && !*end && v >= 0 && v <= (1 << 20)) o.prompt_cache_mib = static_cast<int>(v);
+  }
   o.device = a.device;
   auto worker = spawn_worker(sys, o);
   int rc = ok;

@@ -96,6 +96,7 @@ const std::vector<key_info>& table() {
     int_key("hive_build_timeout_s", &settings::hive_build_timeout_s, 10, 24 * 3600),
     int_key("worker_slots", &settings::worker_slots, 1, 64),
     int_key("worker_ctx", &settings::worker_ctx, 0, 1 << 20),
+    int_key("prompt_cache_mib", &settings::prompt_cache_mib, 0, 1 << 20),
     int_key("keep_alive_s", &settings::keep_alive_s, 0, 7 * 24 * 3600),
     int_key("worker_processes", &settings::worker_processes, 0, 1),
     int_key("hive_memory_mb", &settings::hive_memory_mb, 0, int64_t{1} << 40),

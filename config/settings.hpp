@@ -79,6 +79,7 @@ struct settings {
   // -- workers --
   int worker_slots = 4;       ///< sequences one worker decodes together (continuous batching)
   int worker_ctx = 0;         ///< context per sequence; 0: the model's, at most 4096
+  int prompt_cache_mib = 512; ///< a worker's KV caches kept in memory beyond its slots (prompt cache; 0: none)
   int keep_alive_s = 300;     ///< an idle worker unloads after this long (per request: keep_alive)
   uint64_t hive_memory_mb = 0; ///< memory a hive offers for models (0: what the machine has free); beyond it the queen evicts idle workers
   int worker_processes = 0;   ///< 1: each worker in its own child process (`rbee worker`), supervised

@@ -34,6 +34,29 @@ batch::batch(context& ctx, const tokenizer& tok, batch_options o) : ctx_(ctx), t
   cached_.resize(slots_.size());
   used_us_.resize(slots_.size());
   for (int s = 0; s < ctx.n_slots(); ++s) ctx.reset(s); // what it holds is not known here
+  if (opts_.prompt_cache && opts_.prompt_cache_bytes > 0) store_ = std::make_unique<prompt_store>(opts_.prompt_cache_bytes);
+}
+
+void batch::take_slot(int slot, request& r, size_t keep, std::optional<prompt_store::hit> hit) {
+  auto& held = cached_[static_cast<size_t>(slot)];
+  // A conversation of some length loses (part of) its cache here: keep it beyond the slots.
+  constexpr size_t worth_keeping = 16;
+  if (store_ && held.size() >= worth_keeping && held.size() > (hit ? 0 : keep)) {
+    std::vector<uint8_t> kv;
+    if (ctx_.save_slot(slot, kv)) store_->put(held, std::move(kv));
+  }
+  if (hit) {
+    size_t n = std::min(hit->common, r.prompt.size() - 1); // the last prompt token is fed for its logits
+    if (ctx_.restore_slot(slot, hit->kv, static_cast<int>(hit->tokens.size()), static_cast<int>(n))) {
+      held.assign(hit->tokens.begin(), hit->tokens.begin() + static_cast<ptrdiff_t>(n));
+      keep = n;
+    } else {
+      keep = 0;
+    }
+  }
+  ctx_.truncate(slot, static_cast<int>(keep));
+  held.resize(std::min(held.size(), keep));
+  r.fed = r.cached = keep;
 }
 
 batch::~batch() = default;
@@ -128,10 +151,10 @@ std::vector<batch::event> batch::step() {
     }
     if (best < 0) best = lru, best_len = lru_len;
     if (best < 0) break;
-    size_t keep = std::min(best_len, r->prompt.size() - 1); // the last prompt token is fed for its logits
-    ctx_.truncate(best, static_cast<int>(keep));
-    cached_[static_cast<size_t>(best)].resize(keep);
-    r->fed = r->cached = keep;
+    // A cache kept beyond the slots that holds more of the prompt (and at least half) wins.
+    std::optional<prompt_store::hit> hit;
+    if (store_) hit = store_->take_best(r->prompt, std::max(best_len + 1, (r->prompt.size() + 1) / 2));
+    take_slot(best, *r, std::min(best_len, r->prompt.size() - 1), std::move(hit)); // the last prompt token is fed
     used_us_[static_cast<size_t>(best)] = now_us();
     slots_[static_cast<size_t>(best)] = std::move(r);
     waiting_.pop_front();

@@ -7,6 +7,7 @@
 
 #include "kernels/context.hpp"
 #include "kernels/generate.hpp"
+#include "kernels/prompt_store.hpp"
 #include "kernels/sampler.hpp"
 #include "kernels/stop_filter.hpp"
 #include "kernels/tokenizer.hpp"
@@ -28,6 +29,10 @@ struct batch_options {
   /// turns, a shared system prompt, a retry) and prefills only the rest; with no
   /// such slot, the least recently used one.
   bool prompt_cache = true;
+  /// Beyond the slots: a slot's cache, when another conversation takes the slot, is kept
+  /// in host memory up to this many bytes (0: not kept) and given back to a request that
+  /// shares more of it than any slot holds (at least half its prompt).
+  size_t prompt_cache_bytes = 0;
 };
 
 class batch {
@@ -86,6 +91,11 @@ private:
   std::vector<std::vector<int32_t>> cached_;    ///< per slot: the tokens its KV cache holds, in order
   std::vector<int64_t> used_us_;                ///< per slot: when a request last took it
   std::vector<event> finished_;                 ///< cancelled between steps
+  std::unique_ptr<prompt_store> store_;         ///< caches beyond the slots (null: none)
+
+  /// Gives `slot` to request `r`: restores the stored cache `hit` into it, or keeps the
+  /// first `keep` positions it holds; what it held beyond goes to the store first.
+  void take_slot(int slot, request& r, size_t keep, std::optional<prompt_store::hit> hit);
 };
 
 } // namespace rbee::kernels

@@ -32,6 +32,23 @@ result<std::unique_ptr<context>> context::create(std::shared_ptr<const model> m,
 
 context::~context() = default;
 
+bool context::save_slot(int slot, std::vector<uint8_t>& out) const {
+  if (slot < 0 || slot >= n_slots()) return false;
+  const int n = n_past(slot);
+  const size_t bytes = pass_->kv_bytes(n);
+  if (bytes == 0 && n > 0) return false;
+  out.resize(bytes);
+  return pass_->save_kv(slot, n, out.data());
+}
+
+bool context::restore_slot(int slot, const std::vector<uint8_t>& saved, int n_saved, int n) {
+  if (slot < 0 || slot >= n_slots() || n < 0 || n > n_saved || n_saved > n_ctx_ || saved.size() != pass_->kv_bytes(n_saved))
+    return false;
+  if (!pass_->load_kv(slot, n_saved, n, saved.data())) return false;
+  n_past_[static_cast<size_t>(slot)] = n;
+  return true;
+}
+
 std::string context::device() const {
   return pass_ ? pass_->device() : "cpu";
 }

@@ -66,6 +66,11 @@ public:
     auto& p = n_past_[static_cast<size_t>(slot)];
     p = n < 0 ? 0 : n < p ? n : p;
   }
+  /// A slot's KV cache copied out (its n_past positions) and back (the first `n` of
+  /// `n_saved` saved positions, which become its n_past): the prompt cache beyond the
+  /// slots. False where the device cannot copy (nothing changes).
+  bool save_slot(int slot, std::vector<uint8_t>& out) const;
+  bool restore_slot(int slot, const std::vector<uint8_t>& saved, int n_saved, int n);
   const model& get_model() const { return *model_; }
   /// Where the forward pass runs: "cpu", "cuda:0", ...
   std::string device() const;

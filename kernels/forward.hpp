@@ -27,6 +27,12 @@ public:
   virtual void run(const batch_entry* entries, const int* pos, int n, float* logits_out) = 0;
   /// "cpu", "cuda:0" ...
   virtual std::string device() const = 0;
+  /// A slot's KV cache copied out and back (the prompt cache beyond the slots): bytes for
+  /// `n` positions, then the first `n` positions of `slot` into `dst`, and the first `n` of
+  /// `n_src` saved positions into `slot`. False where the device cannot (nothing copied).
+  virtual size_t kv_bytes(int n) const { return 0; }
+  virtual bool save_kv(int slot, int n, uint8_t* dst) const { return false; }
+  virtual bool load_kv(int slot, int n_src, int n, const uint8_t* src) { return false; }
 };
 
 std::unique_ptr<forward_pass> make_cpu_forward(std::shared_ptr<const model> m, const forward_shape& s);

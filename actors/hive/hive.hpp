@@ -19,6 +19,7 @@ struct hive_options {
   bool allow_model_paths = false; ///< accept file paths as model names (loopback servers)
   int worker_slots = 4;        ///< sequences each worker decodes together
   int worker_ctx = 0;          ///< per sequence (0: the model's, at most 4096)
+  int prompt_cache_mib = 512;  ///< each worker's KV caches kept beyond its slots
   int keep_alive_s = 300;      ///< an idle worker unloads after this long
   bool worker_processes = false; ///< workers in child processes (`rbee worker`) instead of in-process
   int max_crashes = 3;         ///< crashes of one model's workers before it is quarantined

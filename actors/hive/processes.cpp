@@ -105,6 +105,7 @@ caf::expected<int> hive_start_process(hive_ptr self, const worker_options& o, co
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   auto env = worker_environment(environ);
   env.push_back("RBEE_WORKER_SECRET=" + secret);
+  env.push_back("RBEE_PROMPT_CACHE_MIB=" + std::to_string(o.prompt_cache_mib)); // an environment variable: older worker binaries ignore it
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);

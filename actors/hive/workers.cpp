@@ -42,6 +42,7 @@ caf::expected<hive_worker*> worker_for(hive_ptr self, const std::string& path,
   o.hive_id = st.opts.hive_id;
   o.slots = st.opts.worker_slots;
   o.n_ctx = st.opts.worker_ctx;
+  o.prompt_cache_mib = st.opts.prompt_cache_mib;
   o.keep_alive_s = keep_alive_s >= 0 ? keep_alive_s : st.opts.keep_alive_s;
   o.device = device;
   hive_worker w;

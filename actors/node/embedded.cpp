@@ -27,6 +27,7 @@ hive_options hive_options_for(const config::settings& s, const std::string& hive
   o.allow_model_paths = config::is_loopback(s.bind);
   o.worker_slots = s.worker_slots;
   o.worker_ctx = s.worker_ctx;
+  o.prompt_cache_mib = s.prompt_cache_mib;
   o.keep_alive_s = s.keep_alive_s;
   o.worker_processes = s.worker_processes != 0;
   o.memory_limit = s.hive_memory_mb << 20;

@@ -17,7 +17,7 @@ kernels::result<std::unique_ptr<batcher>> batcher::create(std::shared_ptr<const 
   b->model_ = std::move(m);
   b->tok_ = std::move(t);
   b->ctx_ = std::move(*ctx);
-  b->batch_ = std::make_unique<kernels::batch>(*b->ctx_, *b->tok_, kernels::batch_options{o.prefill_chunk, o.prompt_cache});
+  b->batch_ = std::make_unique<kernels::batch>(*b->ctx_, *b->tok_, kernels::batch_options{o.prefill_chunk, o.prompt_cache, static_cast<size_t>(std::max(0, o.prompt_cache_mib)) << 20});
   return b;
 }
 

@@ -25,6 +25,7 @@ public:
     int prefill_chunk = 64; ///< prompt tokens of one request per step
     std::string device = "cpu"; ///< cpu, cuda:N
     bool prompt_cache = true; ///< see kernels::batch_options
+    int prompt_cache_mib = 512; ///< caches kept beyond the slots (kernels::batch_options::prompt_cache_bytes)
   };
 
   /// What a step produced for one request.

@@ -68,6 +68,7 @@ void load(worker_ptr self) {
   }
   batcher::options o;
   o.slots = st.opts.slots;
+  o.prompt_cache_mib = st.opts.prompt_cache_mib;
   o.n_ctx = st.opts.n_ctx;
   o.device = st.opts.device.empty() ? "cpu" : st.opts.device;
   auto b = batcher::create(*m, *t, o);

@@ -16,6 +16,7 @@ struct worker_options {
   std::string hive_id;
   int slots = 4;
   int n_ctx = 0;
+  int prompt_cache_mib = 512; ///< KV caches kept beyond the slots
   int keep_alive_s = 300;
   std::string device = "cpu"; ///< cpu, cuda:N — a missing GPU fails the load, never falls back
 };

@@ -20,9 +20,30 @@ public:
   cpu_forward(std::shared_ptr<const model> m, const forward_shape& s);
   void run(const batch_entry* entries, const int* pos, int n, float* logits_out) override;
   std::string device() const override { return "cpu"; }
+  size_t kv_bytes(int n) const override { return 2 * static_cast<size_t>(model_->hp().n_layer) * row_bytes_ * n; }
+  bool save_kv(int slot, int n, uint8_t* dst) const override { return copy_kv(slot, n, n, dst, true); }
+  bool load_kv(int slot, int n_src, int n, const uint8_t* src) override {
+    return copy_kv(slot, n_src, n, const_cast<uint8_t*>(src), false);
+  }
 
 private:
+  /// Saved layout: per layer, the K rows of positions [0, n_buf) then the V rows; `n` <= n_buf of them copied.
+  bool copy_kv(int slot, int n_buf, int n, uint8_t* buf, bool out) const {
+    if (slot < 0 || slot >= n_slots_ || n < 0 || n > n_buf || n_buf > n_ctx_) return false;
+    const size_t row = row_bytes_, slot_bytes = row * static_cast<size_t>(n_ctx_);
+    for (int l = 0; l < model_->hp().n_layer; ++l)
+      for (int kv = 0; kv < 2; ++kv) {
+        uint8_t* cache = (kv ? v_cache_ : k_cache_).data() +
+                         (static_cast<size_t>(l) * n_slots_ + static_cast<size_t>(slot)) * slot_bytes;
+        uint8_t* b = buf + (static_cast<size_t>(l) * 2 + kv) * row * static_cast<size_t>(n_buf);
+        if (out) std::memcpy(b, cache, row * static_cast<size_t>(n));
+        else std::memcpy(cache, b, row * static_cast<size_t>(n));
+      }
+    return true;
+  }
+
   std::shared_ptr<const model> model_;
+  size_t row_bytes_ = 0; ///< one position of one layer's K (or V) cache
   void (*matmul_)(const weight&, const float*, int, float*) = nullptr;
   bool reference_ = false;
   bool f16_ = true; ///< the KV cache holds halves
@@ -41,6 +62,7 @@ cpu_forward::cpu_forward(std::shared_ptr<const model> m, const forward_shape& s)
   size_t kv_dim = static_cast<size_t>(h.n_head_kv) * h.head_dim;
   size_t cache = static_cast<size_t>(h.n_layer) * s.n_slots * s.n_ctx * kv_dim;
   const size_t elem = f16_ ? sizeof(uint16_t) : sizeof(float);
+  row_bytes_ = kv_dim * elem;
   k_cache_ = cpu::huge_region(cache * elem);
   v_cache_ = cpu::huge_region(cache * elem);
   size_t b = static_cast<size_t>(s.n_batch);

@@ -19,9 +19,10 @@ struct Batcher : ::testing::Test {
     model = *m;
     tok = *kernels::tokenizer::from_gguf(model->file());
   }
-  std::unique_ptr<batcher> make(int slots, int n_ctx = 0, int chunk = 3, bool cache = true) {
+  std::unique_ptr<batcher> make(int slots, int n_ctx = 0, int chunk = 3, bool cache = true, int cache_mib = 0) {
     batcher::options o;
     o.prompt_cache = cache;
+    o.prompt_cache_mib = cache_mib;
     o.slots = slots;
     o.n_ctx = n_ctx;
     o.prefill_chunk = chunk;
@@ -158,3 +159,31 @@ TEST_F(Batcher, ThePromptCacheSavesPrefillAndChangesNoAnswer) {
   EXPECT_EQ(with["other"].second.cached_tokens, 0) << "only BOS in common: the other (empty) slot, least recently used";
   EXPECT_GE(with["back"].second.cached_tokens, n2 - 1) << "the slot that holds the chat is found again";
 }
+
+// Beyond the slots: one slot, two conversations taking turns. Each turn evicts the other
+// conversation from the slot; with a store its cache waits in memory and comes back.
+TEST_F(Batcher, CachesBeyondTheSlotsComeBackForTheNextTurn) {
+  std::string a1 = "Once upon a time, there was a little girl named Lily. She loved to play outside in the sun.";
+  std::string b1 = "Tom had a red ball. He liked to throw it high in the sky and catch it with his hands.";
+  std::string a2 = a1 + " One day, she saw a big dog. The dog", b2 = b1 + " One day the ball flew";
+  std::vector<std::pair<std::string, std::string>> asks = {{"a1", a1}, {"b1", b1}, {"a2", a2}, {"b2", b2}};
+  auto run = [&](bool cache, int mib) {
+    auto b = make(1, 0, 16, cache, mib);
+    std::map<std::string, std::pair<std::string, infer_result>> out;
+    for (auto& [id, text] : asks) {
+      EXPECT_FALSE(b->add(id, tok->encode(text, true), greedy(8)));
+      out[id] = drain(*b)[id];
+    }
+    return out;
+  };
+  auto kept = run(true, 64), slots_only = run(true, 0), none = run(false, 0);
+  int na = static_cast<int>(tok->encode(a1, true).size()), nb = static_cast<int>(tok->encode(b1, true).size());
+  for (auto& [id, text] : asks) {
+    EXPECT_EQ(kept[id].first, none[id].first) << id << ": the same answer from a restored cache";
+    EXPECT_EQ(slots_only[id].first, none[id].first) << id;
+  }
+  EXPECT_GE(kept["a2"].second.cached_tokens, na - 1) << "a's first turn came back from the store";
+  EXPECT_GE(kept["b2"].second.cached_tokens, nb - 1) << "and b's";
+  EXPECT_LE(slots_only["a2"].second.cached_tokens, 1) << "one slot, no store: b took it (BOS at most in common)";
+}
+
