@@ -1,7 +1,9 @@
 // The prompt cache: time to the first token of a chat's second turn after a long
 // first turn, with the worker's prompt cache and without it (both prefill the
 // first turn once; the second turn then prefills everything again, or only what
-// is new). Alternated rounds, medians. The model's tokens are random ids: the
+// is new). Then the same second turn on a worker with one slot after another
+// conversation took it: from the cache kept beyond the slots (prompt_cache_mib), or
+// prefilled again. Alternated rounds, medians. The model's tokens are random ids: the
 // engine's cost does not depend on what they say.
 // Usage: bench_prompt_cache MODEL [first-turn tokens, default 2000] [rounds, default 3]
 #include "actors/worker/batcher.hpp"
@@ -67,8 +69,10 @@ int main(int argc, char** argv) {
   for (auto& t : turn1) t = id(rng);
   turn2 = turn1;
   for (int i = 0; i < 40; ++i) turn2.push_back(id(rng)); // the answer and the next question
-  std::vector<double> with, without;
-  int cached_with = 0, cached_without = 0;
+  std::vector<int32_t> other(static_cast<size_t>(first)); // another conversation
+  for (auto& t : other) t = id(rng);
+  std::vector<double> with, without, kept, lost;
+  int cached_with = 0, cached_without = 0, cached_kept = 0, cached_lost = 0;
   for (int r = 0; r < rounds; ++r)
     for (bool cache : {true, false}) {
       batcher::options o;
@@ -84,6 +88,15 @@ int main(int argc, char** argv) {
       first_token(**b, "turn1", turn1, &ignored);
       double s = first_token(**b, "turn2", turn2, cache ? &cached_with : &cached_without);
       (cache ? with : without).push_back(s);
+      // One slot, another conversation in between: the store beyond the slots, or nothing.
+      o.slots = 1;
+      o.prompt_cache = true;
+      o.prompt_cache_mib = cache ? 4096 : 0;
+      auto one = batcher::create(*m, *tok, o);
+      first_token(**one, "turn1", turn1, &ignored);
+      first_token(**one, "other", other, &ignored);
+      double t = first_token(**one, "turn2", turn2, cache ? &cached_kept : &cached_lost);
+      (cache ? kept : lost).push_back(t);
     }
   double a = median(with), b = median(without);
   std::printf("model %s, %d threads: second chat turn after a %d-token first turn, time to first token\n", argv[1],
@@ -92,5 +105,10 @@ int main(int argc, char** argv) {
               turn2.size());
   std::printf("  without                  %8.1f ms (%d)\n", b * 1e3, cached_without);
   std::printf("  %.1fx faster (medians of %d alternated rounds)\n", b / a, rounds);
+  double c = median(kept), d = median(lost);
+  std::printf("one slot, another %d-token conversation in between:\n", first);
+  std::printf("  kept beyond the slots    %8.1f ms (%d from the cache)\n", c * 1e3, cached_kept);
+  std::printf("  not kept                 %8.1f ms (%d)\n", d * 1e3, cached_lost);
+  std::printf("  %.1fx faster\n", d / c);
   return 0;
 }
