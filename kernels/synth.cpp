@@ -84,6 +84,7 @@ dtype pick(const std::string& type, const std::string& tensor, int layer, int n_
   else if (type == "q3_k") t = dtype::q3_k;
   else if (type == "iq4_nl") t = dtype::iq4_nl;
   else if (type == "iq4_xs") t = dtype::iq4_xs;
+  else if (type == "mxfp4") t = dtype::mxfp4;
   else {
     bool more_bits = layer >= 0 && (layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2);
     if (tensor == "output") t = dtype::q6_k;
@@ -103,7 +104,7 @@ std::vector<std::string> synth_shapes() {
 }
 
 std::vector<std::string> synth_types() {
-  return {"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k_m", "q2_k", "q3_k", "iq4_nl", "iq4_xs"};
+  return {"f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k_m", "q2_k", "q3_k", "iq4_nl", "iq4_xs", "mxfp4"};
 }
 
 result<bool> synth_model(const std::string& shape_name, const std::string& type, const std::string& out,

@@ -25,6 +25,7 @@ const dtype_info table[] = {
   {"iq1_m", 256, 56, false},
 };
 const dtype_info bf16_info{"bf16", 1, 2, true};
+const dtype_info mxfp4_info{"mxfp4", 32, 17, true};
 
 } // namespace
 
@@ -32,11 +33,12 @@ std::string supported_types() {
   std::string out;
   for (auto& t : table)
     if (t.supported) out += (out.empty() ? "" : ", ") + std::string(t.name);
-  return out + ", " + std::string(bf16_info.name);
+  return out + ", " + std::string(bf16_info.name) + ", " + std::string(mxfp4_info.name);
 }
 
 const dtype_info* info(uint32_t raw) {
   if (raw == 30) return &bf16_info;
+  if (raw == 39) return &mxfp4_info;
   if (raw < std::size(table) && table[raw].block) return &table[raw];
   return nullptr;
 }

@@ -1,4 +1,5 @@
-// The low-bit types people pull for large models on small machines: Q2_K, Q3_K
+// The low-bit types people pull for large models on small machines: MXFP4 (gpt-oss's
+// experts: a power-of-two scale per 32 FP4 values), Q2_K, Q3_K
 // (llama.cpp's K-quants, 256-element super-blocks of 16-element sub-blocks with
 // packed scales) and IQ4_NL, IQ4_XS (4-bit indices into a non-linear table). The
 // reference conversions; the engine multiplies with them through the generic path
@@ -15,6 +16,11 @@ namespace rbee::kernels {
 namespace {
 
 constexpr int8_t iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+/// FP4 E2M1's values, doubled (the scale is halved to match, as ggml does).
+constexpr int8_t mxfp4_values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+/// An E8M0 scale, halved: 2^(e - 128).
+float e8m0_half(uint8_t e) { return std::ldexp(1.f, static_cast<int>(e) - 128); }
 
 int clamp_round(float v, int lo, int hi) { return std::clamp(static_cast<int>(std::lround(v)), lo, hi); }
 
@@ -91,6 +97,17 @@ bool dequantize_low(dtype t, const void* src, float* y, size_t n) {
         for (int j = 0; j < 16; ++j) {
           y[j] = d * iq4nl_values[b[i].qs[j] & 0xF];
           y[j + 16] = d * iq4nl_values[b[i].qs[j] >> 4];
+        }
+      }
+      return true;
+    }
+    case dtype::mxfp4: {
+      auto* b = static_cast<const block_mxfp4*>(src);
+      for (size_t i = 0; i < n / 32; ++i, y += 32) {
+        float d = e8m0_half(b[i].e);
+        for (int j = 0; j < 16; ++j) {
+          y[j] = d * mxfp4_values[b[i].qs[j] & 0xF];
+          y[j + 16] = d * mxfp4_values[b[i].qs[j] >> 4];
         }
       }
       return true;
@@ -181,6 +198,24 @@ bool quantize_low(dtype t, const float* x, void* dst, size_t n) {
         float d = f16_to_f32(b[i].d), id = d > 0 ? 1 / d : 0;
         for (int j = 0; j < 16; ++j)
           b[i].qs[j] = static_cast<uint8_t>(nearest_iq4(x[j] * id) | nearest_iq4(x[j + 16] * id) << 4);
+      }
+      return true;
+    }
+    case dtype::mxfp4: { // the smallest power-of-two scale that holds the block's largest value
+      auto* b = static_cast<block_mxfp4*>(dst);
+      for (size_t i = 0; i < n / 32; ++i, x += 32) {
+        float amax = 0;
+        for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
+        int e = amax > 0 ? std::clamp(static_cast<int>(std::ceil(std::log2(amax / 12))) + 128, 0, 254) : 0;
+        b[i].e = static_cast<uint8_t>(e);
+        float id = amax > 0 ? 1 / e8m0_half(b[i].e) : 0;
+        auto nearest = [&](float v) {
+          int best = 0;
+          for (int k = 1; k < 16; ++k)
+            if (std::fabs(v - mxfp4_values[k]) < std::fabs(v - mxfp4_values[best])) best = k;
+          return static_cast<uint8_t>(best);
+        };
+        for (int j = 0; j < 16; ++j) b[i].qs[j] = static_cast<uint8_t>(nearest(x[j] * id) | nearest(x[j + 16] * id) << 4);
       }
       return true;
     }

@@ -102,7 +102,7 @@ TEST(Gguf, BadTensorsAreCaught) {
   poke<uint32_t>(unsupported, name + 4 + 8, 16); // iq2_xxs
   EXPECT_NE(error_of(unsupported).find("type iq2_xxs"), std::string::npos) << error_of(unsupported);
   EXPECT_NE(error_of(unsupported).find("it runs f32, f16, q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k, "
-                                       "iq4_nl, iq4_xs, bf16"),
+                                       "iq4_nl, iq4_xs, bf16, mxfp4"),
             std::string::npos) << "and says what is supported: " << error_of(unsupported);
   auto offset = b;
   poke<uint64_t>(offset, name + 4 + 8 + 4, uint64_t{1} << 40);

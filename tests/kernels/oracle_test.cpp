@@ -195,7 +195,7 @@ TEST_F(Oracle, Llama) {
 }
 
 TEST_F(Oracle, LowBitTypes) { // Q2_K, Q3_K, IQ4_NL, IQ4_XS: llama.cpp reads rbee's bytes as rbee does
-  for (auto type : {"q2_k", "q3_k", "iq4_nl", "iq4_xs"}) check({std::string("tiny ") + type, synth("tiny", type), tol(type)});
+  for (auto type : {"q2_k", "q3_k", "iq4_nl", "iq4_xs", "mxfp4"}) check({std::string("tiny ") + type, synth("tiny", type), tol(type)});
 }
 
 TEST_F(Oracle, Qwen2) {

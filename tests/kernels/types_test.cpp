@@ -70,11 +70,11 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, QuantRoundTrip,
                                            std::pair{dtype::q4_1, 0.15}, std::pair{dtype::q5_0, 0.08},
                                            std::pair{dtype::q5_1, 0.08}, std::pair{dtype::q3_k, 0.3},
                                            std::pair{dtype::q2_k, 0.6}, std::pair{dtype::iq4_nl, 0.15},
-                                           std::pair{dtype::iq4_xs, 0.15}));
+                                           std::pair{dtype::iq4_xs, 0.15}, std::pair{dtype::mxfp4, 0.25}));
 
 TEST(Types, ZerosStayZeros) {
   for (dtype t : {dtype::q8_0, dtype::q4_0, dtype::q4_1, dtype::q5_0, dtype::q5_1, dtype::q4_k, dtype::q5_k, dtype::q6_k,
-                  dtype::q2_k, dtype::q3_k, dtype::iq4_nl, dtype::iq4_xs}) {
+                  dtype::q2_k, dtype::q3_k, dtype::iq4_nl, dtype::iq4_xs, dtype::mxfp4}) {
     std::vector<float> x(256, 0.f), y(256, 1.f);
     std::vector<uint8_t> q(row_bytes(t, 256));
     quantize_row(t, x.data(), q.data(), 256);
