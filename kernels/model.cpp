@@ -89,7 +89,7 @@ std::vector<float> vector_f32(const gguf_file& f, const std::string& name, int n
 
 } // namespace
 
-std::string supported_architectures() { return "llama, qwen2, qwen3, qwen3moe, gemma3, phi3"; }
+std::string supported_architectures() { return "llama, qwen2, qwen3, qwen3moe, gemma3, phi3, gpt-oss"; }
 
 std::vector<const weight*> layer_weights::matrices() const {
   std::vector<const weight*> out;
@@ -143,6 +143,9 @@ void model::load_tensors() {
   } else if (h.arch_name == "qwen3moe") {
     h.architecture = arch::qwen3moe;
     h.rope = rope_style::neox;
+  } else if (h.arch_name == "gpt-oss") {
+    h.architecture = arch::gpt_oss;
+    h.rope = rope_style::neox;
   } else if (h.arch_name == "phi3") {
     h.architecture = arch::phi3;
     h.rope = rope_style::neox;
@@ -175,13 +178,19 @@ void model::load_tensors() {
   if (!(h.rope_mscale > 0 && h.rope_mscale < 16)) throw kernel_error("rope.scaling.attn_factor out of range");
   h.n_ctx_orig = static_cast<int>(f.opt_uint(a + "rope.scaling.original_context_length", 0));
   if (h.n_ctx_orig <= 0 || h.n_ctx_orig > (1 << 24)) h.n_ctx_orig = h.n_ctx_train;
-  if (h.architecture == arch::qwen3moe) {
+  if (h.architecture == arch::qwen3moe || h.architecture == arch::gpt_oss) {
     h.n_expert = positive(f, a + "expert_count", 4096);
     h.n_expert_used = positive(f, a + "expert_used_count", static_cast<uint64_t>(h.n_expert));
     h.n_ff_exp = positive(f, a + "expert_feed_forward_length", 1 << 18);
     uint64_t gating = f.opt_uint(a + "expert_gating_func", 1); // llama.cpp: 1 softmax, 2 sigmoid
     if (gating != 1 && gating != 2) throw kernel_error("expert_gating_func " + std::to_string(gating) + " is not supported");
-    h.expert_sigmoid = gating == 2;
+    h.expert_gating = gating == 2 ? hparams::gating::sigmoid : hparams::gating::softmax;
+  }
+  if (h.architecture == arch::gpt_oss) { // as llama.cpp runs it: every other layer slides, the same rope base
+    h.expert_gating = hparams::gating::softmax_weight;
+    h.swiglu_oai = true;
+    h.swa_window = positive(f, a + "attention.sliding_window", 1 << 24);
+    h.swa_pattern = 2;
   }
   h.rms_eps = static_cast<float>(f.opt_float(a + "attention.layer_norm_rms_epsilon", 1e-5));
   if (h.architecture == arch::gemma3) {
@@ -197,15 +206,28 @@ void model::load_tensors() {
       throw kernel_error("logit soft-capping (Gemma 2) is not supported");
   }
   h.rope_base = static_cast<float>(f.opt_float(a + "rope.freq_base", 10000.0));
+  if (h.architecture == arch::gpt_oss) h.rope_base_swa = h.rope_base;
   if (!(h.rms_eps > 0 && h.rms_eps < 1) || !(h.rope_base > 1))
     throw kernel_error("rms epsilon or rope.freq_base out of range");
   std::string scaling = f.opt_string(a + "rope.scaling.type", "none");
-  if (scaling == "linear") {
+  if (scaling == "linear" || scaling == "yarn") {
     double factor = f.opt_float(a + "rope.scaling.factor", 1.0);
     if (!(factor >= 1 && factor <= 1024)) throw kernel_error("rope.scaling.factor out of range");
-    h.rope_scale = static_cast<float>(1.0 / factor);
-  } else if (scaling != "none" && scaling != "yarn" /* yarn: only the frequencies file */) {
-    throw kernel_error("rope scaling '" + scaling + "' is not supported");
+    if (scaling == "linear") {
+      h.rope_scale = static_cast<float>(1.0 / factor);
+    } else if (factor > 1) { // YaRN, as llama.cpp computes its ramp (beta_fast 32, beta_slow 1 unless the file says)
+      h.yarn = true;
+      h.yarn_freq_scale = static_cast<float>(1.0 / factor);
+      double fast = f.opt_float(a + "rope.scaling.yarn_beta_fast", 32.0), slow = f.opt_float(a + "rope.scaling.yarn_beta_slow", 1.0);
+      if (!(fast > 0 && slow > 0 && fast < 1e4 && slow < 1e4)) throw kernel_error("rope.scaling.yarn_beta out of range");
+      auto corr = [&](double beta) {
+        return h.n_rot * std::log(h.n_ctx_orig / (beta * 2 * M_PI)) / (2 * std::log(static_cast<double>(h.rope_base)));
+      };
+      h.yarn_corr_low = static_cast<float>(std::max(0.0, std::floor(corr(fast))));
+      h.yarn_corr_high = static_cast<float>(std::min(h.n_rot - 1.0, std::ceil(corr(slow))));
+    }
+  } else if (scaling != "none") {
+    throw kernel_error("rope scaling '" + scaling + "' is not supported (linear and yarn are)");
   }
 
   const auto& emb = need(f, "token_embd.weight");
@@ -226,12 +248,13 @@ void model::load_tensors() {
       if (!(x > 0)) throw kernel_error("rope frequency factors must be positive");
   const bool bias = h.architecture == arch::qwen2, gemma = h.architecture == arch::gemma3;
   const bool qk_norm = h.architecture == arch::qwen3 || h.architecture == arch::qwen3moe || gemma;
-  const bool moe = h.architecture == arch::qwen3moe;
+  const bool oss = h.architecture == arch::gpt_oss, moe = h.architecture == arch::qwen3moe || oss;
   for (int i = 0; i < h.n_layer; ++i) {
     std::string p = "blk." + std::to_string(i) + ".";
     layer_weights l;
     l.attn_norm = vector_f32(f, p + "attn_norm.weight", h.n_embd);
-    l.ffn_norm = vector_f32(f, p + "ffn_norm.weight", h.n_embd);
+    // gpt-oss names its FFN's pre-norm post_attention_norm
+    l.ffn_norm = vector_f32(f, p + (oss ? "post_attention_norm.weight" : "ffn_norm.weight"), h.n_embd);
     if (f.tensor(p + "attn_qkv.weight")) { // phi3: Q, K and V stacked in one tensor
       weight qkv = matrix(f, p + "attn_qkv.weight", h.n_embd, q_dim + 2 * kv_dim);
       l.wq = rows_of(qkv, 0, q_dim);
@@ -258,13 +281,23 @@ void model::load_tensors() {
       l.w_up = matrix(f, p + "ffn_up.weight", h.n_embd, h.n_ff);
       l.w_down = matrix(f, p + "ffn_down.weight", h.n_ff, h.n_embd);
     }
-    l.bq = vector_f32(f, p + "attn_q.bias", q_dim, !bias);
-    l.bk = vector_f32(f, p + "attn_k.bias", kv_dim, !bias);
-    l.bv = vector_f32(f, p + "attn_v.bias", kv_dim, !bias);
+    l.bq = vector_f32(f, p + "attn_q.bias", q_dim, !bias && !oss);
+    l.bk = vector_f32(f, p + "attn_k.bias", kv_dim, !bias && !oss);
+    l.bv = vector_f32(f, p + "attn_v.bias", kv_dim, !bias && !oss);
+    if (oss) {
+      l.bo = vector_f32(f, p + "attn_output.bias", h.n_embd);
+      l.sinks = vector_f32(f, p + "attn_sinks.weight", h.n_head);
+      l.router_b = vector_f32(f, p + "ffn_gate_inp.bias", h.n_expert);
+      l.gate_exps_b = vector_f32(f, p + "ffn_gate_exps.bias", h.n_ff_exp * h.n_expert);
+      l.up_exps_b = vector_f32(f, p + "ffn_up_exps.bias", h.n_ff_exp * h.n_expert);
+      l.down_exps_b = vector_f32(f, p + "ffn_down_exps.bias", h.n_embd * h.n_expert);
+    }
     l.q_norm = vector_f32(f, p + "attn_q_norm.weight", h.head_dim, !qk_norm);
     l.k_norm = vector_f32(f, p + "attn_k_norm.weight", h.head_dim, !qk_norm);
-    l.attn_post_norm = vector_f32(f, p + "post_attention_norm.weight", h.n_embd, !gemma);
-    l.ffn_post_norm = vector_f32(f, p + "post_ffw_norm.weight", h.n_embd, !gemma);
+    if (gemma) {
+      l.attn_post_norm = vector_f32(f, p + "post_attention_norm.weight", h.n_embd);
+      l.ffn_post_norm = vector_f32(f, p + "post_ffw_norm.weight", h.n_embd);
+    }
     layers_.push_back(std::move(l));
   }
 }

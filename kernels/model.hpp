@@ -12,7 +12,7 @@
 
 namespace rbee::kernels {
 
-enum class arch { llama, qwen2, qwen3, gemma3, phi3, qwen3moe };
+enum class arch { llama, qwen2, qwen3, gemma3, phi3, qwen3moe, gpt_oss };
 enum class rope_style { normal, neox }; ///< pairs (2i, 2i+1) or (i, i + n_rot/2)
 
 /// How the heads of Q and K are rotated at a position.
@@ -22,6 +22,11 @@ struct rope_spec {
   int n_rot = 0;      ///< the leading dimensions rotated (0: the whole head); the rest pass through
   float mscale = 1.f; ///< the rotated dimensions are scaled by this (Phi's LongRoPE attention factor)
   const float* freq_factors = nullptr; ///< per-pair divisors of the frequency (n_rot / 2), or null
+  // YaRN (rope.scaling.type yarn): pairs below corr_low keep their frequency, pairs above
+  // corr_high take it times freq_scale, a linear ramp between; mscale grows by 0.1 ln(1/freq_scale).
+  float freq_scale = 1.f;
+  float corr_low = 0.f, corr_high = 0.f;
+  bool yarn = false;
 };
 
 struct hparams {
@@ -41,7 +46,9 @@ struct hparams {
   rope_style rope = rope_style::normal;
   int n_rot = 0;            ///< rotated dimensions of a head (phi3: a part of head_dim)
   float rope_mscale = 1.f;  ///< LongRoPE's attention factor on the rotated dimensions
-  int n_ctx_orig = 0;       ///< the context LongRoPE's short factors cover
+  int n_ctx_orig = 0;       ///< the context LongRoPE's short factors (and YaRN) start from
+  bool yarn = false;        ///< rope.scaling.type yarn: rope_yarn_* below apply
+  float yarn_freq_scale = 1.f, yarn_corr_low = 0.f, yarn_corr_high = 0.f;
   // Gemma 3:
   float embd_scale = 1.f;  ///< token embeddings are multiplied by this (sqrt(n_embd))
   float attn_scale = 0.f;  ///< of Q·K (0: 1/sqrt(head_dim))
@@ -52,7 +59,12 @@ struct hparams {
   // Mixture of experts (qwen3moe): each token's FFN is the weighted sum of n_expert_used
   // of n_expert experts, chosen by a router.
   int n_expert = 0, n_expert_used = 0, n_ff_exp = 0;
-  bool expert_sigmoid = false; ///< gating: sigmoid of the router's logits, else their softmax
+  enum class gating { softmax, sigmoid, softmax_weight };
+  /// How the router's logits weigh the chosen experts: their softmax over all experts (then
+  /// renormalized over the chosen), each one's sigmoid (renormalized), or (gpt-oss) the
+  /// top logits chosen and a softmax over those alone.
+  gating expert_gating = gating::softmax;
+  bool swiglu_oai = false; ///< gpt-oss's expert activation: clamped, silu(1.702 x) * (up + 1)
   /// Whether layer `l` attends through the sliding window.
   bool sliding(int l) const { return swa_window > 0 && swa_pattern > 0 && l % swa_pattern < swa_pattern - 1; }
 };
@@ -80,8 +92,11 @@ struct layer_weights {
   std::vector<float> q_norm, k_norm; ///< qwen3, gemma3: RMS norm weights (head_dim) of each Q and K head
   std::vector<float> attn_post_norm, ffn_post_norm; ///< gemma3: norms of the attention's and the FFN's outputs
   weight wq, wk, wv, wo, w_gate, w_up, w_down; ///< phi3: views of its fused QKV and gate/up tensors
-  weight router;                                ///< qwen3moe: n_expert rows of n_embd
-  std::vector<weight> gate_exps, up_exps, down_exps; ///< qwen3moe: each expert's matrices (views)
+  weight router;                                ///< qwen3moe, gpt-oss: n_expert rows of n_embd
+  std::vector<weight> gate_exps, up_exps, down_exps; ///< each expert's matrices (views)
+  // gpt-oss: biases of the output projection, the router and each expert's matrices
+  // (n_expert x rows, expert-major), and each head's attention-sink logit.
+  std::vector<float> bo, router_b, gate_exps_b, up_exps_b, down_exps_b, sinks;
   /// Every matrix of the layer (the dense ones that exist, then the experts').
   std::vector<const weight*> matrices() const;
   std::vector<weight*> matrices();

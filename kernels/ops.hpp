@@ -5,6 +5,8 @@
 
 #include "kernels/model.hpp"
 
+#include <cmath>
+
 namespace rbee::kernels::ops {
 
 // -- reference (scalar) implementations: the specification of each op --
@@ -19,19 +21,23 @@ void ref_swiglu(float* gate, const float* up, int n);
 void ref_geglu(float* gate, const float* up, int n);
 /// A mixture of experts' router: of `n_expert` logits, the `k` experts with the highest
 /// probability (softmax of the logits, or each one's sigmoid) into `chosen`, highest first, and
-/// their probabilities normalized to sum 1 into `weights`.
-void ref_route(const float* logits, int n_expert, int k, bool sigmoid, int* chosen, float* weights);
+/// their probabilities normalized to sum 1 into `weights`; softmax_weight (gpt-oss): the `k`
+/// highest logits, weighed by a softmax over those alone.
+void ref_route(const float* logits, int n_expert, int k, hparams::gating g, int* chosen, float* weights);
+/// gpt-oss's expert activation: gate = min(gate, 7) * sigmoid(1.702 min(gate, 7)) * (clamp(up, -7, 7) + 1)
+void ref_swiglu_oai(float* gate, const float* up, int n);
 /// Rotates each head of x (n_heads, head_dim) for position `pos`.
 void ref_rope(float* x, int n_heads, int head_dim, float pos, const rope_spec& r);
 /// y (n_tok, w.rows) = x (n_tok, w.cols) @ W^T   (row-wise dot products)
 void ref_matmul(const weight& w, const float* x, int n_tok, float* y);
 /// out (hd) = softmax(scale * K q) @ V over positions p < n_pos; K, V rows (hd)
-/// `stride` floats apart; scratch: n_pos floats.
+/// `stride` floats apart; scratch: n_pos floats. `sink` (gpt-oss's attention sinks): a
+/// logit that joins the softmax's denominator only (-inf: none).
 void ref_attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
-                float* scratch, float* out);
+                float* scratch, float* out, float sink = -INFINITY);
 /// The same over an F16 KV cache (`stride` in elements).
 void ref_attend_f16(const float* q, const uint16_t* k, const uint16_t* v, int n_pos, int hd, size_t stride, float scale,
-                    float* scratch, float* out);
+                    float* scratch, float* out, float sink = -INFINITY);
 
 // -- dispatching entry points --
 

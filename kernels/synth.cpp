@@ -21,7 +21,8 @@ struct shape {
   int swa_window = 0;   ///< gemma3: the sliding layers' window
   int rope_dims = 0;    ///< phi3: the rotated part of a head (0: all of it)
   int n_ctx_orig = 0;   ///< phi3: LongRoPE's original context (short factors up to it)
-  int n_expert = 0, n_expert_used = 0, n_ff_exp = 0; ///< qwen3moe
+  int n_expert = 0, n_expert_used = 0, n_ff_exp = 0; ///< qwen3moe, gpt-oss
+  float yarn_factor = 0;  ///< gpt-oss: YaRN from n_ctx_orig (then not LongRoPE)
 };
 
 const std::vector<shape>& shapes() {
@@ -50,6 +51,10 @@ const std::vector<shape>& shapes() {
     // Qwen3 MoE: a router picks n_expert_used of n_expert experts per token.
     {"tiny-qwen3moe", "qwen3moe", "gpt2", "qwen2", 256, 512, 2, 4, 2, 1024, 512, 1000000.f, true, false, false, 64, true, 0, 0, 0, 8, 2, 128},
     {"qwen3-30b-a3b", "qwen3moe", "gpt2", "qwen2", 2048, 6144, 48, 32, 4, 151936, 40960, 1000000.f, true, false, false, 128, true, 0, 0, 0, 128, 8, 768},
+    // gpt-oss: biases everywhere, attention sinks, every other layer sliding, YaRN, 4 of 32 experts
+    // (tiny: a window of 8 and an original context of 256, so a test's 512 positions use both).
+    {"tiny-gpt-oss", "gpt-oss", "gpt2", "gpt-4o", 256, 256, 2, 4, 2, 1024, 4096, 150000.f, false, true, false, 64, false, 8, 0, 256, 8, 2, 128, 16.f},
+    {"gpt-oss-20b", "gpt-oss", "gpt2", "gpt-4o", 2880, 2880, 24, 64, 8, 201088, 131072, 150000.f, false, true, false, 64, false, 128, 0, 4096, 32, 4, 2880, 32.f},
   };
   return s;
 }
@@ -145,7 +150,11 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
     w.add_f32(a + "rope.freq_base", s->rope_base);
     if (s->swa_window || s->arch == "phi3") w.add_u32(a + "attention.sliding_window", static_cast<uint32_t>(s->swa_window));
     if (s->rope_dims) w.add_u32(a + "rope.dimension_count", static_cast<uint32_t>(s->rope_dims));
-    if (s->n_ctx_orig) { // LongRoPE: its attention factor as Phi's converter computes it
+    if (s->yarn_factor > 0) {
+      w.add_string(a + "rope.scaling.type", "yarn");
+      w.add_f32(a + "rope.scaling.factor", s->yarn_factor);
+      w.add_u32(a + "rope.scaling.original_context_length", static_cast<uint32_t>(s->n_ctx_orig));
+    } else if (s->n_ctx_orig) { // LongRoPE: its attention factor as Phi's converter computes it
       double scale = static_cast<double>(s->n_ctx) / s->n_ctx_orig;
       w.add_u32(a + "rope.scaling.original_context_length", static_cast<uint32_t>(s->n_ctx_orig));
       w.add_f32(a + "rope.scaling.attn_factor", static_cast<float>(std::sqrt(1 + std::log(scale) / std::log(s->n_ctx_orig))));
@@ -182,7 +191,8 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
     };
     uint64_t salt = 0;
     auto mat = [&](const std::string& name, const std::string& kind, int layer, uint64_t cols, uint64_t rows) {
-      dtype t = pick(type, kind, layer, s->n_layer, cols);
+      // MXFP4 files of a mixture of experts (gpt-oss's) hold only the experts in MXFP4, the rest in 8 bits.
+      dtype t = type == "mxfp4" && s->n_expert ? pick("q8_0", kind, layer, s->n_layer, cols) : pick(type, kind, layer, s->n_layer, cols);
       w.add_tensor(name, t, {cols, rows}, random(++salt, 0.02f)(t, cols));
     };
     auto ones = [&](const std::string& name, uint64_t n) {
@@ -205,7 +215,7 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
       }
       w.add_tensor_f32("rope_freqs.weight", dtype::f32, {hd / 2}, f);
     }
-    if (s->n_ctx_orig) { // LongRoPE's per-pair divisors: near 1 within the original context, up to ~30 past it
+    if (s->n_ctx_orig && s->yarn_factor == 0) { // LongRoPE's per-pair divisors: near 1 within the original context, up to ~30 past it
       const uint64_t half = static_cast<uint64_t>(s->rope_dims) / 2;
       std::vector<float> shortf(half), longf(half);
       for (uint64_t i = 0; i < half; ++i) {
@@ -225,8 +235,9 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
     };
     for (int l = 0; l < s->n_layer; ++l) {
       std::string p = "blk." + std::to_string(l) + ".";
+      const bool oss = s->arch == "gpt-oss";
       ones(p + "attn_norm.weight", d);
-      ones(p + "ffn_norm.weight", d);
+      ones(p + (oss ? "post_attention_norm.weight" : "ffn_norm.weight"), d); // gpt-oss's name for the FFN's pre-norm
       if (phi) {
         mat(p + "attn_qkv.weight", "attn_qkv", l, d, qd + 2 * kv);
       } else {
@@ -235,12 +246,30 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
         mat(p + "attn_v.weight", "attn_v", l, d, kv);
       }
       mat(p + "attn_output.weight", "attn_output", l, qd, d);
+      // Small varied biases and sinks: one applied twice, or not at all, shows.
+      auto varied = [&](const std::string& name, std::vector<uint64_t> ne2, float scale) {
+        uint64_t n = 1;
+        for (auto x : ne2) n *= x;
+        std::vector<float> v(n);
+        for (uint64_t i = 0; i < n; ++i) v[i] = scale * static_cast<float>(static_cast<int>((i * 37 + l * 11) % 17) - 8) / 8.f;
+        w.add_tensor_f32(name, dtype::f32, std::move(ne2), std::move(v));
+      };
+      if (oss) {
+        varied(p + "attn_output.bias", {d}, 0.02f);
+        varied(p + "attn_sinks.weight", {static_cast<uint64_t>(s->n_head)}, 2.f);
+      }
       if (ne) {
         // The router stays F32 (as llama.cpp's quantize keeps it), with decisive logits.
         w.add_tensor(p + "ffn_gate_inp.weight", dtype::f32, {d, ne}, random(++salt, 0.1f)(dtype::f32, d));
         experts(p + "ffn_gate_exps.weight", "ffn_gate", l, d, fe);
         experts(p + "ffn_up_exps.weight", "ffn_up", l, d, fe);
         experts(p + "ffn_down_exps.weight", "ffn_down", l, fe, d);
+        if (oss) {
+          varied(p + "ffn_gate_inp.bias", {ne}, 0.5f);
+          varied(p + "ffn_gate_exps.bias", {fe, ne}, 0.05f);
+          varied(p + "ffn_up_exps.bias", {fe, ne}, 0.05f);
+          varied(p + "ffn_down_exps.bias", {d, ne}, 0.05f);
+        }
       } else if (phi) {
         mat(p + "ffn_up.weight", "ffn_up", l, d, 2 * ff);
         mat(p + "ffn_down.weight", "ffn_down", l, ff, d);

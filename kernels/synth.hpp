@@ -10,8 +10,8 @@
 namespace rbee::kernels {
 
 /// The shapes `rbee model synth` knows: stories15m, stories110m, tinyllama-1.1b,
-/// llama-3.2-1b, qwen2.5-0.5b, qwen3-0.6b, qwen3-4b, gemma3-1b, phi4-mini, qwen3-30b-a3b (and the
-/// tiny ones for tests).
+/// llama-3.2-1b, qwen2.5-0.5b, qwen3-0.6b, qwen3-4b, gemma3-1b, phi4-mini, qwen3-30b-a3b,
+/// gpt-oss-20b (and the tiny ones for tests).
 std::vector<std::string> synth_shapes();
 
 /// The types it writes: f32, f16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m, q2_k, q3_k, iq4_nl, iq4_xs.

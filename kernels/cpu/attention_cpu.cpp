@@ -46,6 +46,7 @@ void attend_tiles(const attention_step& a) {
     const float* q[tile_rows];
     float* out[tile_rows];
     int lo[tile_rows], hi[tile_rows];
+    float sinks[tile_rows];
     for (int i = lo_i; i < hi_i; ++i) {
       const tile& tl = tiles[static_cast<size_t>(i)];
       const auto& toks = tokens[static_cast<size_t>(tl.slot)];
@@ -55,17 +56,18 @@ void attend_tiles(const attention_step& a) {
         out[m] = a.out + static_cast<size_t>(t) * q_dim + static_cast<size_t>(head) * a.hd;
         hi[m] = a.pos[t] + 1;
         lo[m] = a.window > 0 ? std::max(0, hi[m] - a.window) : 0;
+        if (a.sinks) sinks[m] = a.sinks[head];
       }
       const size_t at = (slot_stride * static_cast<size_t>(slots[static_cast<size_t>(tl.slot)]) +
                          static_cast<size_t>(tl.kvh) * a.hd) * elem;
       if (a.f16)
         k.attend_tile_f16(q, out, lo, hi, tl.count, reinterpret_cast<const uint16_t*>(a.k_cache + at),
                           reinterpret_cast<const uint16_t*>(a.v_cache + at), a.hd, static_cast<size_t>(kv_dim), a.scale,
-                          scratch.data());
+                          scratch.data(), a.sinks ? sinks : nullptr);
       else
         k.attend_tile(q, out, lo, hi, tl.count, reinterpret_cast<const float*>(a.k_cache + at),
                       reinterpret_cast<const float*>(a.v_cache + at), a.hd, static_cast<size_t>(kv_dim), a.scale,
-                      scratch.data());
+                      scratch.data(), a.sinks ? sinks : nullptr);
     }
   });
 }

@@ -22,6 +22,7 @@ struct attention_step {
   int n_head = 0, n_head_kv = 0, hd = 0, n_ctx = 0;
   float scale = 1.f;
   int window = 0; ///< > 0: each row sees its last `window` positions only
+  const float* sinks = nullptr; ///< per head: an attention-sink logit (gpt-oss), or null
 };
 
 void attend_tiles(const attention_step& a);

@@ -144,7 +144,7 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
         }
       }
       float p = static_cast<float>(pos[t]) * rscale;
-      const rope_spec rs{h.rope, base, h.n_rot, h.rope_mscale, freq};
+      const rope_spec rs{h.rope, base, h.n_rot, h.rope_mscale, freq, h.yarn_freq_scale, h.yarn_corr_low, h.yarn_corr_high, h.yarn};
       ops::rope(q, h.n_head, hd, p, rs);
       ops::rope(k, h.n_head_kv, hd, p, rs);
       size_t at = slot_stride * entries[t].slot + static_cast<size_t>(pos[t]) * kv_dim;
@@ -163,19 +163,23 @@ void cpu_forward::run(const batch_entry* entries, const int* pos, int n, float* 
           size_t at = slot_stride * entries[t].slot + static_cast<size_t>(first) * kv_dim + static_cast<size_t>(kvh) * hd;
           const float* qh = &q_[static_cast<size_t>(t) * q_dim + head * hd];
           float* out = &att_[static_cast<size_t>(t) * q_dim + head * hd];
+          const float sink = L.sinks.empty() ? -INFINITY : L.sinks[static_cast<size_t>(head)];
           if (f16_)
             ops::ref_attend_f16(qh, reinterpret_cast<const uint16_t*>(kc) + at, reinterpret_cast<const uint16_t*>(vc) + at,
-                                pos[t] + 1 - first, hd, static_cast<size_t>(kv_dim), scale, scratch.data(), out);
+                                pos[t] + 1 - first, hd, static_cast<size_t>(kv_dim), scale, scratch.data(), out, sink);
           else
             ops::ref_attend(qh, reinterpret_cast<const float*>(kc) + at, reinterpret_cast<const float*>(vc) + at,
-                            pos[t] + 1 - first, hd, static_cast<size_t>(kv_dim), scale, scratch.data(), out);
+                            pos[t] + 1 - first, hd, static_cast<size_t>(kv_dim), scale, scratch.data(), out, sink);
         }
       });
     } else {
       cpu::attend_tiles({entries, pos, n, q_.data(), att_.data(), kc, vc, f16_, h.n_head, h.n_head_kv, hd, n_ctx_, scale,
-                         sliding ? h.swa_window : 0});
+                         sliding ? h.swa_window : 0, L.sinks.empty() ? nullptr : L.sinks.data()});
     }
     matmul_(L.wo, att_.data(), n, xb_.data());
+    if (!L.bo.empty())
+      for (int t = 0; t < n; ++t)
+        for (int i = 0; i < d; ++i) xb_[static_cast<size_t>(t) * d + i] += L.bo[static_cast<size_t>(i)];
     post_norm(L.attn_post_norm);
     for (size_t i = 0; i < static_cast<size_t>(n) * d; ++i) x_[i] += xb_[i];
     // -- feed-forward --

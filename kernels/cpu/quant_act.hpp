@@ -65,11 +65,13 @@ struct kernel_set {
   void (*attend_f16)(const float* q, const uint16_t* k, const uint16_t* v, int n_pos, int hd, size_t stride, float scale,
                      float* scratch, float* out);
   /// Up to tile_rows query rows sharing one KV head (a prompt chunk's tokens x a GQA group):
-  /// row m attends positions [lo[m], hi[m]) into out[m], each K and V row read once.
+  /// row m attends positions [lo[m], hi[m]) into out[m], each K and V row read once;
+  /// `sinks` (or null): each row's attention-sink logit (gpt-oss).
   void (*attend_tile)(const float* const* q, float* const* out, const int* lo, const int* hi, int rows, const float* k,
-                      const float* v, int hd, size_t stride, float scale, float* scratch);
+                      const float* v, int hd, size_t stride, float scale, float* scratch, const float* sinks);
   void (*attend_tile_f16)(const float* const* q, float* const* out, const int* lo, const int* hi, int rows,
-                          const uint16_t* k, const uint16_t* v, int hd, size_t stride, float scale, float* scratch);
+                          const uint16_t* k, const uint16_t* v, int hd, size_t stride, float scale, float* scratch,
+                          const float* sinks);
   void (*gemm_q4_kx8)(const void* group, const act_q8_k* const* x, int n_tok, int nb, float* out); ///< 1-4 tokens
   void (*gemm_q6_kx8)(const void* group, const act_q8_k* const* x, int n_tok, int nb, float* out); ///< 1-2 tokens
   /// 16 interleaved Q4_0 rows (512-bit sets only, else null) against 1-8 tokens: out[t * 16 + r].

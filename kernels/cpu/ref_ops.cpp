@@ -39,21 +39,32 @@ void ref_geglu(float* gate, const float* up, int n) {
   }
 }
 
-void ref_route(const float* logits, int n_expert, int k, bool sigmoid, int* chosen, float* weights) {
+void ref_swiglu_oai(float* gate, const float* up, int n) {
+  constexpr float alpha = 1.702f, limit = 7.f;
+  for (int i = 0; i < n; ++i) {
+    float x = std::min(gate[i], limit), y = std::clamp(up[i], -limit, limit);
+    gate[i] = x / (1.f + std::exp(-alpha * x)) * (y + 1.f);
+  }
+}
+
+void ref_route(const float* logits, int n_expert, int k, hparams::gating g, int* chosen, float* weights) {
   std::vector<float> p(logits, logits + n_expert);
-  if (sigmoid)
+  if (g == hparams::gating::sigmoid)
     for (auto& x : p) x = 1.f / (1.f + std::exp(-x));
-  else
+  else if (g == hparams::gating::softmax)
     ref_softmax(p.data(), n_expert);
   std::vector<int> order(static_cast<size_t>(n_expert));
   std::iota(order.begin(), order.end(), 0);
   std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+  for (int i = 0; i < k; ++i) chosen[i] = order[i];
+  if (g == hparams::gating::softmax_weight) { // the chosen logits' own softmax
+    for (int i = 0; i < k; ++i) weights[i] = p[order[i]];
+    ref_softmax(weights, k);
+    return;
+  }
   float sum = 0;
   for (int i = 0; i < k; ++i) sum += p[order[i]];
-  for (int i = 0; i < k; ++i) {
-    chosen[i] = order[i];
-    weights[i] = sum > 0 ? p[order[i]] / sum : 1.f / static_cast<float>(k);
-  }
+  for (int i = 0; i < k; ++i) weights[i] = sum > 0 ? p[order[i]] / sum : 1.f / static_cast<float>(k);
 }
 
 void ref_rope(float* x, int n_heads, int head_dim, float pos, const rope_spec& r) {
@@ -62,7 +73,13 @@ void ref_rope(float* x, int n_heads, int head_dim, float pos, const rope_spec& r
     // theta_i = pos * base^(-2i/n_rot) / factor_i
     float theta = pos * std::pow(r.base, -2.f * i / n_rot);
     if (r.freq_factors) theta /= r.freq_factors[i];
-    float c = std::cos(theta) * r.mscale, s = std::sin(theta) * r.mscale;
+    float ms = r.mscale;
+    if (r.yarn) { // as ggml's rope_yarn: interpolated and extrapolated angles mixed along a ramp
+      float ramp = 1.f - std::clamp((static_cast<float>(i) - r.corr_low) / std::max(0.001f, r.corr_high - r.corr_low), 0.f, 1.f);
+      theta = r.freq_scale * theta * (1.f - ramp) + theta * ramp;
+      ms *= 1.f + 0.1f * std::log(1.f / r.freq_scale);
+    }
+    float c = std::cos(theta) * ms, s = std::sin(theta) * ms;
     for (int h = 0; h < n_heads; ++h) {
       float* v = x + h * head_dim;
       int a = r.style == rope_style::normal ? 2 * i : i;
@@ -93,13 +110,17 @@ float value(uint16_t h) { return f16_to_f32(h); }
 
 template <class KV>
 void attend_ref(const float* q, const KV* k, const KV* v, int n_pos, int hd, size_t stride, float scale, float* s,
-                float* out) {
+                float* out, float sink) {
+  float max = sink;
   for (int p = 0; p < n_pos; ++p) {
     float dot = 0;
     for (int i = 0; i < hd; ++i) dot += q[i] * value(k[stride * p + i]);
     s[p] = dot * scale;
+    max = std::max(max, s[p]);
   }
-  ref_softmax(s, n_pos);
+  double sum = std::isinf(sink) ? 0.0 : std::exp(sink - max); // a sink weighs in the denominator only
+  for (int p = 0; p < n_pos; ++p) sum += s[p] = std::exp(s[p] - max);
+  for (int p = 0; p < n_pos; ++p) s[p] = static_cast<float>(s[p] / sum);
   for (int i = 0; i < hd; ++i) out[i] = 0;
   for (int p = 0; p < n_pos; ++p)
     for (int i = 0; i < hd; ++i) out[i] += s[p] * value(v[stride * p + i]);
@@ -107,13 +128,13 @@ void attend_ref(const float* q, const KV* k, const KV* v, int n_pos, int hd, siz
 } // namespace
 
 void ref_attend(const float* q, const float* k, const float* v, int n_pos, int hd, size_t stride, float scale,
-                float* s, float* out) {
-  attend_ref(q, k, v, n_pos, hd, stride, scale, s, out);
+                float* s, float* out, float sink) {
+  attend_ref(q, k, v, n_pos, hd, stride, scale, s, out, sink);
 }
 
 void ref_attend_f16(const float* q, const uint16_t* k, const uint16_t* v, int n_pos, int hd, size_t stride, float scale,
-                    float* s, float* out) {
-  attend_ref(q, k, v, n_pos, hd, stride, scale, s, out);
+                    float* s, float* out, float sink) {
+  attend_ref(q, k, v, n_pos, hd, stride, scale, s, out, sink);
 }
 
 void embed(const weight& w, int id, float* out) {

@@ -84,6 +84,7 @@ private:
 cuda_forward::cuda_forward(std::shared_ptr<const model> m, const forward_shape& s, int device)
     : model_(std::move(m)), device_(device), n_ctx_(s.n_ctx), n_slots_(s.n_slots), n_batch_(s.n_batch) {
   // No CUDA kernels yet for Q/K norms, windows, post-norms, partial rotation, fused tensors, experts.
+  if (model_->hp().yarn) throw kernel_error("the CUDA engine does not run YaRN rope scaling yet; the CPU engine does (device cpu)");
   if (model_->hp().architecture != arch::llama && model_->hp().architecture != arch::qwen2)
     throw kernel_error("the CUDA engine does not run " + model_->hp().arch_name + " yet; the CPU engine does (device cpu)");
   int count = 0;

@@ -185,25 +185,31 @@ TEST(Ops, AttentionTilesMatchTheReferenceRowByRow) {
         lo[m] = m % 3 == 2 ? hi[m] - 50 : 0;   // some rows slide
       }
       std::vector<float> scratch(cpu::attend_tile_scratch(hd, n_pos));
-      for (bool half : {false, true}) {
-        for (int m = 0; m < rows; ++m) {
-          size_t at = stride * static_cast<size_t>(lo[m]);
-          if (half)
-            ops::ref_attend_f16(q[m], kv16.data() + at, kv16.data() + at + hd, hi[m] - lo[m], hd, stride, 0.1f, scratch.data(),
-                                refs.data() + static_cast<size_t>(m) * hd);
-          else
-            ops::ref_attend(q[m], kv.data() + at, kv.data() + at + hd, hi[m] - lo[m], hd, stride, 0.1f, scratch.data(),
-                            refs.data() + static_cast<size_t>(m) * hd);
+      float sk[cpu::tile_rows];
+      for (int m = 0; m < rows; ++m) sk[m] = 0.5f * static_cast<float>(m) - 2.f; // gpt-oss's sinks: per head logits
+      for (bool half : {false, true})
+        for (bool with_sinks : {false, true}) {
+          for (int m = 0; m < rows; ++m) {
+            size_t at = stride * static_cast<size_t>(lo[m]);
+            float sink = with_sinks ? sk[m] : -INFINITY;
+            if (half)
+              ops::ref_attend_f16(q[m], kv16.data() + at, kv16.data() + at + hd, hi[m] - lo[m], hd, stride, 0.1f,
+                                  scratch.data(), refs.data() + static_cast<size_t>(m) * hd, sink);
+            else
+              ops::ref_attend(q[m], kv.data() + at, kv.data() + at + hd, hi[m] - lo[m], hd, stride, 0.1f, scratch.data(),
+                              refs.data() + static_cast<size_t>(m) * hd, sink);
+          }
+          for (auto* k : cpu::usable_kernels()) {
+            std::fill(outs.begin(), outs.end(), 0.f);
+            const float* sinks = with_sinks ? sk : nullptr;
+            if (half)
+              k->attend_tile_f16(q, out, lo, hi, rows, kv16.data(), kv16.data() + hd, hd, stride, 0.1f, scratch.data(), sinks);
+            else
+              k->attend_tile(q, out, lo, hi, rows, kv.data(), kv.data() + hd, hd, stride, 0.1f, scratch.data(), sinks);
+            EXPECT_LT(rel_error(outs, refs), 1e-5) << k->name << " hd " << hd << " rows " << rows << (half ? " f16" : " f32")
+                                                   << (with_sinks ? " sinks" : "");
+          }
         }
-        for (auto* k : cpu::usable_kernels()) {
-          std::fill(outs.begin(), outs.end(), 0.f);
-          if (half)
-            k->attend_tile_f16(q, out, lo, hi, rows, kv16.data(), kv16.data() + hd, hd, stride, 0.1f, scratch.data());
-          else
-            k->attend_tile(q, out, lo, hi, rows, kv.data(), kv.data() + hd, hd, stride, 0.1f, scratch.data());
-          EXPECT_LT(rel_error(outs, refs), 1e-5) << k->name << " hd " << hd << " rows " << rows << (half ? " f16" : " f32");
-        }
-      }
     }
 }
 
@@ -311,7 +317,7 @@ TEST(Ops, RouteTakesTheTopExpertsAndNormalizesTheirWeights) {
   const float logits[6] = {0.1f, 2.0f, -1.0f, 1.5f, 1.9f, -3.0f};
   int chosen[3];
   float w[3];
-  ops::ref_route(logits, 6, 3, false, chosen, w);
+  ops::ref_route(logits, 6, 3, hparams::gating::softmax, chosen, w);
   EXPECT_EQ(chosen[0], 1);
   EXPECT_EQ(chosen[1], 4);
   EXPECT_EQ(chosen[2], 3);
@@ -321,16 +327,27 @@ TEST(Ops, RouteTakesTheTopExpertsAndNormalizesTheirWeights) {
   EXPECT_NEAR(w[2], std::exp(1.5) / z, 1e-6);
   EXPECT_NEAR(w[0] + w[1] + w[2], 1.0, 1e-6);
   // Sigmoid gating: the same order (monotone), weights sigmoid(l) / Σ sigmoid.
-  ops::ref_route(logits, 6, 2, true, chosen, w);
+  ops::ref_route(logits, 6, 2, hparams::gating::sigmoid, chosen, w);
   EXPECT_EQ(chosen[0], 1);
   EXPECT_EQ(chosen[1], 4);
   double s1 = 1 / (1 + std::exp(-2.0)), s2 = 1 / (1 + std::exp(-1.9));
   EXPECT_NEAR(w[0], s1 / (s1 + s2), 1e-6);
+  // gpt-oss: the top logits, weighed by their own softmax.
+  ops::ref_route(logits, 6, 2, hparams::gating::softmax_weight, chosen, w);
+  EXPECT_EQ(chosen[0], 1);
+  EXPECT_EQ(chosen[1], 4);
+  EXPECT_NEAR(w[0], std::exp(2.0) / (std::exp(2.0) + std::exp(1.9)), 1e-6);
+  std::vector<float> g = {-1.f, 0.f, 3.f, 9.f}, u = {0.f, 2.f, -9.f, 1.f};
+  ops::ref_swiglu_oai(g.data(), u.data(), 4);
+  EXPECT_NEAR(g[0], -1.0 / (1 + std::exp(1.702)) * 1.0, 1e-6);
+  EXPECT_EQ(g[1], 0.f);
+  EXPECT_NEAR(g[2], 3.0 / (1 + std::exp(-1.702 * 3)) * -6.0, 1e-5); // up clamped to -7
+  EXPECT_NEAR(g[3], 7.0 / (1 + std::exp(-1.702 * 7)) * 2.0, 1e-5);  // gate clamped to 7
   // All of them, equal logits: ties go to the lower index, equal weights.
   const float flat[4] = {0, 0, 0, 0};
   int all[4];
   float wa[4];
-  ops::ref_route(flat, 4, 4, false, all, wa);
+  ops::ref_route(flat, 4, 4, hparams::gating::softmax, all, wa);
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(all[i], i);
     EXPECT_NEAR(wa[i], 0.25, 1e-6);

@@ -218,6 +218,12 @@ TEST_F(Oracle, Qwen3Moe) {
     check({std::string("tiny-qwen3moe ") + type, synth("tiny-qwen3moe", type), tol(type)});
 }
 
+TEST_F(Oracle, GptOss) {
+  // Attention sinks, biases, every other layer sliding, YaRN, 2 of 8 experts weighed by a
+  // softmax of their logits, the clamped activation; MXFP4 experts as the real files have.
+  for (auto type : {"f32", "q8_0", "mxfp4"}) check({std::string("tiny-gpt-oss ") + type, synth("tiny-gpt-oss", type), tol(type)});
+}
+
 TEST_F(Oracle, Gemma3) {
   for (auto type : {"f32", "q8_0", "q4_k_m"}) check({std::string("tiny-gemma3 ") + type, synth("tiny-gemma3", type), tol(type)});
 }

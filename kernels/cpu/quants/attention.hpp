@@ -33,14 +33,14 @@ namespace generic {
 /// rows `stride` elements apart; `s` is scratch of n_pos floats.
 template <class KV>
 static void attend_kv(const float* q, const KV* k, const KV* v, int n_pos, int hd, size_t stride, float scale, float* s,
-                      float* out) {
-  float max = -INFINITY;
+                      float* out, float sink = -INFINITY) {
+  float max = sink; // a sink (gpt-oss) joins the denominator only
   for (int p = 0; p < n_pos; ++p) {
     float dot = kv_dot(k + stride * p, q, hd) * scale;
     s[p] = dot;
     max = dot > max ? dot : max;
   }
-  float sum = 0;
+  float sum = sink == -INFINITY ? 0.f : std::exp(sink - max);
   int p = 0;
   for (; p < n_pos; ++p) sum += s[p] = std::exp(s[p] - max);
   float inv = 1.f / sum;

@@ -49,8 +49,8 @@ static float kv_value(uint16_t h) { return half(h); }
 /// rows `stride` elements apart; `s` is scratch of n_pos floats.
 template <class KV>
 static void attend_kv(const float* q, const KV* k, const KV* v, int n_pos, int hd, size_t stride, float scale, float* s,
-                      float* out) {
-  float max = -INFINITY;
+                      float* out, float sink = -INFINITY) {
+  float max = sink; // a sink (gpt-oss) joins the denominator only
   for (int p = 0; p < n_pos; ++p) {
     float dot = kv_dot(k + stride * p, q, hd) * scale;
     s[p] = dot;
@@ -64,7 +64,7 @@ static void attend_kv(const float* q, const KV* k, const KV* v, int n_pos, int h
     _mm256_storeu_ps(s + p, e);
     vs = _mm256_add_ps(vs, e);
   }
-  sum = hsum(vs);
+  sum = hsum(vs) + (sink == -INFINITY ? 0.f : std::exp(sink - max));
   for (; p < n_pos; ++p) sum += s[p] = std::exp(s[p] - max);
   float inv = 1.f / sum;
   for (int i = 0; i < hd; ++i) out[i] = 0;

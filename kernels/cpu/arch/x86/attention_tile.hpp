@@ -22,7 +22,7 @@ static void row_f32(const uint16_t* src, float* dst, int n) {
 
 template <class KV>
 static void attend_tile_kv(const float* const* q, float* const* out, const int* lo, const int* hi, int rows, const KV* k,
-                           const KV* v, int hd, size_t stride, float scale, float* scratch) {
+                           const KV* v, int hd, size_t stride, float scale, float* scratch, const float* sinks) {
   constexpr int T = tile_rows;
   int p0 = lo[0], p1 = hi[0];
   for (int m = 1; m < rows; ++m) p0 = std::min(p0, lo[m]), p1 = std::max(p1, hi[m]);
@@ -73,7 +73,13 @@ static void attend_tile_kv(const float* const* q, float* const* out, const int* 
     mx0 = _mm256_max_ps(mx0, _mm256_loadu_ps(s + p * T));
     mx1 = _mm256_max_ps(mx1, _mm256_loadu_ps(s + p * T + 8));
   }
-  __m256 sum0 = _mm256_setzero_ps(), sum1 = sum0;
+  // Sinks (gpt-oss) raise the max and join the denominator, not the values.
+  alignas(32) float sk[T];
+  for (int m = 0; m < T; ++m) sk[m] = sinks && m < rows ? sinks[m] : -INFINITY;
+  mx0 = _mm256_max_ps(mx0, _mm256_load_ps(sk));
+  mx1 = _mm256_max_ps(mx1, _mm256_load_ps(sk + 8));
+  __m256 sum0 = exp8(_mm256_sub_ps(_mm256_load_ps(sk), mx0)), sum1 = exp8(_mm256_sub_ps(_mm256_load_ps(sk + 8), mx1));
+  if (!sinks) sum0 = sum1 = _mm256_setzero_ps();
   for (p = 0; p < np; ++p) {
     __m256 e0 = exp8(_mm256_sub_ps(_mm256_loadu_ps(s + p * T), mx0));
     __m256 e1 = exp8(_mm256_sub_ps(_mm256_loadu_ps(s + p * T + 8), mx1));
@@ -116,12 +122,12 @@ static void attend_tile_kv(const float* const* q, float* const* out, const int* 
 }
 
 static void attend_tile(const float* const* q, float* const* out, const int* lo, const int* hi, int rows, const float* k,
-                        const float* v, int hd, size_t stride, float scale, float* s) {
-  attend_tile_kv(q, out, lo, hi, rows, k, v, hd, stride, scale, s);
+                        const float* v, int hd, size_t stride, float scale, float* s, const float* sinks) {
+  attend_tile_kv(q, out, lo, hi, rows, k, v, hd, stride, scale, s, sinks);
 }
 static void attend_tile_f16(const float* const* q, float* const* out, const int* lo, const int* hi, int rows,
-                            const uint16_t* k, const uint16_t* v, int hd, size_t stride, float scale, float* s) {
-  attend_tile_kv(q, out, lo, hi, rows, k, v, hd, stride, scale, s);
+                            const uint16_t* k, const uint16_t* v, int hd, size_t stride, float scale, float* s, const float* sinks) {
+  attend_tile_kv(q, out, lo, hi, rows, k, v, hd, stride, scale, s, sinks);
 }
 
 } // namespace x86
