@@ -12,6 +12,7 @@ std::string_view to_string(chat_family f) {
     case chat_family::qwen3: return "qwen3";
     case chat_family::phi4: return "phi4";
     case chat_family::phi4_mini: return "phi4-mini";
+    case chat_family::harmony: return "harmony";
     case chat_family::mistral: return "mistral";
     case chat_family::zephyr: return "zephyr";
     case chat_family::phi3: return "phi3";
@@ -24,6 +25,7 @@ std::string_view to_string(chat_family f) {
 chat_family detect_chat_family(std::string_view t) {
   auto has = [&](std::string_view s) { return t.find(s) != std::string_view::npos; };
   if (has("<|start_header_id|>")) return chat_family::llama3;
+  if (has("<|start|>") && has("<|message|>") && has("<|channel|>")) return chat_family::harmony; // gpt-oss
   if (has("<|im_sep|>")) return chat_family::phi4; // Phi-4 is ChatML with <|im_sep|> after the role
   if (has("<|im_start|>")) return has("<think>") ? chat_family::qwen3 : chat_family::chatml;
   if (has("<start_of_turn>")) return chat_family::gemma;
@@ -50,6 +52,18 @@ std::string apply_chat_template(chat_family f, const std::vector<chat_msg>& msgs
       }
       if (gen) out += think ? "<|im_start|>assistant\n" : "<|im_start|>assistant\n<think>\n\n</think>\n\n";
       return out;
+    case chat_family::harmony: { // gpt-oss: the system header, the user's system prompt as the developer's
+      out = "<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\n"
+            "Knowledge cutoff: 2024-06\n\nReasoning: " + std::string(think ? "medium" : "low") +
+            "\n\n# Valid channels: analysis, commentary, final. Channel must be included for every message.<|end|>";
+      for (auto& m : msgs) {
+        if (m.role == "system") out += "<|start|>developer<|message|># Instructions\n\n" + m.content + "<|end|>";
+        else if (m.role == "assistant") out += "<|start|>assistant<|channel|>final<|message|>" + m.content + "<|end|>";
+        else out += "<|start|>" + m.role + "<|message|>" + m.content + "<|end|>";
+      }
+      if (gen) out += "<|start|>assistant";
+      return out;
+    }
     case chat_family::phi4:
       for (auto& m : msgs) out += "<|im_start|>" + m.role + "<|im_sep|>" + m.content + "<|im_end|>";
       if (gen) out += "<|im_start|>assistant<|im_sep|>";

@@ -8,7 +8,7 @@
 
 namespace rbee::kernels {
 
-enum class chat_family { llama2, llama3, chatml, qwen3, mistral, zephyr, phi3, phi4, phi4_mini, gemma, fallback };
+enum class chat_family { llama2, llama3, chatml, qwen3, mistral, zephyr, phi3, phi4, phi4_mini, gemma, harmony, fallback };
 
 std::string_view to_string(chat_family f);
 
@@ -25,6 +25,7 @@ struct chat_msg {
 /// `add_generation_prompt`. BOS is not included (the tokenizer adds it).
 /// Qwen3 (`think`): earlier answers lose their <think> blocks, as its template does;
 /// without `think` the turn opens with an empty one, so the model answers at once.
+/// Harmony (gpt-oss) always reasons: `think` asks for medium effort, else low.
 /// The fallback family writes "role: content" lines and "assistant:" — plain
 /// text any model can continue; callers report that the fallback was used.
 std::string apply_chat_template(chat_family f, const std::vector<chat_msg>& messages,

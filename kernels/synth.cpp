@@ -171,7 +171,9 @@ result<bool> synth_model(const std::string& shape_name, const std::string& type,
     if (s->tokenizer == "llama" && s->arch == "phi3") // Phi-3's chat tokens after SentencePiece's
       add_spm_vocab(w, s->n_vocab, {"<|endoftext|>", "<|assistant|>", "<|system|>", "<|end|>", "<|user|>"});
     else if (s->tokenizer == "llama") add_spm_vocab(w, s->n_vocab);
-    else add_bpe_vocab(w, s->pre, s->n_vocab);
+    else add_bpe_vocab(w, s->arch == "gpt-oss" ? "harmony" : s->pre, s->n_vocab);
+    if (s->arch == "gpt-oss") // the markers rbee recognizes harmony's template by (not its whole Jinja)
+      w.add_string("tokenizer.chat_template", "<|start|>{{ role }}<|channel|>{{ channel }}<|message|>{{ content }}<|end|>");
     if (s->arch == "gemma3") w.add_bool("tokenizer.ggml.add_space_prefix", false); // Gemma's SentencePiece adds none
     const uint64_t d = static_cast<uint64_t>(s->n_embd), ff = static_cast<uint64_t>(s->n_ff);
     const uint64_t hd = s->head_dim ? static_cast<uint64_t>(s->head_dim) : d / static_cast<uint64_t>(s->n_head);

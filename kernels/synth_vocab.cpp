@@ -67,6 +67,7 @@ void add_bpe_vocab(gguf_writer& w, const std::string& pre, int n_vocab) {
   struct family { std::vector<std::string> specials; int bos, eos; bool add_bos; };
   const family fam = pre == "qwen2" ? family{{"<|endoftext|>", "<|im_start|>", "<|im_end|>"}, 0, 2, false}
     : pre == "gpt-4o" ? family{{"<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"}, 0, 4, false}
+    : pre == "harmony" ? family{{"<|endoftext|>", "<|start|>", "<|message|>", "<|channel|>", "<|end|>", "<|return|>", "<|call|>"}, 0, 5, false}
     : family{{"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"}, 0, 4, true};
   const auto& specials = fam.specials;
   int n_normal = n_vocab - static_cast<int>(specials.size());
@@ -99,7 +100,7 @@ void add_bpe_vocab(gguf_writer& w, const std::string& pre, int n_vocab) {
   }
   int first_special = n_normal;
   w.add_string("tokenizer.ggml.model", "gpt2");
-  w.add_string("tokenizer.ggml.pre", pre);
+  w.add_string("tokenizer.ggml.pre", pre == "harmony" ? "gpt-4o" : pre);
   w.add_strings("tokenizer.ggml.tokens", tokens);
   w.add_i32s("tokenizer.ggml.token_type", types);
   w.add_strings("tokenizer.ggml.merges", merges);

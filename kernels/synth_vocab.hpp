@@ -12,7 +12,8 @@ namespace rbee::kernels {
 /// `specials` (control tokens; the first of them is then EOS).
 void add_spm_vocab(gguf_writer& w, int n_vocab, const std::vector<std::string>& specials = {});
 /// A byte-level BPE vocabulary with merges (tokenizer.ggml.model "gpt2") and the special
-/// tokens of the family `pre` names: "qwen2", "gpt-4o" (Phi-4), else Llama 3's.
+/// tokens of the family `pre` names: "qwen2", "gpt-4o" (Phi-4), "harmony" (gpt-oss's, with
+/// pre-tokenizer gpt-4o), else Llama 3's.
 void add_bpe_vocab(gguf_writer& w, const std::string& pre, int n_vocab);
 
 } // namespace rbee::kernels

@@ -79,8 +79,16 @@ result<std::shared_ptr<tokenizer>> tokenizer::from_gguf(const gguf_file& f) {
     if (t->eos_ >= 0) t->eog_.push_back(t->eos_);
     int32_t eot = id_of(f, "tokenizer.ggml.eot_token_id", n, -1);
     if (eot >= 0) t->eog_.push_back(eot);
-    for (const char* s : {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>"})
-      if (auto id = t->find(s); id >= 0 && t->types_[id] == token_type::control) t->eog_.push_back(id);
+    auto control = [&](const char* s) {
+      auto id = t->find(s);
+      return id >= 0 && t->types_[static_cast<size_t>(id)] == token_type::control ? id : -1;
+    };
+    // Harmony (gpt-oss): <|end|> closes a message (the reasoning's, before the answer's), so
+    // only <|return|> and <|call|> end the generation, as llama.cpp has it.
+    t->harmony_ = control("<|channel|>") >= 0 && control("<|message|>") >= 0 && control("<|return|>") >= 0;
+    for (const char* s : {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<|return|>", "<|call|>"})
+      if (auto id = control(s); id >= 0 && !(t->harmony_ && std::string_view(s) == "<|end|>")) t->eog_.push_back(id);
+    if (t->harmony_) std::erase(t->eog_, control("<|end|>")); // also when the file names it EOS or EOT
     for (int32_t i = 0; i < n; ++i)
       if ((t->types_[i] == token_type::control || t->types_[i] == token_type::user_defined) && !t->vocab_[i].empty())
         t->specials_.push_back(i);
@@ -227,6 +235,7 @@ std::string tokenizer::piece(int32_t id) const {
   if (id < 0 || id >= n_vocab()) return {};
   auto type = types_[static_cast<size_t>(id)];
   const std::string& s = vocab_[static_cast<size_t>(id)];
+  if (type == token_type::control && harmony_ && s.size() > 4 && s.compare(0, 2, "<|") == 0) return s; // harmony's markers
   if (type == token_type::control || type == token_type::unused) return {};
   if (kind_ == kind::spm) {
     if (type == token_type::byte) return std::string(1, static_cast<char>(hex_byte(s))); // checked at load

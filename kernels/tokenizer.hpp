@@ -34,9 +34,13 @@ public:
   /// context before it is tokenized.
   size_t max_token_bytes() const { return max_token_bytes_; }
 
-  /// The bytes a token stands for (control tokens: nothing). Bytes of a
-  /// multi-byte character may be split across tokens: see detokenizer.
+  /// The bytes a token stands for (control tokens: nothing, unless the vocabulary is
+  /// OpenAI's harmony format, whose control tokens mark an answer's channels and are kept
+  /// for the API to read). Bytes of a multi-byte character may be split across tokens:
+  /// see detokenizer.
   std::string piece(int32_t id) const;
+  /// gpt-oss's harmony format (<|start|>, <|channel|>, <|message|>, <|end|>, <|return|>).
+  bool harmony() const { return harmony_; }
 
   /// The token's text as stored in the vocabulary ("<s>", "▁the").
   std::string_view text(int32_t id) const { return vocab_[static_cast<size_t>(id)]; }
@@ -71,6 +75,7 @@ private:
   std::vector<int32_t> specials_; ///< control and user-defined tokens, longest text first
   int32_t bos_ = -1, eos_ = -1, unk_ = -1;
   bool add_bos_ = true;
+  bool harmony_ = false;
   bool add_space_prefix_ = true;
   size_t max_token_bytes_ = 1;
 };

@@ -5,6 +5,8 @@ namespace rbee::net {
 namespace {
 
 constexpr std::string_view open_tag = "<think>", close_tag = "</think>";
+constexpr std::string_view h_start = "<|start|>", h_channel = "<|channel|>", h_message = "<|message|>";
+constexpr std::string_view h_ends[] = {"<|end|>", "<|return|>", "<|call|>"};
 
 /// The length of the longest end of `s` that begins `tag` (a tag cut by a piece boundary).
 size_t partial_tag(std::string_view s, std::string_view tag) {
@@ -37,9 +39,22 @@ split_text reasoning_splitter::feed(std::string_view text) {
     return out;
   }
   held_ += text;
+  if (mode_ == mode::harmony) {
+    harmony(out);
+    return out;
+  }
   if (mode_ == mode::start) {
     std::string_view s = ltrim(held_);
     if (s.size() < open_tag.size() && open_tag.substr(0, s.size()) == s) return out; // maybe "<think>" still
+    for (auto marker : {h_channel, h_start}) {
+      if (s.size() < marker.size() && marker.substr(0, s.size()) == s) return out; // maybe harmony's
+      if (s.substr(0, marker.size()) == marker) {
+        mode_ = mode::harmony;
+        held_ = std::string(s);
+        harmony(out);
+        return out;
+      }
+    }
     if (s.substr(0, open_tag.size()) != open_tag) { // no reasoning block: all of it is the answer
       mode_ = mode::answering;
       std::string all = std::move(held_);
@@ -71,10 +86,55 @@ split_text reasoning_splitter::feed(std::string_view text) {
   return out;
 }
 
+void reasoning_splitter::harmony(split_text& out) {
+  for (;;) {
+    if (!in_message_) { // [<|start|>role]<|channel|>name<|message|>: held until whole
+      if (held_.empty() || held_ == "<") return; // maybe a marker's beginning
+      if (held_.compare(0, 2, "<|") != 0) { // text outside any message: the answer's
+        size_t at = held_.find('<', 1);
+        out.content += held_.substr(0, at);
+        held_.erase(0, at == std::string::npos ? held_.size() : at);
+        continue;
+      }
+      size_t msg = held_.find(h_message);
+      if (msg == std::string::npos) {
+        if (held_.size() > 4096) { // no header that long: not harmony after all
+          out.content += held_;
+          held_.clear();
+        }
+        return;
+      }
+      std::string_view head(held_.data(), msg);
+      size_t ch = head.find(h_channel);
+      std::string_view name = ch == std::string_view::npos ? std::string_view{} : head.substr(ch + h_channel.size());
+      analysis_ = name.substr(0, 8) == "analysis";
+      in_message_ = true;
+      held_.erase(0, msg + h_message.size());
+      continue;
+    }
+    size_t end = std::string::npos, len = 0;
+    for (auto e : h_ends)
+      if (size_t at = held_.find(e); at < end) end = at, len = e.size();
+    std::string& to = analysis_ ? out.reasoning : out.content;
+    if (end != std::string::npos) {
+      to += held_.substr(0, end);
+      held_.erase(0, end + len);
+      in_message_ = false;
+      continue;
+    }
+    size_t keep = 0;
+    for (auto e : h_ends) keep = std::max(keep, partial_tag(held_, e));
+    to += held_.substr(0, held_.size() - keep);
+    held_.erase(0, held_.size() - keep);
+    return;
+  }
+}
+
 split_text reasoning_splitter::finish() {
   split_text out;
   if (mode_ == mode::thinking) out.reasoning = std::move(held_); // cut off while thinking
-  else if (mode_ == mode::start) out.content = std::move(held_);
+  else if (mode_ == mode::harmony && in_message_ && analysis_) out.reasoning = std::move(held_);
+  else if (mode_ == mode::start || mode_ == mode::harmony) out.content = std::move(held_);
   held_.clear();
   return out;
 }

@@ -143,7 +143,7 @@ TEST_F(EngineCli, Qwen3AndGemma3RunEndToEnd) {
 
 // Phi-4-mini (fused tensors, partial rotation, LongRoPE, GPT-4o's pre-tokenizer) and the
 // Qwen3 30B-A3B mixture of experts (128 experts, 8 per token), each its real shape cut to
-// 2 layers, through `rbee run`.
+// 2 layers, and a tiny gpt-oss, through `rbee run`.
 TEST_F(EngineCli, Phi4MiniAndQwen3MoeRunEndToEnd) {
   std::string home = tmp("phihome"), data = home + "/data/rbee/models/test";
   std::vector<std::string> env = {"XDG_CONFIG_HOME=" + home + "/config", "XDG_DATA_HOME=" + home + "/data",
@@ -163,6 +163,13 @@ TEST_F(EngineCli, Phi4MiniAndQwen3MoeRunEndToEnd) {
     EXPECT_EQ(r.status, 0) << name << ": " << r.err;
     EXPECT_FALSE(r.out.empty()) << name;
   }
+  // gpt-oss (tiny: its layers are few, its parts all there), its harmony markers never shown.
+  std::filesystem::create_directories(data + "/oss");
+  ASSERT_EQ(run({rbee_bin(), "model", "synth", "--shape", "tiny-gpt-oss", "--type", "mxfp4", "--out",
+                 data + "/oss/oss-MXFP4.gguf"}).status, 0);
+  auto o = run({rbee_bin(), "run", "test/oss", "Hello there", "-n", "8", "--temperature", "0"}, env, 180s);
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out.find("<|"), std::string::npos) << o.out;
   auto ps = run({rbee_bin(), "ps"}, env);
   EXPECT_NE(ps.out.find("test/moe:Q4_0"), std::string::npos) << ps.out;
   EXPECT_NE(ps.out.find("test/phi4:Q4_0"), std::string::npos) << ps.out;

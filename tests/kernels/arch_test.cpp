@@ -1,7 +1,9 @@
 // What the loader makes of each architecture's own layout (phi3's fused tensors and
 // LongRoPE, qwen3moe's router and stacked experts), and the fast forward pass against
 // the scalar reference on each. llama.cpp's agreement is oracle_test.cpp's.
+#include "kernels/chat_template.hpp"
 #include "kernels/context.hpp"
+#include "kernels/tokenizer.hpp"
 #include "kernels/synth.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
 #include "tests/support/process.hpp"
@@ -129,5 +131,33 @@ TEST(Arch, KvCacheTypesAgree) {
   kv_cache_type t;
   EXPECT_TRUE(parse_kv_cache_type("f32", t) && t == kv_cache_type::f32);
   EXPECT_FALSE(parse_kv_cache_type("q8_0", t));
+}
+
+TEST(Arch, GptOssHarmonyVocabulary) {
+  // <|end|> closes a message, not the answer: <|return|> and <|call|> end generation; the
+  // channel markers come out as text for the API to split.
+  std::string path = rbee::test::temp_dir() + "/oss.gguf";
+  ASSERT_TRUE(synth_model("tiny-gpt-oss", "q8_0", path, 3));
+  auto f = gguf_file::open(path);
+  ASSERT_TRUE(f);
+  auto tok = tokenizer::from_gguf(**f);
+  ASSERT_TRUE(tok);
+  EXPECT_TRUE((*tok)->harmony());
+  auto id = [&](const char* s) { return (*tok)->encode(s, false, true).at(0); };
+  EXPECT_FALSE((*tok)->is_eog(id("<|end|>")));
+  EXPECT_TRUE((*tok)->is_eog(id("<|return|>")));
+  EXPECT_TRUE((*tok)->is_eog(id("<|call|>")));
+  EXPECT_EQ((*tok)->piece(id("<|channel|>")), "<|channel|>");
+  EXPECT_EQ(detect_chat_family((*f)->opt_string("tokenizer.chat_template", "")), chat_family::harmony);
+  // Another vocabulary keeps its control tokens out of the text and <|end|> as an end.
+  std::string phi = rbee::test::temp_dir() + "/phi.gguf";
+  ASSERT_TRUE(synth_model("tiny-phi4", "q8_0", phi, 3));
+  auto g = gguf_file::open(phi);
+  auto t2 = tokenizer::from_gguf(**g);
+  ASSERT_TRUE(t2);
+  EXPECT_FALSE((*t2)->harmony());
+  auto end = (*t2)->encode("<|end|>", false, true).at(0);
+  EXPECT_TRUE((*t2)->is_eog(end));
+  EXPECT_EQ((*t2)->piece(end), "");
 }
 

@@ -76,3 +76,16 @@ TEST(ChatTemplate, Phi4AndPhi4Mini) {
             "<|system|>S<|end|><|user|>Hi<|end|><|assistant|>");
 }
 
+TEST(ChatTemplate, HarmonyForGptOss) {
+  EXPECT_EQ(detect_chat_family("<|start|>{{ role }}<|channel|>{{ channel }}<|message|>{{ content }}<|end|>"), chat_family::harmony);
+  const std::string header = "<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\n"
+                             "Knowledge cutoff: 2024-06\n\nReasoning: ";
+  const std::string channels = "\n\n# Valid channels: analysis, commentary, final. Channel must be included for every message.<|end|>";
+  EXPECT_EQ(apply_chat_template(chat_family::harmony, conv),
+            header + "low" + channels + "<|start|>developer<|message|># Instructions\n\nBe brief.<|end|>" +
+              "<|start|>user<|message|>Hi<|end|><|start|>assistant<|channel|>final<|message|>Hello!<|end|>" +
+              "<|start|>user<|message|>2+2?<|end|><|start|>assistant");
+  EXPECT_EQ(apply_chat_template(chat_family::harmony, {{"user", "Hi"}}, true, true),
+            header + "medium" + channels + "<|start|>user<|message|>Hi<|end|><|start|>assistant");
+}
+

@@ -26,9 +26,28 @@ TEST(Reasoning, SplitsALeadingThinkBlock) {
   EXPECT_EQ(cut.content, "");
 }
 
+TEST(Reasoning, HarmonyChannelsSplitWithoutTheirMarkers) {
+  // gpt-oss: the analysis channel is the reasoning, the final one the answer.
+  auto s = split_reasoning("<|channel|>analysis<|message|>They ask 2+2.<|end|><|start|>assistant<|channel|>final<|message|>4");
+  EXPECT_EQ(s.reasoning, "They ask 2+2.");
+  EXPECT_EQ(s.content, "4");
+  auto direct = split_reasoning("<|start|>assistant<|channel|>final<|message|>Hello!<|return|>");
+  EXPECT_EQ(direct.reasoning, "");
+  EXPECT_EQ(direct.content, "Hello!");
+  auto cut = split_reasoning("<|channel|>analysis<|message|>still thinking"); // the length ran out
+  EXPECT_EQ(cut.reasoning, "still thinking");
+  EXPECT_EQ(cut.content, "");
+  auto stray = split_reasoning("<|channel|>final<|message|>a<|end|>then text"); // text outside a message: the answer's
+  EXPECT_EQ(stray.content, "athen text");
+  auto no_header = split_reasoning("<|channel|>final and never a message marker");
+  EXPECT_EQ(no_header.content, "<|channel|>final and never a message marker");
+}
+
 TEST(Reasoning, EveryWayOfCuttingTheStreamGivesTheSameSplit) {
   for (std::string text : {std::string("<think>\nThey ask 2+2.\n</think>\n\n4 is the answer"), std::string("plain answer <think>"),
-                           std::string("\n<think></think>x"), std::string("<think>a</thinkb</think>c")}) {
+                           std::string("\n<think></think>x"), std::string("<think>a</thinkb</think>c"),
+                           std::string("<|channel|>analysis<|message|>They ask 2+2.<|end|><|start|>assistant<|channel|>final<|message|>4<|return|>"),
+                           std::string("<|start|>assistant<|channel|>final<|message|>just <|en the answer")}) {
     auto whole = split_reasoning(text);
     for (size_t a = 0; a <= text.size(); ++a)
       for (size_t b = a; b <= text.size(); b += 3) {
