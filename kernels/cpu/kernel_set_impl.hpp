@@ -48,6 +48,8 @@ static const kernel_set set = {
   quantize_q8_k,
   isa::dot_q8_0,
   isa::dot_q4_0,
+  isa::dot_iq4_nl,
+  isa::dot_mxfp4,
   isa::dot_q4_k,
   isa::dot_q5_k,
   isa::dot_q6_k,

@@ -138,6 +138,17 @@ void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok
       rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, a + static_cast<size_t>(t) * nb, nb); });
       return;
     }
+    case dtype::iq4_nl:
+    case dtype::mxfp4: { // 4-bit indices into a table, int8 activations
+      int nb = cols / 32;
+      auto& act = scratch<act_q8_0>();
+      act.resize(static_cast<size_t>(nb) * n_tok);
+      for (int t = 0; t < n_tok; ++t) k.quantize_q8_0(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
+      auto dot = w.type == dtype::mxfp4 ? k.dot_mxfp4 : k.dot_iq4_nl;
+      const act_q8_0* a = act.data();
+      rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, a + static_cast<size_t>(t) * nb, nb); });
+      return;
+    }
     case dtype::q4_k:
     case dtype::q5_k:
     case dtype::q6_k: {

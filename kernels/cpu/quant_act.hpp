@@ -39,6 +39,8 @@ struct kernel_set {
   void (*quantize_q8_k)(const float* x, act_q8_k* y, int n);
   float (*dot_q8_0)(const void* w, const act_q8_0* x, int nb);
   float (*dot_q4_0)(const void* w, const act_q8_0* x, int nb);
+  float (*dot_iq4_nl)(const void* w, const act_q8_0* x, int nb);
+  float (*dot_mxfp4)(const void* w, const act_q8_0* x, int nb);
   float (*dot_q4_k)(const void* w, const act_q8_k* x, int nb);
   float (*dot_q5_k)(const void* w, const act_q8_k* x, int nb);
   float (*dot_q6_k)(const void* w, const act_q8_k* x, int nb);

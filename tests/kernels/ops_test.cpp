@@ -66,7 +66,9 @@ TEST_P(MatmulVsReference, EveryKernelSet) {
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulVsReference,
                          ::testing::Values(dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0, dtype::q4_0,
-                                           dtype::q4_k, dtype::q5_k, dtype::q6_k),
+                                           dtype::q4_k, dtype::q5_k, dtype::q6_k, dtype::q4_1, dtype::q5_0,
+                                           dtype::q5_1, dtype::q2_k, dtype::q3_k, dtype::iq4_nl, dtype::iq4_xs,
+                                           dtype::mxfp4),
                          [](const auto& info) { return std::string(name(info.param)); });
 
 TEST(Ops, InterleavedWeightsMatchTheReference) {

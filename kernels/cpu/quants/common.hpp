@@ -35,6 +35,19 @@ static inline float half(uint16_t h) {
 #endif
 }
 
+/// The tables of the 4-bit non-linear types: IQ4_NL's, and MXFP4's FP4 values doubled (its
+/// E8M0 scale is halved to match, as ggml does).
+alignas(16) static constexpr int8_t iq4nl_table[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+alignas(16) static constexpr int8_t mxfp4_table[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+/// MXFP4's scale, halved: 2^(e - 128), from its bits (denormal below e = 2).
+static inline float e8m0_half(uint8_t e) {
+  uint32_t bits = e < 2 ? 0x00200000u << e : static_cast<uint32_t>(e - 1) << 23;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
 static inline float fmax_abs(const float* x, int n) {
   float m = 0;
   for (int i = 0; i < n; ++i) m = std::fabs(x[i]) > m ? std::fabs(x[i]) : m;

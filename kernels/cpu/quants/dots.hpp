@@ -35,6 +35,32 @@ namespace generic {
   return sum;
 }
 
+/// 4-bit indices into a signed table (IQ4_NL with an f16 scale, MXFP4 with an E8M0 one)
+/// against int8 activations.
+[[maybe_unused]] static float dot_iq4_nl(const void* wv, const act_q8_0* x, int nb) {
+  auto* w = static_cast<const block_iq4_nl*>(wv);
+  float sum = 0;
+  for (int b = 0; b < nb; ++b) {
+    int s = 0;
+    for (int i = 0; i < 16; ++i)
+      s += iq4nl_table[w[b].qs[i] & 0xF] * x[b].qs[i] + iq4nl_table[w[b].qs[i] >> 4] * x[b].qs[i + 16];
+    sum += half(w[b].d) * x[b].d * static_cast<float>(s);
+  }
+  return sum;
+}
+
+[[maybe_unused]] static float dot_mxfp4(const void* wv, const act_q8_0* x, int nb) {
+  auto* w = static_cast<const block_mxfp4*>(wv);
+  float sum = 0;
+  for (int b = 0; b < nb; ++b) {
+    int s = 0;
+    for (int i = 0; i < 16; ++i)
+      s += mxfp4_table[w[b].qs[i] & 0xF] * x[b].qs[i] + mxfp4_table[w[b].qs[i] >> 4] * x[b].qs[i + 16];
+    sum += e8m0_half(w[b].e) * x[b].d * static_cast<float>(s);
+  }
+  return sum;
+}
+
 [[maybe_unused]] static float dot_q4_k(const void* wv, const act_q8_k* x, int nb) {
   auto* w = static_cast<const block_q4_k*>(wv);
   float sum = 0;

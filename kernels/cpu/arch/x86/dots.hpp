@@ -59,6 +59,39 @@ static float dot_q4_0(const void* wv, const act_q8_0* x, int nb) {
   return sum;
 }
 
+/// 32 table-coded 4-bit weights (a signed 16-entry table) times 32 int8 activations: 8
+/// int32 sums (|w| as unsigned times x with w's sign, since the table is signed).
+static inline __m256i table4_dot(const uint8_t* qs, const int8_t* table, const int8_t* xq) {
+  __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  __m256i idx = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+  __m256i w = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(table))), idx);
+  __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq));
+  return dot_u8s8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+}
+
+template <class Block, class Scale>
+static float dot_table4(const Block* w, const act_q8_0* x, int nb, const int8_t* table, Scale scale) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+  int b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    prefetch_ahead(w + b, 2 * sizeof(Block));
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(scale(w[b]) * x[b].d), _mm256_cvtepi32_ps(table4_dot(w[b].qs, table, x[b].qs)), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(scale(w[b + 1]) * x[b + 1].d),
+                           _mm256_cvtepi32_ps(table4_dot(w[b + 1].qs, table, x[b + 1].qs)), acc1);
+  }
+  for (; b < nb; ++b)
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(scale(w[b]) * x[b].d), _mm256_cvtepi32_ps(table4_dot(w[b].qs, table, x[b].qs)), acc0);
+  return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+static float dot_iq4_nl(const void* wv, const act_q8_0* x, int nb) {
+  return dot_table4(static_cast<const block_iq4_nl*>(wv), x, nb, iq4nl_table, [](const block_iq4_nl& b) { return half(b.d); });
+}
+
+static float dot_mxfp4(const void* wv, const act_q8_0* x, int nb) {
+  return dot_table4(static_cast<const block_mxfp4*>(wv), x, nb, mxfp4_table, [](const block_mxfp4& b) { return e8m0_half(b.e); });
+}
+
 static float dot_q4_k(const void* wv, const act_q8_k* x, int nb) {
   auto* w = static_cast<const block_q4_k*>(wv);
   float sum = 0;
