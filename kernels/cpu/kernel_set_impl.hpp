@@ -49,6 +49,7 @@ static const kernel_set set = {
   isa::dot_q8_0,
   isa::dot_q4_0,
   isa::dot_iq4_nl,
+  isa::dot_iq4_xs,
   isa::dot_mxfp4,
   isa::dot_q4_k,
   isa::dot_q5_k,

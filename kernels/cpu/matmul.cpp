@@ -139,12 +139,13 @@ void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok
       return;
     }
     case dtype::iq4_nl:
+    case dtype::iq4_xs:
     case dtype::mxfp4: { // 4-bit indices into a table, int8 activations
       int nb = cols / 32;
       auto& act = scratch<act_q8_0>();
       act.resize(static_cast<size_t>(nb) * n_tok);
       for (int t = 0; t < n_tok; ++t) k.quantize_q8_0(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
-      auto dot = w.type == dtype::mxfp4 ? k.dot_mxfp4 : k.dot_iq4_nl;
+      auto dot = w.type == dtype::mxfp4 ? k.dot_mxfp4 : w.type == dtype::iq4_xs ? k.dot_iq4_xs : k.dot_iq4_nl;
       const act_q8_0* a = act.data();
       rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, a + static_cast<size_t>(t) * nb, nb); });
       return;

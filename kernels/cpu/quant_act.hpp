@@ -40,6 +40,7 @@ struct kernel_set {
   float (*dot_q8_0)(const void* w, const act_q8_0* x, int nb);
   float (*dot_q4_0)(const void* w, const act_q8_0* x, int nb);
   float (*dot_iq4_nl)(const void* w, const act_q8_0* x, int nb);
+  float (*dot_iq4_xs)(const void* w, const act_q8_0* x, int nb); ///< nb: q8_0 blocks (8 per IQ4_XS block)
   float (*dot_mxfp4)(const void* w, const act_q8_0* x, int nb);
   float (*dot_q4_k)(const void* w, const act_q8_k* x, int nb);
   float (*dot_q5_k)(const void* w, const act_q8_k* x, int nb);

@@ -49,6 +49,24 @@ namespace generic {
   return sum;
 }
 
+/// IQ4_XS: IQ4_NL's table in 256-element blocks, a 6-bit scale per 32 (activations in q8_0 blocks).
+[[maybe_unused]] static float dot_iq4_xs(const void* wv, const act_q8_0* x, int nb) {
+  auto* w = static_cast<const block_iq4_xs*>(wv);
+  float sum = 0;
+  for (int b = 0; b < nb / 8; ++b) {
+    float d = half(w[b].d);
+    for (int ib = 0; ib < 8; ++ib) {
+      const act_q8_0& a = x[8 * b + ib];
+      int ls = ((w[b].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xF) | ((w[b].scales_h >> 2 * ib) & 3) << 4;
+      const uint8_t* qs = w[b].qs + 16 * ib;
+      int s = 0;
+      for (int i = 0; i < 16; ++i) s += iq4nl_table[qs[i] & 0xF] * a.qs[i] + iq4nl_table[qs[i] >> 4] * a.qs[i + 16];
+      sum += d * static_cast<float>(ls - 32) * a.d * static_cast<float>(s);
+    }
+  }
+  return sum;
+}
+
 [[maybe_unused]] static float dot_mxfp4(const void* wv, const act_q8_0* x, int nb) {
   auto* w = static_cast<const block_mxfp4*>(wv);
   float sum = 0;

@@ -88,6 +88,22 @@ static float dot_iq4_nl(const void* wv, const act_q8_0* x, int nb) {
   return dot_table4(static_cast<const block_iq4_nl*>(wv), x, nb, iq4nl_table, [](const block_iq4_nl& b) { return half(b.d); });
 }
 
+static float dot_iq4_xs(const void* wv, const act_q8_0* x, int nb) {
+  auto* w = static_cast<const block_iq4_xs*>(wv);
+  __m256 acc = _mm256_setzero_ps();
+  for (int b = 0; b < nb / 8; ++b) {
+    prefetch_ahead(w + b, sizeof(block_iq4_xs));
+    float d = half(w[b].d);
+    for (int ib = 0; ib < 8; ++ib) {
+      const act_q8_0& a = x[8 * b + ib];
+      int ls = ((w[b].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xF) | ((w[b].scales_h >> 2 * ib) & 3) << 4;
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(d * static_cast<float>(ls - 32) * a.d),
+                            _mm256_cvtepi32_ps(table4_dot(w[b].qs + 16 * ib, iq4nl_table, a.qs)), acc);
+    }
+  }
+  return hsum(acc);
+}
+
 static float dot_mxfp4(const void* wv, const act_q8_0* x, int nb) {
   return dot_table4(static_cast<const block_mxfp4*>(wv), x, nb, mxfp4_table, [](const block_mxfp4& b) { return e8m0_half(b.e); });
 }
