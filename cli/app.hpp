@@ -61,6 +61,7 @@ struct sampling {
   int max_tokens = 0; ///< 0: until the model stops
   std::optional<double> temperature, top_p;
   std::optional<int64_t> seed;
+  bool think = false; ///< a thinking model reasons first; its reasoning is shown faint (on a terminal)
 };
 int cmd_run(const config::settings& s, const std::string& model, const std::string& prompt, bool has_prompt,
             sampling sp, const std::string& hive = "", const std::string& worker = "");

@@ -66,6 +66,10 @@ std::string chat_body(const std::string& model, const std::vector<message>& hist
     w.Key("seed");
     w.Int64(*sp.seed);
   }
+  if (sp.think) {
+    w.Key("think");
+    w.Bool(true);
+  }
   w.Key("stream");
   w.Bool(true);
   w.Key("messages");
@@ -112,6 +116,18 @@ reply answer(const client& c, const std::string& model, const std::vector<messag
                                 auto& ch = d["choices"][0];
                                 if (ch.IsObject() && ch.HasMember("finish_reason") && ch["finish_reason"].IsString())
                                   out.finish = ch["finish_reason"].GetString();
+                                // The reasoning of a thinking model: faint on a terminal, plain in a pipe; not
+                                // part of the answer the conversation keeps.
+                                if (ch.IsObject() && ch.HasMember("delta") && ch["delta"].IsObject() &&
+                                    ch["delta"].HasMember("reasoning_content") && ch["delta"]["reasoning_content"].IsString()) {
+                                  std::string piece = terminal_safe(ch["delta"]["reasoning_content"].GetString());
+                                  bool faint = isatty(1);
+                                  if (faint) std::fputs("\x1b[2m", stdout);
+                                  std::fwrite(piece.data(), 1, piece.size(), stdout);
+                                  if (faint) std::fputs("\x1b[0m", stdout);
+                                  std::fflush(stdout);
+                                  printed = true;
+                                }
                                 if (ch.IsObject() && ch.HasMember("delta") && ch["delta"].IsObject() && ch["delta"].HasMember("content") &&
                                     ch["delta"]["content"].IsString()) {
                                   std::string piece = ch["delta"]["content"].GetString();
@@ -239,6 +255,7 @@ const bool registered_run = register_command({100, [](CLI::App& app, common_flag
     ->check(CLI::Range(0.0, 10.0));
   run->add_option("--top-p", a->sp.top_p, "nucleus sampling (default: the server's)")->check(CLI::Range(0.0, 1.0));
   run->add_option("--seed", a->sp.seed, "a fixed seed (answers repeat)");
+  run->add_flag("--think", a->sp.think, "let a thinking model (Qwen3, gpt-oss) reason first; the reasoning is shown faint");
   run->add_option("--hive", a->hive, "run it on this hive (default: the embedded one, else the queen places it)");
   run->add_option("--worker", a->worker, "cpu, cuda, metal or a catalog id (default: the best this hive runs; "
                                          "on a CPU the engine built into rbee unless a CPU worker is installed)");

@@ -167,7 +167,7 @@ TEST_F(EngineCli, Phi4MiniAndQwen3MoeRunEndToEnd) {
   std::filesystem::create_directories(data + "/oss");
   ASSERT_EQ(run({rbee_bin(), "model", "synth", "--shape", "tiny-gpt-oss", "--type", "mxfp4", "--out",
                  data + "/oss/oss-MXFP4.gguf"}).status, 0);
-  auto o = run({rbee_bin(), "run", "test/oss", "Hello there", "-n", "8", "--temperature", "0"}, env, 180s);
+  auto o = run({rbee_bin(), "run", "test/oss", "Hello there", "-n", "8", "--temperature", "0", "--think"}, env, 180s);
   EXPECT_EQ(o.status, 0) << o.err;
   EXPECT_EQ(o.out.find("<|"), std::string::npos) << o.out;
   auto ps = run({rbee_bin(), "ps"}, env);
