@@ -58,7 +58,7 @@ case "$target" in
     libs=(-ltbb -lpcre2-8)
     max_len=8192
     if [ "$target" = gguf ]; then
-      clang++ -std=c++20 -O1 -I"$src" "$src/tests/fuzz/make_seeds.cpp" "$src/kernels/gguf_writer.cpp" "$src/kernels/types.cpp" \
+      clang++ -std=c++20 -O1 -I"$src" "$src/tests/fuzz/make_seeds.cpp" "$src/kernels/gguf_writer.cpp" "$src/kernels/types.cpp" "$src/kernels/types_low.cpp" \
         -o "$work/make_seeds"
       "$work/make_seeds" "$work/seeds"
     fi ;;
@@ -70,7 +70,7 @@ case "$target" in
   json_ops|rbee_url|caf_messages)
     objects "${messages[@]}" ;;
   openai)
-    objects "$src"/net/{openai_codec,sse_parser,http_error}.cpp "${messages[@]}" ;;
+    objects "$src"/net/{openai_codec,reasoning,sse_parser,http_error}.cpp "${messages[@]}" ;;
   sse)
     objects "$src"/net/sse_parser.cpp ;;
   http)
