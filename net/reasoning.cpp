@@ -45,6 +45,7 @@ split_text reasoning_splitter::feed(std::string_view text) {
   }
   if (mode_ == mode::start) {
     std::string_view s = ltrim(held_);
+    if (held_.size() > 4096) s = held_; // endless leading blanks: no tag is coming, let them out
     if (s.size() < open_tag.size() && open_tag.substr(0, s.size()) == s) return out; // maybe "<think>" still
     for (auto marker : {h_channel, h_start}) {
       if (s.size() < marker.size() && marker.substr(0, s.size()) == s) return out; // maybe harmony's

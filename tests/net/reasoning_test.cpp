@@ -21,6 +21,8 @@ TEST(Reasoning, SplitsALeadingThinkBlock) {
     EXPECT_EQ(p.reasoning, "") << plain;
     EXPECT_EQ(p.content, plain) << plain;
   }
+  reasoning_splitter blanks; // a model that only emits blanks is not held back for ever
+  EXPECT_EQ(blanks.feed(std::string(5000, ' ')).content.size(), 5000u);
   auto cut = split_reasoning("<think>still thinking</thi"); // the length ran out
   EXPECT_EQ(cut.reasoning, "still thinking</thi");
   EXPECT_EQ(cut.content, "");
@@ -67,7 +69,7 @@ TEST(Reasoning, EveryWayOfCuttingTheStreamGivesTheSameSplit) {
 
 namespace {
 bridge_event token(std::string text) {
-  return bridge_event{nullptr, std::make_shared<const token_msg>(token_msg{"j", 0, std::move(text), 1})};
+  return bridge_event{nullptr, std::make_shared<const token_msg>(token_msg{"j", 0, std::move(text), 1}), nullptr};
 }
 } // namespace
 
