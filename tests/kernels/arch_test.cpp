@@ -3,6 +3,7 @@
 // the scalar reference on each. llama.cpp's agreement is oracle_test.cpp's.
 #include "kernels/chat_template.hpp"
 #include "kernels/context.hpp"
+#include "kernels/gguf_writer.hpp"
 #include "kernels/tokenizer.hpp"
 #include "kernels/synth.hpp"
 #include "tests/kernels/kernels_test_util.hpp"
@@ -10,6 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <cstring>
+#include <algorithm>
 #include <cmath>
 
 using namespace rbee::kernels;
@@ -159,5 +163,82 @@ TEST(Arch, GptOssHarmonyVocabulary) {
   auto end = (*t2)->encode("<|end|>", false, true).at(0);
   EXPECT_TRUE((*t2)->is_eog(end));
   EXPECT_EQ((*t2)->piece(end), "");
+}
+
+namespace {
+
+/// A copy of the GGUF file at `path` with metadata `key` replaced (or added) by what `set` writes.
+std::string rewritten(const std::string& path, const std::string& key, const std::function<void(gguf_writer&)>& set) {
+  auto f = gguf_file::open(path);
+  EXPECT_TRUE(f);
+  gguf_writer w;
+  for (auto& k : (*f)->keys()) {
+    if (k == key) continue;
+    auto* v = (*f)->find(k);
+    w.add_raw(k, static_cast<uint32_t>(v->type), v->raw, v->size);
+  }
+  set(w);
+  for (auto& t : (*f)->tensors()) {
+    const gguf_tensor* src = &t;
+    w.add_tensor(t.name, t.type, t.ne, [src](uint8_t* dst, size_t bytes) { std::memcpy(dst, src->data, std::min<uint64_t>(bytes, src->bytes)); });
+  }
+  std::string out = path + ".bad.gguf";
+  EXPECT_TRUE(w.write(out));
+  return out;
+}
+
+std::string load_error(const std::string& path) {
+  auto m = model::load(path);
+  return m ? "" : m.error();
+}
+
+} // namespace
+
+TEST(Arch, HostileMetadataOfTheNewArchitecturesIsNamed) {
+  const std::string dir = rbee::test::temp_dir();
+  ASSERT_TRUE(synth_model("tiny-phi3", "f32", dir + "/phi.gguf", 3));
+  ASSERT_TRUE(synth_model("tiny-gpt-oss", "f32", dir + "/oss.gguf", 3));
+  ASSERT_TRUE(synth_model("tiny-qwen3moe", "f32", dir + "/moe.gguf", 3));
+  ASSERT_TRUE(synth_model("tiny-qwen3", "f32", dir + "/qwen3.gguf", 3));
+  auto u32 = [](const std::string& k, uint32_t v) { return [k, v](gguf_writer& w) { w.add_u32(k, v); }; };
+  auto f32 = [](const std::string& k, float v) { return [k, v](gguf_writer& w) { w.add_f32(k, v); }; };
+  auto str = [](const std::string& k, std::string v) { return [k, v](gguf_writer& w) { w.add_string(k, v); }; };
+  struct bad {
+    std::string file, key;
+    std::function<void(gguf_writer&)> set;
+    std::string says;
+  };
+  const std::vector<bad> cases = {
+    {"moe", "qwen3moe.expert_used_count", u32("qwen3moe.expert_used_count", 9), "expert_used_count"}, // more than 8 experts
+    {"moe", "qwen3moe.expert_used_count", u32("qwen3moe.expert_used_count", 0), "expert_used_count"},
+    {"moe", "qwen3moe.expert_count", u32("qwen3moe.expert_count", 5000), "expert_count"},
+    {"moe", "qwen3moe.expert_gating_func", u32("qwen3moe.expert_gating_func", 3), "expert_gating_func 3"},
+    {"moe", "qwen3moe.expert_feed_forward_length", u32("qwen3moe.expert_feed_forward_length", 64), "ffn_gate_exps"}, // shape
+    {"phi", "phi3.rope.dimension_count", u32("phi3.rope.dimension_count", 47), "partial rotary"},  // odd
+    {"phi", "phi3.rope.dimension_count", u32("phi3.rope.dimension_count", 96), "partial rotary"},  // past the head
+    {"qwen3", "qwen3.rope.dimension_count", u32("qwen3.rope.dimension_count", 64), "not supported for qwen3"},
+    {"phi", "phi3.rope.scaling.attn_factor", f32("phi3.rope.scaling.attn_factor", 1e9f), "attn_factor out of range"},
+    {"phi", "phi3.rope.scaling.attn_factor", f32("phi3.rope.scaling.attn_factor", -1.f), "attn_factor out of range"},
+    {"oss", "gpt-oss.rope.scaling.factor", f32("gpt-oss.rope.scaling.factor", 0.5f), "rope.scaling.factor out of range"},
+    {"oss", "gpt-oss.rope.scaling.type", str("gpt-oss.rope.scaling.type", "longrope"), "rope scaling 'longrope'"},
+    {"oss", "gpt-oss.rope.scaling.yarn_beta_fast", f32("gpt-oss.rope.scaling.yarn_beta_fast", -3.f), "yarn_beta"},
+    {"oss", "gpt-oss.attention.sliding_window", u32("gpt-oss.attention.sliding_window", 0), "sliding_window"},
+  };
+  for (auto& c : cases) {
+    auto e = load_error(rewritten(dir + "/" + c.file + ".gguf", c.key, c.set));
+    EXPECT_NE(e.find(c.says), std::string::npos) << c.key << ": " << e;
+  }
+  // A LongRoPE original context of 0 or absurd falls back to the training context; YaRN from a
+  // tiny one still loads (its ramp clamps) and runs to finite logits.
+  auto tiny_orig = rewritten(dir + "/oss.gguf", "gpt-oss.rope.scaling.original_context_length",
+                             u32("gpt-oss.rope.scaling.original_context_length", 1));
+  auto m = model::load(tiny_orig);
+  ASSERT_TRUE(m) << m.error();
+  auto c = context::create(*m, {.n_ctx = 32});
+  ASSERT_TRUE(c);
+  int32_t id = 5;
+  auto l = (*c)->decode(&id, 1);
+  ASSERT_TRUE(l);
+  for (int i = 0; i < (*m)->hp().n_vocab; ++i) ASSERT_TRUE(std::isfinite((*l)[i]));
 }
 
