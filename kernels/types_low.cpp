@@ -22,6 +22,14 @@ constexpr int8_t mxfp4_values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4,
 /// An E8M0 scale, halved: 2^(e - 128).
 float e8m0_half(uint8_t e) { return std::ldexp(1.f, static_cast<int>(e) - 128); }
 
+/// 32 values from 16 bytes of 4-bit indices into `table` (low nibbles first), times d.
+void table4_decode(const uint8_t* qs, const int8_t* table, float d, float* y) {
+  for (int j = 0; j < 16; ++j) {
+    y[j] = d * table[qs[j] & 0xF];
+    y[j + 16] = d * table[qs[j] >> 4];
+  }
+}
+
 int clamp_round(float v, int lo, int hi) { return std::clamp(static_cast<int>(std::lround(v)), lo, hi); }
 
 /// The index of the table value nearest to v.
@@ -92,24 +100,12 @@ bool dequantize_low(dtype t, const void* src, float* y, size_t n) {
     }
     case dtype::iq4_nl: {
       auto* b = static_cast<const block_iq4_nl*>(src);
-      for (size_t i = 0; i < n / 32; ++i, y += 32) {
-        float d = f16_to_f32(b[i].d);
-        for (int j = 0; j < 16; ++j) {
-          y[j] = d * iq4nl_values[b[i].qs[j] & 0xF];
-          y[j + 16] = d * iq4nl_values[b[i].qs[j] >> 4];
-        }
-      }
+      for (size_t i = 0; i < n / 32; ++i, y += 32) table4_decode(b[i].qs, iq4nl_values, f16_to_f32(b[i].d), y);
       return true;
     }
     case dtype::mxfp4: {
       auto* b = static_cast<const block_mxfp4*>(src);
-      for (size_t i = 0; i < n / 32; ++i, y += 32) {
-        float d = e8m0_half(b[i].e);
-        for (int j = 0; j < 16; ++j) {
-          y[j] = d * mxfp4_values[b[i].qs[j] & 0xF];
-          y[j + 16] = d * mxfp4_values[b[i].qs[j] >> 4];
-        }
-      }
+      for (size_t i = 0; i < n / 32; ++i, y += 32) table4_decode(b[i].qs, mxfp4_values, e8m0_half(b[i].e), y);
       return true;
     }
     case dtype::iq4_xs: {
@@ -118,12 +114,7 @@ bool dequantize_low(dtype t, const void* src, float* y, size_t n) {
         float d = f16_to_f32(b[i].d);
         for (int ib = 0; ib < 8; ++ib, y += 32) {
           int ls = ((b[i].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xF) | ((b[i].scales_h >> 2 * ib) & 3) << 4;
-          float dl = d * static_cast<float>(ls - 32);
-          const uint8_t* qs = b[i].qs + 16 * ib;
-          for (int j = 0; j < 16; ++j) {
-            y[j] = dl * iq4nl_values[qs[j] & 0xF];
-            y[j + 16] = dl * iq4nl_values[qs[j] >> 4];
-          }
+          table4_decode(b[i].qs + 16 * ib, iq4nl_values, d * static_cast<float>(ls - 32), y);
         }
       }
       return true;

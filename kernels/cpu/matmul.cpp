@@ -45,6 +45,15 @@ std::vector<Act>& scratch() {
   return buf;
 }
 
+/// The activations of n_tok tokens quantized to 32-element int8 blocks, once per call.
+const act_q8_0* q8_0_acts(const kernel_set& k, const float* x, int n_tok, int cols) {
+  const int nb = cols / 32;
+  auto& act = scratch<act_q8_0>();
+  act.resize(static_cast<size_t>(nb) * n_tok);
+  for (int t = 0; t < n_tok; ++t) k.quantize_q8_0(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
+  return act.data();
+}
+
 /// y (n_tok, rows) from a per-row dot function over per-token activations.
 template <class Dot>
 void rows_times_tokens(const weight& w, int n_tok, float* y, Dot dot) {
@@ -103,12 +112,9 @@ void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok
     case dtype::q8_0:
     case dtype::q4_0: {
       int nb = cols / 32;
-      auto& act = scratch<act_q8_0>();
-      act.resize(static_cast<size_t>(nb) * n_tok);
-      for (int t = 0; t < n_tok; ++t) k.quantize_q8_0(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
+      const act_q8_0* a = q8_0_acts(k, x, n_tok, cols);
       auto dot = w.type == dtype::q8_0 ? k.dot_q8_0 : k.dot_q4_0;
       auto dot4 = w.type == dtype::q8_0 ? k.dot4_q8_0 : k.dot4_q4_0;
-      const act_q8_0* a = act.data();
       if (w.packed && w.packed_rows == 16 && k.gemm_q4_0x16) {
         packed_gemm(w, 16, sizeof(block_q4_0x16) * nb, 8, k.gemm_q4_0x16, a, nb, n_tok, y);
         return;
@@ -142,11 +148,8 @@ void matmul_with(const kernel_set& k, const weight& w, const float* x, int n_tok
     case dtype::iq4_xs:
     case dtype::mxfp4: { // 4-bit indices into a table, int8 activations
       int nb = cols / 32;
-      auto& act = scratch<act_q8_0>();
-      act.resize(static_cast<size_t>(nb) * n_tok);
-      for (int t = 0; t < n_tok; ++t) k.quantize_q8_0(x + static_cast<size_t>(t) * cols, &act[static_cast<size_t>(t) * nb], cols);
+      const act_q8_0* a = q8_0_acts(k, x, n_tok, cols);
       auto dot = w.type == dtype::mxfp4 ? k.dot_mxfp4 : w.type == dtype::iq4_xs ? k.dot_iq4_xs : k.dot_iq4_nl;
-      const act_q8_0* a = act.data();
       rows_times_tokens(w, n_tok, y, [&](const uint8_t* row, int t) { return dot(row, a + static_cast<size_t>(t) * nb, nb); });
       return;
     }

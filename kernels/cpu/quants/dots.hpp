@@ -36,16 +36,17 @@ namespace generic {
 }
 
 /// 4-bit indices into a signed table (IQ4_NL with an f16 scale, MXFP4 with an E8M0 one)
-/// against int8 activations.
+/// against int8 activations: 32 of them, the integer sum.
+[[maybe_unused]] static int table4_sum(const uint8_t* qs, const int8_t* table, const int8_t* x) {
+  int s = 0;
+  for (int i = 0; i < 16; ++i) s += table[qs[i] & 0xF] * x[i] + table[qs[i] >> 4] * x[i + 16];
+  return s;
+}
+
 [[maybe_unused]] static float dot_iq4_nl(const void* wv, const act_q8_0* x, int nb) {
   auto* w = static_cast<const block_iq4_nl*>(wv);
   float sum = 0;
-  for (int b = 0; b < nb; ++b) {
-    int s = 0;
-    for (int i = 0; i < 16; ++i)
-      s += iq4nl_table[w[b].qs[i] & 0xF] * x[b].qs[i] + iq4nl_table[w[b].qs[i] >> 4] * x[b].qs[i + 16];
-    sum += half(w[b].d) * x[b].d * static_cast<float>(s);
-  }
+  for (int b = 0; b < nb; ++b) sum += half(w[b].d) * x[b].d * static_cast<float>(table4_sum(w[b].qs, iq4nl_table, x[b].qs));
   return sum;
 }
 
@@ -58,10 +59,7 @@ namespace generic {
     for (int ib = 0; ib < 8; ++ib) {
       const act_q8_0& a = x[8 * b + ib];
       int ls = ((w[b].scales_l[ib / 2] >> 4 * (ib % 2)) & 0xF) | ((w[b].scales_h >> 2 * ib) & 3) << 4;
-      const uint8_t* qs = w[b].qs + 16 * ib;
-      int s = 0;
-      for (int i = 0; i < 16; ++i) s += iq4nl_table[qs[i] & 0xF] * a.qs[i] + iq4nl_table[qs[i] >> 4] * a.qs[i + 16];
-      sum += d * static_cast<float>(ls - 32) * a.d * static_cast<float>(s);
+      sum += d * static_cast<float>(ls - 32) * a.d * static_cast<float>(table4_sum(w[b].qs + 16 * ib, iq4nl_table, a.qs));
     }
   }
   return sum;
@@ -70,12 +68,7 @@ namespace generic {
 [[maybe_unused]] static float dot_mxfp4(const void* wv, const act_q8_0* x, int nb) {
   auto* w = static_cast<const block_mxfp4*>(wv);
   float sum = 0;
-  for (int b = 0; b < nb; ++b) {
-    int s = 0;
-    for (int i = 0; i < 16; ++i)
-      s += mxfp4_table[w[b].qs[i] & 0xF] * x[b].qs[i] + mxfp4_table[w[b].qs[i] >> 4] * x[b].qs[i + 16];
-    sum += e8m0_half(w[b].e) * x[b].d * static_cast<float>(s);
-  }
+  for (int b = 0; b < nb; ++b) sum += e8m0_half(w[b].e) * x[b].d * static_cast<float>(table4_sum(w[b].qs, mxfp4_table, x[b].qs));
   return sum;
 }
 
