@@ -42,7 +42,11 @@ public:
     const value* v = take(name, r);
     if (!v) return;
     if (!v->IsString()) return fail(errc::bad_request, name, "must be a string");
-    std::string_view s(v->GetString(), v->GetStringLength());
+    // Invalid UTF-8 (a lone \\u surrogate decodes to one) becomes U+FFFD here, as the writer would
+    // make it: the limits apply to the text kept, and what is written reads back the same.
+    std::string_view raw(v->GetString(), v->GetStringLength());
+    std::string fixed = valid_utf8(raw) ? std::string() : make_valid_utf8(raw);
+    std::string_view s = fixed.empty() ? raw : std::string_view(fixed);
     if (s.size() > r.max_len)
       return fail(errc::invalid_value, name, "is longer than " + std::to_string(r.max_len));
     if (r.id && !valid_id(s))

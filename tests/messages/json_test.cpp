@@ -156,3 +156,22 @@ TEST(JsonWrite, ANumericFieldThatIsNoNumberIsWrittenAsText) {
   EXPECT_NE(t.find(R"("n":-5)"), std::string::npos);
   EXPECT_NE(t.find(R"("t":"5")"), std::string::npos);
 }
+
+// A lone \u surrogate is invalid UTF-8 once decoded: it becomes U+FFFD when read, so the
+// field's length limit applies to the text kept and what is written reads back the same
+// (found by the json_ops fuzzer: 512 bytes read, 600 written, the second read refused).
+TEST(JsonOps, LoneSurrogatesBecomeReplacementCharactersBeforeTheLimits) {
+  auto op = rbee::json::read_operation(R"({"operation":"auto_run","model":"o/r\udd00x"})");
+  ASSERT_TRUE(op);
+  std::string text = rbee::json::write(*op);
+  auto again = rbee::json::read_operation(text);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(rbee::json::write(*again), text);
+  EXPECT_NE(text.find("\xEF\xBF\xBD"), std::string::npos) << text;
+  std::string near = R"({"operation":"auto_run","model":")";
+  for (int i = 0; i < 120; ++i) near += "\\udd00"; // 360 bytes decoded, 1080 bytes once replaced
+  near += "\"}";
+  auto refused = rbee::json::read_operation(near);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(rbee::message_of(refused.error()).find("longer than"), std::string::npos);
+}
